@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { deviceIdSchema, errorInfoSchema } from './common.js';
+
+export const DEVICE_KINDS = ['light', 'switch', 'thermostat', 'lock', 'speaker', 'sensor', 'climate'] as const;
+export const deviceKindSchema = z.enum(DEVICE_KINDS);
+
+export const deviceCommandSchema = z.looseObject({
+  device_id: deviceIdSchema,
+  /** e.g. turn_on, turn_off, toggle, set_brightness, set_temperature, set_mode, lock, unlock, set_volume, volume_up, volume_down, play, pause */
+  action: z.string().min(1).max(64),
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const deviceResponseSchema = z.looseObject({
+  ok: z.boolean(),
+  device_id: z.string(),
+  action: z.string().optional(),
+  state: z.record(z.string(), z.unknown()).optional(),
+  error: errorInfoSchema.optional(),
+});
+
+/** Retained on alicia/device/status/<device_id>; an empty retained payload means the device was removed. */
+export const deviceStatusSchema = z.looseObject({
+  device_id: z.string(),
+  name: z.string(),
+  kind: deviceKindSchema,
+  room: z.string(),
+  aliases: z.array(z.string()).default([]),
+  /** lights: { on, brightness 0-100 }; thermostat: { target, mode, current }; lock: { locked }; speaker: { volume, playing }; sensor: readings */
+  state: z.record(z.string(), z.unknown()),
+  /** capabilities, e.g. ["on_off","brightness"] */
+  traits: z.array(z.string()).default([]),
+  online: z.boolean(),
+  /** "simulated" for the default home, "homeassistant" for adopted devices */
+  origin: z.string().default('simulated'),
+  updated_at: z.number(),
+});
+
+export const deviceRegistryRequestSchema = z.discriminatedUnion('action', [
+  z.looseObject({ action: z.literal('list') }),
+  z.looseObject({
+    action: z.literal('add'),
+    device: z.looseObject({
+      device_id: deviceIdSchema,
+      name: z.string().min(1).max(80),
+      kind: deviceKindSchema,
+      room: z.string().max(80).default(''),
+      aliases: z.array(z.string().min(1).max(80)).max(20).default([]),
+      traits: z.array(z.string()).optional(),
+    }),
+  }),
+  z.looseObject({
+    action: z.literal('rename'),
+    device_id: deviceIdSchema,
+    name: z.string().min(1).max(80).optional(),
+    room: z.string().max(80).optional(),
+    aliases: z.array(z.string().min(1).max(80)).max(20).optional(),
+  }),
+  z.looseObject({ action: z.literal('remove'), device_id: deviceIdSchema }),
+]);
+
+export const deviceRegistryResponseSchema = z.looseObject({
+  ok: z.boolean(),
+  devices: z.array(z.looseObject({ device_id: z.string(), name: z.string(), kind: z.string(), room: z.string() })).optional(),
+  error: errorInfoSchema.optional(),
+});

@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import { errorInfoSchema, serviceNameSchema } from './common.js';
+
+export const discoveryRegisterSchema = z.looseObject({
+  service: serviceNameSchema,
+  version: z.string(),
+  pid: z.number().int(),
+  capabilities: z.array(z.string()).max(100),
+  /** topic patterns it answers / emits, for the window and other services */
+  handles: z.array(z.string()).default([]),
+  emits: z.array(z.string()).default([]),
+  heartbeat_ms: z.number().int().positive(),
+});
+export const discoveryHeartbeatSchema = z.looseObject({
+  service: serviceNameSchema,
+  seq: z.number().int().nonnegative(),
+});
+export const discoveredServiceSchema = z.looseObject({
+  service: z.string(),
+  version: z.string(),
+  capabilities: z.array(z.string()),
+  registered_at: z.number(),
+  last_seen: z.number(),
+  alive: z.boolean(),
+});
+/** Retained: the current registry after each change. */
+export const discoveryUpdateSchema = z.looseObject({
+  event: z.enum(['register', 'expire', 'unregister', 'snapshot']),
+  service: z.string().optional(),
+  services: z.array(discoveredServiceSchema),
+});
+
+export const SERVICE_STATES = ['starting', 'running', 'stopping', 'stopped', 'crashed', 'failed'] as const;
+/** Retained on alicia/system/services/<name> by the supervisor. */
+export const serviceStateSchema = z.looseObject({
+  service: z.string(),
+  state: z.enum(SERVICE_STATES),
+  pid: z.number().int().nullable(),
+  restarts: z.number().int().nonnegative(),
+  startedAt: z.number().nullable(),
+  exit_code: z.number().int().nullable().optional(),
+  exit_signal: z.string().nullable().optional(),
+  last_error: z.string().optional(),
+});
+
+export const supervisorRequestSchema = z.looseObject({
+  action: z.enum(['start', 'stop', 'restart']),
+  /** a service name, or "*" for all */
+  service: z.string().min(1).max(64),
+});
+export const supervisorResponseSchema = z.looseObject({
+  ok: z.boolean(),
+  service: z.string(),
+  action: z.string(),
+  state: z.string().optional(),
+  error: errorInfoSchema.optional(),
+});
+
+/** Log lines of a service's stdout/stderr, batched, on alicia/system/logs/<service>. */
+export const logLinesSchema = z.looseObject({
+  service: z.string(),
+  stream: z.enum(['stdout', 'stderr', 'supervisor']),
+  lines: z.array(z.string().max(4000)).max(500),
+});
+
+export const configSchema = z.record(z.string(), z.unknown());
+
+export const broadcastSchema = z.looseObject({
+  message: z.string().max(4000).optional(),
+});
+
+/** $SYS-style broker stats, every few seconds. */
+export const brokerStatsSchema = z.looseObject({
+  clients: z.number().int().nonnegative(),
+  subscriptions: z.number().int().nonnegative(),
+  messages_in_per_s: z.number().nonnegative(),
+  messages_out_per_s: z.number().nonnegative(),
+  bytes_in_per_s: z.number().nonnegative(),
+  bytes_out_per_s: z.number().nonnegative(),
+  messages_in: z.number().int().nonnegative(),
+  messages_out: z.number().int().nonnegative(),
+  bytes_in: z.number().int().nonnegative(),
+  bytes_out: z.number().int().nonnegative(),
+  denied_publish: z.number().int().nonnegative(),
+  denied_subscribe: z.number().int().nonnegative(),
+  uptime_ms: z.number().nonnegative(),
+  retained: z.number().int().nonnegative().optional(),
+  recorder: z.looseObject({}).optional(),
+});
+
+/** Recorder queries (issue 4); the recorder answers on alicia/system/recorder/response. */
+export const recorderRequestSchema = z.discriminatedUnion('query', [
+  z.looseObject({
+    query: z.literal('messages'),
+    topic: z.string().min(1).max(512).default('#'),
+    from: z.number().optional(),
+    to: z.number().optional(),
+    /** opaque paging cursor from a previous page */
+    cursor: z.string().max(128).optional(),
+    limit: z.number().int().min(1).max(1000).default(100),
+    /** newest first (default) or oldest first */
+    order: z.enum(['asc', 'desc']).default('desc'),
+    include_payload: z.boolean().default(true),
+  }),
+  z.looseObject({ query: z.literal('trace'), trace_id: z.string().min(1).max(128), limit: z.number().int().min(1).max(5000).default(1000) }),
+  z.looseObject({ query: z.literal('session'), session_id: z.string().min(1).max(128), limit: z.number().int().min(1).max(5000).default(1000) }),
+  z.looseObject({
+    query: z.literal('sessions'),
+    from: z.number().optional(),
+    to: z.number().optional(),
+    limit: z.number().int().min(1).max(500).default(50),
+    cursor: z.string().max(128).optional(),
+  }),
+  z.looseObject({ query: z.literal('counts'), topic: z.string().min(1).max(512).default('#'), limit: z.number().int().min(1).max(5000).default(500) }),
+  z.looseObject({ query: z.literal('export'), from: z.number().optional(), to: z.number().optional(), trace_id: z.string().optional(), topic: z.string().optional() }),
+  z.looseObject({ query: z.literal('stats') }),
+]);
+export const recorderResponseSchema = z.looseObject({
+  ok: z.boolean(),
+  query: z.string().optional(),
+  error: errorInfoSchema.optional(),
+});

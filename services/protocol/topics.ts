@@ -1,0 +1,155 @@
+import type { z } from 'zod';
+import { errorReplySchema } from './common.js';
+import * as device from './device.js';
+import * as health from './health.js';
+import * as system from './system.js';
+import * as voice from './voice.js';
+import type { Envelope } from './envelope.js';
+
+/**
+ * The topic contract: every topic the system uses, declared once, with the schema of its body.
+ * Nothing else in the project spells a topic string: use TOPICS / topicFor(), and the typed
+ * `publish`/`subscribe` of the runtime, so that a wrong topic or payload fails to compile.
+ *
+ * kind:
+ *  - request: a command that expects a reply on `reply` (and failures on `error`), correlated by correlation_id
+ *  - reply / error: the answer to a request, echoing its correlation_id
+ *  - event: a fact, never retained
+ *  - state: the current value of something, always retained (device status, service status, discovery)
+ */
+export type TopicKind = 'request' | 'reply' | 'error' | 'event' | 'state';
+
+export interface TopicDef {
+  /** MQTT subscription pattern; `+` marks a parameter (device id, service name, ...) */
+  readonly pattern: string;
+  readonly kind: TopicKind;
+  readonly schema: z.ZodType;
+  readonly reply?: string;
+  readonly error?: string;
+  readonly retain?: boolean;
+  readonly qos: 0 | 1;
+  readonly doc: string;
+}
+
+const def = <const T extends TopicDef>(d: T): T => d;
+
+export const TOPICS = {
+  // --- voice: speech to text ---
+  'alicia/voice/stt/request': def({ pattern: 'alicia/voice/stt/request', kind: 'request', schema: voice.sttRequestSchema, reply: 'alicia/voice/stt/result', error: 'alicia/voice/stt/error', qos: 1, doc: 'Transcribe base64 WAV audio' }),
+  'alicia/voice/stt/result': def({ pattern: 'alicia/voice/stt/result', kind: 'reply', schema: voice.sttResultSchema, qos: 1, doc: 'Transcription, confidence, engine, processing time' }),
+  'alicia/voice/stt/error': def({ pattern: 'alicia/voice/stt/error', kind: 'error', schema: errorReplySchema, qos: 1, doc: 'STT failures and invalid STT requests' }),
+  // --- ai / intent ---
+  'alicia/ai/request': def({ pattern: 'alicia/ai/request', kind: 'request', schema: voice.aiRequestSchema, reply: 'alicia/ai/response', error: 'alicia/ai/error', qos: 1, doc: 'Recognise the intent of a sentence' }),
+  'alicia/ai/response': def({ pattern: 'alicia/ai/response', kind: 'reply', schema: voice.aiResponseSchema, qos: 1, doc: 'Intent, slots, device commands and reply sentence' }),
+  'alicia/ai/error': def({ pattern: 'alicia/ai/error', kind: 'error', schema: errorReplySchema, qos: 1, doc: 'AI failures and invalid AI requests' }),
+  // --- voice: text to speech ---
+  'alicia/voice/tts/request': def({ pattern: 'alicia/voice/tts/request', kind: 'request', schema: voice.ttsRequestSchema, reply: 'alicia/voice/tts/result', error: 'alicia/voice/tts/error', qos: 1, doc: 'Speak a sentence' }),
+  'alicia/voice/tts/result': def({ pattern: 'alicia/voice/tts/result', kind: 'reply', schema: voice.ttsResultSchema, qos: 1, doc: 'WAV audio (base64) of the sentence' }),
+  'alicia/voice/tts/error': def({ pattern: 'alicia/voice/tts/error', kind: 'error', schema: errorReplySchema, qos: 1, doc: 'TTS failures and invalid TTS requests' }),
+  // --- voice sessions (orchestrated by the voice router) ---
+  'alicia/voice/command': def({ pattern: 'alicia/voice/command', kind: 'request', schema: voice.voiceCommandSchema, reply: 'alicia/voice/result', error: 'alicia/voice/result', qos: 1, doc: 'A spoken (audio_data) or typed (text) command for a session' }),
+  'alicia/voice/result': def({ pattern: 'alicia/voice/result', kind: 'reply', schema: voice.voiceResultSchema, qos: 1, doc: 'Outcome of a voice session: ok or a coded error' }),
+  'alicia/voice/event': def({ pattern: 'alicia/voice/event', kind: 'event', schema: voice.voiceEventSchema, qos: 0, doc: 'Stage progress of voice sessions (live traces)' }),
+  // --- devices ---
+  'alicia/device/command': def({ pattern: 'alicia/device/command', kind: 'request', schema: device.deviceCommandSchema, reply: 'alicia/device/response', error: 'alicia/device/response', qos: 1, doc: 'Act on a device' }),
+  'alicia/device/response': def({ pattern: 'alicia/device/response', kind: 'reply', schema: device.deviceResponseSchema, qos: 1, doc: 'Result of a device command (ok or coded error)' }),
+  'alicia/device/status/+': def({ pattern: 'alicia/device/status/+', kind: 'state', schema: device.deviceStatusSchema, retain: true, qos: 1, doc: 'Retained state of one device; empty payload = removed' }),
+  'alicia/device/registry/request': def({ pattern: 'alicia/device/registry/request', kind: 'request', schema: device.deviceRegistryRequestSchema, reply: 'alicia/device/registry/response', error: 'alicia/device/registry/response', qos: 1, doc: 'List, add, rename, remove devices' }),
+  'alicia/device/registry/response': def({ pattern: 'alicia/device/registry/response', kind: 'reply', schema: device.deviceRegistryResponseSchema, qos: 1, doc: 'Answer to a registry request' }),
+  // --- health ---
+  'alicia/health/heartbeat/+': def({ pattern: 'alicia/health/heartbeat/+', kind: 'event', schema: health.heartbeatSchema, qos: 0, doc: 'Periodic heartbeat of a service (also its last will, status offline)' }),
+  'alicia/health/status/+': def({ pattern: 'alicia/health/status/+', kind: 'state', schema: health.serviceMetricsSchema, retain: true, qos: 0, doc: 'Metrics of one service: counts, rates, latency percentiles, breakers' }),
+  'alicia/health/status': def({ pattern: 'alicia/health/status', kind: 'state', schema: health.healthAggregateSchema, retain: true, qos: 1, doc: 'Aggregate health of all services' }),
+  'alicia/health/alert': def({ pattern: 'alicia/health/alert', kind: 'event', schema: health.healthAlertSchema, qos: 1, doc: 'Alerts: service down/recovered, error rate, slow handler' }),
+  // --- discovery ---
+  'alicia/system/discovery/register': def({ pattern: 'alicia/system/discovery/register', kind: 'event', schema: system.discoveryRegisterSchema, qos: 1, doc: 'A service announces itself and its capabilities' }),
+  'alicia/system/discovery/heartbeat': def({ pattern: 'alicia/system/discovery/heartbeat', kind: 'event', schema: system.discoveryHeartbeatSchema, qos: 0, doc: 'A registered service is alive' }),
+  'alicia/system/discovery/update': def({ pattern: 'alicia/system/discovery/update', kind: 'state', schema: system.discoveryUpdateSchema, retain: true, qos: 1, doc: 'The service registry after a register, expiry or unregister' }),
+  // --- config, broadcast ---
+  'alicia/system/config/+': def({ pattern: 'alicia/system/config/+', kind: 'state', schema: system.configSchema, retain: true, qos: 1, doc: 'Configuration of one service (retained)' }),
+  'alicia/broadcast/+': def({ pattern: 'alicia/broadcast/+', kind: 'event', schema: system.broadcastSchema, qos: 0, doc: 'System-wide announcements by type' }),
+  // --- supervisor / host control plane ---
+  'alicia/system/services/+': def({ pattern: 'alicia/system/services/+', kind: 'state', schema: system.serviceStateSchema, retain: true, qos: 1, doc: 'Process state of one service (supervisor)' }),
+  'alicia/system/supervisor/request': def({ pattern: 'alicia/system/supervisor/request', kind: 'request', schema: system.supervisorRequestSchema, reply: 'alicia/system/supervisor/response', error: 'alicia/system/supervisor/response', qos: 1, doc: 'Start, stop or restart a service' }),
+  'alicia/system/supervisor/response': def({ pattern: 'alicia/system/supervisor/response', kind: 'reply', schema: system.supervisorResponseSchema, qos: 1, doc: 'Answer to a supervisor request' }),
+  'alicia/system/logs/+': def({ pattern: 'alicia/system/logs/+', kind: 'event', schema: system.logLinesSchema, qos: 0, doc: 'Log lines of one service' }),
+  'alicia/system/recorder/request': def({ pattern: 'alicia/system/recorder/request', kind: 'request', schema: system.recorderRequestSchema, reply: 'alicia/system/recorder/response', error: 'alicia/system/recorder/response', qos: 1, doc: 'History, trace, session and count queries' }),
+  'alicia/system/recorder/response': def({ pattern: 'alicia/system/recorder/response', kind: 'reply', schema: system.recorderResponseSchema, qos: 1, doc: 'Answer to a recorder query' }),
+  '$SYS/alicia/broker/stats': def({ pattern: '$SYS/alicia/broker/stats', kind: 'event', schema: system.brokerStatsSchema, qos: 0, doc: 'Broker stats every few seconds' }),
+} as const;
+
+export type TopicPattern = keyof typeof TOPICS;
+type Def<P extends TopicPattern> = (typeof TOPICS)[P];
+export type RequestTopic = { [P in TopicPattern]: Def<P>['kind'] extends 'request' ? P : never }[TopicPattern];
+
+/** Concrete topic string for a pattern: `+` becomes `${string}`. */
+type Concrete<P extends string> = P extends `${infer A}/+/${infer B}`
+  ? `${A}/${string}/${Concrete<B>}`
+  : P extends `${infer A}/+`
+    ? `${A}/${string}`
+    : P;
+export type ConcreteTopic = { [P in TopicPattern]: Concrete<P> }[TopicPattern];
+
+/** The body type (without envelope) a topic pattern carries. */
+export type BodyOf<P extends TopicPattern> = z.input<Def<P>['schema']>;
+/** The decoded message (body after defaults + envelope) a topic pattern carries. */
+export type MessageOf<P extends TopicPattern> = z.output<Def<P>['schema']> & Envelope;
+export type ReplyTopicOf<P extends RequestTopic> = Def<P> extends { reply: infer R extends TopicPattern } ? R : never;
+
+/** Turn a pattern plus its parameters into a concrete topic: topicFor('alicia/device/status/+', 'kitchen_light'). */
+export function topicFor<P extends TopicPattern>(pattern: P, ...params: string[]): string {
+  let i = 0;
+  const out = pattern
+    .split('/')
+    .map((seg) => {
+      if (seg !== '+') return seg;
+      const p = params[i++];
+      if (p === undefined || p === '' || /[+#/]/.test(p)) throw new Error(`bad topic parameter ${JSON.stringify(p)} for ${pattern}`);
+      return p;
+    })
+    .join('/');
+  return out;
+}
+
+/** MQTT topic filter matching (MQTT 3.1.1 section 4.7): `+` one level, `#` the rest; `$` topics never match a leading wildcard. */
+export function topicMatches(filter: string, topic: string): boolean {
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    const seg = f[i];
+    if (seg === '#') return true;
+    if (i >= t.length) return false;
+    if (seg !== '+' && seg !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/** Is this a syntactically valid MQTT subscription filter? */
+export function isValidFilter(filter: string): boolean {
+  if (filter.length === 0 || filter.length > 65535 || filter.includes('\u0000')) return false;
+  const segs = filter.split('/');
+  return segs.every((s, i) => (s.includes('#') ? s === '#' && i === segs.length - 1 : !s.includes('+') || s === '+'));
+}
+
+const patterns = Object.keys(TOPICS) as TopicPattern[];
+
+/** Which declared pattern a concrete topic belongs to (undefined for foreign topics). */
+export function patternOf(topic: string): TopicPattern | undefined {
+  return patterns.find((p) => topicMatches(p, topic));
+}
+
+export function topicDef<P extends TopicPattern>(pattern: P): Def<P> {
+  return TOPICS[pattern];
+}
+
+/** The last `+` parameter of a concrete topic (device id, service name). */
+export function lastSegment(topic: string): string {
+  const i = topic.lastIndexOf('/');
+  return i < 0 ? topic : topic.slice(i + 1);
+}
+
+/** Home Assistant MQTT discovery prefix (adopted devices). Not ours, but declared here so nothing else spells it. */
+export const HA_DISCOVERY_PREFIX = 'homeassistant';
+export const HA_DISCOVERY_FILTER = `${HA_DISCOVERY_PREFIX}/+/+/config`;
+export const HA_DISCOVERY_FILTER_NODE = `${HA_DISCOVERY_PREFIX}/+/+/+/config`;
