@@ -382,8 +382,11 @@ export class BusService {
   }
 
   private async subscribeOnBroker(client: MqttClient, filter: string, qos: 0 | 1): Promise<void> {
-    const granted = await client.subscribeAsync(filter, { qos });
-    // MQTT 3.1.1 section 3.9.3: 0x80 in the SUBACK = refused (here: the broker's ACL)
+    // MQTT 3.1.1 section 3.9.3: 0x80 in the SUBACK = refused (here: the broker's ACL). MQTT.js 5
+    // rejects subscribeAsync for it ("Unspecified error"); older versions resolve with qos 128.
+    const granted = await client.subscribeAsync(filter, { qos }).catch((e: unknown) => {
+      throw new AliciaError('INTERNAL', `${this.name}: subscription to ${filter} refused by the broker (ACL): ${(e as Error).message}`);
+    });
     if (granted.some((g) => g.qos === 128)) {
       throw new AliciaError('INTERNAL', `${this.name}: subscription to ${filter} refused by the broker (ACL)`);
     }
