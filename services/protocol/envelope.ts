@@ -24,6 +24,12 @@ export const envelopeShape = {
   correlation_id: z.string().min(1).max(128).optional(),
   /** voice messages carry the session id */
   session_id: z.string().min(1).max(128).optional(),
+  /**
+   * requests may carry the time (ms epoch) after which the requester has given up; a service that
+   * receives it later (e.g. queued in its persistent session while it restarted) drops it rather
+   * than acting on a command whose requester already reported a timeout.
+   */
+  deadline: z.number().int().nonnegative().optional(),
 };
 
 export const envelopeSchema = z.looseObject(envelopeShape);
@@ -38,6 +44,7 @@ export interface EnvelopeFields {
   trace_id?: string;
   correlation_id?: string;
   session_id?: string;
+  deadline?: number;
   id?: string;
   ts?: number;
 }
@@ -58,6 +65,7 @@ export function seal<B extends object>(body: B, fields: EnvelopeFields): Envelop
   };
   if (fields.correlation_id !== undefined) env.correlation_id = fields.correlation_id;
   if (fields.session_id !== undefined) env.session_id = fields.session_id;
+  if (fields.deadline !== undefined) env.deadline = fields.deadline;
   // Body keys that collide with envelope keys are dropped: the envelope is authoritative.
   const out: Record<string, unknown> = { ...env };
   for (const [k, val] of Object.entries(body)) {

@@ -145,6 +145,34 @@ describe('BusService', () => {
     expect(router.breaker('alicia/voice/tts/request').state).toBe('closed');
   });
 
+  it('a request that timed out while its service was down is not acted on when the service comes back (deadline)', async () => {
+    const router = await startSvc(new Router({ clientId: 'router-deadline' }));
+    let calls = 0;
+    class LateDevices extends BusService {
+      constructor() {
+        super({ name: 'device-manager', clientId: 'late-devices', connection: conn('device-manager') });
+      }
+      protected override async onStart() {
+        await this.handle('alicia/device/command', (m) => {
+          calls++;
+          return { ok: true, device_id: m.device_id, action: m.action, state: {} };
+        });
+      }
+    }
+    // first start registers the persistent session and its subscription, then it goes away
+    const first = new LateDevices();
+    await first.start();
+    await first.stop();
+    await expect(router.request('alicia/device/command', { device_id: 'kitchen_light', action: 'turn_on', params: {} }, { timeoutMs: 200 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    const again = await startSvc(new LateDevices());
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calls).toBe(0);
+    // and a fresh request is served
+    await expect(router.request('alicia/device/command', { device_id: 'kitchen_light', action: 'turn_on', params: {} }, { timeoutMs: 2000 })).resolves.toMatchObject({ ok: true });
+    expect(calls).toBe(1);
+    expect(again.running).toBe(true);
+  });
+
   it('publishes heartbeats, discovery registration and metrics with latency percentiles', async () => {
     const op = await operator();
     await op.subscribeAsync(['alicia/health/heartbeat/ai', 'alicia/health/status/ai', 'alicia/system/discovery/register']);

@@ -45,6 +45,7 @@ export interface PublishOptions {
   trace_id?: string;
   correlation_id?: string;
   session_id?: string;
+  deadline?: number;
   retain?: boolean;
   qos?: 0 | 1;
 }
@@ -58,7 +59,7 @@ export interface RequestOptions {
 }
 
 export interface HandleOptions {
-  /** shape the error body for this request topic (voice router: a full voice result) */
+  /** shape the error body for this request topic (voice router: a full voice result); its fields win, `error` included */
   errorBody?: (error: ErrorInfo, raw: Record<string, unknown> | null) => Record<string, unknown>;
   /** requests older than this (by envelope ts) are dropped, e.g. queued while the service was down (default 30 s) */
   maxAgeMs?: number;
@@ -247,6 +248,7 @@ export class BusService {
       trace_id: opts.trace_id,
       correlation_id: opts.correlation_id,
       session_id: opts.session_id,
+      deadline: opts.deadline,
     });
     const check = def.schema.safeParse(msg);
     if (!check.success) {
@@ -439,7 +441,8 @@ export class BusService {
           this.metrics.countError(pattern);
           const info = toErrorInfo(e);
           if (info.code === 'INTERNAL') this.log.error('handler failed', { pattern, error: info.message });
-          const body = { ok: false, ...(opts.errorBody ? opts.errorBody(info, raw) : {}), error: info, request_topic: topic };
+          // errorBody comes last so a service may also restate the error (voice router: VOICE_BAD_REQUEST)
+          const body = { ok: false, error: info, request_topic: topic, ...(opts.errorBody ? opts.errorBody(info, raw) : {}) };
           return this.sendReply(errorPattern, body, ids).catch((err: unknown) => this.log.warn('could not send error reply', { pattern, ...toErrorInfo(err) }));
         };
         let msg: MessageOf<P>;
@@ -452,6 +455,11 @@ export class BusService {
         // QoS 1 is at-least-once: a redelivered request must not act twice.
         if (this.recentRequestIds.has(msg.id)) return;
         this.rememberRequest(msg.id);
+        if (msg.deadline !== undefined && Date.now() > msg.deadline) {
+          // the requester has already answered itself with a TIMEOUT: acting now would surprise the user
+          this.log.warn('dropped expired request', { pattern, late_ms: Date.now() - msg.deadline });
+          return;
+        }
         if (maxAge > 0 && Date.now() - msg.ts > maxAge) {
           this.log.warn('dropped stale request', { pattern, age_ms: Date.now() - msg.ts });
           return;
@@ -530,7 +538,8 @@ export class BusService {
               reject(new AliciaError('TIMEOUT', `no answer on ${replyPattern} within ${timeoutMs} ms`));
             }, timeoutMs);
             this.pending.set(correlation_id, { resolve: resolve as (m: unknown) => void, reject, timer });
-            this.publish(pattern, body, { correlation_id, trace_id, session_id: opts.session_id }).catch((e: unknown) => {
+            const deadline = Date.now() + timeoutMs;
+            this.publish(pattern, body, { correlation_id, trace_id, session_id: opts.session_id, deadline }).catch((e: unknown) => {
               clearTimeout(timer);
               this.pending.delete(correlation_id);
               reject(e);
