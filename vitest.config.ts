@@ -11,5 +11,7 @@ export default defineConfig({
     // 2-core machines: a few files at a time; each spins up brokers and processes.
     maxWorkers: 2,
     reporters: ['default'],
+    // services under test log JSON lines; keep the run readable (a test that needs logs sets its own logger)
+    env: { ALICIA_LOG_LEVEL: 'error' },
   },
 });

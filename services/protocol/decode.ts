@@ -32,7 +32,11 @@ export function decodeTopic(topic: string, payload: Uint8Array | string, opts?: 
 export function peekEnvelope(payload: Uint8Array | string): { id?: string; trace_id?: string; correlation_id?: string; session_id?: string; source?: string } {
   try {
     const obj = parseJson(payload);
-    const s = (k: string) => (typeof obj[k] === 'string' ? (obj[k] as string) : undefined);
+    // only ids valid in an envelope (1..128 chars): a reply must never echo a 2 MB or empty id
+    const s = (k: string) => {
+      const v = obj[k];
+      return typeof v === 'string' && v.length >= 1 && v.length <= 128 ? v : undefined;
+    };
     return { id: s('id'), trace_id: s('trace_id'), correlation_id: s('correlation_id'), session_id: s('session_id'), source: s('source') };
   } catch {
     return {};

@@ -102,8 +102,13 @@ export const recorderRequestSchema = z.discriminatedUnion('query', [
     order: z.enum(['asc', 'desc']).default('desc'),
     include_payload: z.boolean().default(true),
   }),
-  z.looseObject({ query: z.literal('trace'), trace_id: z.string().min(1).max(128), limit: z.number().int().min(1).max(5000).default(1000) }),
-  z.looseObject({ query: z.literal('session'), session_id: z.string().min(1).max(128), limit: z.number().int().min(1).max(5000).default(1000) }),
+  // `trace_id` is an envelope field: seal() keeps the envelope's own value, so a body `trace_id`
+  // never arrives. The trace to look up travels as `trace`; without it the request's own trace_id
+  // is used (a caller that sealed the request into the trace it wants).
+  z.looseObject({ query: z.literal('trace'), trace: z.string().min(1).max(128).optional(), trace_id: z.string().min(1).max(128), limit: z.number().int().min(1).max(5000).default(1000) }),
+  // Same for `session_id`: a top-level session_id makes the request itself part of that session
+  // (recorded and indexed as such), so the session to look up travels as `session`.
+  z.looseObject({ query: z.literal('session'), session: z.string().min(1).max(128).optional(), session_id: z.string().min(1).max(128).optional(), limit: z.number().int().min(1).max(5000).default(1000) }),
   z.looseObject({
     query: z.literal('sessions'),
     from: z.number().optional(),
@@ -112,7 +117,8 @@ export const recorderRequestSchema = z.discriminatedUnion('query', [
     cursor: z.string().max(128).optional(),
   }),
   z.looseObject({ query: z.literal('counts'), topic: z.string().min(1).max(512).default('#'), limit: z.number().int().min(1).max(5000).default(500) }),
-  z.looseObject({ query: z.literal('export'), from: z.number().optional(), to: z.number().optional(), trace_id: z.string().optional(), topic: z.string().optional() }),
+  // export of one trace: `trace` (the envelope's trace_id is always present, so it cannot select one)
+  z.looseObject({ query: z.literal('export'), from: z.number().optional(), to: z.number().optional(), trace: z.string().min(1).max(128).optional(), trace_id: z.string().optional(), topic: z.string().max(512).optional() }),
   z.looseObject({ query: z.literal('stats') }),
 ]);
 export const recorderResponseSchema = z.looseObject({

@@ -101,6 +101,11 @@ export class BusService {
   private readonly replySubscriptions = new Map<string, Promise<void>>();
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly recentRequestIds = new Set<string>();
+  /** issue 7 (H9): request packets whose PUBACK waits for their handler's answer (holdAck) */
+  private readonly ackWaits = new WeakMap<object, Promise<unknown>>();
+  private ackRelease = deferred();
+  /** messages that arrived before onStart() finished (replayed after it) */
+  private early: [string, Buffer, IPublishPacket][] | null = [];
   private readonly handles: string[] = [];
   private readonly emits = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
@@ -156,6 +161,19 @@ export class BusService {
       },
     };
     const client = mqtt.connect(conn.url, options);
+    // issue 7 (H9): MQTT.js PUBACKs a QoS 1 message when handleMessage calls back (handlers/publish.js),
+    // by default at once. A request acked before its handler answered is lost when the process is
+    // killed (kill -9 with 1,000 commands in flight lost 112): the broker never redelivers it.
+    // So the PUBACK of a request waits for its answer (holdAck), and the session redelivers the rest.
+    client.handleMessage = (packet, callback) => {
+      const wait = this.ackWaits.get(packet);
+      if (!wait) return callback();
+      this.ackWaits.delete(packet);
+      void wait.then(
+        () => callback(),
+        () => callback(),
+      );
+    };
     this.client = client;
     client.on('message', (topic, payload, packet) => this.dispatch(topic, payload, packet));
     client.on('error', (err) => this.log.warn('mqtt error', { error: err.message }));
@@ -188,6 +206,9 @@ export class BusService {
       client.on('close', onClose);
     });
     await this.onStart();
+    const early = this.early ?? [];
+    this.early = null;
+    for (const [t, p, pk] of early) this.dispatch(t, p, pk);
     this.state = 'running';
     this.register();
     this.sendHeartbeat();
@@ -403,6 +424,12 @@ export class BusService {
   }
 
   private dispatch(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    if (this.early) {
+      // issue 7 (H9): a persistent session delivers what was queued for us right after CONNECT,
+      // before onStart() registered the handlers: keep it and replay it once they exist.
+      this.early.push([topic, payload, packet]);
+      return;
+    }
     for (const h of this.handlers) {
       if (topicMatches(h.filter, topic)) h.fn(topic, payload, packet);
     }
@@ -427,7 +454,7 @@ export class BusService {
     this.handles.push(pattern);
     await this.addHandler(
       pattern,
-      (topic, payload) => {
+      (topic, payload, packet) => {
         this.metrics.countIn(pattern);
         const t0 = performance.now();
         let raw: Record<string, unknown> | null = null;
@@ -449,7 +476,7 @@ export class BusService {
         try {
           msg = decode(pattern, payload) as MessageOf<P>;
         } catch (e) {
-          void fail(e);
+          void fail(e); // writes the error reply synchronously, before the PUBACK
           return;
         }
         // QoS 1 is at-least-once: a redelivered request must not act twice.
@@ -460,13 +487,15 @@ export class BusService {
           this.log.warn('dropped expired request', { pattern, late_ms: Date.now() - msg.deadline });
           return;
         }
-        if (maxAge > 0 && Date.now() - msg.ts > maxAge) {
+        // An explicit deadline says how long the requester waits; only requests without one fall back
+        // to the age limit (issue 7: a command queued while its service restarts is still wanted).
+        if (msg.deadline === undefined && maxAge > 0 && Date.now() - msg.ts > maxAge) {
           this.log.warn('dropped stale request', { pattern, age_ms: Date.now() - msg.ts });
           return;
         }
         const replyIds = { correlation_id: msg.correlation_id ?? msg.id, trace_id: msg.trace_id, session_id: msg.session_id };
-        Promise.resolve()
-          .then(() => handler(msg, { topic }))
+        const handled = Promise.resolve().then(() => handler(msg, { topic }));
+        handled
           .then(
             (body) => this.sendReply(replyPattern, body as object, replyIds),
             (e: unknown) => fail(e),
@@ -476,9 +505,38 @@ export class BusService {
             void fail(e);
           })
           .finally(() => this.metrics.latency.add(performance.now() - t0));
+        // The reply chain above reacts to `handled` first, so its PUBLISH is written before this PUBACK.
+        this.holdAck(packet, handled);
       },
       1,
     );
+  }
+
+  /**
+   * Delay the PUBACK of a request until its handler has returned (its reply PUBLISH is then written
+   * before the PUBACK; waiting for the reply's own PUBACK would deadlock: MQTT.js reads no packet
+   * while a PUBACK is held), but never
+   * longer than ACK_HOLD_MAX_MS, and never while a handler waits for a bus reply: MQTT.js reads
+   * the next packet only after this PUBACK, so a handler awaiting request() (voice router) or an
+   * incoming state (device manager confirming an adopted device) would otherwise wait on itself.
+   */
+  private holdAck(packet: IPublishPacket, handled: Promise<unknown>): void {
+    if (packet.qos !== 1) return;
+    let timer: NodeJS.Timeout | undefined;
+    const cap = new Promise<void>((r) => {
+      timer = setTimeout(r, ACK_HOLD_MAX_MS);
+    });
+    this.ackWaits.set(
+      packet,
+      Promise.race([handled, cap, this.ackRelease.promise]).finally(() => clearTimeout(timer)),
+    );
+  }
+
+  /** Let every held PUBACK go (a handler is about to wait for a reply that must be read). */
+  private releaseAcks(): void {
+    const r = this.ackRelease;
+    this.ackRelease = deferred();
+    r.resolve();
   }
 
   private rememberRequest(id: string): void {
@@ -533,6 +591,7 @@ export class BusService {
         () =>
           new Promise<MessageOf<ReplyTopicOf<P>>>((resolve, reject) => {
             const correlation_id = newId();
+            this.releaseAcks();
             const timer = setTimeout(() => {
               this.pending.delete(correlation_id);
               reject(new AliciaError('TIMEOUT', `no answer on ${replyPattern} within ${timeoutMs} ms`));
@@ -633,8 +692,22 @@ export class BusService {
   }
 }
 
+/** Longest a request's PUBACK waits for its handler (holdAck); a slower handler is acked anyway. */
+const ACK_HOLD_MAX_MS = 200;
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 function pick(raw: Record<string, unknown>): { correlation_id?: string; trace_id?: string; session_id?: string } {
-  const s = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
+  // Echo only ids a receiver can accept (envelope: 1..128 chars). The fuzzer (e2e/reliability)
+  // found a 2 MB correlation_id echoed into the error reply: an invalid, amplified answer.
+  const s = (k: string) => {
+    const v = raw[k];
+    return typeof v === 'string' && v.length >= 1 && v.length <= 128 ? v : undefined;
+  };
   return { correlation_id: s('correlation_id') ?? s('id'), trace_id: s('trace_id'), session_id: s('session_id') };
 }
 

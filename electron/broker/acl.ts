@@ -1,0 +1,211 @@
+import { aclFor, isServiceName, type Principal } from '../../services/protocol/services.js';
+
+/**
+ * Per-principal access rules, pure. The table lives in services/protocol/services.ts (aclFor);
+ * docs/security.md prints it (aclTable.ts). Rules:
+ *  - a service publishes/subscribes only within its own patterns; `EXTERNAL` in a pattern list means
+ *    "any topic outside alicia/, homeassistant/ and $-topics" (Home Assistant adopted devices);
+ *  - operator may do everything;
+ *  - window (an MQTT-Explorer-like UI) may subscribe to anything including $SYS/#, and publish
+ *    anything except $-topics;
+ *  - nobody but the broker itself publishes $SYS/... (Aedes docs, "authorizePublish": clients
+ *    publishing $SYS is a DoS vector, moscajs/aedes#597).
+ */
+
+export const EXTERNAL = 'EXTERNAL';
+
+/** Deepest topic / filter a client may use (issue 7 limits). Aedes's own hard cap is 100. */
+export const MAX_TOPIC_LEVELS = 16;
+
+const RESERVED_ROOTS = new Set(['alicia', 'homeassistant']);
+
+function isExternalRoot(level: string): boolean {
+  return level !== '+' && level !== '#' && !level.startsWith('$') && !RESERVED_ROOTS.has(level);
+}
+
+/** Syntactically valid topic name for PUBLISH: non-empty, no wildcards, no NUL, not too deep. */
+export function isValidPublishTopic(topic: string, maxLevels = MAX_TOPIC_LEVELS): boolean {
+  if (topic.length === 0 || topic.length > 65535) return false;
+  if (topic.includes('+') || topic.includes('#') || topic.includes('\u0000')) return false;
+  return levelCount(topic) <= maxLevels;
+}
+
+/** Valid subscription filter ([MQTT-4.7.1]): # only last and alone in its level, + alone in its level. */
+export function isValidSubscribeFilter(filter: string, maxLevels = MAX_TOPIC_LEVELS): boolean {
+  if (filter.length === 0 || filter.length > 65535 || filter.includes('\u0000')) return false;
+  const segs = filter.split('/');
+  if (segs.length > maxLevels) return false;
+  return segs.every((s, i) => (s.includes('#') ? s === '#' && i === segs.length - 1 : !s.includes('+') || s === '+'));
+}
+
+function levelCount(topic: string): number {
+  let n = 1;
+  for (let i = 0; i < topic.length; i++) if (topic.charCodeAt(i) === 47) n++;
+  return n;
+}
+
+function patternsFor(principal: Principal, kind: 'publish' | 'subscribe'): readonly string[] {
+  return isServiceName(principal) ? aclFor(principal)[kind] : [];
+}
+
+/** canPublish runs for every PUBLISH: the table is compiled once per principal (no per-message allocation). */
+interface CompiledPublish {
+  exact: ReadonlySet<string>;
+  wildcard: readonly string[];
+  external: boolean;
+}
+const compiled = new Map<Principal, CompiledPublish>();
+
+function compiledPublish(principal: Principal): CompiledPublish {
+  let c = compiled.get(principal);
+  if (!c) {
+    const pats = patternsFor(principal, 'publish');
+    c = {
+      exact: new Set(pats.filter((p) => p !== EXTERNAL && !p.includes('+') && !p.includes('#'))),
+      wildcard: pats.filter((p) => p !== EXTERNAL && (p.includes('+') || p.includes('#'))),
+      external: pats.includes(EXTERNAL),
+    };
+    compiled.set(principal, c);
+  }
+  return c;
+}
+
+/**
+ * Decisions are memoised per principal: a service publishes on a handful of topics over and over,
+ * so the common case is one Map lookup. Bounded (cleared when full) so random topics cannot grow it.
+ */
+const DECISION_CACHE_MAX = 4096;
+const decisions = new Map<Principal, Map<string, boolean>>();
+
+export function canPublish(principal: Principal, topic: string): boolean {
+  let cache = decisions.get(principal);
+  if (!cache) decisions.set(principal, (cache = new Map()));
+  const known = cache.get(topic);
+  if (known !== undefined) return known;
+  const ok = decidePublish(principal, topic);
+  if (cache.size >= DECISION_CACHE_MAX) cache.clear();
+  cache.set(topic, ok);
+  return ok;
+}
+
+function decidePublish(principal: Principal, topic: string): boolean {
+  if (!isValidPublishTopic(topic)) return false;
+  if (topic.charCodeAt(0) === 36) return false; // '$': $SYS and any other $-topic are the broker's
+  if (principal === 'operator' || principal === 'window') return true;
+  const c = compiledPublish(principal);
+  if (c.exact.has(topic)) return true;
+  for (const p of c.wildcard) if (matchTopic(p, topic)) return true;
+  if (c.external) {
+    const slash = topic.indexOf('/');
+    return isExternalRoot(slash < 0 ? topic : topic.slice(0, slash));
+  }
+  return false;
+}
+
+/**
+ * topicMatches() without splitting (no allocation): walk filter and topic level by level.
+ * Same semantics: '+' one level, '#' this level and below incl. the parent, root wildcards skip '$'.
+ */
+export function matchTopic(filter: string, topic: string): boolean {
+  const fc0 = filter.charCodeAt(0);
+  if (topic.charCodeAt(0) === 36 && (fc0 === 43 || fc0 === 35)) return false;
+  let fi = 0;
+  let ti = 0;
+  for (;;) {
+    let fEnd = filter.indexOf('/', fi);
+    if (fEnd < 0) fEnd = filter.length;
+    const fLen = fEnd - fi;
+    if (fLen === 1 && filter.charCodeAt(fi) === 35) return true; // '#'
+    if (ti > topic.length) return false; // topic has fewer levels
+    let tEnd = topic.indexOf('/', ti);
+    if (tEnd < 0) tEnd = topic.length;
+    const isPlus = fLen === 1 && filter.charCodeAt(fi) === 43;
+    if (!isPlus) {
+      if (fLen !== tEnd - ti) return false;
+      for (let k = 0; k < fLen; k++) if (filter.charCodeAt(fi + k) !== topic.charCodeAt(ti + k)) return false;
+    }
+    const fDone = fEnd >= filter.length;
+    const tDone = tEnd >= topic.length;
+    if (fDone || tDone) {
+      if (fDone && tDone) return true;
+      // topic ended, filter continues: only "/#" may follow
+      return tDone && filter.length - fEnd === 2 && filter.charCodeAt(fEnd + 1) === 35;
+    }
+    fi = fEnd + 1;
+    ti = tEnd + 1;
+  }
+}
+
+export function canSubscribe(principal: Principal, filter: string): boolean {
+  if (!isValidSubscribeFilter(filter)) return false;
+  if (principal === 'operator' || principal === 'window') return true;
+  return covered(filter.split('/'), patternsFor(principal, 'subscribe'), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filter coverage: is every topic a filter can match also matched by at least one pattern?
+
+/** A literal no pattern contains: stands for "any other level value" when a wildcard is split. */
+const OTHER = '\u0000other';
+
+/** Does pattern P match every topic that filter F matches? (single pattern, level by level) */
+function subsumes(p: readonly string[], f: readonly string[]): boolean {
+  for (let i = 0; ; i++) {
+    const ps = p[i];
+    const fs = f[i];
+    if (ps === '#') {
+      // '#' at level 0 never matches $-topics [MQTT-4.7.2-1]
+      return !(i === 0 && fs !== undefined && fs.startsWith('$'));
+    }
+    if (fs === undefined) return ps === undefined;
+    if (ps === undefined) return false;
+    if (fs === '#') return false; // only a '#' covers a '#'
+    if (fs === '+') {
+      if (ps !== '+') return false;
+      continue;
+    }
+    if (ps === '+') {
+      if (i === 0 && fs.startsWith('$')) return false;
+      continue;
+    }
+    if (ps !== fs) return false;
+  }
+}
+
+function subsumedByExternal(f: readonly string[]): boolean {
+  const root = f[0];
+  return root !== undefined && isExternalRoot(root);
+}
+
+/**
+ * Exact union coverage: if no single pattern covers F, split F's first wildcard into the literals
+ * the patterns name at that level plus OTHER, and require every branch to be covered. A '#' at
+ * level i becomes "the parent topic itself" plus "c/#" for each candidate c. Depth-capped, so an
+ * uncoverable '#' ends as "not covered" (safe side).
+ */
+function covered(f: readonly string[], patterns: readonly string[], depth: number): boolean {
+  if (depth > MAX_TOPIC_LEVELS + 2) return false;
+  const split = patterns.map((p) => (p === EXTERNAL ? null : p.split('/')));
+  if (patterns.includes(EXTERNAL) && subsumedByExternal(f)) return true;
+  for (const p of split) if (p && subsumes(p, f)) return true;
+
+  const i = f.findIndex((s) => s === '+' || s === '#');
+  if (i < 0) return false; // a concrete topic no pattern matches
+  const candidates = new Set<string>([OTHER]);
+  if (i === 0) for (const r of RESERVED_ROOTS) candidates.add(r);
+  for (const p of split) {
+    const s = p?.[i];
+    if (s !== undefined && s !== '+' && s !== '#') candidates.add(s);
+  }
+  const prefix = f.slice(0, i);
+  if (f[i] === '+') {
+    const rest = f.slice(i + 1);
+    for (const c of candidates) if (!covered([...prefix, c, ...rest], patterns, depth + 1)) return false;
+    return true;
+  }
+  // '#': the parent level itself ('a/#' matches 'a' [MQTT-4.7.1-2]) ...
+  if (i > 0 && !covered(prefix, patterns, depth + 1)) return false;
+  // ... and everything below it
+  for (const c of candidates) if (!covered([...prefix, c, '#'], patterns, depth + 1)) return false;
+  return true;
+}

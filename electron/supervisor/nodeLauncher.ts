@@ -1,0 +1,82 @@
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import type { ExitListener, LaunchedProcess, LaunchSpec, Launcher } from './launcher.js';
+
+/**
+ * The Launcher on plain Node: child_process.fork with piped stdout/stderr and an IPC channel.
+ * execArgv is emptied so a host started with --inspect or a loader does not pass it to every
+ * service (Node docs, child_process.fork: execArgv defaults to process.execArgv); JSON
+ * serialisation matches what Electron's utilityProcess accepts, so services see the same messages.
+ */
+export class NodeLauncher implements Launcher {
+  launch(spec: LaunchSpec): LaunchedProcess {
+    const child = fork(spec.modulePath, spec.args ?? [], {
+      cwd: spec.cwd,
+      env: spec.env,
+      execArgv: [],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    return new NodeProcess(child);
+  }
+}
+
+class NodeProcess implements LaunchedProcess {
+  private exited = false;
+  private exitInfo: { code: number | null; signal: string | null } | undefined;
+  private readonly exitListeners: ExitListener[] = [];
+
+  constructor(private readonly child: ChildProcess) {
+    // Without an 'error' listener a failed spawn or a failed kill would be an uncaught exception in the host.
+    child.on('error', () => {
+      // A spawn failure (ENOENT cwd, EAGAIN) emits 'error' and no 'exit' (Node docs, 'error' event).
+      if (child.pid === undefined) this.finish(null, null);
+    });
+    child.on('exit', (code, signal) => this.finish(code, signal));
+  }
+
+  get pid(): number | undefined {
+    return this.exited ? undefined : this.child.pid;
+  }
+  get stdout() {
+    return this.child.stdout;
+  }
+  get stderr() {
+    return this.child.stderr;
+  }
+
+  onExit(listener: ExitListener): void {
+    if (this.exitInfo) {
+      const { code, signal } = this.exitInfo;
+      queueMicrotask(() => listener(code, signal));
+    } else {
+      this.exitListeners.push(listener);
+    }
+  }
+
+  onMessage(listener: (message: unknown) => void): void {
+    this.child.on('message', (m) => listener(m));
+  }
+
+  postMessage(message: unknown): boolean {
+    if (this.exited || !this.child.connected) return false;
+    // The callback form reports send failures (channel closing) there instead of as an 'error' event.
+    return this.child.send(message as object, () => undefined);
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
+    if (this.exited) return false;
+    try {
+      return this.child.kill(signal);
+    } catch {
+      return false;
+    }
+  }
+
+  private finish(code: number | null, signal: string | null): void {
+    if (this.exitInfo) return;
+    this.exited = true;
+    this.exitInfo = { code, signal };
+    for (const l of this.exitListeners.splice(0)) l(code, signal);
+  }
+}

@@ -1,0 +1,166 @@
+import { describe, expect, it, afterEach } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { realpathSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { LaunchedProcess, Launcher, LaunchSpec } from '../launcher.js';
+
+/**
+ * One test suite for every Launcher implementation (MQTT.js runs one suite against every transport).
+ * `make` returns a fresh launcher. The children are fixtures/child.mjs, not services: this suite
+ * proves exit codes, signals, stdio capture, env isolation and the message channel.
+ */
+export const FIXTURE = fileURLToPath(new URL('./fixtures/child.mjs', import.meta.url));
+
+export function collect(stream: Readable | null): { text: () => string } {
+  let buf = '';
+  stream?.setEncoding('utf8');
+  stream?.on('data', (d: string) => (buf += d));
+  return { text: () => buf };
+}
+
+export function exitOf(p: LaunchedProcess): Promise<{ code: number | null; signal: string | null }> {
+  return new Promise((resolve) => p.onExit((code, signal) => resolve({ code, signal })));
+}
+
+function nextMessage(p: LaunchedProcess, pred: (m: unknown) => boolean = () => true): Promise<unknown> {
+  return new Promise((resolve) => p.onMessage((m) => pred(m) && resolve(m)));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function launcherSuite(label: string, make: () => Launcher): void {
+  describe(`Launcher contract: ${label}`, () => {
+    const started: LaunchedProcess[] = [];
+    const spec = (args: string[], extra: Partial<LaunchSpec> = {}): LaunchSpec => ({
+      name: 'fixture',
+      modulePath: FIXTURE,
+      env: { PATH: process.env.PATH ?? '', FIXTURE_VAR: 'given' },
+      cwd: tmpdir(),
+      args,
+      ...extra,
+    });
+    const launch = (s: LaunchSpec) => {
+      const p = make().launch(s);
+      started.push(p);
+      return p;
+    };
+    afterEach(() => {
+      for (const p of started.splice(0)) p.kill('SIGKILL');
+    });
+
+    it('reports the exit code and captures stdout and stderr', async () => {
+      const p = launch(spec(['exit', '3']));
+      const out = collect(p.stdout);
+      const err = collect(p.stderr);
+      // (no pid check here: utilityProcess only knows its pid after 'spawn')
+      const exit = await exitOf(p);
+      expect(exit.code).toBe(3);
+      // stdio may flush just after 'exit'
+      await new Promise((r) => setTimeout(r, 50));
+      expect(out.text()).toContain('hello stdout');
+      expect(err.text()).toContain('hello stderr');
+      expect(err.text()).not.toContain('hello stdout');
+    });
+
+    it('passes exactly the given environment, not the host environment', async () => {
+      process.env.ALICIA_LAUNCHER_LEAK_CHECK = 'secret';
+      try {
+        const p = launch(spec(['env']));
+        const out = collect(p.stdout);
+        expect((await exitOf(p)).code).toBe(0);
+        await new Promise((r) => setTimeout(r, 50));
+        const env = JSON.parse(out.text().trim().split('\n').pop() ?? '{}') as Record<string, string>;
+        expect(env.FIXTURE_VAR).toBe('given');
+        expect(env.ALICIA_LAUNCHER_LEAK_CHECK).toBeUndefined();
+      } finally {
+        delete process.env.ALICIA_LAUNCHER_LEAK_CHECK;
+      }
+    });
+
+    it('runs in the given working directory', async () => {
+      const p = launch(spec(['cwd']));
+      const out = collect(p.stdout);
+      await exitOf(p);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(out.text().trim()).toBe(realpathSync(tmpdir()));
+    });
+
+    it('exchanges messages and stops gracefully on the stop message', async () => {
+      const p = launch(spec(['wait']));
+      const out = collect(p.stdout);
+      const ready = (await nextMessage(p)) as { ready: boolean; pid: number };
+      expect(ready).toEqual({ ready: true, pid: p.pid });
+      const echoed = nextMessage(p, (m) => typeof m === 'object' && m !== null && 'echo' in m);
+      expect(p.postMessage({ hello: 'child' })).toBe(true);
+      expect(await echoed).toEqual({ echo: { hello: 'child' } });
+      const exited = exitOf(p);
+      expect(p.postMessage({ type: 'stop' })).toBe(true);
+      expect(await exited).toEqual({ code: 0, signal: null });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(out.text()).toContain('stopping');
+    });
+
+    it('kill() terminates with SIGTERM by default; the pid is gone afterwards', async () => {
+      const p = launch(spec(['wait']));
+      await nextMessage(p);
+      const pid = p.pid!;
+      expect(isAlive(pid)).toBe(true);
+      const exited = exitOf(p);
+      expect(p.kill()).toBe(true);
+      const exit = await exited;
+      expect(exit.code === 0).toBe(false);
+      if (exit.signal !== null) expect(exit.signal).toBe('SIGTERM');
+      expect(isAlive(pid)).toBe(false);
+      expect(p.pid).toBeUndefined();
+      // after exit: no throw, just false
+      expect(p.kill()).toBe(false);
+      expect(p.postMessage({ type: 'stop' })).toBe(false);
+    });
+
+    it('kill("SIGKILL") ends a process that ignores SIGTERM', async () => {
+      const p = launch(spec(['stubborn']));
+      const out = collect(p.stdout);
+      await nextMessage(p);
+      p.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(out.text()).toContain('ignoring SIGTERM');
+      expect(p.pid).toBeTypeOf('number');
+      const exited = exitOf(p);
+      p.kill('SIGKILL');
+      const exit = await exited;
+      if (exit.signal !== null) expect(exit.signal).toBe('SIGKILL');
+      else expect(exit.code).not.toBe(0);
+    });
+
+    it('a process killed from outside (kill -9) is reported as exited by SIGKILL', async () => {
+      const p = launch(spec(['wait']));
+      await nextMessage(p);
+      const exited = exitOf(p);
+      process.kill(p.pid!, 'SIGKILL');
+      const exit = await exited;
+      if (exit.signal !== null) expect(exit.signal).toBe('SIGKILL');
+      else expect(exit.code).not.toBe(0);
+    });
+
+    it('a missing module is an exit with a non-zero code, not a throw', async () => {
+      const p = launch(spec([], { modulePath: '/nonexistent/alicia/service/main.js' }));
+      const exit = await exitOf(p);
+      expect(exit.code).not.toBe(0);
+    });
+
+    it('an onExit listener added after the exit still fires', async () => {
+      const p = launch(spec(['exit', '0']));
+      await exitOf(p);
+      const late = await exitOf(p);
+      expect(late.code).toBe(0);
+    });
+  });
+}

@@ -1,0 +1,42 @@
+import { isAliciaError } from '../../../services/protocol/errors.js';
+import { request } from '../bus/connection.js';
+import { fromRecorder, mergeHistory, traceMessagesFrom } from '../model/sessions.js';
+import type { SessionSummary } from '../model/sessions.js';
+import { useTraces } from '../stores/tracesStore.js';
+
+const why = (e: unknown) => (isAliciaError(e) ? `${e.code}: ${e.message}` : (e as Error).message);
+
+/** Load the recorder's session list (newest first) and merge it with the live sessions. */
+export async function loadSessions(limit = 200): Promise<void> {
+  useTraces.setState({ historyLoading: true, historyError: null });
+  try {
+    const r = await request('alicia/system/recorder/request', { query: 'sessions', limit }, { timeoutMs: 10_000, what: 'load sessions' });
+    const list = (Array.isArray(r.sessions) ? r.sessions : []).map(fromRecorder).filter((s): s is SessionSummary => s !== null);
+    useTraces.setState((s) => ({ sessions: mergeHistory(s.sessions, list), historyLoading: false }));
+  } catch (e) {
+    useTraces.setState({ historyLoading: false, historyError: why(e) });
+  }
+}
+
+/** Load every bus message of one trace, in order. */
+export async function loadTrace(trace_id: string, attempt = 0): Promise<void> {
+  useTraces.setState((s) => ({ details: { ...s.details, [trace_id]: { loading: true, messages: s.details[trace_id]?.messages ?? [] } } }));
+  try {
+    // The body's trace_id shares its name with the envelope's, and seal() keeps the envelope's
+    // (services/protocol/envelope.ts): so the request itself must travel on the trace it asks for.
+    const r = await request(
+      'alicia/system/recorder/request',
+      { query: 'trace', trace_id, limit: 1000 },
+      { timeoutMs: 10_000, what: 'load trace', trace_id },
+    );
+    const messages = traceMessagesFrom(r.messages);
+    useTraces.setState((s) => ({ details: { ...s.details, [trace_id]: { loading: false, messages } } }));
+  } catch (e) {
+    // The recorder writes in batches: a session that just ended may not be stored yet.
+    if (isAliciaError(e) && e.code === 'RECORDER_NOT_FOUND' && attempt < 4) {
+      setTimeout(() => void loadTrace(trace_id, attempt + 1), 750);
+      return;
+    }
+    useTraces.setState((s) => ({ details: { ...s.details, [trace_id]: { loading: false, error: why(e), messages: [] } } }));
+  }
+}

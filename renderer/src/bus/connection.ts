@@ -1,0 +1,203 @@
+import mqtt from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { decode } from '../../../services/protocol/decode.js';
+import { newId, seal } from '../../../services/protocol/envelope.js';
+import { AliciaError } from '../../../services/protocol/errors.js';
+import { TOPICS, patternOf } from '../../../services/protocol/topics.js';
+import type { BodyOf, MessageOf, RequestTopic, TopicPattern } from '../../../services/protocol/topics.js';
+import { TopicIndex } from '../model/topicIndex.js';
+import { useConnection } from '../stores/connectionStore.js';
+import { useTopics } from '../stores/topicsStore.js';
+import { getConnectionInfo } from './connectionInfo.js';
+import type { ConnectionInfo } from './connectionInfo.js';
+import { onNextFrame } from './frame.js';
+import { PendingRequests } from './pending.js';
+import { routeMessage } from './router.js';
+
+/**
+ * The window's one MQTT connection (STYLE.md habit 7: MQTT stays out of React). It subscribes to the
+ * whole tree (the topic view needs `#`; `$SYS/alicia/#` because `#` never matches `$` topics, MQTT
+ * 3.1.1 section 4.7.2), indexes every message into the TopicIndex, decodes Alicia topics with the
+ * shared protocol and hands them to the router, which writes the zustand stores once per frame.
+ */
+
+/** The topic index, shared with the Topics view (read-only there, apart from UI flags on nodes). */
+export const topicIndex = new TopicIndex();
+
+const pending = new PendingRequests();
+let client: MqttClient | null = null;
+let info: ConnectionInfo | null = null;
+let rateTimer: ReturnType<typeof setInterval> | undefined;
+const SOURCE = 'window';
+
+/** Subscriptions: the whole tree plus the broker's own stats branch. */
+const SUBSCRIPTIONS = ['#', '$SYS/alicia/#'];
+
+function commitTopics(): void {
+  onNextFrame('topics', () => {
+    useTopics.setState({ version: topicIndex.version, received: topicIndex.received, topicCount: topicIndex.topicCount });
+  });
+}
+
+function onMessage(topic: string, payload: Uint8Array, packet: { qos: number; retain: boolean }): void {
+  // Copy: mqtt.js hands out views into its receive buffer; keeping them would pin whole chunks.
+  const bytes = new Uint8Array(payload);
+  topicIndex.add(topic, bytes, packet.qos, packet.retain);
+  commitTopics();
+  if (!topic.startsWith('alicia/') && !topic.startsWith('$SYS/alicia/')) return;
+  if (bytes.byteLength === 0) {
+    routeMessage(topic, null, null);
+    return;
+  }
+  const pattern = patternOf(topic);
+  if (!pattern) return;
+  let msg: MessageOf<TopicPattern>;
+  try {
+    msg = decode(pattern, bytes);
+  } catch (e) {
+    // Invalid messages are shown raw in the tree; the stores only take valid ones.
+    if (pattern.endsWith('response') || pattern.endsWith('result')) {
+      // but an invalid reply still settles its request, so the UI shows the error rather than waiting
+      try {
+        const obj = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+        if (pending.settle(topic, obj)) return;
+      } catch {
+        /* not JSON: nothing to settle */
+      }
+    }
+    if (e instanceof AliciaError) console.debug(`dropped invalid ${topic}: ${e.message}`);
+    return;
+  }
+  pending.settle(topic, msg as Record<string, unknown>);
+  routeMessage(topic, pattern, msg);
+}
+
+export async function startConnection(): Promise<void> {
+  if (client) return;
+  useConnection.setState({ status: 'connecting', error: null });
+  try {
+    info = await getConnectionInfo();
+  } catch (e) {
+    useConnection.setState({ status: 'error', error: `Cannot reach the Alicia host: ${(e as Error).message}` });
+    setTimeout(() => void startConnection(), 3000);
+    return;
+  }
+  useConnection.setState({ url: info.ws_url, username: info.username, version: info.version });
+  const c = mqtt.connect(info.ws_url, {
+    username: info.username,
+    password: info.password,
+    clientId: `window-${newId().slice(0, 8)}`,
+    // Aedes speaks MQTT 3.1.1 only (PLATFORM.md): an MQTT 5 CONNECT is refused.
+    protocolVersion: 4,
+    clean: true,
+    reconnectPeriod: 2000,
+    connectTimeout: 10_000,
+    keepalive: 30,
+  });
+  client = c;
+  c.on('connect', () => {
+    useConnection.setState({ status: 'connected', error: null });
+    c.subscribeAsync(Object.fromEntries(SUBSCRIPTIONS.map((topic) => [topic, { qos: 1 as const }])))
+      .then((granted) => {
+        const denied = granted.filter((g) => g.qos === 128).map((g) => g.topic);
+        if (denied.length) useConnection.setState({ error: `The broker refused subscriptions: ${denied.join(', ')}` });
+      })
+      .catch((e: Error) => useConnection.setState({ error: `Subscribe failed: ${e.message}` }));
+  });
+  c.on('reconnect', () => useConnection.setState({ status: 'reconnecting' }));
+  c.on('offline', () => useConnection.setState({ status: 'offline' }));
+  c.on('close', () => {
+    if (useConnection.getState().status === 'connected') useConnection.setState({ status: 'reconnecting' });
+  });
+  c.on('error', (e) => useConnection.setState({ error: e.message }));
+  c.on('message', (topic, payload, packet) => onMessage(topic, payload, packet));
+  let last = topicIndex.received;
+  rateTimer = setInterval(() => {
+    const now = topicIndex.received;
+    useConnection.setState({ rate: now - last });
+    last = now;
+  }, 1000);
+}
+
+export function stopConnection(): void {
+  if (rateTimer) clearInterval(rateTimer);
+  pending.failAll('NOT_CONNECTED', 'the window closed its connection');
+  client?.end(true);
+  client = null;
+}
+
+function requireClient(): MqttClient {
+  if (!client || !client.connected) throw new AliciaError('NOT_CONNECTED', 'not connected to the bus');
+  return client;
+}
+
+export interface PublishOptions {
+  qos?: 0 | 1 | 2;
+  retain?: boolean;
+}
+
+/** Publish text anywhere (publish form, clearing retained topics). */
+export async function publishRaw(topic: string, payload: string, opts: PublishOptions = {}): Promise<void> {
+  const c = requireClient();
+  await c.publishAsync(topic, payload, { qos: opts.qos ?? 0, retain: opts.retain ?? false });
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  trace_id?: string;
+  session_id?: string;
+  /** shown in a timeout message: "stop stt: no answer within 10 s" */
+  what?: string;
+}
+
+/**
+ * Control-plane request: seal the body with a fresh correlation id, publish on the request topic
+ * and wait for the reply (or the error reply) carrying that id. Rejects with AliciaError (TIMEOUT,
+ * NOT_CONNECTED, or the remote error code).
+ */
+export async function request<P extends RequestTopic>(
+  pattern: P,
+  body: BodyOf<P>,
+  opts: RequestOptions = {},
+): Promise<Record<string, unknown>> {
+  const c = requireClient();
+  const def = TOPICS[pattern] as { reply?: string; error?: string; qos: 0 | 1 };
+  const correlation_id = newId();
+  const replyTopics = [def.reply, def.error].filter((t): t is string => typeof t === 'string');
+  const fields: Parameters<typeof seal>[1] = { source: SOURCE, correlation_id, trace_id: opts.trace_id ?? correlation_id };
+  if (opts.session_id) fields.session_id = opts.session_id;
+  const msg = seal(body as object, fields);
+  const answer = pending.add(correlation_id, replyTopics, opts.timeoutMs ?? 10_000, opts.what ?? pattern);
+  try {
+    await c.publishAsync(pattern, JSON.stringify(msg), { qos: def.qos });
+  } catch (e) {
+    pending.settle(replyTopics[0] ?? '', { correlation_id, ok: false, error: { code: 'NOT_CONNECTED', message: (e as Error).message } });
+  }
+  return answer;
+}
+
+/** A second, short-lived connection that collects which topics under a filter hold a retained message. */
+export async function findRetained(filter: string, settleMs = 600): Promise<string[]> {
+  if (!info) throw new AliciaError('NOT_CONNECTED', 'not connected to the bus');
+  const probe = await mqtt.connectAsync(info.ws_url, {
+    username: info.username,
+    password: info.password,
+    clientId: `window-probe-${newId().slice(0, 8)}`,
+    protocolVersion: 4,
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+  });
+  const found = new Set<string>();
+  try {
+    // A new subscription gets every matching retained message with RETAIN=1 (MQTT 3.1.1 section 3.3.1.3).
+    probe.on('message', (topic, payload, packet) => {
+      if (packet.retain && payload.byteLength > 0) found.add(topic);
+    });
+    await probe.subscribeAsync(filter, { qos: 0 });
+    await new Promise((r) => setTimeout(r, settleMs));
+  } finally {
+    await probe.endAsync(true).catch(() => undefined);
+  }
+  return [...found].sort();
+}

@@ -1,0 +1,22 @@
+import { create } from 'zustand';
+
+export type ConnectionStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'error';
+
+export interface ConnectionState {
+  status: ConnectionStatus;
+  error: string | null;
+  url: string;
+  username: string;
+  version: string;
+  /** messages per second received by the window, over the last second */
+  rate: number;
+}
+
+export const useConnection = create<ConnectionState>(() => ({
+  status: 'idle',
+  error: null,
+  url: '',
+  username: '',
+  version: '',
+  rate: 0,
+}));

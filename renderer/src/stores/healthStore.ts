@@ -1,0 +1,25 @@
+import { create } from 'zustand';
+import type { MessageOf } from '../../../services/protocol/topics.js';
+
+export type HealthAggregate = MessageOf<'alicia/health/status'>;
+export type HealthAlert = MessageOf<'alicia/health/alert'>;
+export type BrokerStats = MessageOf<'$SYS/alicia/broker/stats'>;
+
+/** One sample of a time series (window clock). */
+export interface Sample {
+  t: number;
+  v: number;
+}
+
+/** Keep the last 10 minutes of samples. */
+export const SERIES_WINDOW_MS = 10 * 60 * 1000;
+
+export interface HealthState {
+  aggregate: HealthAggregate | null;
+  alerts: HealthAlert[];
+  broker: BrokerStats | null;
+  /** per series name ("broker.in", "svc.stt.rate", "svc.stt.p95"), samples oldest first */
+  series: Record<string, Sample[]>;
+}
+
+export const useHealth = create<HealthState>(() => ({ aggregate: null, alerts: [], broker: null, series: {} }));

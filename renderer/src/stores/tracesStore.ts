@@ -1,0 +1,25 @@
+import { create } from 'zustand';
+import type { SessionSummary, TraceMessage } from '../model/sessions.js';
+
+export interface TraceDetail {
+  loading: boolean;
+  error?: string;
+  messages: TraceMessage[];
+}
+
+export interface TracesState {
+  sessions: Record<string, SessionSummary>;
+  selected: string | null;
+  /** by trace id */
+  details: Record<string, TraceDetail>;
+  historyLoading: boolean;
+  historyError: string | null;
+}
+
+export const useTraces = create<TracesState>(() => ({
+  sessions: {},
+  selected: null,
+  details: {},
+  historyLoading: false,
+  historyError: null,
+}));

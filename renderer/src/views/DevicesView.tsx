@@ -1,0 +1,290 @@
+import { useMemo, useState } from 'react';
+import { deviceCommand } from '../actions/deviceActions.js';
+import { useNow } from '../components/useNow.js';
+import { formatDuration } from '../model/format.js';
+import { useDevices } from '../stores/devicesStore.js';
+import type { DeviceStatus } from '../stores/devicesStore.js';
+
+/** Thermostat modes when the device does not list its own (the device manager's defaults). */
+const DEFAULT_MODES = ['heat', 'cool', 'off'];
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+function can(d: DeviceStatus, action: string): boolean {
+  const actions = (d as { actions?: unknown }).actions;
+  // Older device managers do not list actions: fall back to what the kind implies.
+  return Array.isArray(actions) ? actions.includes(action) : true;
+}
+
+/** A slider that sends on release, and follows the device while the user is not dragging it. */
+function Slider(props: {
+  value: number;
+  min: number;
+  max: number;
+  step: number;
+  label: string;
+  unit: string;
+  disabled: boolean;
+  onCommit: (v: number) => void;
+  testId: string;
+}) {
+  const [drag, setDrag] = useState<number | null>(null);
+  const shown = drag ?? props.value;
+  return (
+    <label className="slider">
+      <span>{props.label}</span>
+      <input
+        type="range"
+        min={props.min}
+        max={props.max}
+        step={props.step}
+        value={shown}
+        disabled={props.disabled}
+        onChange={(e) => setDrag(Number(e.target.value))}
+        onPointerUp={() => {
+          if (drag !== null) props.onCommit(drag);
+          setDrag(null);
+        }}
+        onKeyUp={(e) => {
+          if (drag !== null && e.key.startsWith('Arrow')) {
+            props.onCommit(drag);
+            setDrag(null);
+          }
+        }}
+        aria-label={props.label}
+        data-testid={props.testId}
+      />
+      <span className="num">
+        {shown}
+        {props.unit}
+      </span>
+    </label>
+  );
+}
+
+function Controls({ d }: { d: DeviceStatus }) {
+  const s = d.state;
+  const id = d.device_id;
+  const busy = useDevices((st) => st.commands[id]?.pending === true);
+  const off = !d.online || busy;
+  switch (d.kind) {
+    case 'light':
+    case 'switch': {
+      const on = s.on === true;
+      return (
+        <div className="controls">
+          <button
+            className={`toggle ${on ? 'on' : ''}`}
+            role="switch"
+            aria-checked={on}
+            disabled={off}
+            onClick={() => void deviceCommand(id, on ? 'turn_off' : 'turn_on')}
+            data-testid={`toggle-${id}`}
+          >
+            <span className="knob" />
+            {on ? 'On' : 'Off'}
+          </button>
+          {can(d, 'set_brightness') && d.traits.includes('brightness') && (
+            <Slider
+              value={num(s.brightness) ?? 0}
+              min={1}
+              max={100}
+              step={1}
+              label="Brightness"
+              unit="%"
+              disabled={off}
+              onCommit={(v) => void deviceCommand(id, 'set_brightness', { brightness: v })}
+              testId={`brightness-${id}`}
+            />
+          )}
+        </div>
+      );
+    }
+    case 'thermostat':
+    case 'climate': {
+      const target = num(s.target) ?? 21;
+      const mode = typeof s.mode === 'string' ? s.mode : 'off';
+      const listed = (d as { modes?: unknown }).modes;
+      const modes = [
+        ...new Set([...(Array.isArray(listed) ? listed.filter((m): m is string => typeof m === 'string') : DEFAULT_MODES), mode]),
+      ];
+      return (
+        <div className="controls">
+          <div className="thermo">
+            <button
+              disabled={off}
+              onClick={() => void deviceCommand(id, 'set_temperature', { temperature: target - 0.5 })}
+              aria-label="lower setpoint"
+            >
+              −
+            </button>
+            <span className="setpoint num" data-testid={`target-${id}`}>
+              {target.toFixed(1)}°
+            </span>
+            <button
+              disabled={off}
+              onClick={() => void deviceCommand(id, 'set_temperature', { temperature: target + 0.5 })}
+              aria-label="raise setpoint"
+            >
+              +
+            </button>
+            <span className="muted small">now {num(s.current)?.toFixed(1) ?? '—'}°</span>
+          </div>
+          <div className="seg">
+            {modes.map((m) => (
+              <button
+                key={m}
+                className={m === mode ? 'on' : ''}
+                disabled={off}
+                onClick={() => void deviceCommand(id, 'set_mode', { mode: m })}
+              >
+                {m}
+              </button>
+            ))}
+          </div>
+        </div>
+      );
+    }
+    case 'lock': {
+      const locked = s.locked === true;
+      return (
+        <div className="controls">
+          <button
+            className={`toggle ${locked ? 'on' : ''}`}
+            role="switch"
+            aria-checked={locked}
+            disabled={off}
+            onClick={() => void deviceCommand(id, locked ? 'unlock' : 'lock')}
+            data-testid={`toggle-${id}`}
+          >
+            <span className="knob" />
+            {locked ? 'Locked' : 'Unlocked'}
+          </button>
+        </div>
+      );
+    }
+    case 'speaker': {
+      const playing = s.playing === true;
+      return (
+        <div className="controls">
+          <button disabled={off} onClick={() => void deviceCommand(id, playing ? 'pause' : 'play')} data-testid={`toggle-${id}`}>
+            {playing ? '❚❚ Pause' : '▶ Play'}
+          </button>
+          <Slider
+            value={num(s.volume) ?? 0}
+            min={0}
+            max={100}
+            step={1}
+            label="Volume"
+            unit="%"
+            disabled={off}
+            onCommit={(v) => void deviceCommand(id, 'set_volume', { volume: v })}
+            testId={`volume-${id}`}
+          />
+        </div>
+      );
+    }
+    default:
+      return (
+        <dl className="kv readings">
+          {Object.entries(s).map(([k, v]) => (
+            <div key={k} className="kvrow">
+              <dt>{k}</dt>
+              <dd className="num">{v === null ? '—' : typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(1)) : String(v)}</dd>
+            </div>
+          ))}
+        </dl>
+      );
+  }
+}
+
+function summary(d: DeviceStatus): string {
+  const s = d.state;
+  switch (d.kind) {
+    case 'light':
+    case 'switch':
+      return s.on === true ? (typeof s.brightness === 'number' && d.traits.includes('brightness') ? `on · ${s.brightness}%` : 'on') : 'off';
+    case 'lock':
+      return s.locked === true ? 'locked' : 'unlocked';
+    case 'speaker':
+      return s.playing === true ? 'playing' : 'paused';
+    case 'thermostat':
+    case 'climate':
+      return `${String(s.mode ?? '—')} · ${String(s.target ?? '—')}°`;
+    default:
+      return '';
+  }
+}
+
+function Card({ d, now }: { d: DeviceStatus; now: number }) {
+  const cmd = useDevices((st) => st.commands[d.device_id]);
+  const on = d.state.on === true || d.state.playing === true;
+  return (
+    <article
+      className={`dcard ${on ? 'lit' : ''} ${d.online ? '' : 'offline'}`}
+      data-testid={`device-${d.device_id}`}
+      data-state={summary(d)}
+    >
+      <header>
+        <div>
+          <div className="dname">{d.name}</div>
+          <div className="small muted">
+            {d.kind}
+            {d.origin !== 'simulated' ? ` · ${d.origin}` : ''} · <span className="mono">{d.device_id}</span>
+          </div>
+        </div>
+        <span
+          className={`badge ${!d.online ? 'bad' : on || d.state.locked === true ? 'ok' : 'muted'}`}
+          data-testid={`summary-${d.device_id}`}
+        >
+          {d.online ? summary(d) || 'online' : 'offline'}
+        </span>
+      </header>
+      <Controls d={d} />
+      <footer className="small">
+        {cmd?.pending ? (
+          <span className="busy-text">{cmd.action}…</span>
+        ) : cmd?.error ? (
+          <span className="bad" data-testid={`device-error-${d.device_id}`}>
+            {cmd.action} failed · {cmd.error.code}: {cmd.error.message}
+          </span>
+        ) : (
+          <span className="muted">updated {formatDuration(Math.max(0, now - d.updated_at))} ago</span>
+        )}
+      </footer>
+    </article>
+  );
+}
+
+export function DevicesView() {
+  const devices = useDevices((s) => s.devices);
+  const now = useNow(5000);
+  const rooms = useMemo(() => {
+    const m = new Map<string, DeviceStatus[]>();
+    for (const d of Object.values(devices)) {
+      const room = d.room || (d.origin === 'homeassistant' ? 'Home Assistant' : 'No room');
+      m.set(room, [...(m.get(room) ?? []), d]);
+    }
+    for (const list of m.values()) list.sort((a, b) => a.name.localeCompare(b.name));
+    return [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
+  }, [devices]);
+  return (
+    <div className="view devices-view">
+      {rooms.length === 0 && (
+        <div className="empty panel pad">No devices yet: the device manager publishes them on alicia/device/status/+ (retained).</div>
+      )}
+      {rooms.map(([room, list]) => (
+        <section key={room} className="room">
+          <h2>
+            {room} <span className="muted">{list.length}</span>
+          </h2>
+          <div className="dgrid">
+            {list.map((d) => (
+              <Card key={d.device_id} d={d} now={now} />
+            ))}
+          </div>
+        </section>
+      ))}
+    </div>
+  );
+}

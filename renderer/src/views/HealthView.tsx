@@ -1,0 +1,129 @@
+import { useMemo } from 'react';
+import { SERVICE_NAMES } from '../../../services/protocol/services.js';
+import { LineChart, PALETTE } from '../components/LineChart.js';
+import { useNow } from '../components/useNow.js';
+import { formatDuration, formatRate, formatTime } from '../model/format.js';
+import { formatBytes } from '../model/payload.js';
+import { useHealth } from '../stores/healthStore.js';
+import type { Series } from '../components/LineChart.js';
+
+const WINDOW_MS = 5 * 60 * 1000;
+
+export function HealthView() {
+  const aggregate = useHealth((s) => s.aggregate);
+  const alerts = useHealth((s) => s.alerts);
+  const broker = useHealth((s) => s.broker);
+  const series = useHealth((s) => s.series);
+  const now = useNow(2000);
+  const names = useMemo(() => {
+    const set = new Set<string>([...SERVICE_NAMES, ...Object.keys(aggregate?.services ?? {})]);
+    return [...set];
+  }, [aggregate]);
+  const svcSeries = (suffix: string): Series[] =>
+    names
+      .map((n, i) => ({ name: n, samples: series[`svc.${n}.${suffix}`] ?? [], color: PALETTE[i % PALETTE.length] as string }))
+      .filter((s) => s.samples.length > 0);
+  return (
+    <div className="view health-view">
+      <section className="panel">
+        <header className="panel-head">
+          <h2>Services</h2>
+          <span
+            className={`badge ${aggregate?.overall === 'healthy' ? 'ok' : aggregate?.overall === 'degraded' ? 'warn' : aggregate?.overall === 'down' ? 'bad' : 'muted'}`}
+            data-testid="overall"
+          >
+            {aggregate?.overall ?? 'no report yet'}
+          </span>
+        </header>
+        <div className="cards">
+          {names.map((n) => {
+            const s = aggregate?.services[n];
+            const cls = s?.status === 'healthy' ? 'ok' : s?.status === 'degraded' ? 'warn' : s?.status === 'down' ? 'bad' : 'muted';
+            return (
+              <div key={n} className={`hcard ${cls}`} data-testid={`health-${n}`}>
+                <div className="hname">{n}</div>
+                <div className={`badge ${cls}`}>{s?.status ?? 'unknown'}</div>
+                <div className="small muted">
+                  {s?.last_heartbeat ? `heartbeat ${formatDuration(now - s.last_heartbeat)} ago` : 'no heartbeat seen'}
+                  {s && s.missed > 0 ? ` · ${s.missed} missed` : ''}
+                </div>
+                {s?.reason && <div className="small bad">{s.reason}</div>}
+              </div>
+            );
+          })}
+        </div>
+      </section>
+      <section className="panel charts">
+        <LineChart label="Service throughput (msgs/s in+out)" series={svcSeries('rate')} windowMs={WINDOW_MS} now={now} />
+        <LineChart label="Handler latency p95" unit=" ms" series={svcSeries('p95')} windowMs={WINDOW_MS} now={now} />
+        <LineChart
+          label="Broker messages/s"
+          series={[
+            { name: 'in', samples: series['broker.in'] ?? [], color: '--c1' },
+            { name: 'out', samples: series['broker.out'] ?? [], color: '--c2' },
+          ]}
+          windowMs={WINDOW_MS}
+          now={now}
+        />
+      </section>
+      <div className="health-bottom">
+        <section className="panel">
+          <header className="panel-head">
+            <h2>Broker</h2>
+            {broker && <span className="muted">up {formatDuration(broker.uptime_ms)}</span>}
+          </header>
+          {broker ? (
+            <dl className="kv" data-testid="broker-stats">
+              <dt>Clients</dt>
+              <dd>{broker.clients}</dd>
+              <dt>Subscriptions</dt>
+              <dd>{broker.subscriptions}</dd>
+              <dt>Messages in / out</dt>
+              <dd>
+                {formatRate(broker.messages_in_per_s)}/s · {formatRate(broker.messages_out_per_s)}/s
+              </dd>
+              <dt>Bytes in / out</dt>
+              <dd>
+                {formatBytes(broker.bytes_in_per_s)}/s · {formatBytes(broker.bytes_out_per_s)}/s
+              </dd>
+              <dt>Totals</dt>
+              <dd>
+                {broker.messages_in.toLocaleString()} in · {broker.messages_out.toLocaleString()} out · {formatBytes(broker.bytes_in)} in
+              </dd>
+              <dt>Denied</dt>
+              <dd>
+                {broker.denied_publish} publish · {broker.denied_subscribe} subscribe
+              </dd>
+              {broker.retained !== undefined && (
+                <>
+                  <dt>Retained</dt>
+                  <dd>{broker.retained}</dd>
+                </>
+              )}
+            </dl>
+          ) : (
+            <div className="empty small">No broker stats received yet ($SYS/alicia/broker/stats).</div>
+          )}
+        </section>
+        <section className="panel alerts">
+          <header className="panel-head">
+            <h2>Alerts</h2>
+            <span className="muted">{alerts.length}</span>
+          </header>
+          <ul className="alert-list" data-testid="alerts">
+            {alerts.map((a) => (
+              <li key={a.id} className={a.severity}>
+                <span className="ts">{formatTime(a.ts)}</span>
+                <span className={`badge ${a.severity === 'critical' ? 'bad' : a.severity === 'warning' ? 'warn' : 'muted'}`}>
+                  {a.alert.replace('_', ' ')}
+                </span>
+                <b>{a.service}</b> {a.message}
+              </li>
+            ))}
+            {alerts.length === 0 && <li className="empty small">No alerts since the window opened.</li>}
+          </ul>
+        </section>
+      </div>
+    </div>
+  );
+}

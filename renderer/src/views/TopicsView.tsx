@@ -1,0 +1,69 @@
+import { useConnection } from '../stores/connectionStore.js';
+import { useTopics } from '../stores/topicsStore.js';
+import { formatBytes } from '../model/payload.js';
+import { topicIndex } from '../bus/connection.js';
+import { PublishForm } from './PublishForm.js';
+import { TopicDetail } from './TopicDetail.js';
+import { TopicTree } from './TopicTree.js';
+
+function Stats() {
+  const received = useTopics((s) => s.received);
+  const topics = useTopics((s) => s.topicCount);
+  const rate = useConnection((s) => s.rate);
+  return (
+    <div className="stats small" data-testid="topic-stats" data-received={received} data-topics={topics}>
+      <span>
+        <b>{topics.toLocaleString()}</b> topics
+      </span>
+      <span>
+        <b>{received.toLocaleString()}</b> messages
+      </span>
+      <span>
+        <b>{rate.toLocaleString()}</b>/s
+      </span>
+      <span title="payload bytes kept in the window's history">{formatBytes(topicIndex.historyBytes)} kept</span>
+    </div>
+  );
+}
+
+export function TopicsView() {
+  const topicFilter = useTopics((s) => s.topicFilter);
+  const payloadFilter = useTopics((s) => s.payloadFilter);
+  return (
+    <div className="view topics-view">
+      <section className="panel tree-pane">
+        <div className="filters">
+          <input
+            id="topic-filter"
+            className="mono"
+            placeholder="Filter topics   /"
+            value={topicFilter}
+            onChange={(e) => useTopics.setState({ topicFilter: e.target.value })}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape') {
+                useTopics.setState({ topicFilter: '' });
+                (e.target as HTMLInputElement).blur();
+              }
+            }}
+            aria-label="filter topics"
+            data-testid="topic-filter"
+          />
+          <input
+            className="mono"
+            placeholder="Filter payloads"
+            value={payloadFilter}
+            onChange={(e) => useTopics.setState({ payloadFilter: e.target.value })}
+            aria-label="filter payloads"
+            data-testid="payload-filter"
+          />
+        </div>
+        <Stats />
+        <TopicTree />
+      </section>
+      <section className="panel detail-pane">
+        <TopicDetail />
+        <PublishForm />
+      </section>
+    </div>
+  );
+}

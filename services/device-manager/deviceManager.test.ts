@@ -1,0 +1,266 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestBroker } from '../../electron/broker/testing/testBroker.js';
+import type { TestBroker } from '../../electron/broker/testing/testBroker.js';
+import { DeviceManager } from './deviceManager.js';
+import { TestClient } from './testing/busClient.js';
+
+let tb: TestBroker;
+let op: TestClient;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  tb = await startTestBroker();
+  op = await TestClient.connect(tb.url, tb.credentials.operator);
+});
+afterAll(async () => {
+  await op?.close();
+  await tb?.stop();
+});
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function dataDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'alicia-dm-test-'));
+  cleanups.unshift(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function startDm(dir: string, config: Record<string, unknown> = {}): Promise<DeviceManager> {
+  const dm = new DeviceManager({
+    connection: { url: tb.url, ...tb.credentials['device-manager'] },
+    dataDir: dir,
+    config: { sensor_interval_ms: 60_000, ...config },
+  });
+  await dm.start();
+  cleanups.push(() => dm.stop());
+  return dm;
+}
+
+const command = (body: object) => op.request('alicia/device/command', 'alicia/device/response', body);
+const registry = (body: object) => op.request('alicia/device/registry/request', 'alicia/device/registry/response', body);
+const status = (id: string) => TestClient.retained(tb.url, tb.credentials.window, `alicia/device/status/${id}`);
+
+describe('device-manager through a real broker', () => {
+  it('publishes the default home retained on start; commands change state, visible to a late subscriber', async () => {
+    await startDm(await dataDir());
+    const kl = await status('kitchen_light');
+    expect(kl).toMatchObject({
+      device_id: 'kitchen_light',
+      kind: 'light',
+      room: 'kitchen',
+      online: true,
+      origin: 'simulated',
+      state: { on: false, brightness: 80 },
+    });
+    expect(await status('hallway_sensor')).toMatchObject({ kind: 'sensor', state: { temperature: 20.5 } });
+
+    const r = await command({ device_id: 'kitchen_light', action: 'set_brightness', params: { brightness: 35 } });
+    expect(r).toMatchObject({ ok: true, device_id: 'kitchen_light', action: 'set_brightness', state: { on: true, brightness: 35 } });
+    expect(await status('kitchen_light')).toMatchObject({ state: { on: true, brightness: 35 } });
+
+    const t = await command({ device_id: 'thermostat', action: 'set_temperature', params: { target: 23 } });
+    expect(t).toMatchObject({ ok: true, state: { target: 23, mode: 'heat' } });
+    expect(await command({ device_id: 'front_door', action: 'unlock' })).toMatchObject({ ok: true, state: { locked: false } });
+    expect(await command({ device_id: 'kitchen_speaker', action: 'set_volume', params: { volume: 70 } })).toMatchObject({
+      ok: true,
+      state: { volume: 70 },
+    });
+  });
+
+  it('answers unknown devices, bad actions and bad params with coded errors carrying the device id', async () => {
+    await startDm(await dataDir());
+    expect(await command({ device_id: 'garage_door', action: 'turn_on' })).toMatchObject({
+      ok: false,
+      device_id: 'garage_door',
+      error: { code: 'DEVICE_UNKNOWN' },
+    });
+    expect(await command({ device_id: 'bedroom_lamp', action: 'set_brightness', params: { brightness: 50 } })).toMatchObject({
+      ok: false,
+      device_id: 'bedroom_lamp',
+      action: 'set_brightness',
+      error: { code: 'DEVICE_BAD_ACTION' },
+    });
+    expect(await command({ device_id: 'thermostat', action: 'set_temperature', params: { temperature: 80 } })).toMatchObject({
+      ok: false,
+      error: { code: 'DEVICE_BAD_PARAMS' },
+    });
+    expect(await command({ device_id: 'kitchen_light', action: '' })).toMatchObject({
+      ok: false,
+      device_id: 'kitchen_light',
+      error: { code: 'SCHEMA_INVALID' },
+    });
+    // the failed commands changed nothing
+    expect(await status('bedroom_lamp')).toMatchObject({ state: { on: false } });
+  });
+
+  it('registry add / rename / remove, and the registry and states survive a restart', async () => {
+    const dir = await dataDir();
+    const dm1 = await startDm(dir);
+    expect(
+      await registry({
+        action: 'add',
+        device: { device_id: 'desk_fan', name: 'desk fan', kind: 'switch', room: 'office', aliases: ['the fan'] },
+      }),
+    ).toMatchObject({ ok: true });
+    expect(await status('desk_fan')).toMatchObject({ name: 'desk fan', kind: 'switch', state: { on: false } });
+    expect(await registry({ action: 'add', device: { device_id: 'desk_fan', name: 'again', kind: 'switch' } })).toMatchObject({
+      ok: false,
+      error: { code: 'DEVICE_EXISTS' },
+    });
+    await command({ device_id: 'desk_fan', action: 'turn_on' });
+    expect(
+      await registry({ action: 'rename', device_id: 'kitchen_light', name: 'ceiling light', room: 'kitchen', aliases: ['big light'] }),
+    ).toMatchObject({ ok: true });
+    expect(await status('kitchen_light')).toMatchObject({ name: 'ceiling light', aliases: ['big light'] });
+    await command({ device_id: 'living_room_light', action: 'set_brightness', params: { brightness: 12 } });
+    expect(await registry({ action: 'remove', device_id: 'bedroom_lamp' })).toMatchObject({ ok: true });
+    expect(await status('bedroom_lamp')).toBeNull();
+    expect(await registry({ action: 'remove', device_id: 'bedroom_lamp' })).toMatchObject({ ok: false, error: { code: 'DEVICE_UNKNOWN' } });
+
+    await dm1.stop();
+    await startDm(dir);
+    const list = await registry({ action: 'list' });
+    const ids = (list.devices as { device_id: string }[]).map((d) => d.device_id);
+    expect(ids).toContain('desk_fan');
+    expect(ids).not.toContain('bedroom_lamp'); // the default home is not re-seeded over the user's removal
+    const byId = Object.fromEntries((list.devices as { device_id: string }[]).map((d) => [d.device_id, d]));
+    expect(byId.kitchen_light).toMatchObject({ name: 'ceiling light', aliases: ['big light'] });
+    expect(byId.living_room_light).toMatchObject({ state: { on: true, brightness: 12 } });
+    expect(byId.desk_fan).toMatchObject({ state: { on: true } });
+  });
+
+  it('publishes hallway sensor readings periodically', async () => {
+    let x = 0;
+    const dm = new DeviceManager({
+      connection: { url: tb.url, ...tb.credentials['device-manager'] },
+      dataDir: await dataDir(),
+      config: { sensor_interval_ms: 150 },
+      random: () => ((x = (x + 0.37) % 1), x),
+    });
+    await op.sub('alicia/device/status/hallway_sensor');
+    await dm.start();
+    cleanups.push(() => dm.stop());
+    const seen: number[] = [];
+    while (seen.length < 3) {
+      const m = await op.nextJson('alicia/device/status/hallway_sensor', (s) => !seen.includes(s.updated_at as number));
+      expect(m.state).toMatchObject({ temperature: expect.any(Number), humidity: expect.any(Number), motion: expect.any(Boolean) });
+      seen.push(m.updated_at as number);
+    }
+  });
+});
+
+describe('Home Assistant MQTT discovery adoption', () => {
+  const cfgTopic = 'homeassistant/light/test_node/desk_lamp/config';
+  const lamp = {
+    name: 'Desk lamp',
+    cmd_t: 'test_node/desk_lamp/set',
+    stat_t: 'test_node/desk_lamp/state',
+    dev: { name: 'Desk lamp', sa: 'office' },
+  };
+
+  it('adopts an announced light, commands it through its command topic, reflects its state, removes it on an empty config', async () => {
+    const dir = await dataDir();
+    await startDm(dir, { confirm_timeout_ms: 400 });
+    const device = await TestClient.connect(tb.url, tb.credentials.operator);
+    cleanups.push(() => device.close());
+    await device.sub('test_node/desk_lamp/set');
+    await op.sub('alicia/device/status/desk_lamp');
+
+    const adopted = op.nextJson('alicia/device/status/desk_lamp');
+    await device.pub(cfgTopic, lamp, { retain: true });
+    expect(await adopted).toMatchObject({
+      device_id: 'desk_lamp',
+      name: 'Desk lamp',
+      kind: 'light',
+      room: 'office',
+      origin: 'homeassistant',
+      online: true,
+      state: { on: false },
+    });
+
+    // The fake device answers each command on its state topic, as Tasmota/Z2M do.
+    const onSet = (topic: string, payload: Buffer) => {
+      if (topic === 'test_node/desk_lamp/set') void device.pub('test_node/desk_lamp/state', payload.toString());
+    };
+    device.client.on('message', onSet);
+    const cmdSeen = device.next((t) => t === 'test_node/desk_lamp/set');
+    const r = await command({ device_id: 'desk_lamp', action: 'turn_on' });
+    expect((await cmdSeen).payload.toString()).toBe('ON');
+    expect(r).toMatchObject({ ok: true, device_id: 'desk_lamp', state: { on: true }, confirmed: true });
+    expect(await status('desk_lamp')).toMatchObject({ state: { on: true } });
+    device.client.off('message', onSet);
+
+    // a state change made at the device (wall switch) shows up in the status
+    const off = op.nextJson('alicia/device/status/desk_lamp', (m) => (m.state as { on?: boolean }).on === false);
+    await device.pub('test_node/desk_lamp/state', 'OFF');
+    await off;
+
+    // the device does not answer: a coded timeout, not a false "done"
+    expect(await command({ device_id: 'desk_lamp', action: 'turn_on' })).toMatchObject({ ok: false, error: { code: 'DEVICE_TIMEOUT' } });
+
+    // an empty retained config removes it and clears its retained status
+    const cleared = op.next(
+      (t) => t === 'alicia/device/status/desk_lamp',
+      (p) => p.length === 0,
+    );
+    await device.pub(cfgTopic, '', { retain: true });
+    await cleared;
+    expect(await status('desk_lamp')).toBeNull();
+    expect(await command({ device_id: 'desk_lamp', action: 'turn_on' })).toMatchObject({ ok: false, error: { code: 'DEVICE_UNKNOWN' } });
+  });
+
+  it('an unavailable device answers DEVICE_OFFLINE; availability comes back; adopted devices persist across restarts', async () => {
+    const dir = await dataDir();
+    const dm1 = await startDm(dir, { confirm_timeout_ms: 300 });
+    const device = await TestClient.connect(tb.url, tb.credentials.operator);
+    cleanups.push(() => device.close());
+    await op.sub('alicia/device/status/plug_1');
+    const adopted = op.nextJson('alicia/device/status/plug_1');
+    // not retained: after the restart only the registry can bring it back
+    await device.pub('homeassistant/switch/plug/config', {
+      name: 'Plug',
+      uniq_id: 'Plug 1',
+      '~': 'tasmota/plug',
+      cmd_t: '~/cmnd/POWER',
+      avty_t: '~/LWT',
+      pl_avail: 'Online',
+      pl_not_avail: 'Offline',
+      opt: true,
+    });
+    expect(await adopted).toMatchObject({ device_id: 'plug_1', kind: 'switch', online: false });
+    expect(await command({ device_id: 'plug_1', action: 'turn_on' })).toMatchObject({ ok: false, error: { code: 'DEVICE_OFFLINE' } });
+
+    const online = op.nextJson('alicia/device/status/plug_1', (m) => m.online === true);
+    await device.pub('tasmota/plug/LWT', 'Online', { retain: true });
+    await online;
+    await device.sub('tasmota/plug/cmnd/POWER');
+    const cmdSeen = device.next((t) => t === 'tasmota/plug/cmnd/POWER');
+    // optimistic (opt: true, no state topic): answered at once with the predicted state
+    expect(await command({ device_id: 'plug_1', action: 'turn_on' })).toMatchObject({ ok: true, state: { on: true }, confirmed: false });
+    expect((await cmdSeen).payload.toString()).toBe('ON');
+
+    await dm1.stop();
+    // After the restart the device comes from the registry (its config was not retained), and its
+    // retained availability is read again from the broker.
+    const back = op.nextJson('alicia/device/status/plug_1', (m) => m.online === true);
+    await startDm(dir, { confirm_timeout_ms: 300 });
+    expect(await back).toMatchObject({ origin: 'homeassistant', state: { on: true } });
+    expect(await status('plug_1')).toMatchObject({ origin: 'homeassistant', online: true, state: { on: true } });
+    await device.pub('tasmota/plug/LWT', '', { retain: true });
+  });
+
+  it('ignores bad configs (and keeps working)', async () => {
+    await startDm(await dataDir());
+    await op.pub('homeassistant/light/bad/config', 'this is not json');
+    await op.pub('homeassistant/light/bad2/config', { name: 'no command topic' });
+    await op.pub('homeassistant/switch/evil/config', { cmd_t: 'alicia/device/command' });
+    await op.pub('homeassistant/vacuum/robo/config', { cmd_t: 'robo/set' });
+    expect(await command({ device_id: 'bedroom_lamp', action: 'toggle' })).toMatchObject({ ok: true, state: { on: true } });
+    const ids = ((await registry({ action: 'list' })).devices as { device_id: string }[]).map((d) => d.device_id);
+    expect(ids.some((id) => ['bad', 'bad2', 'evil', 'robo'].includes(id))).toBe(false);
+  });
+});

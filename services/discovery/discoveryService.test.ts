@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestBroker } from '../../electron/broker/testing/testBroker.js';
+import type { TestBroker } from '../../electron/broker/testing/testBroker.js';
+import { seal } from '../protocol/envelope.js';
+import { BusService } from '../runtime/busService.js';
+import { TestClient } from '../device-manager/testing/busClient.js';
+import { DiscoveryService } from './discoveryService.js';
+
+let tb: TestBroker;
+let op: TestClient;
+let discovery: DiscoveryService;
+
+beforeAll(async () => {
+  tb = await startTestBroker();
+  op = await TestClient.connect(tb.url, tb.credentials.operator);
+  await op.sub('alicia/system/discovery/update');
+  discovery = new DiscoveryService({ connection: { url: tb.url, ...tb.credentials.discovery }, config: { check_ms: 50 } });
+  await discovery.start();
+});
+afterAll(async () => {
+  await discovery?.stop();
+  await op?.close();
+  await tb?.stop();
+});
+
+type Update = { event: string; service?: string; services: { service: string; alive: boolean; version: string; capabilities: string[] }[] };
+
+describe('discovery through a real broker', () => {
+  it('a starting service is registered with its capabilities; a graceful stop unregisters it', async () => {
+    // The runtime sends its registration and first heartbeat together; either may land first, so
+    // wait for the update that carries the registration's version.
+    const registered = op.nextJson(
+      'alicia/system/discovery/update',
+      (m) =>
+        m.event === 'register' &&
+        m.service === 'tts' &&
+        (m as unknown as Update).services.some((s) => s.service === 'tts' && s.version === '2.0.0'),
+    );
+    const tts = new (class extends BusService {})({
+      name: 'tts',
+      version: '2.0.0',
+      capabilities: ['tts.espeak'],
+      connection: { url: tb.url, ...tb.credentials.tts },
+      heartbeatMs: 200,
+    });
+    await tts.start();
+    const u = (await registered) as unknown as Update;
+    expect(u.services.find((s) => s.service === 'tts')).toMatchObject({ version: '2.0.0', capabilities: ['tts.espeak'], alive: true });
+    // the retained update gives a late subscriber the same picture
+    const late = (await TestClient.retained(tb.url, tb.credentials.window, 'alicia/system/discovery/update')) as unknown as Update;
+    expect(late.services.map((s) => s.service)).toContain('tts');
+
+    const gone = op.nextJson('alicia/system/discovery/update', (m) => m.event === 'unregister' && m.service === 'tts');
+    await tts.stop();
+    expect(((await gone) as unknown as Update).services.map((s) => s.service)).not.toContain('tts');
+  });
+
+  it('a service that stops sending heartbeats expires after 3 intervals', async () => {
+    const stt = await TestClient.connect(tb.url, tb.credentials.stt);
+    const registered = op.nextJson('alicia/system/discovery/update', (m) => m.event === 'register' && m.service === 'stt');
+    await stt.pub(
+      'alicia/system/discovery/register',
+      seal({ service: 'stt', version: '1.0.0', pid: 9, capabilities: ['stt.pocketsphinx'], heartbeat_ms: 100 }, { source: 'stt' }),
+    );
+    await registered;
+    const expired = op.nextJson('alicia/system/discovery/update', (m) => m.event === 'expire' && m.service === 'stt');
+    const t0 = Date.now();
+    const u = (await expired) as unknown as Update;
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250); // not before 3 x 100 ms of silence
+    expect(u.services.find((s) => s.service === 'stt')).toMatchObject({ alive: false });
+    const back = op.nextJson('alicia/system/discovery/update', (m) => m.event === 'register' && m.service === 'stt');
+    await stt.pub('alicia/system/discovery/heartbeat', seal({ service: 'stt', seq: 2 }, { source: 'stt' }));
+    expect(((await back) as unknown as Update).services.find((s) => s.service === 'stt')).toMatchObject({ alive: true });
+    await stt.close();
+  });
+});

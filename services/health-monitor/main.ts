@@ -1,0 +1,4 @@
+import { runService } from '../runtime/busService.js';
+import { HealthMonitor } from './healthMonitor.js';
+
+runService(() => new HealthMonitor());

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { buildGrammar, loadDictionaryWords } from './grammar.js';
+import { INTENT_TEMPLATES } from './intents.js';
+import { defaultHomeRegistry } from './testing/defaultHome.js';
+
+const dict = loadDictionaryWords();
+
+describe('buildGrammar', () => {
+  it('covers every template and device of the default home with dictionary words only', () => {
+    const g = buildGrammar(defaultHomeRegistry(), dict);
+    expect(g.skipped).toEqual([]);
+    for (let i = 0; i < INTENT_TEMPLATES.length; i++) expect(g.jsgf).toContain(`<t${i}> = `);
+    expect(g.jsgf).toMatch(/^#JSGF V1.0;\ngrammar alicia;\n/);
+    expect(g.jsgf).toMatch(/<device> = .*kitchen light.*\| it \| that;/);
+    expect(g.jsgf).toContain('<room> = living room | ');
+    for (const w of g.words) expect(dict.has(w)).toBe(true);
+    expect(g.words).toEqual(expect.arrayContaining(['kitchen', 'thermostat', 'twenty', 'percent', 'unlock']));
+  });
+
+  it('leaves out and reports device names the recogniser cannot say, and follows registry changes', () => {
+    const reg = defaultHomeRegistry();
+    const before = buildGrammar(reg, dict);
+    reg.upsert({
+      device_id: 'zorb',
+      name: 'zorblax lamp',
+      kind: 'light',
+      room: 'attic',
+      aliases: ['reading lamp'],
+      traits: ['on_off'],
+      state: {},
+      online: true,
+    });
+    const g = buildGrammar(reg, dict);
+    expect(g.signature).not.toBe(before.signature);
+    expect(g.skipped).toHaveLength(2);
+    expect(g.skipped).toContainEqual({ kind: 'device', text: 'zorblax lamp', missing: ['zorblax'], device_id: 'zorb' });
+    expect(g.skipped).toContainEqual({ kind: 'device', text: 'attic zorblax lamp', missing: ['zorblax'], device_id: 'zorb' });
+    expect(g.jsgf).toContain('| reading lamp |');
+    expect(g.jsgf).not.toContain('zorblax');
+  });
+});

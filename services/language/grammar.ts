@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import type { DeviceRegistry } from './deviceRegistry.js';
+import { MODE_WORDS } from './intents.js';
+import { compiledTemplates, PRONOUNS } from './matcher.js';
+import { TEENS, TENS, UNITS } from './numbers.js';
+import { templateWords, toJsgf } from './template.js';
+import type { SlotType, TemplateNode } from './template.js';
+
+/**
+ * JSGF grammar for pocketsphinx, generated from the same templates the matcher reads plus the
+ * current device names, rooms and aliases. PLATFORM.md ("Offline voice"): the default language model
+ * does not understand synthetic speech, a grammar of the known commands does.
+ *
+ * The decoder can only say words that are in its pronunciation dictionary, so every word is checked
+ * against the CMU dictionary; phrases with unknown words are left out and reported (a user who
+ * names a device "Zorblax" sees why it is not recognised by voice; typed commands still work).
+ */
+
+export const CMU_DICT_PATH = '/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict';
+
+/** Words of a CMU-format dictionary ("word(2)" alternates folded into "word"). */
+export function loadDictionaryWords(path = CMU_DICT_PATH): Set<string> {
+  const words = new Set<string>();
+  for (const line of readFileSync(path, 'latin1').split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp <= 0) continue;
+    words.add(line.slice(0, sp).replace(/\(\d+\)$/, ''));
+  }
+  return words;
+}
+
+export interface GrammarSkip {
+  /** what was left out: a device phrase, a room, or a template */
+  kind: 'device' | 'room' | 'template';
+  text: string;
+  missing: string[];
+  device_id?: string;
+}
+
+export interface Grammar {
+  jsgf: string;
+  /** every word the grammar can produce */
+  words: string[];
+  skipped: GrammarSkip[];
+  /** the registry vocabulary it was built from (regenerate when this changes) */
+  signature: string;
+}
+
+/** Number words 0-100, plus "point five" for half degrees (thermostat step 0.5). */
+const NUMBER_RULES = [
+  `<digit> = ${UNITS.slice(1).join(' | ')};`,
+  `<teen> = ${TEENS.join(' | ')};`,
+  `<tens> = ${TENS.filter((t) => t !== '').join(' | ')};`,
+  `<number> = ( zero | <digit> | <teen> | <tens> [ <digit> ] | one hundred ) [ point five ];`,
+];
+const NUMBER_WORDS = ['zero', ...UNITS, ...TEENS, ...TENS.filter((t) => t !== ''), 'hundred', 'point', 'five'];
+
+function slotsOf(node: TemplateNode, out = new Set<SlotType>()): Set<SlotType> {
+  if (node.t === 'slot') out.add(node.slot);
+  else if (node.t === 'opt') slotsOf(node.item, out);
+  else if (node.t === 'alt') node.options.forEach((o) => slotsOf(o, out));
+  else if (node.t === 'seq') node.items.forEach((o) => slotsOf(o, out));
+  return out;
+}
+
+export function buildGrammar(registry: DeviceRegistry, dictionary: ReadonlySet<string>): Grammar {
+  const skipped: GrammarSkip[] = [];
+  const words = new Set<string>();
+  const missing = (ws: readonly string[]): string[] => ws.filter((w) => !dictionary.has(w));
+
+  const devicePhrases = new Set<string>();
+  for (const p of registry.phrases()) {
+    const miss = missing(p.tokens);
+    if (miss.length > 0) skipped.push({ kind: 'device', text: p.tokens.join(' '), missing: miss, device_id: p.device_id });
+    else devicePhrases.add(p.tokens.join(' '));
+  }
+  if (devicePhrases.size > 0) for (const p of PRONOUNS) devicePhrases.add(p);
+  const rooms = new Set<string>();
+  for (const r of registry.rooms()) {
+    const miss = missing(r);
+    if (miss.length > 0) skipped.push({ kind: 'room', text: r.join(' '), missing: miss });
+    else rooms.add(r.join(' '));
+  }
+  const slotAlternatives: Record<SlotType, string[]> = {
+    device: [...devicePhrases],
+    room: [...rooms],
+    number: NUMBER_WORDS,
+    mode: Object.keys(MODE_WORDS),
+  };
+
+  const rules: string[] = [];
+  const used = new Set<SlotType>();
+  compiledTemplates().forEach(({ def, node }, i) => {
+    const miss = missing([...templateWords(node)]);
+    if (miss.length > 0) {
+      skipped.push({ kind: 'template', text: def.template, missing: miss });
+      return;
+    }
+    const slots = slotsOf(node);
+    // A slot with nothing to say (e.g. no rooms yet) would make an empty JSGF rule: leave the template out.
+    if ([...slots].some((s) => slotAlternatives[s].length === 0)) return;
+    slots.forEach((s) => used.add(s));
+    templateWords(node).forEach((w) => words.add(w));
+    rules.push(`<t${i}> = ${toJsgf(node)};`);
+  });
+
+  const slotRules: string[] = [];
+  if (used.has('device')) slotRules.push(`<device> = ${slotAlternatives.device.join(' | ')};`);
+  if (used.has('room')) slotRules.push(`<room> = ${slotAlternatives.room.join(' | ')};`);
+  if (used.has('mode')) slotRules.push(`<mode> = ${slotAlternatives.mode.join(' | ')};`);
+  if (used.has('number')) slotRules.push(...NUMBER_RULES);
+  for (const s of used) for (const phrase of slotAlternatives[s]) phrase.split(' ').forEach((w) => words.add(w));
+
+  const refs = rules.map((r) => r.slice(0, r.indexOf(' ')));
+  const jsgf = ['#JSGF V1.0;', 'grammar alicia;', ...slotRules, ...rules, `public <command> = ${refs.join(' | ')};`, ''].join('\n');
+  return { jsgf, words: [...words].sort(), skipped, signature: registry.vocabularySignature() };
+}

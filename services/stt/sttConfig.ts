@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { summarizeIssues } from '../protocol/envelope.js';
+import { AliciaError } from '../protocol/errors.js';
+
+/** The stt section of the configuration (ALICIA_SERVICE_CONFIG); every field has a default. */
+export const sttConfigSchema = z.object({
+  /** only pocketsphinx is built in; other engines come with a user-supplied model path (issue 3) */
+  engine: z.enum(['pocketsphinx']).default('pocketsphinx'),
+  pocketsphinx: z
+    .object({
+      hmm: z.string().min(1).optional(),
+      dict: z.string().min(1).optional(),
+      phone_lm: z.string().min(1).optional(),
+      /** rejection threshold (see pocketsphinxEngine.ts DEFAULT_MIN_MARGIN for how it was chosen) */
+      min_margin: z.number().min(-100).max(100).optional(),
+      min_speech_ms: z.number().int().min(0).max(5000).optional(),
+    })
+    .default({}),
+  /** longest audio accepted */
+  max_audio_ms: z.number().int().min(1000).max(120_000).default(30_000),
+  /** wait after a device change before rebuilding the grammar (retained statuses arrive in bursts) */
+  grammar_debounce_ms: z.number().int().min(0).max(10_000).default(150),
+});
+export type SttConfig = z.output<typeof sttConfigSchema>;
+
+export function parseSttConfig(raw: unknown): SttConfig {
+  const r = sttConfigSchema.safeParse(raw ?? {});
+  if (!r.success) throw new AliciaError('CONFIG_INVALID', `stt config: ${summarizeIssues(r.error)}`);
+  return r.data;
+}

@@ -1,0 +1,177 @@
+import { decodeBase64Strict, durationMs, parseWav, toMono16k, WAV_MAX_RATE, WAV_MIN_RATE } from '../audio/wav.js';
+import type { PcmAudio } from '../audio/wav.js';
+import { DeviceRegistry, deviceInfoFromStatus } from '../language/deviceRegistry.js';
+import { buildGrammar, loadDictionaryWords } from '../language/grammar.js';
+import { AliciaError, toErrorInfo } from '../protocol/errors.js';
+import type { BodyOf, MessageOf } from '../protocol/topics.js';
+import { lastSegment } from '../protocol/topics.js';
+import { BusService } from '../runtime/busService.js';
+import type { ConnectionOptions } from '../runtime/busService.js';
+import { PocketsphinxEngine } from './pocketsphinxEngine.js';
+import { parseSttConfig } from './sttConfig.js';
+import type { SttConfig } from './sttConfig.js';
+import type { SttEngine } from './sttEngine.js';
+
+export interface SttServiceOptions {
+  connection?: ConnectionOptions;
+  /** the stt config section (defaults for anything missing) */
+  config?: unknown;
+  /** engine override (tests, optional engines); default pocketsphinx from the config */
+  engine?: SttEngine;
+  heartbeatMs?: number;
+}
+
+/**
+ * Speech to text on `alicia/voice/stt/request` -> `alicia/voice/stt/result`.
+ * One engine kept alive for the life of the service. The grammar follows the device registry
+ * (retained alicia/device/status/+): a new, renamed or removed device rebuilds it, so "turn on the
+ * garage light" is recognisable as soon as the garage light exists.
+ * An engine that is not installed does not stop the service: it reports degraded health and every
+ * request gets STT_ENGINE_MISSING with the reason, until it is restarted with the engine present.
+ */
+export class SttService extends BusService {
+  readonly config: SttConfig;
+  readonly registry = new DeviceRegistry();
+  private readonly engine: SttEngine;
+  private engineError: AliciaError | null = null;
+  private dictionary: Set<string> | null = null;
+  private grammarSignature: string | null = null;
+  private grammarTimer: NodeJS.Timeout | null = null;
+  private grammarUpdate: Promise<void> = Promise.resolve();
+  /** words of device names the recogniser cannot say, for logs and the window */
+  skipped: string[] = [];
+
+  constructor(options: SttServiceOptions = {}) {
+    const config = parseSttConfig(options.config);
+    super({
+      name: 'stt',
+      version: '1.0.0',
+      capabilities: [`stt.${options.engine?.name ?? config.engine}`],
+      connection: options.connection,
+      heartbeatMs: options.heartbeatMs,
+    });
+    this.config = config;
+    const ps = config.pocketsphinx;
+    this.engine =
+      options.engine ??
+      new PocketsphinxEngine({
+        ...(ps.hmm ? { hmm: ps.hmm } : {}),
+        ...(ps.dict ? { dict: ps.dict } : {}),
+        ...(ps.phone_lm ? { phoneLm: ps.phone_lm } : {}),
+        ...(ps.min_margin !== undefined ? { minMargin: ps.min_margin } : {}),
+        ...(ps.min_speech_ms !== undefined ? { minSpeechMs: ps.min_speech_ms } : {}),
+      });
+  }
+
+  protected override async onStart(): Promise<void> {
+    try {
+      await this.engine.start();
+      this.dictionary = loadDictionaryWords(this.config.pocketsphinx.dict);
+      await this.rebuildGrammar();
+    } catch (e) {
+      const info = toErrorInfo(e);
+      this.engineError = e instanceof AliciaError ? e : new AliciaError('STT_ENGINE_MISSING', `stt engine unavailable: ${info.message}`);
+      this.log.error('stt engine unavailable; requests will fail with a coded error', { ...this.engineError.toInfo() });
+    }
+    await this.subscribe(
+      'alicia/device/status/+',
+      (msg) => {
+        if (this.registry.upsert(deviceInfoFromStatus(msg))) this.scheduleGrammar();
+      },
+      { onClear: (topic) => this.registry.remove(lastSegment(topic)) && this.scheduleGrammar() },
+    );
+    await this.handle('alicia/voice/stt/request', (msg) => this.transcribe(msg));
+  }
+
+  protected override async onStop(): Promise<void> {
+    if (this.grammarTimer) clearTimeout(this.grammarTimer);
+    this.grammarTimer = null;
+    await this.grammarUpdate.catch(() => undefined);
+    await this.engine.stop();
+  }
+
+  protected override healthStatus(): 'ok' | 'degraded' {
+    return this.engineError ? 'degraded' : 'ok';
+  }
+
+  /** Resolves when the grammar reflects every device change seen so far (tests, requests). */
+  async grammarSettled(): Promise<void> {
+    if (this.grammarTimer) {
+      clearTimeout(this.grammarTimer);
+      this.grammarTimer = null;
+      this.grammarUpdate = this.grammarUpdate.then(() => this.rebuildGrammar());
+    }
+    await this.grammarUpdate;
+  }
+
+  private scheduleGrammar(): void {
+    if (this.engineError || this.grammarTimer) return;
+    this.grammarTimer = setTimeout(() => {
+      this.grammarTimer = null;
+      this.grammarUpdate = this.grammarUpdate.then(() => this.rebuildGrammar());
+    }, this.config.grammar_debounce_ms);
+  }
+
+  private async rebuildGrammar(): Promise<void> {
+    if (!this.dictionary || this.engineError) return;
+    if (this.registry.vocabularySignature() === this.grammarSignature) return;
+    const g = buildGrammar(this.registry, this.dictionary);
+    try {
+      await this.engine.setGrammar(g.jsgf);
+      this.grammarSignature = g.signature;
+      this.skipped = g.skipped.map((s) => `${s.kind} "${s.text}" (not in the dictionary: ${s.missing.join(', ')})`);
+      this.log.info('grammar updated', { devices: this.registry.size, words: g.words.length, skipped: this.skipped });
+    } catch (e) {
+      // keep the previous grammar: recognition keeps working for the devices it knew
+      this.log.error('grammar rejected by the engine; keeping the previous one', { ...toErrorInfo(e) });
+    }
+  }
+
+  private async transcribe(msg: MessageOf<'alicia/voice/stt/request'>): Promise<BodyOf<'alicia/voice/stt/result'>> {
+    const t0 = performance.now();
+    if (this.engineError) throw this.engineError;
+    const pcm = toMono16k(this.readAudio(msg));
+    await this.grammarSettled();
+    let r;
+    try {
+      r = await this.engine.recognize(pcm);
+    } catch (e) {
+      if (e instanceof AliciaError) throw e;
+      throw new AliciaError('STT_ENGINE_FAILED', `recognition failed: ${toErrorInfo(e).message}`);
+    }
+    return {
+      ok: true,
+      transcription: r.understood ? r.text : '',
+      understood: r.understood,
+      confidence: Math.min(1, Math.max(0, r.confidence)),
+      engine: this.engine.name,
+      processing_ms: Math.round((performance.now() - t0) * 10) / 10,
+      audio_ms: Math.round(durationMs(pcm.length, 16000)),
+      ...(r.reason ? { reason: r.reason } : {}),
+    };
+  }
+
+  /** WAV (default) or raw 16-bit PCM with its format beside it (protocol common.ts audioFormatSchema). */
+  private readAudio(msg: MessageOf<'alicia/voice/stt/request'>): PcmAudio {
+    const bytes = decodeBase64Strict(msg.audio_data, 'STT_BAD_AUDIO');
+    const fmt = msg.format;
+    if (fmt?.container === 'pcm') {
+      const rate = fmt.sample_rate;
+      const channels = fmt.channels ?? 1;
+      if (rate === undefined || rate < WAV_MIN_RATE || rate > WAV_MAX_RATE)
+        throw new AliciaError('STT_BAD_AUDIO', 'raw PCM needs format.sample_rate (8000-48000)');
+      if (bytes.length === 0 || bytes.length % (2 * channels) !== 0)
+        throw new AliciaError('STT_BAD_AUDIO', 'raw PCM must be whole 16-bit frames');
+      const ms = durationMs(bytes.length / 2, rate, channels);
+      if (ms > this.config.max_audio_ms)
+        throw new AliciaError('STT_BAD_AUDIO', `${Math.round(ms)} ms of audio exceeds the ${this.config.max_audio_ms} ms limit`);
+      const aligned = bytes.byteOffset % 2 === 0 ? bytes : Buffer.from(bytes);
+      return {
+        sampleRate: rate,
+        channels: channels as 1 | 2,
+        samples: new Int16Array(aligned.buffer, aligned.byteOffset, aligned.length / 2),
+      };
+    }
+    return parseWav(bytes, 'STT_BAD_AUDIO', { maxDurationMs: this.config.max_audio_ms });
+  }
+}

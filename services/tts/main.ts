@@ -1,0 +1,5 @@
+import { runService, serviceConfigFromEnv } from '../runtime/busService.js';
+import { TtsService } from './ttsService.js';
+
+// Connection from ALICIA_MQTT_*; the tts config section from ALICIA_SERVICE_CONFIG (services/runtime).
+runService(() => new TtsService({ config: serviceConfigFromEnv() }));

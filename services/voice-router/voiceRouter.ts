@@ -1,0 +1,162 @@
+import { BusService } from '../runtime/busService.js';
+import type { ConnectionOptions } from '../runtime/busService.js';
+import type { BreakerOptions } from '../runtime/circuitBreaker.js';
+import { AliciaError, toErrorInfo } from '../protocol/errors.js';
+import type { ErrorInfo } from '../protocol/errors.js';
+import { lastSegment } from '../protocol/topics.js';
+import type { BodyOf, MessageOf } from '../protocol/topics.js';
+import { ContextStore } from './contextStore.js';
+import { DeviceStateCache } from './deviceStateCache.js';
+import { runVoiceSession } from './voiceSession.js';
+import type { SessionIo, Stage, VoiceResult } from './voiceSession.js';
+import { parseVoiceRouterConfig } from './voiceRouterConfig.js';
+import type { VoiceRouterConfig } from './voiceRouterConfig.js';
+
+export interface VoiceRouterOptions {
+  connection?: ConnectionOptions;
+  /** the voice-router config section (defaults for anything missing) */
+  config?: unknown;
+  heartbeatMs?: number;
+  /** breaker options of the downstream requests (tests shorten the reset time) */
+  breaker?: BreakerOptions;
+}
+
+/** Decoding failures of a command: the client sent something that is not a voice command. */
+const BAD_REQUEST_CAUSES = new Set(['BAD_JSON', 'BAD_ENVELOPE', 'SCHEMA_INVALID', 'UNSUPPORTED_VERSION', 'PAYLOAD_TOO_LARGE']);
+
+/**
+ * The voice router: `alicia/voice/command` -> stt -> ai -> device command(s) -> tts ->
+ * `alicia/voice/result`, one state machine per command (voiceSession.ts), one trace id per command
+ * carried on every hop, the session id on every message. Commands of one session run in order (a
+ * follow-up sees the context of the command before it); different sessions run concurrently and
+ * never share anything but the device state cache.
+ */
+export class VoiceRouter extends BusService {
+  readonly config: VoiceRouterConfig;
+  private readonly contexts: ContextStore;
+  private readonly devices = new DeviceStateCache();
+  /** the tail of each session's command chain */
+  private readonly chains = new Map<string, Promise<void>>();
+  private active = 0;
+
+  constructor(options: VoiceRouterOptions = {}) {
+    super({
+      name: 'voice-router',
+      version: '1.0.0',
+      capabilities: ['voice.pipeline', 'voice.context'],
+      connection: options.connection,
+      heartbeatMs: options.heartbeatMs,
+      breaker: options.breaker,
+    });
+    this.config = parseVoiceRouterConfig(options.config);
+    this.contexts = new ContextStore(this.config.context_ttl_ms, this.config.max_sessions);
+  }
+
+  /** Commands in progress right now (all sessions). */
+  get activeCommands(): number {
+    return this.active;
+  }
+
+  /** The device state this router knows (for tests and diagnostics). */
+  knownDevice(deviceId: string) {
+    return this.devices.get(deviceId);
+  }
+
+  protected override async onStart(): Promise<void> {
+    await this.subscribe('alicia/device/status/+', (msg) => this.devices.update(msg), {
+      onClear: (topic) => this.devices.remove(lastSegment(topic)),
+    });
+    await this.handle('alicia/voice/command', (msg) => this.command(msg), { errorBody: (info, raw) => this.errorResult(info, raw) });
+  }
+
+  protected override onStop(): void {
+    this.chains.clear();
+  }
+
+  private async command(msg: MessageOf<'alicia/voice/command'>): Promise<BodyOf<'alicia/voice/result'>> {
+    if (this.active >= this.config.max_active) {
+      throw new AliciaError('VOICE_BUSY', `${this.active} commands are in progress (limit ${this.config.max_active}); try again shortly`);
+    }
+    this.active++;
+    try {
+      return await this.inSession(msg.session_id, () => this.runCommand(msg));
+    } finally {
+      this.active--;
+    }
+  }
+
+  private async runCommand(msg: MessageOf<'alicia/voice/command'>): Promise<VoiceResult> {
+    const { session_id, trace_id } = msg;
+    const hop = { trace_id, session_id };
+    const io: SessionIo = {
+      stt: (audio, timeoutMs) =>
+        this.request('alicia/voice/stt/request', audio as BodyOf<'alicia/voice/stt/request'>, { ...hop, timeoutMs }),
+      ai: (text, context, timeoutMs) => this.request('alicia/ai/request', { text, context }, { ...hop, timeoutMs }),
+      device: (cmd, timeoutMs) =>
+        this.request('alicia/device/command', { device_id: cmd.device_id, action: cmd.action, params: cmd.params }, { ...hop, timeoutMs }),
+      tts: (text, timeoutMs) => this.request('alicia/voice/tts/request', { text }, { ...hop, timeoutMs }),
+      deviceState: (id) => this.devices.get(id),
+      event: (stage: Stage | 'done' | 'error', status, elapsed_ms) => {
+        this.publish('alicia/voice/event', { session_id, stage, status, elapsed_ms }, hop).catch((e: unknown) =>
+          // progress events are for live traces only; losing one must not end the session
+          this.log.warn('voice event not sent', { session_id, ...toErrorInfo(e) }),
+        );
+      },
+    };
+    const input = {
+      session_id,
+      speak: msg.speak ?? this.config.speak_default,
+      ...(msg.audio_data !== undefined ? { audio_data: msg.audio_data } : {}),
+      ...(msg.format !== undefined ? { format: msg.format } : {}),
+      ...(msg.text !== undefined ? { text: msg.text } : {}),
+    };
+    const { result, context } = await runVoiceSession(input, io, this.config, this.contexts.get(session_id));
+    this.contexts.set(session_id, context);
+    if (!result.ok) this.log.info('voice session failed', { session_id, trace_id, stage: result.stage, code: result.error?.code });
+    return result;
+  }
+
+  /** Run commands of one session one after another (so "turn it off" sees "turn on the kitchen light"). */
+  private inSession<T>(sessionId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(sessionId) ?? Promise.resolve();
+    const run = prev.then(fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.chains.set(sessionId, tail);
+    void tail.then(() => {
+      if (this.chains.get(sessionId) === tail) this.chains.delete(sessionId);
+    });
+    return run;
+  }
+
+  /**
+   * Even a command that cannot be read gets a full voice result, with its session id when that
+   * much can be read, so the window can show the failure in the right session.
+   */
+  private errorResult(info: ErrorInfo, raw: Record<string, unknown> | null): Record<string, unknown> {
+    const sid = raw?.session_id;
+    const error: ErrorInfo = BAD_REQUEST_CAUSES.has(info.code)
+      ? {
+          code: 'VOICE_BAD_REQUEST',
+          message: info.message,
+          details: { cause: info.code, ...(info.details === undefined ? {} : { issues: info.details }) },
+        }
+      : info;
+    const result: VoiceResult = {
+      // seal() lifts session_id into the envelope, where it must be 1..128 chars: an empty one made
+      // the error result itself invalid (found by e2e/reliability/fuzz.test.ts)
+      session_id: typeof sid === 'string' && sid.length > 0 ? sid.slice(0, 128) : 'unknown',
+      ok: false,
+      transcription: '',
+      intent: null,
+      response_text: '',
+      audio_data: '',
+      timings: { stt_ms: 0, ai_ms: 0, device_ms: 0, tts_ms: 0, total_ms: 0 },
+      stage: 'request',
+      error: { ...error },
+    };
+    return result;
+  }
+}
