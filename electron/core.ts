@@ -7,6 +7,8 @@ import { topicFor } from '../services/protocol/topics.js';
 import type { Logger } from '../services/runtime/logger.js';
 import { AliciaBroker } from './broker/broker.js';
 import { Credentials } from './broker/credentials.js';
+import { CredentialRotation } from './broker/credentialRotation.js';
+import { loadOrCreateLanCertificate, startLanListener } from './broker/tls.js';
 import type { BrokerAddresses } from './broker/types.js';
 import type { AliciaConfig } from './config.js';
 import { RECORDER_DB } from './paths.js';
@@ -40,6 +42,8 @@ export interface Core {
   readonly supervisor: Supervisor;
   /** mqttUrl (services, tools) and wsUrl (the window) */
   readonly addresses: BrokerAddresses;
+  /** the LAN TLS listener and its certificate fingerprint (for the window); null unless config lan.enabled */
+  readonly lan: { url: string; fingerprint256: string } | null;
   /** Resolves when every enabled service is running or has settled (crashed/failed), or after timeoutMs. */
   whenServicesSettled(timeoutMs?: number): Promise<Record<string, ServiceStateName>>;
   /** Stops supervisor (services) -> recorder -> broker, each failure logged and the next still run. Idempotent. */
@@ -84,6 +88,16 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
     steps.push({ name: 'broker', stop: () => broker.stop() });
     await broker.start();
     const addresses = broker.addresses;
+
+    // step 2b (issue 7, H9): LAN access, off by default, TLS only (self-signed certificate made on first use)
+    let lan: { url: string; fingerprint256: string } | null = null;
+    if (config.lan.enabled) {
+      const certificate = await loadOrCreateLanCertificate(opts.dataDir);
+      const listener = await startLanListener((s) => broker.acceptConnection(s), { host: config.lan.host, port: config.lan.port, certificate });
+      steps.push({ name: 'lan listener', stop: () => listener.close() });
+      lan = { url: listener.url, fingerprint256: listener.fingerprint256 };
+      log.info('LAN access on (MQTT over TLS)', { url: listener.url, fingerprint256: listener.fingerprint256 });
+    }
 
     // step 3: recorder (every message -> SQLite)
     let recorder: Recorder | null = null;
@@ -140,6 +154,17 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
     steps.push({ name: 'supervisor', stop: () => supervisor.stop() });
     await supervisor.start();
 
+    // step 5 (issue 7, H9): credential rotation requests from the window / operator
+    const rotation = new CredentialRotation({
+      bus: broker,
+      credentials,
+      disconnectPrincipal: (p) => broker.disconnectPrincipal(p),
+      restartService: (name) => supervisor.control('restart', name),
+      log,
+    });
+    steps.push({ name: 'credential rotation', stop: () => rotation.stop() });
+    await rotation.start();
+
     let stopping: Promise<void> | undefined;
     return {
       dataDir: opts.dataDir,
@@ -148,6 +173,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
       recorder,
       supervisor,
       addresses,
+      lan,
       whenServicesSettled: (timeoutMs) => supervisor.whenSettled(timeoutMs),
       stop: () => (stopping ??= stopAll()),
     };

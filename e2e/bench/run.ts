@@ -13,6 +13,7 @@ const BENCHES: { name: string; load: () => Promise<BenchModule> }[] = [
   { name: 'broker', load: () => import('./broker.bench.js') },
   { name: 'recorder', load: () => import('./recorder.bench.js') },
   { name: 'voice', load: () => import('./voice.bench.js') },
+  { name: 'ui', load: () => import('./ui.bench.js') },
 ];
 
 // dist/e2e/bench/run.js -> <repo>/docs/benchmarks.md (also right when run from source e2e/bench)

@@ -211,9 +211,14 @@ export class Host {
   }
 
   /** Publish a sealed request (QoS 1) and return its correlation id. */
-  send(pattern: RequestTopic, body: Record<string, unknown>, opts: { correlation_id?: string; session_id?: string } = {}): string {
+  send(pattern: RequestTopic, body: Record<string, unknown>, opts: { correlation_id?: string; session_id?: string; deadline?: number } = {}): string {
     const correlation_id = opts.correlation_id ?? newId();
-    const msg = seal(body, { source: 'operator', correlation_id, ...(opts.session_id ? { session_id: opts.session_id } : {}) });
+    const msg = seal(body, {
+      source: 'operator',
+      correlation_id,
+      ...(opts.session_id ? { session_id: opts.session_id } : {}),
+      ...(opts.deadline !== undefined ? { deadline: opts.deadline } : {}),
+    });
     this.op.publish(pattern, JSON.stringify(msg), { qos: 1 });
     return correlation_id;
   }

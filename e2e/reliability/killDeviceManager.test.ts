@@ -66,7 +66,8 @@ describe('kill -9 the device-manager with 1,000 QoS 1 commands in flight', () =>
     let killedAt = 0;
     let answeredAtKill = 0;
     for (let i = 0; i < N; i++) {
-      ids.push(host.send('alicia/device/command', command(i)));
+      // the deadline says this client waits up to 2 min (requests without one go stale after 30 s)
+      ids.push(host.send('alicia/device/command', command(i), { deadline: Date.now() + 120_000 }));
       // kill once a few commands have been answered and most are still in flight
       if (i === 150) {
         await until('first answers', () => ids.some((id) => host.byCorrelation.has(id)), 20_000);

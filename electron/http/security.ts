@@ -77,5 +77,5 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Resource-Policy': 'same-origin',
   // the microphone button needs the mic; nothing else
-  'Permissions-Policy': 'microphone=(self), camera=(), geolocation=(), usb=(), serial=(), bluetooth=()',
+  'Permissions-Policy': 'microphone=(self), camera=(), geolocation=(), usb=(), serial=()',
 };

@@ -126,7 +126,13 @@ export class HostHttpServer {
     const u = new URL(this.connection.wsUrl);
     const out = new Set([u.origin]);
     // a page loaded as http://localhost:P connects to ws://localhost:W (see wsUrlFor)
-    for (const o of this.origins) out.add(`${u.protocol}//${new URL(o).hostname}:${u.port}`);
+    for (const o of this.origins) {
+      const host = new URL(o).hostname;
+      // CSP host-sources cannot be IPv6 literals (Chromium rejects "ws://[::1]:P" as an invalid source and
+      // logs an error); a page loaded via [::1] is covered by 'self'-less ws: URLs of its own origin anyway
+      if (host.startsWith('[')) continue;
+      out.add(`${u.protocol}//${host}:${u.port}`);
+    }
     return [...out];
   }
 

@@ -48,6 +48,7 @@ export function parseNdjsonLine(text: string): { time: number; topic: string; pa
   const v: unknown = JSON.parse(text);
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('line is not a JSON object');
   const o = v as Record<string, unknown>;
+  // eslint-disable-next-line no-control-regex -- a topic name never holds U+0000 or wildcards [MQTT-1.5.3-2, MQTT-4.7.1-1]
   if (typeof o.topic !== 'string' || o.topic.length === 0 || /[+#\u0000]/.test(o.topic)) throw new Error('bad topic');
   if (typeof o.payload !== 'string') throw new Error('bad payload');
   const enc = o.encoding ?? 'utf8';

@@ -126,3 +126,22 @@ export const recorderResponseSchema = z.looseObject({
   query: z.string().optional(),
   error: errorInfoSchema.optional(),
 });
+
+/**
+ * Credential rotation (issue 7), operator/window only (no service's ACL lists it). The answer never
+ * carries a password: the rotated services get theirs from the supervisor when it restarts them.
+ * principal: one service name, or "services" for all of them.
+ */
+export const credentialsRequestSchema = z.looseObject({
+  action: z.literal('rotate'),
+  principal: z.string().min(1).max(64),
+});
+export const credentialsResponseSchema = z.looseObject({
+  ok: z.boolean(),
+  action: z.string().optional(),
+  /** principals whose password changed */
+  rotated: z.array(z.string()).optional(),
+  /** services restarted to pick up their new credential */
+  restarted: z.array(z.string()).optional(),
+  error: errorInfoSchema.optional(),
+});

@@ -75,6 +75,8 @@ export const TOPICS = {
   'alicia/system/logs/+': def({ pattern: 'alicia/system/logs/+', kind: 'event', schema: system.logLinesSchema, qos: 0, doc: 'Log lines of one service' }),
   'alicia/system/recorder/request': def({ pattern: 'alicia/system/recorder/request', kind: 'request', schema: system.recorderRequestSchema, reply: 'alicia/system/recorder/response', error: 'alicia/system/recorder/response', qos: 1, doc: 'History, trace, session and count queries' }),
   'alicia/system/recorder/response': def({ pattern: 'alicia/system/recorder/response', kind: 'reply', schema: system.recorderResponseSchema, qos: 1, doc: 'Answer to a recorder query' }),
+  'alicia/system/credentials/request': def({ pattern: 'alicia/system/credentials/request', kind: 'request', schema: system.credentialsRequestSchema, reply: 'alicia/system/credentials/response', error: 'alicia/system/credentials/response', qos: 1, doc: 'Rotate service credentials (operator/window only; never carries passwords)' }),
+  'alicia/system/credentials/response': def({ pattern: 'alicia/system/credentials/response', kind: 'reply', schema: system.credentialsResponseSchema, qos: 1, doc: 'Answer to a credential rotation: which principals rotated, which services restarted' }),
   '$SYS/alicia/broker/stats': def({ pattern: '$SYS/alicia/broker/stats', kind: 'event', schema: system.brokerStatsSchema, qos: 0, doc: 'Broker stats every few seconds' }),
 } as const;
 

@@ -101,11 +101,12 @@ export class BusService {
   private readonly replySubscriptions = new Map<string, Promise<void>>();
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly recentRequestIds = new Set<string>();
-  /** issue 7 (H9): request packets whose PUBACK waits for their handler's answer (holdAck) */
-  private readonly ackWaits = new WeakMap<object, Promise<unknown>>();
-  private ackRelease = deferred();
+  /** issue 7 (H9): PUBACKs of requests held until their handler returned, in arrival order (holdAck) */
+  private readonly heldAcks: { messageId: number; ready: boolean; send: (() => void) | null }[] = [];
+  private readonly heldPackets = new WeakSet<object>();
   /** messages that arrived before onStart() finished (replayed after it) */
   private early: [string, Buffer, IPublishPacket][] | null = [];
+  private readonly started = deferred();
   private readonly handles: string[] = [];
   private readonly emits = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
@@ -161,18 +162,25 @@ export class BusService {
       },
     };
     const client = mqtt.connect(conn.url, options);
-    // issue 7 (H9): MQTT.js PUBACKs a QoS 1 message when handleMessage calls back (handlers/publish.js),
-    // by default at once. A request acked before its handler answered is lost when the process is
-    // killed (kill -9 with 1,000 commands in flight lost 112): the broker never redelivers it.
-    // So the PUBACK of a request waits for its answer (holdAck), and the session redelivers the rest.
-    client.handleMessage = (packet, callback) => {
-      const wait = this.ackWaits.get(packet);
-      if (!wait) return callback();
-      this.ackWaits.delete(packet);
-      void wait.then(
-        () => callback(),
-        () => callback(),
-      );
+    // issue 7 (H9): MQTT.js PUBACKs a QoS 1 message as soon as it is read (handlers/publish.js). A
+    // request acked before its handler answered is lost when the process is killed (kill -9 with
+    // 1,000 commands in flight lost 112): the broker never redelivers an acked message. So the PUBACK
+    // of a request is held until its handler has returned (holdAck); the persistent session
+    // redelivers whatever was not acked. Only the PUBACK write is deferred, never MQTT.js's packet
+    // loop: a handler awaiting its own QoS 1 publish or a reply must still be able to read it.
+    const internals = client as unknown as { _sendPacket: (packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, ...rest: unknown[]) => void };
+    const sendPacket = internals._sendPacket.bind(client);
+    internals._sendPacket = (packet, cb, ...rest) => {
+      if (packet.cmd === 'puback' && packet.messageId !== undefined) {
+        const held = this.heldAcks.find((h) => h.messageId === packet.messageId && h.send === null);
+        if (held) {
+          held.send = () => sendPacket(packet, undefined, ...rest);
+          cb?.();
+          this.flushAcks();
+          return;
+        }
+      }
+      sendPacket(packet, cb, ...rest);
     };
     this.client = client;
     client.on('message', (topic, payload, packet) => this.dispatch(topic, payload, packet));
@@ -209,6 +217,7 @@ export class BusService {
     const early = this.early ?? [];
     this.early = null;
     for (const [t, p, pk] of early) this.dispatch(t, p, pk);
+    this.started.resolve();
     this.state = 'running';
     this.register();
     this.sendHeartbeat();
@@ -428,6 +437,7 @@ export class BusService {
       // issue 7 (H9): a persistent session delivers what was queued for us right after CONNECT,
       // before onStart() registered the handlers: keep it and replay it once they exist.
       this.early.push([topic, payload, packet]);
+      this.holdAck(packet, this.started.promise);
       return;
     }
     for (const h of this.handlers) {
@@ -513,30 +523,37 @@ export class BusService {
   }
 
   /**
-   * Delay the PUBACK of a request until its handler has returned (its reply PUBLISH is then written
-   * before the PUBACK; waiting for the reply's own PUBACK would deadlock: MQTT.js reads no packet
-   * while a PUBACK is held), but never
-   * longer than ACK_HOLD_MAX_MS, and never while a handler waits for a bus reply: MQTT.js reads
-   * the next packet only after this PUBACK, so a handler awaiting request() (voice router) or an
-   * incoming state (device manager confirming an adopted device) would otherwise wait on itself.
+   * Hold the PUBACK of a request until `handled` settles (its reply PUBLISH is written before), at
+   * most ACK_HOLD_MAX_MS (a stuck handler must not keep the message in flight forever). PUBACKs
+   * leave in arrival order (MQTT-4.6.0-2).
    */
   private holdAck(packet: IPublishPacket, handled: Promise<unknown>): void {
-    if (packet.qos !== 1) return;
-    let timer: NodeJS.Timeout | undefined;
-    const cap = new Promise<void>((r) => {
-      timer = setTimeout(r, ACK_HOLD_MAX_MS);
+    if (packet.qos !== 1 || packet.messageId === undefined || this.heldPackets.has(packet)) return;
+    this.heldPackets.add(packet);
+    const entry = { messageId: packet.messageId, ready: false, send: null as (() => void) | null };
+    this.heldAcks.push(entry);
+    const timer = setTimeout(() => {
+      entry.ready = true;
+      this.flushAcks();
+    }, ACK_HOLD_MAX_MS);
+    timer.unref();
+    void handled.then(
+      () => undefined,
+      () => undefined,
+    ).then(() => {
+      clearTimeout(timer);
+      entry.ready = true;
+      this.flushAcks();
     });
-    this.ackWaits.set(
-      packet,
-      Promise.race([handled, cap, this.ackRelease.promise]).finally(() => clearTimeout(timer)),
-    );
   }
 
-  /** Let every held PUBACK go (a handler is about to wait for a reply that must be read). */
-  private releaseAcks(): void {
-    const r = this.ackRelease;
-    this.ackRelease = deferred();
-    r.resolve();
+  private flushAcks(): void {
+    while (this.heldAcks.length > 0) {
+      const head = this.heldAcks[0]!;
+      if (!head.ready || !head.send) return;
+      this.heldAcks.shift();
+      head.send();
+    }
   }
 
   private rememberRequest(id: string): void {
@@ -591,7 +608,6 @@ export class BusService {
         () =>
           new Promise<MessageOf<ReplyTopicOf<P>>>((resolve, reject) => {
             const correlation_id = newId();
-            this.releaseAcks();
             const timer = setTimeout(() => {
               this.pending.delete(correlation_id);
               reject(new AliciaError('TIMEOUT', `no answer on ${replyPattern} within ${timeoutMs} ms`));
@@ -693,7 +709,7 @@ export class BusService {
 }
 
 /** Longest a request's PUBACK waits for its handler (holdAck); a slower handler is acked anyway. */
-const ACK_HOLD_MAX_MS = 200;
+const ACK_HOLD_MAX_MS = 30_000;
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;

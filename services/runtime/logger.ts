@@ -17,7 +17,7 @@ export function createLogger(service: string, level: LogLevel = (process.env.ALI
   const min = ORDER[level] ?? ORDER.info;
   const write = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return;
-    const line = JSON.stringify({ t: new Date().toISOString(), level: lvl, service, msg, ...fields }) + '\n';
+    const line = JSON.stringify({ t: new Date().toISOString(), level: lvl, service, msg, ...(fields && safeFields(fields)) }) + '\n';
     (ORDER[lvl] >= ORDER.warn ? process.stderr : process.stdout).write(line);
   };
   return {
@@ -26,4 +26,18 @@ export function createLogger(service: string, level: LogLevel = (process.env.ALI
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),
   };
+}
+
+const RESERVED = new Set(['t', 'level', 'service', 'msg']);
+
+/** A field named like a line key (e.g. discovery logging which `service` registered) must not overwrite it. */
+function safeFields(fields: Record<string, unknown>): Record<string, unknown> {
+  let out: Record<string, unknown> | null = null;
+  for (const k of Object.keys(fields)) {
+    if (!RESERVED.has(k)) continue;
+    out ??= { ...fields };
+    out[`${k}_`] = out[k];
+    delete out[k];
+  }
+  return out ?? fields;
 }

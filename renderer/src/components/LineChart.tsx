@@ -62,7 +62,14 @@ export function LineChart(props: {
           const pts = s.samples.filter((p) => p.t >= from);
           if (pts.length === 0) return null;
           const d = pts.map((p, i) => `${i ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join('');
-          return <path key={s.name} d={d} fill="none" stroke={`var(${s.color})`} strokeWidth={1.5} vectorEffect="non-scaling-stroke" />;
+          const lastP = pts[pts.length - 1] as Sample;
+          return (
+            <g key={s.name}>
+              <path d={d} fill="none" stroke={`var(${s.color})`} strokeWidth={1.5} />
+              {/* the latest sample as a dot: visible even when a series has a single point */}
+              <circle cx={x(lastP.t)} cy={y(lastP.v)} r={2.5} fill={`var(${s.color})`} />
+            </g>
+          );
         })}
         {empty && (
           <text x={w / 2} y={h / 2} className="axis" textAnchor="middle">

@@ -44,7 +44,7 @@ export function HealthView() {
                 <div className="hname">{n}</div>
                 <div className={`badge ${cls}`}>{s?.status ?? 'unknown'}</div>
                 <div className="small muted">
-                  {s?.last_heartbeat ? `heartbeat ${formatDuration(now - s.last_heartbeat)} ago` : 'no heartbeat seen'}
+                  {s?.last_heartbeat ? `heartbeat ${formatDuration(Math.max(0, now - s.last_heartbeat))} ago` : 'no heartbeat seen'}
                   {s && s.missed > 0 ? ` · ${s.missed} missed` : ''}
                 </div>
                 {s?.reason && <div className="small bad">{s.reason}</div>}

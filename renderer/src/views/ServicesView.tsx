@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { SERVICE_NAMES } from '../../../services/protocol/services.js';
 import { loadRecentLogs } from '../actions/logActions.js';
+import { formatLogLine } from './logLine.js';
 import { serviceAction } from '../actions/serviceActions.js';
 import { useConnection } from '../stores/connectionStore.js';
 import { useNow } from '../components/useNow.js';
@@ -115,11 +116,16 @@ function LogTail({ name }: { name: string }) {
       </header>
       <pre ref={ref} className="logtail" data-testid="log-tail">
         {lines && lines.length > 0
-          ? lines.map((l, i) => (
-              <div key={i} className={l.stream === 'stderr' ? 'bad' : l.stream === 'supervisor' ? 'muted' : ''}>
-                <span className="ts">{formatTime(l.at)}</span> {l.text}
-              </div>
-            ))
+          ? lines.map((l, i) => {
+              const v = formatLogLine(l.text);
+              const bad = l.stream === 'stderr' || v.level === 'error' || v.level === 'warn';
+              return (
+                <div key={i} className={bad ? 'bad' : l.stream === 'supervisor' ? 'muted' : ''}>
+                  <span className="ts">{formatTime(l.at)}</span> {v.level && v.level !== 'info' ? `${v.level.toUpperCase()} ` : ''}
+                  {v.text}
+                </div>
+              );
+            })
           : 'No log lines received since the window opened.'}
       </pre>
     </section>
