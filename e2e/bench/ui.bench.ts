@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import mqtt from 'mqtt';
 import { chromium } from 'playwright-core';
@@ -17,6 +18,31 @@ import type { UiLoadConfig, UiLoadReport } from './uiLoad.worker.js';
 const RATE = Number(process.env.ALICIA_BENCH_UI_RATE ?? 10_000);
 const TOPICS = Number(process.env.ALICIA_BENCH_UI_TOPICS ?? 20_000);
 const SECONDS = Number(process.env.ALICIA_BENCH_UI_SECONDS ?? 30);
+/** ALICIA_BENCH_UI_PROFILE=<file.cpuprofile>: record the page's JS CPU profile while publishing (adds overhead). */
+const PROFILE = process.env.ALICIA_BENCH_UI_PROFILE;
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+
+/** Self time per function from a CDP Profiler profile (samples x interval), largest first. */
+function topSelfTime(profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }, n: number): string[] {
+  const byId = new Map(profile.nodes.map((x) => [x.id, x]));
+  const self = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const dt = profile.timeDeltas[i] ?? 0;
+    total += dt;
+    const f = byId.get(id)?.callFrame;
+    const key = f ? `${f.functionName || '(anonymous)'} ${f.url.split('/').pop() ?? ''}:${f.lineNumber + 1}` : '?';
+    self.set(key, (self.get(key) ?? 0) + dt);
+  });
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, us]) => `${((us / total) * 100).toFixed(1)}% ${k}`);
+}
 
 function pct(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -74,10 +100,12 @@ export async function run(): Promise<BenchSection> {
       protocolVersion: 4,
       reconnectPeriod: 0,
     });
-    let stats: { messages_out: number; at: number } | null = null;
+    type Stats = { messages_in: number; messages_out: number; at: number };
+    let stats: Stats | null = null;
     statsClient.on('message', (_t, p) => {
       try {
-        stats = { messages_out: (JSON.parse(p.toString()) as { messages_out: number }).messages_out, at: Date.now() };
+        const m = JSON.parse(p.toString()) as { messages_in: number; messages_out: number };
+        stats = { messages_in: m.messages_in, messages_out: m.messages_out, at: Date.now() };
       } catch {
         /* not JSON: ignore */
       }
@@ -85,7 +113,7 @@ export async function run(): Promise<BenchSection> {
     await statsClient.subscribeAsync('$SYS/alicia/broker/stats', { qos: 0 });
     const freshStats = async (after: number) => {
       for (let i = 0; i < 80 && !(stats && stats.at > after); i++) await new Promise((r) => setTimeout(r, 100));
-      return stats as { messages_out: number; at: number } | null;
+      return stats as Stats | null;
     };
     const statsBefore = await freshStats(0);
     const wsFrames = () =>
@@ -113,6 +141,10 @@ export async function run(): Promise<BenchSection> {
       });
     await next(); // ready
     await page.evaluate(() => ((window as unknown as { __recording: boolean }).__recording = true));
+    if (PROFILE) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.start');
+    }
     worker.postMessage('go');
     let heapPeak = heapBefore;
     const sampler = setInterval(() => {
@@ -124,11 +156,17 @@ export async function run(): Promise<BenchSection> {
     const done = (await next()) as Extract<UiLoadReport, { type: 'done' }>;
     clearInterval(sampler);
     await worker.terminate();
+    let profileTop: string[] = [];
+    if (PROFILE) {
+      const { profile } = (await cdp.send('Profiler.stop')) as { profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] } };
+      writeFileSync(PROFILE, JSON.stringify(profile));
+      profileTop = topSelfTime(profile, 15);
+    }
 
     // Let the broker drain to the window: the count has settled when it has not changed for 2 s
     // (or after 20 s at most), so a slow window is measured as slow, not as lossy, and a lossy one
     // is not mistaken for slow.
-    const stoppedAt = Date.now();
+    const stoppedAt = done.flushedAt;
     let shown = await countAt();
     let changedAt = stoppedAt;
     while (Date.now() - changedAt < 2000 && Date.now() - stoppedAt < 20_000) {
@@ -143,6 +181,7 @@ export async function run(): Promise<BenchSection> {
     await statsClient.endAsync(true).catch(() => undefined);
     const counted = shown - countBefore;
     const delivered = statsBefore && statsAfter ? statsAfter.messages_out - statsBefore.messages_out : NaN;
+    const received = statsBefore && statsAfter ? statsAfter.messages_in - statsBefore.messages_in : NaN;
     const wsFramesRun = wsAfter.frames - wsBefore.frames;
     const frames = await page.evaluate(() => {
       const w = window as unknown as { __frames: number[]; __recording: boolean };
@@ -161,6 +200,8 @@ export async function run(): Promise<BenchSection> {
         ['messages sent', done.sent, ''],
         ['publisher clients / disconnected by the broker', `${done.clients} / ${done.disconnects}`, '/ 0'],
         ['achieved publish rate (msg/s)', Math.round(done.sent / sendSeconds), RATE],
+        ['publisher sockets: bytes still unwritten when the bench went on / s spent flushing', `${done.unflushed} / ${Math.round((done.flushedAt - done.endedAt) / 100) / 10}`, '0 / '],
+        ['broker: PUBLISHes received during the run ($SYS stats messages_in)', received, `~${done.sent}`],
         ['broker: PUBLISHes forwarded to subscribers during the run ($SYS stats)', delivered, `~${done.sent}`],
         ['WebSocket frames the page received', wsFramesRun, ''],
         ['WebSocket frames per message (frames / messages counted)', counted > 0 ? Math.round((wsFramesRun / counted) * 100) / 100 : NaN, ''],
@@ -182,6 +223,7 @@ export async function run(): Promise<BenchSection> {
         'Frame times are requestAnimationFrame deltas measured in the page from the start of publishing until the tree settled; headless Chromium with --disable-gpu.',
         'Dropped = sent minus the bench/ count the tree shows, read once it has not changed for 2 s (20 s at most) after the publisher stopped; the count includes messages whose history the window has evicted (bounded memory), so eviction is not loss.',
         "Broker forwarded = growth of messages_out in $SYS/alicia/broker/stats over the run (all subscribers; only the window subscribes to bench/), so sent - forwarded is lost before the broker and forwarded - counted is lost or late between the broker and the tree.",
+        ...(PROFILE ? [`Page CPU profile while publishing (self time, ${PROFILE}): ${profileTop.join('; ')}`] : []),
         'WebSocket frames are counted in the page by a message listener on every WebSocket (MQTT over WebSocket allows several MQTT packets, or part of one, per frame: MQTT 3.1.1 section 6).',
       ],
     };

@@ -22,7 +22,7 @@ export interface UiLoadConfig {
 
 export type UiLoadReport =
   | { type: 'ready' }
-  | { type: 'done'; sent: number; startedAt: number; endedAt: number; clients: number; disconnects: number }
+  | { type: 'done'; sent: number; startedAt: number; endedAt: number; flushedAt: number; unflushed: number; clients: number; disconnects: number }
   | { type: 'error'; message: string };
 
 export function benchTopic(i: number): string {
@@ -69,9 +69,17 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, slice));
   }
   const endedAt = Date.now();
+  // publish() only queues: when the host is slower than the load, the bytes wait in these sockets'
+  // write buffers. Ending the clients (and the bench terminating this worker) before they are
+  // written would silently lose them and count them as "dropped by the window". So wait until
+  // every socket has handed its bytes to the kernel (60 s at most) and report what is left.
+  const unwritten = () => clients.reduce((a, c) => a + ((c.stream as Socket).writableLength ?? 0), 0);
+  while (unwritten() > 0 && Date.now() - endedAt < 60_000 && disconnects === 0) await new Promise((r) => setTimeout(r, 50));
+  const flushedAt = Date.now();
+  const unflushed = unwritten();
   const lost = disconnects;
   await Promise.all(clients.map((c) => c.endAsync()));
-  parentPort?.postMessage({ type: 'done', sent, startedAt, endedAt, clients: n, disconnects: lost } satisfies UiLoadReport);
+  parentPort?.postMessage({ type: 'done', sent, startedAt, endedAt, flushedAt, unflushed, clients: n, disconnects: lost } satisfies UiLoadReport);
 }
 
 main().catch((e: unknown) => parentPort?.postMessage({ type: 'error', message: (e as Error).message } satisfies UiLoadReport));

@@ -196,10 +196,10 @@ export class AliciaBroker implements InProcessBus {
         verifyClient: (info, cb) => this.verifyWsClient(info, cb),
       });
       this.wss = wss;
-      wss.on('connection', async (ws: WebSocket, req: IncomingMessage) => {
+      wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
         // One WebSocket frame per event-loop turn instead of one per mqtt-packet write (ws's
         // createWebSocketStream sent ~5 frames per PUBLISH to the window): wsStream.ts.
-        const stream = (await import('ws')).createWebSocketStream(ws);
+        const stream = createCoalescingWebSocketStream(ws);
         this.accept(stream, req);
       });
       wss.on('error', (err) => o.log('error', 'websocket server error', { error: err.message }));

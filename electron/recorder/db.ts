@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { openDatabase } from '../../services/runtime/sqlite.js';
 
 /** Bumped when the schema changes; migrations below run in order on open. */
 export const RECORDER_SCHEMA_VERSION = 1;
@@ -24,7 +24,7 @@ export const RECORDER_SCHEMA_VERSION = 1;
  */
 export function openRecorderDb(path: string, opts: { walAutocheckpointPages?: number; journalSizeLimit?: number } = {}): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+  const db = openDatabase(path);
   try {
     const fresh = (db.prepare(`SELECT count(*) AS n FROM sqlite_master`).get() as { n: number }).n === 0;
     if (fresh) db.pragma('auto_vacuum = INCREMENTAL');

@@ -4,10 +4,10 @@ import { finished } from 'node:stream/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import Database from 'better-sqlite3';
 import { peekEnvelope } from '../../services/protocol/decode.js';
 import { seal } from '../../services/protocol/envelope.js';
 import { topicFor, topicMatches } from '../../services/protocol/topics.js';
+import { openDatabase } from '../../services/runtime/sqlite.js';
 import type { BusPacket, InProcessBus } from '../broker/types.js';
 import { packBatch } from './batchCodec.js';
 import type { ExportQuery } from './exporter.js';
@@ -385,7 +385,7 @@ export class Recorder {
    */
   requireStore(): RecorderStore {
     if (this.state !== 'running') throw new Error('recorder is not running');
-    this.reader ??= new RecorderStore(new Database(this.opts.dbPath, { readonly: true, fileMustExist: true }), this.maxPayloadBytes);
+    this.reader ??= new RecorderStore(openDatabase(this.opts.dbPath, { readonly: true, fileMustExist: true }), this.maxPayloadBytes);
     return this.reader;
   }
 

@@ -7,6 +7,7 @@ import { lastSegment, topicFor } from '../../services/protocol/topics.js';
 import type { Logger } from '../../services/runtime/logger.js';
 import type { BusPacket, Credential, InProcessBus } from '../broker/types.js';
 import type { Launcher, LaunchSpec } from './launcher.js';
+import { inheritedEnv } from './serviceEnv.js';
 import { ServiceLog } from './serviceLog.js';
 import { DEFAULT_POLICY, SupervisedService } from './supervisedService.js';
 import type { RestartPolicy, ServiceStateName, ServiceStatus } from './supervisedService.js';
@@ -149,10 +150,9 @@ export class Supervisor {
     this.logs.set(spec.name, log);
     const launchSpec = (): LaunchSpec => {
       const cred = opts.credentialFor(spec.name);
-      const env: Record<string, string> = {};
-      // The host's environment minus ALICIA_* (the host may hold the operator's credential there).
-      for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('ALICIA_')) env[k] = v;
-      if (process.env.ALICIA_LOG_LEVEL) env.ALICIA_LOG_LEVEL = process.env.ALICIA_LOG_LEVEL;
+      // The host's environment minus ALICIA_* (the host may hold the operator's credential there),
+      // except the few every service inherits (serviceEnv.ts).
+      const env = inheritedEnv(process.env);
       Object.assign(env, opts.extraEnv, {
         ALICIA_SERVICE_NAME: spec.name,
         ALICIA_MQTT_URL: opts.mqttUrl,

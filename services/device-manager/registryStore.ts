@@ -1,9 +1,9 @@
-import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deviceKindSchema } from '../protocol/device.js';
 import { AliciaError } from '../protocol/errors.js';
+import { openDatabase } from '../runtime/sqlite.js';
 import type { DeviceOrigin, DeviceRecord, DeviceState } from './deviceTypes.js';
 
 interface Row {
@@ -84,7 +84,7 @@ export class RegistryStore {
   /** Open (and create) the registry at `path`, e.g. `$ALICIA_DATA_DIR/devices.db`. */
   static open(path: string): RegistryStore {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
+    const db = openDatabase(path);
     // WAL: readers never block the writer, and a crash loses at most the last transaction.
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');

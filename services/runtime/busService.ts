@@ -16,6 +16,8 @@ import { ServiceMetrics } from './metrics.js';
 import { createLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import { BatchPublisher } from './batchPublisher.js';
+import { HandledRequests } from './handledRequests.js';
+import { join } from 'node:path';
 import type { BatchOptions } from './batchPublisher.js';
 
 export interface ConnectionOptions {
@@ -107,6 +109,8 @@ export class BusService {
   /** messages that arrived before onStart() finished (replayed after it) */
   private early: [string, Buffer, IPublishPacket][] | null = [];
   private readonly started = deferred();
+  /** answered request ids, persisted in the service's data dir (issue 7: no second answer after kill -9) */
+  private handledIds = new HandledRequests(null);
   private readonly handles: string[] = [];
   private readonly emits = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
@@ -161,6 +165,8 @@ export class BusService {
         retain: false,
       },
     };
+    const dataDir = process.env.ALICIA_DATA_DIR;
+    if (dataDir) this.handledIds = new HandledRequests(join(dataDir, `.handled-requests-${this.name}`));
     const client = mqtt.connect(conn.url, options);
     // issue 7 (H9): MQTT.js PUBACKs a QoS 1 message as soon as it is read (handlers/publish.js). A
     // request acked before its handler answered is lost when the process is killed (kill -9 with
@@ -490,7 +496,7 @@ export class BusService {
           return;
         }
         // QoS 1 is at-least-once: a redelivered request must not act twice.
-        if (this.recentRequestIds.has(msg.id)) return;
+        if (this.recentRequestIds.has(msg.id) || this.handledIds.has(msg.id)) return;
         this.rememberRequest(msg.id);
         if (msg.deadline !== undefined && Date.now() > msg.deadline) {
           // the requester has already answered itself with a TIMEOUT: acting now would surprise the user
@@ -505,10 +511,15 @@ export class BusService {
         }
         const replyIds = { correlation_id: msg.correlation_id ?? msg.id, trace_id: msg.trace_id, session_id: msg.session_id };
         const handled = Promise.resolve().then(() => handler(msg, { topic }));
+        // the id is remembered right after the reply is written (sendReply writes synchronously)
+        const answered = (sent: Promise<unknown>) => {
+          this.handledIds.add(msg.id);
+          return sent;
+        };
         handled
           .then(
-            (body) => this.sendReply(replyPattern, body as object, replyIds),
-            (e: unknown) => fail(e),
+            (body) => answered(this.sendReply(replyPattern, body as object, replyIds)),
+            (e: unknown) => answered(fail(e)),
           )
           .catch((e: unknown) => {
             // the reply itself was invalid (a bug): still answer with a coded error

@@ -184,34 +184,41 @@ describe('pocketsphinx engine on the default home', () => {
 
   // Benchmark, not a CI test: the cost of the previous configuration next to the current one, on the
   // same utterances, alternating which goes first (the machine is shared: compare within one run).
-  it.runIf(MEASURE)('measures the previous configuration side by side (STT_MEASURE=1)', async () => {
-    const previous = new PocketsphinxEngine({ trimPadMs: null, parallel: false, grammarArgs: [...GRAMMAR_BEAMS], phoneArgs: [...PHONE_LOOP_BEAMS] });
-    await previous.start();
-    try {
-      await previous.setGrammar(buildGrammar(home, loadDictionaryWords()).jsgf);
-      const stats = { previous: { ms: [] as number[], cpu: [] as number[] }, current: { ms: [] as number[], cpu: [] as number[] } };
-      let agree = 0;
-      const all = [...commands, ...outOfGrammar];
-      for (const [i, u] of all.entries()) {
-        const pcm = pcmOf(u.wav!);
-        const order = i % 2 === 0 ? (['previous', 'current'] as const) : (['current', 'previous'] as const);
-        const out: Partial<Record<'previous' | 'current', Timed>> = {};
-        for (const which of order) {
-          const r = await recognizePcm(which === 'previous' ? previous : engine, pcm);
-          stats[which].ms.push(r.ms);
-          stats[which].cpu.push(r.cpuMs);
-          out[which] = r;
+  it.runIf(MEASURE)(
+    'measures the previous configuration side by side (STT_MEASURE=1)',
+    async () => {
+      const previous = new PocketsphinxEngine({
+        trimPadMs: null,
+        parallel: false,
+        grammarArgs: [...GRAMMAR_BEAMS],
+        phoneArgs: [...PHONE_LOOP_BEAMS],
+      });
+      await previous.start();
+      try {
+        await previous.setGrammar(buildGrammar(home, loadDictionaryWords()).jsgf);
+        const stats = { previous: { ms: [] as number[], cpu: [] as number[] }, current: { ms: [] as number[], cpu: [] as number[] } };
+        let agree = 0;
+        const all = [...commands, ...outOfGrammar];
+        for (const [i, u] of all.entries()) {
+          const pcm = pcmOf(u.wav!);
+          const order = i % 2 === 0 ? (['previous', 'current'] as const) : (['current', 'previous'] as const);
+          const out: Partial<Record<'previous' | 'current', Timed>> = {};
+          for (const which of order) {
+            const r = await recognizePcm(which === 'previous' ? previous : engine, pcm);
+            stats[which].ms.push(r.ms);
+            stats[which].cpu.push(r.cpuMs);
+            out[which] = r;
+          }
+          if (out.previous!.understood === out.current!.understood && out.previous!.text === out.current!.text) agree++;
         }
-        if (out.previous!.understood === out.current!.understood && out.previous!.text === out.current!.text) agree++;
+        const line = (k: 'previous' | 'current') =>
+          `${k.padEnd(9)} cpu p50 ${percentile(stats[k].cpu, 0.5).toFixed(0)} ms p95 ${percentile(stats[k].cpu, 0.95).toFixed(0)} ms | ` +
+          `wall p50 ${percentile(stats[k].ms, 0.5).toFixed(0)} ms p95 ${percentile(stats[k].ms, 0.95).toFixed(0)} ms`;
+        console.log([`side by side on ${all.length} utterances (same outcome on ${agree}):`, line('previous'), line('current')].join('\n'));
+      } finally {
+        await previous.stop();
       }
-      const line = (k: 'previous' | 'current') =>
-        `${k.padEnd(9)} cpu p50 ${percentile(stats[k].cpu, 0.5).toFixed(0)} ms p95 ${percentile(stats[k].cpu, 0.95).toFixed(0)} ms | ` +
-        `wall p50 ${percentile(stats[k].ms, 0.5).toFixed(0)} ms p95 ${percentile(stats[k].ms, 0.95).toFixed(0)} ms`;
-      console.log(
-        [`side by side on ${all.length} utterances (same outcome on ${agree}):`, line('previous'), line('current')].join('\n'),
-      );
-    } finally {
-      await previous.stop();
-    }
-  }, 900_000);
+    },
+    900_000,
+  );
 });

@@ -55,10 +55,7 @@ export class SpeechCorpus {
    * Generate many utterances up front, `concurrency` espeak-ng/sox pipelines at a time (each is a
    * single-threaded process: on 2 cores two at once halve the wait), in the order given.
    */
-  async speakAll(
-    requests: ReadonlyArray<{ text: string; voice?: Voice; shape?: AudioShape }>,
-    concurrency = 2,
-  ): Promise<Buffer[]> {
+  async speakAll(requests: ReadonlyArray<{ text: string; voice?: Voice; shape?: AudioShape }>, concurrency = 2): Promise<Buffer[]> {
     const out: Buffer[] = new Array<Buffer>(requests.length);
     let next = 0;
     const worker = async (): Promise<void> => {
