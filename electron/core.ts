@@ -93,7 +93,11 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
     let lan: { url: string; fingerprint256: string } | null = null;
     if (config.lan.enabled) {
       const certificate = await loadOrCreateLanCertificate(opts.dataDir);
-      const listener = await startLanListener((s) => broker.acceptConnection(s), { host: config.lan.host, port: config.lan.port, certificate });
+      const listener = await startLanListener((s) => broker.acceptConnection(s), {
+        host: config.lan.host,
+        port: config.lan.port,
+        certificate,
+      });
       steps.push({ name: 'lan listener', stop: () => listener.close() });
       lan = { url: listener.url, fingerprint256: listener.fingerprint256 };
       log.info('LAN access on (MQTT over TLS)', { url: listener.url, fingerprint256: listener.fingerprint256 });

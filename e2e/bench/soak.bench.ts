@@ -55,9 +55,25 @@ export async function run(): Promise<BenchSection> {
     let i = 0;
     while (Date.now() - t0 < DURATION_MS) {
       const deadline = Date.now() + DEADLINE_MS;
-      sent.push({ id: host.send('alicia/device/command', { device_id: i % 2 ? 'kitchen_light' : 'bedroom_lamp', action: 'toggle', params: {} }, { deadline }), kind: 'device', at: Date.now() });
+      sent.push({
+        id: host.send(
+          'alicia/device/command',
+          { device_id: i % 2 ? 'kitchen_light' : 'bedroom_lamp', action: 'toggle', params: {} },
+          { deadline },
+        ),
+        kind: 'device',
+        at: Date.now(),
+      });
       if (i % 5 === 0) {
-        sent.push({ id: host.send('alicia/voice/command', { session_id: `soak-${i}`, text: 'turn off the living room light', speak: i % 10 === 0 }, { deadline }), kind: 'voice', at: Date.now() });
+        sent.push({
+          id: host.send(
+            'alicia/voice/command',
+            { session_id: `soak-${i}`, text: 'turn off the living room light', speak: i % 10 === 0 },
+            { deadline },
+          ),
+          kind: 'voice',
+          at: Date.now(),
+        });
       }
       i++;
       if (Date.now() >= nextKill) {
@@ -112,7 +128,16 @@ export async function run(): Promise<BenchSection> {
     for (const k of kills) perService.set(k.service, (perService.get(k.service) ?? 0) + 1);
     return {
       title: 'Soak: kill -9 a random service every 2 s for 60 s under device + voice traffic (headless host)',
-      columns: ['requests', 'sent', 'answered ok', 'coded error', 'unanswered (client TIMEOUT)', 'answered after deadline', 'answered twice', 'error codes'],
+      columns: [
+        'requests',
+        'sent',
+        'answered ok',
+        'coded error',
+        'unanswered (client TIMEOUT)',
+        'answered after deadline',
+        'answered twice',
+        'error codes',
+      ],
       rows,
       notes: [
         `${kills.length} kills (${[...perService].map(([s, n]) => `${s} ${n}`).join(', ')}); all services running again ${recoverMs} ms after the last kill; final state/restarts: ${states}`,

@@ -121,7 +121,13 @@ export async function run(): Promise<BenchSection> {
         const w = window as unknown as { __wsFrames: number; __wsBytes: number };
         return { frames: w.__wsFrames, bytes: w.__wsBytes };
       });
-    const countAt = async () => Number((await page.locator('[data-topic="bench"] .tcount').getAttribute('data-count').catch(() => '0')) ?? 0);
+    const countAt = async () =>
+      Number(
+        (await page
+          .locator('[data-topic="bench"] .tcount')
+          .getAttribute('data-count')
+          .catch(() => '0')) ?? 0,
+      );
     const countBefore = await countAt();
     const wsBefore = await wsFrames();
 
@@ -158,7 +164,9 @@ export async function run(): Promise<BenchSection> {
     await worker.terminate();
     let profileTop: string[] = [];
     if (PROFILE) {
-      const { profile } = (await cdp.send('Profiler.stop')) as { profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] } };
+      const { profile } = (await cdp.send('Profiler.stop')) as {
+        profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+      };
       writeFileSync(PROFILE, JSON.stringify(profile));
       profileTop = topSelfTime(profile, 15);
     }
@@ -200,11 +208,19 @@ export async function run(): Promise<BenchSection> {
         ['messages sent', done.sent, ''],
         ['publisher clients / disconnected by the broker', `${done.clients} / ${done.disconnects}`, '/ 0'],
         ['achieved publish rate (msg/s)', Math.round(done.sent / sendSeconds), RATE],
-        ['publisher sockets: bytes still unwritten when the bench went on / s spent flushing', `${done.unflushed} / ${Math.round((done.flushedAt - done.endedAt) / 100) / 10}`, '0 / '],
+        [
+          'publisher sockets: bytes still unwritten when the bench went on / s spent flushing',
+          `${done.unflushed} / ${Math.round((done.flushedAt - done.endedAt) / 100) / 10}`,
+          '0 / ',
+        ],
         ['broker: PUBLISHes received during the run ($SYS stats messages_in)', received, `~${done.sent}`],
         ['broker: PUBLISHes forwarded to subscribers during the run ($SYS stats)', delivered, `~${done.sent}`],
         ['WebSocket frames the page received', wsFramesRun, ''],
-        ['WebSocket frames per message (frames / messages counted)', counted > 0 ? Math.round((wsFramesRun / counted) * 100) / 100 : NaN, ''],
+        [
+          'WebSocket frames per message (frames / messages counted)',
+          counted > 0 ? Math.round((wsFramesRun / counted) * 100) / 100 : NaN,
+          '',
+        ],
         ['WebSocket bytes the page received (MB)', Math.round(((wsAfter.bytes - wsBefore.bytes) / 1024 / 1024) * 10) / 10, ''],
         ['messages the tree counts under bench/', counted, done.sent],
         ['dropped updates (sent - counted)', done.sent - counted, 0],
@@ -222,7 +238,7 @@ export async function run(): Promise<BenchSection> {
         `${done.clients} mqtt.js publishers (one worker thread, TCP, QoS 0) -> the host's Aedes broker (which also records every message to SQLite) -> the window over WebSocket (subscribed to # at QoS 1).`,
         'Frame times are requestAnimationFrame deltas measured in the page from the start of publishing until the tree settled; headless Chromium with --disable-gpu.',
         'Dropped = sent minus the bench/ count the tree shows, read once it has not changed for 2 s (20 s at most) after the publisher stopped; the count includes messages whose history the window has evicted (bounded memory), so eviction is not loss.',
-        "Broker forwarded = growth of messages_out in $SYS/alicia/broker/stats over the run (all subscribers; only the window subscribes to bench/), so sent - forwarded is lost before the broker and forwarded - counted is lost or late between the broker and the tree.",
+        'Broker forwarded = growth of messages_out in $SYS/alicia/broker/stats over the run (all subscribers; only the window subscribes to bench/), so sent - forwarded is lost before the broker and forwarded - counted is lost or late between the broker and the tree.',
         ...(PROFILE ? [`Page CPU profile while publishing (self time, ${PROFILE}): ${profileTop.join('; ')}`] : []),
         'WebSocket frames are counted in the page by a message listener on every WebSocket (MQTT over WebSocket allows several MQTT packets, or part of one, per frame: MQTT 3.1.1 section 6).',
       ],

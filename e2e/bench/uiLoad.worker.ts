@@ -22,7 +22,16 @@ export interface UiLoadConfig {
 
 export type UiLoadReport =
   | { type: 'ready' }
-  | { type: 'done'; sent: number; startedAt: number; endedAt: number; flushedAt: number; unflushed: number; clients: number; disconnects: number }
+  | {
+      type: 'done';
+      sent: number;
+      startedAt: number;
+      endedAt: number;
+      flushedAt: number;
+      unflushed: number;
+      clients: number;
+      disconnects: number;
+    }
   | { type: 'error'; message: string };
 
 export function benchTopic(i: number): string {
@@ -79,7 +88,16 @@ async function main(): Promise<void> {
   const unflushed = unwritten();
   const lost = disconnects;
   await Promise.all(clients.map((c) => c.endAsync()));
-  parentPort?.postMessage({ type: 'done', sent, startedAt, endedAt, flushedAt, unflushed, clients: n, disconnects: lost } satisfies UiLoadReport);
+  parentPort?.postMessage({
+    type: 'done',
+    sent,
+    startedAt,
+    endedAt,
+    flushedAt,
+    unflushed,
+    clients: n,
+    disconnects: lost,
+  } satisfies UiLoadReport);
 }
 
 main().catch((e: unknown) => parentPort?.postMessage({ type: 'error', message: (e as Error).message } satisfies UiLoadReport));

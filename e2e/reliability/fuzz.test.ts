@@ -47,7 +47,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await host?.stop({ keep: process.env.FUZZ_KEEP === "1" });
+  await host?.stop({ keep: process.env.FUZZ_KEEP === '1' });
 });
 
 function requestTopicOf(answerTopic: string): FuzzTopic | undefined {
@@ -95,7 +95,7 @@ describe('fuzzer: malformed requests on every request topic', () => {
       return answeredSoFar;
     };
     let stalledSince = 0;
-    for (let i = 0; i < COUNT; ) {
+    for (let i = 0; i < COUNT;) {
       if (i - (answeredNow() - valid.size) > WINDOW) {
         // answers stopped coming: stop sending, the checks below say what is missing
         stalledSince ||= Date.now();
@@ -175,7 +175,12 @@ describe('fuzzer: malformed requests on every request topic', () => {
       for (const [n, list] of m) {
         if (list.length > 1) {
           const c = all[n]!;
-          problems.push(`${topic} case ${n} (${c.kind}) answered ${list.length} times: ${c.payload.subarray(0, 300).toString()} / answers ${list.slice(0, 3).map((a) => JSON.stringify(a.body).slice(0, 300)).join(' | ')}`);
+          problems.push(
+            `${topic} case ${n} (${c.kind}) answered ${list.length} times: ${c.payload.subarray(0, 300).toString()} / answers ${list
+              .slice(0, 3)
+              .map((a) => JSON.stringify(a.body).slice(0, 300))
+              .join(' | ')}`,
+          );
         }
         const a = list[0]!;
         if (a.ok === true) {
@@ -198,9 +203,13 @@ describe('fuzzer: malformed requests on every request topic', () => {
         const anonExpected = cases.filter((c) => readableId(c) === null).length;
         const byKind = new Map<string, number>();
         for (const c of missing) byKind.set(c.kind, (byKind.get(c.kind) ?? 0) + 1);
-        problems.push(`${topic}: sent ${sent}, answered ${answered}; anonymous ${an.length} of ${anonExpected} expected; unanswered with ids by kind: ${JSON.stringify(Object.fromEntries(byKind))} e.g. ${missing[0]?.payload.subarray(0, 200).toString()}`);
+        problems.push(
+          `${topic}: sent ${sent}, answered ${answered}; anonymous ${an.length} of ${anonExpected} expected; unanswered with ids by kind: ${JSON.stringify(Object.fromEntries(byKind))} e.g. ${missing[0]?.payload.subarray(0, 200).toString()}`,
+        );
       }
-      rows.push(`${topic.padEnd(34)} sent ${String(sent).padStart(5)}  answered ${String(answered).padStart(5)}  errors ${String(err).padStart(5)}  ok ${String(ok).padStart(3)}`);
+      rows.push(
+        `${topic.padEnd(34)} sent ${String(sent).padStart(5)}  answered ${String(answered).padStart(5)}  errors ${String(err).padStart(5)}  ok ${String(ok).padStart(3)}`,
+      );
     }
 
     // --- every answer is itself a valid message (a receiver could decode and correlate it)
@@ -211,7 +220,10 @@ describe('fuzzer: malformed requests on every request topic', () => {
         if (!a.body) throw new Error('not JSON');
         checkEnvelope({ ...a.body }, { fillMissing: false });
       } catch (e) {
-        if (badEnvelopes++ < 5) problems.push(`${a.topic}: answer with an invalid envelope (${(e as Error).message.slice(0, 120)}): correlation_id ${JSON.stringify(a.correlation_id?.slice(0, 40))}${(a.correlation_id?.length ?? 0) > 40 ? '...' : ''}`);
+        if (badEnvelopes++ < 5)
+          problems.push(
+            `${a.topic}: answer with an invalid envelope (${(e as Error).message.slice(0, 120)}): correlation_id ${JSON.stringify(a.correlation_id?.slice(0, 40))}${(a.correlation_id?.length ?? 0) > 40 ? '...' : ''}`,
+          );
       }
     }
     if (badEnvelopes > 5) problems.push(`... ${badEnvelopes} answers with an invalid envelope in all`);

@@ -65,7 +65,10 @@ export interface FuzzCase {
 function baseBody(topic: FuzzTopic, n: number): Record<string, unknown> {
   switch (topic) {
     case 'alicia/voice/stt/request':
-      return { audio_data: Buffer.from(`not a wav ${n}`).toString('base64'), format: { container: 'wav', sample_rate: 16000, channels: 1, bits: 16 } };
+      return {
+        audio_data: Buffer.from(`not a wav ${n}`).toString('base64'),
+        format: { container: 'wav', sample_rate: 16000, channels: 1, bits: 16 },
+      };
     case 'alicia/ai/request':
       return { text: '' };
     case 'alicia/voice/tts/request':
@@ -176,7 +179,12 @@ export class FuzzGenerator {
       case 'invalid_utf8': {
         const text = Buffer.from(JSON.stringify({ ...obj, note: '@@' }));
         const at = text.indexOf('@@');
-        const bad = this.pick([Buffer.from([0xc3, 0x28]), Buffer.from([0xff, 0xfe]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80])]);
+        const bad = this.pick([
+          Buffer.from([0xc3, 0x28]),
+          Buffer.from([0xff, 0xfe]),
+          Buffer.from([0xed, 0xa0, 0x80]),
+          Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80]),
+        ]);
         payload = Buffer.concat([text.subarray(0, at), bad, text.subarray(at + 2)]);
         break;
       }
@@ -209,7 +217,13 @@ export class FuzzGenerator {
       case 'lying_wav': {
         obj.audio_data = this.lyingWav().toString('base64');
         if (topic === 'alicia/voice/command') delete obj.text;
-        if (this.rnd() < 0.5) obj.format = { container: 'wav', sample_rate: this.pick([8000, 16000, 22050, 44100, 48000]), channels: this.pick([1, 2]), bits: 16 };
+        if (this.rnd() < 0.5)
+          obj.format = {
+            container: 'wav',
+            sample_rate: this.pick([8000, 16000, 22050, 44100, 48000]),
+            channels: this.pick([1, 2]),
+            bits: 16,
+          };
         payload = Buffer.from(JSON.stringify(obj));
         // a header that lies only a little may still decode (then it is noise: not understood)
         mayBeValid = true;

@@ -202,16 +202,21 @@ export class Host {
   async allRunning(timeoutMs = 60_000, notPids: ReadonlySet<number> = new Set()): Promise<void> {
     await until(
       `all services running (${[...this.states.values()].map((s) => `${s.service}:${s.state}`).join(' ')})`,
-      () => SERVICE_NAMES.every((n) => {
-        const s = this.states.get(n);
-        return s?.state === 'running' && s.pid !== null && !notPids.has(s.pid);
-      }),
+      () =>
+        SERVICE_NAMES.every((n) => {
+          const s = this.states.get(n);
+          return s?.state === 'running' && s.pid !== null && !notPids.has(s.pid);
+        }),
       timeoutMs,
     );
   }
 
   /** Publish a sealed request (QoS 1) and return its correlation id. */
-  send(pattern: RequestTopic, body: Record<string, unknown>, opts: { correlation_id?: string; session_id?: string; deadline?: number } = {}): string {
+  send(
+    pattern: RequestTopic,
+    body: Record<string, unknown>,
+    opts: { correlation_id?: string; session_id?: string; deadline?: number } = {},
+  ): string {
     const correlation_id = opts.correlation_id ?? newId();
     const msg = seal(body, {
       source: 'operator',

@@ -39,7 +39,10 @@ describe('host kill -9 and restart on the same data dir', () => {
     const servicePids = [...h1.states.values()].map((s) => s.pid!).filter(Boolean);
 
     // 1. change things: a new device, device states, some history
-    const added = await h1.ask('alicia/device/registry/request', { action: 'add', device: { device_id: 'rel_plug', name: 'reliability plug', kind: 'switch', room: 'lab' } });
+    const added = await h1.ask('alicia/device/registry/request', {
+      action: 'add',
+      device: { device_id: 'rel_plug', name: 'reliability plug', kind: 'switch', room: 'lab' },
+    });
     expect(added.ok).toBe(true);
     const cmds: string[] = [];
     for (const [device_id, action, params] of [

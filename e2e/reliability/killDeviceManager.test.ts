@@ -112,7 +112,13 @@ describe('kill -9 the device-manager with 1,000 QoS 1 commands in flight', () =>
         `answered ${N - missing.length}/${N} (${twice.length} twice, ${failed.length} not ok, ${missing.length} lost) in ${allMs} ms; ` +
         `final states ${wrong.length ? 'WRONG ' + wrong.join('; ') : 'right'}\n`,
     );
-    if (failed.length) process.stdout.write(`first failures: ${failed.slice(0, 3).map((a) => JSON.stringify(a?.body)).join(' | ')}\n`);
+    if (failed.length)
+      process.stdout.write(
+        `first failures: ${failed
+          .slice(0, 3)
+          .map((a) => JSON.stringify(a?.body))
+          .join(' | ')}\n`,
+      );
 
     expect(newState.pid).not.toBe(oldPid);
     expect(newState.restarts).toBeGreaterThanOrEqual(1);

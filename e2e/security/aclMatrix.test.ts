@@ -178,7 +178,8 @@ describe('ACL matrix (docs/security.md vs the real broker)', () => {
         const actual = seen.has(marker);
         checks++;
         if (actual) pubOk++;
-        if (expected !== actual) mismatches.push(`${p} publish ${topic}: expected ${expected ? 'delivered' : 'dropped'}, got ${actual ? 'delivered' : 'dropped'}`);
+        if (expected !== actual)
+          mismatches.push(`${p} publish ${topic}: expected ${expected ? 'delivered' : 'dropped'}, got ${actual ? 'delivered' : 'dropped'}`);
       }
       // --- subscribe: concrete topics as filters, then wildcard filters
       for (const f of filters) {
@@ -194,7 +195,9 @@ describe('ACL matrix (docs/security.md vs the real broker)', () => {
       allowedCount += pubOk + subOk;
       deniedPub += markers.length - pubOk;
       deniedSub += filters.length - subOk;
-      summary.push(`${p.padEnd(15)} publish ${String(pubOk).padStart(2)}/${topics.length} allowed   subscribe ${String(subOk).padStart(2)}/${filters.length} granted`);
+      summary.push(
+        `${p.padEnd(15)} publish ${String(pubOk).padStart(2)}/${topics.length} allowed   subscribe ${String(subOk).padStart(2)}/${filters.length} granted`,
+      );
       await c.endAsync();
     }
     process.stdout.write(

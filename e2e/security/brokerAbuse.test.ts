@@ -86,7 +86,9 @@ describe('broker: per-client rate limit', () => {
     // QoS 0 flood far beyond the 400 burst, as fast as the socket takes it
     for (let i = 0; i < 3000 && flooder.connected; i++) flooder.publish('alicia/broadcast/flood', 'x', { qos: 0 });
     await closedP;
-    expect(tb.logs.some((l) => l.msg === 'client disconnected: message rate over the limit' && l.fields?.clientId === 'abuse-flooder')).toBe(true);
+    expect(
+      tb.logs.some((l) => l.msg === 'client disconnected: message rate over the limit' && l.fields?.clientId === 'abuse-flooder'),
+    ).toBe(true);
     expect(tb.broker.stats().rate_limited_disconnects).toBe(1);
     // the bystander keeps working, and was never cut off
     await roundTrip();
@@ -133,20 +135,24 @@ describe('broker: protocol abuse does not stall other clients', () => {
       Buffer.concat([Buffer.from([0x10, 0x0c, 0x00, 0x04]), Buffer.from('XQTT'), Buffer.from([4, 2, 0, 30, 0, 0])]),
     ];
     for (let i = 0; i < 20; i++) malformed.push(garbage(1 + Math.floor(rnd() * 2048)));
-    const malSockets = await Promise.all(malformed.map(async (b) => {
-      const s = await rawTcp();
-      s.write(b);
-      return s;
-    }));
+    const malSockets = await Promise.all(
+      malformed.map(async (b) => {
+        const s = await rawTcp();
+        s.write(b);
+        return s;
+      }),
+    );
 
     // CONNECT flood: 200 CONNECTs with a wrong password, on 200 sockets at once
     let connacks = 0;
-    const flood = await Promise.all(Array.from({ length: 200 }, async (_, i) => {
-      const s = await rawTcp();
-      s.on('data', () => connacks++);
-      s.write(connectPacket(`flood-${i}`, 'operator', 'wrong-password'));
-      return s;
-    }));
+    const flood = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        const s = await rawTcp();
+        s.on('data', () => connacks++);
+        s.write(connectPacket(`flood-${i}`, 'operator', 'wrong-password'));
+        return s;
+      }),
+    );
     step('flood sent');
     const during: number[] = [];
     for (let i = 0; i < 5; i++) during.push(await roundTrip());
@@ -163,7 +169,9 @@ describe('broker: protocol abuse does not stall other clients', () => {
     const halfMs = Date.now() - tHalf;
     const after = await roundTrip();
     expect(normal.connected).toBe(true);
-    process.stdout.write(`TCP abuse: bystander round trip ${before.toFixed(1)} ms before, ${during.map((d) => d.toFixed(1)).join('/')} ms during, ${after.toFixed(1)} ms after; ${malformed.length} malformed + ${flood.length} flood connections closed by the broker; ${half.length} half-open ones closed by the CONNECT timeout (last ${halfMs} ms after the flood ended)\n`);
+    process.stdout.write(
+      `TCP abuse: bystander round trip ${before.toFixed(1)} ms before, ${during.map((d) => d.toFixed(1)).join('/')} ms during, ${after.toFixed(1)} ms after; ${malformed.length} malformed + ${flood.length} flood connections closed by the broker; ${half.length} half-open ones closed by the CONNECT timeout (last ${halfMs} ms after the flood ended)\n`,
+    );
     expect(tb.broker.stats().refused_connections).toBeGreaterThanOrEqual(200);
   }, 60_000);
 
@@ -185,7 +193,8 @@ describe('broker: protocol abuse does not stall other clients', () => {
         openedWs.push(w);
       });
     const rnd = mulberry32(11);
-    const wsClosed = (w: WebSocket) => (w.readyState === WebSocket.CLOSED ? Promise.resolve() : new Promise<void>((r) => w.once('close', () => r())));
+    const wsClosed = (w: WebSocket) =>
+      w.readyState === WebSocket.CLOSED ? Promise.resolve() : new Promise<void>((r) => w.once('close', () => r()));
     const garbageWs: WebSocket[] = [];
     for (let i = 0; i < 30; i++) {
       const w = await open('http://127.0.0.1:8470');
@@ -210,7 +219,9 @@ describe('broker: protocol abuse does not stall other clients', () => {
     await roundTrip();
     await waitFor(() => seen.length >= 1, 'the window to see the round trip');
     await Promise.all([...garbageWs, ...floodWs].map(wsClosed));
-    process.stdout.write(`WS abuse: bystander round trip ${during.toFixed(1)} ms during; ${garbageWs.length} garbage + ${floodWs.length} flood sockets closed by the broker, ${idle.length} idle\n`);
+    process.stdout.write(
+      `WS abuse: bystander round trip ${during.toFixed(1)} ms during; ${garbageWs.length} garbage + ${floodWs.length} flood sockets closed by the broker, ${idle.length} idle\n`,
+    );
     await win.endAsync();
     expect(normal.connected).toBe(true);
   }, 60_000);

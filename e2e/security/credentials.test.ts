@@ -22,7 +22,9 @@ afterAll(async () => {
 
 function passwords(): Record<string, string> {
   // electron/broker/credentials.ts: {"version":1,"credentials":{"<principal>":{"username","password"}}}
-  const raw = JSON.parse(readFileSync(join(host.dataDir, 'credentials.json'), 'utf8')) as { credentials: Record<string, { password: string }> };
+  const raw = JSON.parse(readFileSync(join(host.dataDir, 'credentials.json'), 'utf8')) as {
+    credentials: Record<string, { password: string }>;
+  };
   return Object.fromEntries(Object.entries(raw.credentials).map(([k, v]) => [k, v.password]));
 }
 
@@ -76,9 +78,12 @@ describe('credentials', () => {
       const bytes = readFileSync(f);
       for (const s of secrets) if (bytes.includes(s)) leaks.push(`${f} contains a password`);
     }
-    for (const ans of host.answers) for (const s of secrets) if (JSON.stringify(ans.body).includes(s)) leaks.push(`${ans.topic} carried a password`);
+    for (const ans of host.answers)
+      for (const s of secrets) if (JSON.stringify(ans.body).includes(s)) leaks.push(`${ans.topic} carried a password`);
     for (const s of secrets) if (host.stdout().includes(s) || host.stderr().includes(s)) leaks.push('the host printed a password');
     expect(leaks).toEqual([]);
-    process.stdout.write(`credential rotation: stt rotated and back running with its new password in ${backMs} ms; ${secrets.length} passwords checked against ${filesUnder(host.dataDir).length} data-dir files, 0 leaks\n`);
+    process.stdout.write(
+      `credential rotation: stt rotated and back running with its new password in ${backMs} ms; ${secrets.length} passwords checked against ${filesUnder(host.dataDir).length} data-dir files, 0 leaks\n`,
+    );
   }, 150_000);
 });

@@ -396,7 +396,11 @@ export class AliciaBroker implements InProcessBus {
     // others keep their own buckets. done(err) makes Aedes close just this client.
     if (client && this.rateLimiter && !this.rateLimiter.allow(client)) {
       this.rateLimitedDisconnects++;
-      this.opts.log('warn', 'client disconnected: message rate over the limit', { clientId: client.id, principal: principal ?? null, topic: packet.topic });
+      this.opts.log('warn', 'client disconnected: message rate over the limit', {
+        clientId: client.id,
+        principal: principal ?? null,
+        topic: packet.topic,
+      });
       return done(new Error('message rate over the limit'));
     }
     let reason: string | null = null;

@@ -51,7 +51,10 @@ export class CredentialRotation {
 
   private async onRequest(p: BusPacket): Promise<void> {
     const peek = peekEnvelope(p.payload);
-    const ids = { ...(peek.correlation_id ?? peek.id ? { correlation_id: peek.correlation_id ?? peek.id } : {}), ...(peek.trace_id ? { trace_id: peek.trace_id } : {}) };
+    const ids = {
+      ...((peek.correlation_id ?? peek.id) ? { correlation_id: peek.correlation_id ?? peek.id } : {}),
+      ...(peek.trace_id ? { trace_id: peek.trace_id } : {}),
+    };
     let body: Record<string, unknown>;
     try {
       if (p.principal !== 'operator' && p.principal !== 'window') {

@@ -37,7 +37,10 @@ describe('LAN TLS certificate', () => {
     const d = await mkdtemp(join(tmpdir(), 'alicia-tls-bad-'));
     await writeFile(join(d, TLS_CERT_FILE), 'garbage');
     await writeFile(join(d, TLS_KEY_FILE), 'garbage');
-    await expect(loadOrCreateLanCertificate(d)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining(TLS_CERT_FILE) });
+    await expect(loadOrCreateLanCertificate(d)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining(TLS_CERT_FILE),
+    });
     await rm(d, { recursive: true, force: true });
   });
 });
@@ -49,7 +52,12 @@ describe('mqtts listener', () => {
     expect(lan.url).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
 
     // pinned: the self-signed certificate is the only trust anchor
-    const op = await connectClient(lan.url, { ...tb.credentials.operator, ca: cert.cert, rejectUnauthorized: true, servername: 'localhost' });
+    const op = await connectClient(lan.url, {
+      ...tb.credentials.operator,
+      ca: cert.cert,
+      rejectUnauthorized: true,
+      servername: 'localhost',
+    });
     const got: string[] = [];
     op.on('message', (_t, p) => got.push(p.toString()));
     await op.subscribeAsync('alicia/broadcast/+', { qos: 1 });
@@ -66,8 +74,17 @@ describe('mqtts listener', () => {
 
   it('refuses a client that does not trust the certificate, and a wrong password', async () => {
     // default trust store: a self-signed certificate is rejected by the client
-    await expect(connectClient(lan.url, { ...tb.credentials.operator, servername: 'localhost' })).rejects.toThrow(/self-signed|certificate/i);
-    await expect(connectClient(lan.url, { username: 'operator', password: 'wrong', ca: (await loadOrCreateLanCertificate(dir)).cert, servername: 'localhost' })).rejects.toThrow(/bad user|not authorized/i);
+    await expect(connectClient(lan.url, { ...tb.credentials.operator, servername: 'localhost' })).rejects.toThrow(
+      /self-signed|certificate/i,
+    );
+    await expect(
+      connectClient(lan.url, {
+        username: 'operator',
+        password: 'wrong',
+        ca: (await loadOrCreateLanCertificate(dir)).cert,
+        servername: 'localhost',
+      }),
+    ).rejects.toThrow(/bad user|not authorized/i);
   });
 
   it('plain MQTT on the TLS port fails the handshake without disturbing TLS clients', async () => {

@@ -71,14 +71,22 @@ export async function loadOrCreateLanCertificate(dataDir: string, opts: Certific
     try {
       x509 = new X509Certificate(cert);
     } catch (e) {
-      throw new AliciaError('CONFIG_INVALID', `${certPath} is not a valid certificate (${(e as Error).message}); remove it and ${TLS_KEY_FILE} to generate a new pair`, { path: certPath });
+      throw new AliciaError(
+        'CONFIG_INVALID',
+        `${certPath} is not a valid certificate (${(e as Error).message}); remove it and ${TLS_KEY_FILE} to generate a new pair`,
+        { path: certPath },
+      );
     }
     // an older host or a user may have left the key readable by others
     await chmod(keyPath, 0o600);
     return { cert, key, fingerprint256: x509.fingerprint256, certPath, keyPath, created: false };
   }
   if (cert !== null || key !== null) {
-    throw new AliciaError('CONFIG_INVALID', `only one of ${certPath} and ${keyPath} exists; restore the other or remove both to generate a new pair`, { path: cert ? keyPath : certPath });
+    throw new AliciaError(
+      'CONFIG_INVALID',
+      `only one of ${certPath} and ${keyPath} exists; restore the other or remove both to generate a new pair`,
+      { path: cert ? keyPath : certPath },
+    );
   }
   const days = opts.days ?? 825;
   const now = new Date();

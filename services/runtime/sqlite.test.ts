@@ -67,3 +67,19 @@ describe('openDatabase', () => {
     expect(() => openDatabase(join(d, 'b.db'))).toThrow(missing);
   });
 });
+
+describe('the call sites', () => {
+  it('the recorder database and the device registry both open through the variable', async () => {
+    const { openRecorderDb } = await import('../../electron/recorder/db.js');
+    const { RegistryStore } = await import('../device-manager/registryStore.js');
+    const d = mkdtempSync(join(tmpdir(), 'alicia-sqlite-'));
+    dir = d;
+    const missing = join(d, 'electron-build', 'better_sqlite3.node');
+    process.env[SQLITE_BINDING_ENV] = missing;
+    expect(() => openRecorderDb(join(d, 'recorder.db'))).toThrow(missing);
+    expect(() => RegistryStore.open(join(d, 'devices.db'))).toThrow(missing);
+    process.env[SQLITE_BINDING_ENV] = NODE_ADDON;
+    openRecorderDb(join(d, 'recorder.db')).close();
+    RegistryStore.open(join(d, 'devices.db')).close();
+  });
+});

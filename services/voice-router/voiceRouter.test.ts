@@ -173,13 +173,14 @@ describe('voice router: each stage failing ends the session with a coded error',
     const neither = res(await p.command({ session_id: 's-inv2' }));
     expect(neither.error?.code).toBe('VOICE_BAD_REQUEST');
     expect(neither.session_id).toBe('s-inv2');
-    // not even JSON: still a voice result (no session id to give)
+    // not even JSON: still a voice result; no session id to give, so "unknown" (an empty one would
+    // make the result's envelope invalid: session_id is 1..128 characters)
     await p.op.sendRaw('alicia/voice/command', '{not json');
     const junk = await p.op.waitFor(
       (x) =>
         x.topic === 'alicia/voice/result' &&
         (x.msg.error as { code?: string } | undefined)?.code === 'VOICE_BAD_REQUEST' &&
-        x.msg.session_id === '',
+        x.msg.session_id === 'unknown',
       5_000,
       'a result for junk',
     );

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { base64ToBytes, bytesToBase64, describePayload, findAudioFields, hexDump, numericFields, prettyJson } from './payload.js';
+import {
+  base64ToBytes,
+  bytesToBase64,
+  describePayload,
+  findAudioFields,
+  hexDump,
+  numericFields,
+  payloadPreview,
+  prettyJson,
+} from './payload.js';
 import { encodeWav } from './wav.js';
 
 const enc = new TextEncoder();
@@ -13,6 +22,15 @@ describe('payload views', () => {
     expect(describePayload(new Uint8Array([0xff, 0xfe, 0x00, 0x01])).kind).toBe('binary');
     expect(describePayload(new Uint8Array([0x41, 0x01, 0x02])).kind).toBe('binary');
     expect(describePayload(new Uint8Array(0)).kind).toBe('empty');
+  });
+
+  it('tree preview: one line of text as sent, binary marked, cut on a character boundary', () => {
+    expect(payloadPreview(enc.encode('{\n  "on": true\n}'))).toBe('{ "on": true }');
+    expect(payloadPreview(new Uint8Array([0x41, 0x01, 0x02]))).toBe('⟨3 bytes binary⟩');
+    expect(payloadPreview(new Uint8Array(0))).toBe('');
+    // 'é' is two bytes: a cut after 3 bytes of 'aéé' must not split the second one
+    expect(payloadPreview(enc.encode('aéé'), 4)).toBe('aé');
+    expect(payloadPreview(enc.encode('x'.repeat(500)), 200, 120)).toBe('x'.repeat(120));
   });
 
   it('hex dump shows offsets and ASCII and marks what it cut', () => {

@@ -45,6 +45,27 @@ export function describePayload(bytes: Uint8Array): PayloadInfo {
   return { kind: 'text', text, json: undefined };
 }
 
+/**
+ * One line for the topic tree: the first `maxBytes` bytes as text with whitespace collapsed, or a
+ * binary marker. No JSON.parse: the tree shows the text as it came, so parsing every visible row
+ * on every frame (what describePayload would do) is wasted work under load (issue 5 "Speed").
+ */
+export function payloadPreview(bytes: Uint8Array, maxBytes = 200, maxChars = 120): string {
+  if (bytes.byteLength === 0) return '';
+  let cut = Math.min(bytes.byteLength, maxBytes);
+  // back off to a UTF-8 character boundary so a cut multi-byte character does not read as binary
+  if (cut < bytes.byteLength) while (cut > 0 && ((bytes[cut] as number) & 0xc0) === 0x80) cut--;
+  let text: string;
+  try {
+    text = utf8.decode(cut < bytes.byteLength ? bytes.subarray(0, cut) : bytes);
+  } catch {
+    return `⟨${bytes.byteLength} bytes binary⟩`;
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000e-\u001f]/.test(text)) return `⟨${bytes.byteLength} bytes binary⟩`;
+  return text.replace(/\s+/g, ' ').slice(0, maxChars);
+}
+
 /** Long strings (base64 audio) are shortened in the pretty view; the raw view shows everything. */
 export function prettyJson(value: unknown, maxString = 240): string {
   return JSON.stringify(

@@ -2,22 +2,29 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { KeyboardEvent } from 'react';
 import { topicIndex } from '../bus/connection.js';
 import { VirtualList } from '../components/VirtualList.js';
-import { describePayload } from '../model/payload.js';
+import { payloadPreview } from '../model/payload.js';
 import { visibleRows } from '../model/topicIndex.js';
-import type { TopicNode, TreeRow } from '../model/topicIndex.js';
+import type { HistoryEntry, TopicNode, TreeRow } from '../model/topicIndex.js';
 import { useTopics } from '../stores/topicsStore.js';
 
 const ROW_H = 24;
 const td = new TextDecoder();
 
-/** Preview of a topic's latest payload, one line, bounded. */
+/**
+ * Preview of a topic's latest payload, one line, bounded. History entries never change, so each
+ * is previewed once: a row re-rendered on every frame under load costs a map lookup unless its
+ * topic got a new message.
+ */
+const previews = new WeakMap<HistoryEntry, string>();
 function preview(node: TopicNode): string {
   const last = node.history[node.history.length - 1];
   if (!last) return '';
-  const p = last.payload.byteLength > 200 ? last.payload.subarray(0, 200) : last.payload;
-  const info = describePayload(p);
-  if (info.kind === 'binary') return `⟨${last.payload.byteLength} bytes binary⟩`;
-  return (info.text ?? td.decode(p)).replace(/\s+/g, ' ').slice(0, 120);
+  let p = previews.get(last);
+  if (p === undefined) {
+    p = payloadPreview(last.payload);
+    previews.set(last, p);
+  }
+  return p;
 }
 
 /** A value that follows `v` at most every `ms` (filtering 20k topics per frame would be wasteful). */
