@@ -31,7 +31,7 @@ describe('startup error dialog text', () => {
     const e = new Error(
       "The module 'better_sqlite3.node' was compiled against a different Node.js version using NODE_MODULE_VERSION 115. This version of Node.js requires NODE_MODULE_VERSION 140.",
     );
-    expect(describeStartupError(e, ctx).detail).toContain('electron-builder install-app-deps');
+    expect(describeStartupError(e, ctx).detail).toContain('npm start');
   });
 
   it('points at the data folder for permission and disk-full errors', () => {

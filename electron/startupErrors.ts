@@ -41,7 +41,7 @@ export function describeStartupError(e: unknown, ctx: StartupContext): StartupPr
   if (/NODE_MODULE_VERSION|was compiled against a different Node\.js version/.test(message)) {
     return {
       title: 'A native module was built for another runtime',
-      detail: `${message.split('\n')[0] ?? message}\n\nRun \`npx electron-builder install-app-deps\` in the project folder to rebuild it for Electron (and \`npm rebuild better-sqlite3\` before running the tests under Node again).${tail}`,
+      detail: `${message.split('\n')[0] ?? message}\n\nStart the app with \`npm start\`: it builds better-sqlite3 for Electron into node_modules/.cache/alicia-electron and passes it to the app (plain \`npx electron .\` does not).${tail}`,
     };
   }
   const code = (e as NodeJS.ErrnoException | undefined)?.code;

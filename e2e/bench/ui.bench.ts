@@ -56,17 +56,25 @@ export async function run(): Promise<BenchSection> {
     const page = await browser.newPage({ viewport: { width: 1360, height: 820 } });
     // rAF deltas are recorded by the page itself, so the driver's own latency does not count.
     await page.addInitScript(() => {
-      const w = window as unknown as { __frames: number[]; __recording: boolean; __wsFrames: number; __wsBytes: number };
+      const w = window as unknown as {
+        __frames: number[];
+        __recording: boolean;
+        __wsFrames: number;
+        __wsBytes: number;
+        __wsOpened: number;
+      };
       w.__frames = [];
       w.__recording = false;
       // WebSocket frames the page receives (one 'message' event per frame), counted by a listener
       // added to every socket: the transport cost per MQTT message, measured where it is paid.
       w.__wsFrames = 0;
       w.__wsBytes = 0;
+      w.__wsOpened = 0;
       const NativeWS = window.WebSocket;
       window.WebSocket = class extends NativeWS {
         constructor(url: string | URL, protocols?: string | string[]) {
           super(url, protocols);
+          w.__wsOpened++;
           this.addEventListener('message', (e: MessageEvent) => {
             w.__wsFrames++;
             const d = e.data as ArrayBuffer | Blob | string;
@@ -118,8 +126,8 @@ export async function run(): Promise<BenchSection> {
     const statsBefore = await freshStats(0);
     const wsFrames = () =>
       page.evaluate(() => {
-        const w = window as unknown as { __wsFrames: number; __wsBytes: number };
-        return { frames: w.__wsFrames, bytes: w.__wsBytes };
+        const w = window as unknown as { __wsFrames: number; __wsBytes: number; __wsOpened: number };
+        return { frames: w.__wsFrames, bytes: w.__wsBytes, opened: w.__wsOpened };
       });
     const countAt = async () =>
       Number(
@@ -188,6 +196,12 @@ export async function run(): Promise<BenchSection> {
     const statsAfter = await freshStats(Date.now());
     await statsClient.endAsync(true).catch(() => undefined);
     const counted = shown - countBefore;
+    // the broker's own account of the window's connection (lost, disconnected, drain timeout ...)
+    const windowConnLog = host
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"clientId":"window-') && /lost|disconnect|drain|error/i.test(l))
+      .map((l) => l.slice(0, 300));
     const delivered = statsBefore && statsAfter ? statsAfter.messages_out - statsBefore.messages_out : NaN;
     const received = statsBefore && statsAfter ? statsAfter.messages_in - statsBefore.messages_in : NaN;
     const wsFramesRun = wsAfter.frames - wsBefore.frames;
@@ -215,6 +229,11 @@ export async function run(): Promise<BenchSection> {
         ],
         ['broker: PUBLISHes received during the run ($SYS stats messages_in)', received, `~${done.sent}`],
         ['broker: PUBLISHes forwarded to subscribers during the run ($SYS stats)', delivered, `~${done.sent}`],
+        [
+          'WebSocket connections the page opened during the run (a reconnect loses in-flight messages)',
+          wsAfter.opened - wsBefore.opened,
+          0,
+        ],
         ['WebSocket frames the page received', wsFramesRun, ''],
         [
           'WebSocket frames per message (frames / messages counted)',
@@ -239,6 +258,7 @@ export async function run(): Promise<BenchSection> {
         'Frame times are requestAnimationFrame deltas measured in the page from the start of publishing until the tree settled; headless Chromium with --disable-gpu.',
         'Dropped = sent minus the bench/ count the tree shows, read once it has not changed for 2 s (20 s at most) after the publisher stopped; the count includes messages whose history the window has evicted (bounded memory), so eviction is not loss.',
         'Broker forwarded = growth of messages_out in $SYS/alicia/broker/stats over the run (all subscribers; only the window subscribes to bench/), so sent - forwarded is lost before the broker and forwarded - counted is lost or late between the broker and the tree.',
+        ...(windowConnLog.length ? [`Broker log about the window's connection: ${windowConnLog.slice(-5).join(' | ')}`] : []),
         ...(PROFILE ? [`Page CPU profile while publishing (self time, ${PROFILE}): ${profileTop.join('; ')}`] : []),
         'WebSocket frames are counted in the page by a message listener on every WebSocket (MQTT over WebSocket allows several MQTT packets, or part of one, per frame: MQTT 3.1.1 section 6).',
       ],
