@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
+import { decode } from '../services/protocol/decode.js';
 import { SERVICE_NAMES } from '../services/protocol/services.js';
 import { createLogger } from '../services/runtime/logger.js';
 import { parseConfig } from './config.js';
@@ -103,5 +104,35 @@ describe('startCore', { timeout: 120_000 }, () => {
     // nothing half-started keeps the ws port or services: a fresh core starts fine in the same dir
     core = await startCore(options({ services: Object.fromEntries(SERVICE_NAMES.map((n) => [n, { enabled: false }])) }));
     expect(core.supervisor.status().every((s) => s.state === 'stopped')).toBe(true);
+  });
+
+  it('publishes alicia/system/host (retained, host only) with the LAN listener and its certificate fingerprint', async () => {
+    const off = Object.fromEntries(SERVICE_NAMES.map((n) => [n, { enabled: false }]));
+    core = await startCore({ ...options({ services: off, lan: { enabled: true, host: '127.0.0.1', port: 0 } }), version: '9.8.7' });
+    expect(core.lan?.fingerprint256).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    const op = await mqtt.connectAsync(core.addresses.mqttUrl, { ...core.credentials.get('operator'), reconnectPeriod: 0 });
+    const got: Buffer[] = [];
+    op.on('message', (t, p) => t === 'alicia/system/host' && got.push(p));
+    await op.subscribeAsync('alicia/system/host', { qos: 1 });
+    const deadline = Date.now() + 5000;
+    while (got.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const msg = decode('alicia/system/host', got[0]!);
+    expect(msg.source).toBe('host');
+    expect(msg.version).toBe('9.8.7');
+    expect(msg.lan).toEqual({ enabled: true, url: core.lan!.url, fingerprint256: core.lan!.fingerprint256 });
+    expect(msg.started_at).toBeGreaterThan(Date.now() - 120_000);
+
+    // nobody else may publish it, not even the operator: a forged fingerprint is dropped
+    await op.publishAsync(
+      'alicia/system/host',
+      JSON.stringify({ ...msg, lan: { enabled: true, url: 'mqtts://evil:8883', fingerprint256: 'AA' } }),
+      { qos: 1, retain: true },
+    );
+    await op.unsubscribeAsync('alicia/system/host');
+    got.length = 0;
+    await op.subscribeAsync('alicia/system/host', { qos: 1 });
+    while (got.length === 0 && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 20));
+    expect(decode('alicia/system/host', got[0]!).lan?.fingerprint256).toBe(core.lan!.fingerprint256);
+    await op.endAsync();
   });
 });

@@ -7,7 +7,7 @@ import { topicFor } from '../services/protocol/topics.js';
 import type { Logger } from '../services/runtime/logger.js';
 import { AliciaBroker } from './broker/broker.js';
 import { Credentials } from './broker/credentials.js';
-import { CredentialRotation } from './broker/credentialRotation.js';
+import { CredentialRotation, DEVICE_CREDENTIALS_DIR } from './broker/credentialRotation.js';
 import { loadOrCreateLanCertificate, startLanListener } from './broker/tls.js';
 import type { BrokerAddresses } from './broker/types.js';
 import type { AliciaConfig } from './config.js';
@@ -31,6 +31,8 @@ export interface CoreOptions {
   log: Logger;
   /** browser Origins allowed on the WebSocket listener (the window's origin) */
   allowedOrigins?: string[];
+  /** the app's version (package.json), published on alicia/system/host; default "0.0.0" */
+  version?: string;
 }
 
 export interface Core {
@@ -103,6 +105,18 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
       log.info('LAN access on (MQTT over TLS)', { url: listener.url, fingerprint256: listener.fingerprint256 });
     }
 
+    // The host's own record (issue 7: the LAN certificate fingerprint shown in the window),
+    // retained, published in-process: no client may publish this topic (acl.ts HOST_ONLY_TOPICS).
+    const hostInfo = seal(
+      {
+        version: opts.version ?? '0.0.0',
+        lan: lan ? { enabled: true, url: lan.url, fingerprint256: lan.fingerprint256 } : null,
+        started_at: Date.now(),
+      },
+      { source: 'host' },
+    );
+    await broker.publish(topicFor('alicia/system/host'), JSON.stringify(hostInfo), { qos: 1, retain: true });
+
     // step 3: recorder (every message -> SQLite)
     let recorder: Recorder | null = null;
     if (config.recorder.enabled) {
@@ -163,6 +177,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
       bus: broker,
       credentials,
       disconnectPrincipal: (p) => broker.disconnectPrincipal(p),
+      deviceCredentialsDir: join(opts.dataDir, DEVICE_CREDENTIALS_DIR),
       restartService: (name) => supervisor.control('restart', name),
       log,
     });

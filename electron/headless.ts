@@ -224,6 +224,7 @@ export async function startHeadless(opts: ServeOptions): Promise<RunningHost> {
       config,
       log,
       allowedOrigins: http.allowedOrigins,
+      version,
     });
   } catch (e) {
     await http.stop();

@@ -165,6 +165,7 @@ async function start(): Promise<void> {
       log,
       // The broker's WebSocket listener refuses browser Origins not listed (issue 7): the window's is app://alicia.
       allowedOrigins: appOrigins,
+      version: appVersion,
     });
     log.info('core started', { mqtt: core.addresses.mqttUrl, ws: core.addresses.wsUrl });
   } catch (e) {

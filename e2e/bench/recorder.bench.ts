@@ -65,7 +65,15 @@ async function ingest(dir: string): Promise<{ rate: number; dropped: number; max
   const t0 = performance.now();
   // 2,000 messages per event-loop turn: a broker delivering flat out
   for (let i = 0; i < INGEST_N; i++) {
-    emit({ topic: `alicia/device/status/d${i % 20}`, payload: payloads[i % 1000]!, qos: 0, retain: false, clientId: 'bench', principal: 'operator', time: Date.now() });
+    emit({
+      topic: `alicia/device/status/d${i % 20}`,
+      payload: payloads[i % 1000]!,
+      qos: 0,
+      retain: false,
+      clientId: 'bench',
+      principal: 'operator',
+      time: Date.now(),
+    });
     if (i % 2000 === 1999) await yieldToLoop();
   }
   while (rec.stats().written + rec.stats().dropped < INGEST_N) await sleep(5);
@@ -73,7 +81,13 @@ async function ingest(dir: string): Promise<{ rate: number; dropped: number; max
   h.disable();
   const st = rec.stats();
   await rec.stop();
-  return { rate: st.written / s, dropped: st.dropped, maxFlushMs: st.max_flush_ms, mbps: (st.written * PAYLOAD_BYTES) / s / 1e6, delay: loopDelay(h) };
+  return {
+    rate: st.written / s,
+    dropped: st.dropped,
+    maxFlushMs: st.max_flush_ms,
+    mbps: (st.written * PAYLOAD_BYTES) / s / 1e6,
+    delay: loopDelay(h),
+  };
 }
 
 const PACED_RATE = 20_000;
@@ -85,7 +99,10 @@ const PACED_MS = 3000;
  * recorder on vs a no-op listener. Far less CPU than the fan-in run, so on a shared machine it
  * isolates the recorder's own pauses (before the writer thread: each batch's insert ran here).
  */
-async function paced(dir: string, withRecorder: boolean): Promise<{ delay: LoopDelay; written: number; dropped: number; maxPackMs: number }> {
+async function paced(
+  dir: string,
+  withRecorder: boolean,
+): Promise<{ delay: LoopDelay; written: number; dropped: number; maxPackMs: number }> {
   const { bus, emit } = hookBus();
   const rec = withRecorder ? new Recorder({ dbPath: join(dir, `paced-${Date.now()}.db`), bus }) : null;
   await rec?.start();
@@ -98,7 +115,15 @@ async function paced(dir: string, withRecorder: boolean): Promise<{ delay: LoopD
   await new Promise<void>((res) => {
     const timer = setInterval(() => {
       for (let i = 0; i < perTick; i++, seq++) {
-        emit({ topic: `alicia/device/status/d${seq % 20}`, payload: payloads[seq % 1000]!, qos: 0, retain: false, clientId: 'bench', principal: 'operator', time: Date.now() });
+        emit({
+          topic: `alicia/device/status/d${seq % 20}`,
+          payload: payloads[seq % 1000]!,
+          qos: 0,
+          retain: false,
+          clientId: 'bench',
+          principal: 'operator',
+          time: Date.now(),
+        });
       }
       if (performance.now() - t0 >= PACED_MS) {
         clearInterval(timer);
@@ -148,13 +173,25 @@ function loopDelay(h: IntervalHistogram): LoopDelay {
 }
 
 /** Messages/s delivered to the wildcard subscriber while 4 publishers go flat out. */
-async function fanIn(url: string, c: ReturnType<Credentials['all']>): Promise<{ rate: number; loss: number; sent: number; delay: LoopDelay }> {
+async function fanIn(
+  url: string,
+  c: ReturnType<Credentials['all']>,
+): Promise<{ rate: number; loss: number; sent: number; delay: LoopDelay }> {
   const base = { url, qos: 0 as const, filter: 'alicia/device/status/+', payloadBytes: PAYLOAD_BYTES, durationMs: FANIN_MS };
   const sub = startWorker({ ...base, topicPrefix: 'alicia/device/status/bench_', role: 'subscriber', auth: [c.stt], clients: 1 });
   const pubs: ReturnType<typeof startWorker>[] = [];
   try {
     await sub.next('ready');
-    for (let w = 0; w < 2; w++) pubs.push(startWorker({ ...base, topicPrefix: `alicia/device/status/bench_w${w}c`, role: 'publishers', auth: [c['device-manager']], clients: 2 }));
+    for (let w = 0; w < 2; w++)
+      pubs.push(
+        startWorker({
+          ...base,
+          topicPrefix: `alicia/device/status/bench_w${w}c`,
+          role: 'publishers',
+          auth: [c['device-manager']],
+          clients: 2,
+        }),
+      );
     for (const p of pubs) await p.next('ready');
     // perf_hooks.monitorEventLoopDelay: a timer on this thread that records how late it fires,
     // i.e. the longest stretch the broker's event loop was held (https://nodejs.org/api/perf_hooks.html).
@@ -195,7 +232,11 @@ function build1M(path: string): number {
   const start = Date.now() - ROWS_1M;
   // Bulk load the way SQLite is fastest: rows first, then each index built by one sort (not 1M
   // random B-tree inserts into the trace index), with a big page cache.
-  const indexes = (db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' AND sql IS NOT NULL").all() as { sql: string }[]).map((r) => r.sql);
+  const indexes = (
+    db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' AND sql IS NOT NULL").all() as {
+      sql: string;
+    }[]
+  ).map((r) => r.sql);
   db.pragma('cache_size = -262144');
   db.exec(`
     DROP INDEX messages_time; DROP INDEX messages_topic_time; DROP INDEX messages_trace; DROP INDEX messages_session;
@@ -224,10 +265,20 @@ export async function run(): Promise<BenchSection> {
   try {
     // 1. ingest (checkpoints every 1000 WAL pages happen inside some commits: the longest batch shows that pause)
     const ing = process.env.SKIP_INGEST ? { rate: 0, mbps: 0, dropped: 0, maxFlushMs: 0, delay: { p99: 0, max: 0 } } : await ingest(dir);
-    rows.push(['persisted ingest, 256 B payloads (recorder write path alone)', `${Math.round(ing.rate)} msg/s`, `${ing.mbps.toFixed(1)} MB/s payload; dropped ${ing.dropped}; longest batch ${ing.maxFlushMs.toFixed(1)} ms`]);
-    rows.push(['enqueuing thread event-loop delay during that ingest', `max ${ing.delay.max.toFixed(1)} ms`, `p99 ${ing.delay.p99.toFixed(1)} ms (includes the 2,000-message enqueue bursts)`]);
+    rows.push([
+      'persisted ingest, 256 B payloads (recorder write path alone)',
+      `${Math.round(ing.rate)} msg/s`,
+      `${ing.mbps.toFixed(1)} MB/s payload; dropped ${ing.dropped}; longest batch ${ing.maxFlushMs.toFixed(1)} ms`,
+    ]);
+    rows.push([
+      'enqueuing thread event-loop delay during that ingest',
+      `max ${ing.delay.max.toFixed(1)} ms`,
+      `p99 ${ing.delay.p99.toFixed(1)} ms (includes the 2,000-message enqueue bursts)`,
+    ]);
 
-    process.stderr.write(`recorder bench: ingest ${Math.round(ing.rate)} msg/s, loop delay p99 ${ing.delay.p99.toFixed(1)} max ${ing.delay.max.toFixed(1)} ms\n`);
+    process.stderr.write(
+      `recorder bench: ingest ${Math.round(ing.rate)} msg/s, loop delay p99 ${ing.delay.p99.toFixed(1)} max ${ing.delay.max.toFixed(1)} ms\n`,
+    );
 
     // 1b. steady 20k msg/s through the hook: event-loop delay, recorder off / on, alternating
     const pOff: LoopDelay[] = [];
@@ -240,8 +291,16 @@ export async function run(): Promise<BenchSection> {
       pInfo = `written ${r.written}, dropped ${r.dropped}, longest batch copy on this thread ${r.maxPackMs.toFixed(2)} ms`;
     }
     const fmtD = (ds: LoopDelay[]) => ds.map((d) => `${d.p99.toFixed(1)}/${d.max.toFixed(1)}`).join(', ');
-    rows.push([`steady ${PACED_RATE / 1000}k msg/s into the hook: event-loop delay p99/max, recorder off`, `max ${Math.max(...pOff.map((d) => d.max)).toFixed(1)} ms`, `${fmtD(pOff)} ms per round`]);
-    rows.push([`steady ${PACED_RATE / 1000}k msg/s into the hook: event-loop delay p99/max, recorder on`, `max ${Math.max(...pOn.map((d) => d.max)).toFixed(1)} ms`, `${fmtD(pOn)} ms per round; ${pInfo}`]);
+    rows.push([
+      `steady ${PACED_RATE / 1000}k msg/s into the hook: event-loop delay p99/max, recorder off`,
+      `max ${Math.max(...pOff.map((d) => d.max)).toFixed(1)} ms`,
+      `${fmtD(pOff)} ms per round`,
+    ]);
+    rows.push([
+      `steady ${PACED_RATE / 1000}k msg/s into the hook: event-loop delay p99/max, recorder on`,
+      `max ${Math.max(...pOn.map((d) => d.max)).toFixed(1)} ms`,
+      `${fmtD(pOn)} ms per round; ${pInfo}`,
+    ]);
     process.stderr.write(`recorder bench: paced loop delay p99/max off ${fmtD(pOff)} on ${fmtD(pOn)} ms; ${pInfo}\n`);
     // 2. fan-in, recorder off / on, alternating
     const bdir = join(dir, 'broker');
@@ -274,14 +333,36 @@ export async function run(): Promise<BenchSection> {
       await broker.stop();
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    rows.push(['broker fan-in, recorder off (4 pub -> 1 wildcard sub, QoS 0, auth+ACL)', `${Math.round(mean(off))} msg/s`, off.map((x) => Math.round(x)).join(', ')]);
-    rows.push(['broker fan-in, recorder on', `${Math.round(mean(on))} msg/s`, `${on.map((x) => Math.round(x)).join(', ')}; recorded ${recStats.written}, dropped ${recStats.dropped}`]);
+    rows.push([
+      'broker fan-in, recorder off (4 pub -> 1 wildcard sub, QoS 0, auth+ACL)',
+      `${Math.round(mean(off))} msg/s`,
+      off.map((x) => Math.round(x)).join(', '),
+    ]);
+    rows.push([
+      'broker fan-in, recorder on',
+      `${Math.round(mean(on))} msg/s`,
+      `${on.map((x) => Math.round(x)).join(', ')}; recorded ${recStats.written}, dropped ${recStats.dropped}`,
+    ]);
     const fmtDelay = (ds: LoopDelay[]) => ds.map((d) => `${d.p99.toFixed(1)}/${d.max.toFixed(1)}`).join(', ');
-    rows.push(['broker thread event-loop delay p99/max, recorder off', `max ${Math.max(...offDelay.map((d) => d.max)).toFixed(1)} ms`, `${fmtDelay(offDelay)} ms per round`]);
-    rows.push(['broker thread event-loop delay p99/max, recorder on', `max ${Math.max(...onDelay.map((d) => d.max)).toFixed(1)} ms`, `${fmtDelay(onDelay)} ms per round`]);
-    rows.push(['on / off throughput ratio', (mean(on) / mean(off)).toFixed(3), `cost ${((1 - mean(on) / mean(off)) * 100).toFixed(1)} % (target < 10 %)`]);
+    rows.push([
+      'broker thread event-loop delay p99/max, recorder off',
+      `max ${Math.max(...offDelay.map((d) => d.max)).toFixed(1)} ms`,
+      `${fmtDelay(offDelay)} ms per round`,
+    ]);
+    rows.push([
+      'broker thread event-loop delay p99/max, recorder on',
+      `max ${Math.max(...onDelay.map((d) => d.max)).toFixed(1)} ms`,
+      `${fmtDelay(onDelay)} ms per round`,
+    ]);
+    rows.push([
+      'on / off throughput ratio',
+      (mean(on) / mean(off)).toFixed(3),
+      `cost ${((1 - mean(on) / mean(off)) * 100).toFixed(1)} % (target < 10 %)`,
+    ]);
 
-    process.stderr.write(`recorder bench: fan-in off ${off.map(Math.round).join('/')} on ${on.map(Math.round).join('/')}; loop delay p99/max off ${fmtDelay(offDelay)} on ${fmtDelay(onDelay)} ms\n`);
+    process.stderr.write(
+      `recorder bench: fan-in off ${off.map(Math.round).join('/')} on ${on.map(Math.round).join('/')}; loop delay p99/max off ${fmtDelay(offDelay)} on ${fmtDelay(onDelay)} ms\n`,
+    );
     // 3. queries on 1M rows (SKIP_1M: only the write-path measurements above)
     if (process.env.SKIP_1M) return { title: 'Recorder (SQLite history)', columns: ['measure', 'result', 'detail'], rows, notes };
     const path = join(dir, 'million.db');
@@ -299,7 +380,9 @@ export async function run(): Promise<BenchSection> {
     }
     const bounds = { maxResponseBytes: 1 << 20, maxInlinePayload: 64 * 1024 };
     for (let i = 0; i < 100; i++) {
-      const req = Buffer.from(JSON.stringify(seal({ query: 'trace', trace: `tr${(i * 977) % 100_000}` }, { source: 'bench', correlation_id: `c${i}` })));
+      const req = Buffer.from(
+        JSON.stringify(seal({ query: 'trace', trace: `tr${(i * 977) % 100_000}` }, { source: 'bench', correlation_id: `c${i}` })),
+      );
       const t0 = performance.now();
       const r = await answerRecorderRequest(store, req, bounds, () => ({}));
       JSON.stringify(seal(r.body, { source: 'recorder', correlation_id: r.correlation_id }));
@@ -310,19 +393,41 @@ export async function run(): Promise<BenchSection> {
     const { compileFilter } = await import('../../electron/recorder/filter.js');
     for (let i = 0; i < 50; i++) {
       const t0 = performance.now();
-      const p = store.page({ filter: compileFilter('alicia/device/status/+'), order: 'desc', limit: 100, after: cursor, payload: 64 * 1024 });
+      const p = store.page({
+        filter: compileFilter('alicia/device/status/+'),
+        order: 'desc',
+        limit: 100,
+        after: cursor,
+        payload: 64 * 1024,
+      });
       pageMs.push(performance.now() - t0);
       cursor = p.next ?? undefined;
     }
     db.close();
-    rows.push(['1M-row database built (SQL bulk insert, then 4 indexes)', `${buildS.toFixed(1)} s`, '20 topics, 100k traces x 10 messages']);
-    rows.push(['trace query on 1M rows (store, 10 messages)', `p50 ${pct(traceMs, 0.5).toFixed(2)} ms`, `p95 ${pct(traceMs, 0.95).toFixed(2)} ms, max ${Math.max(...traceMs).toFixed(2)} ms over 300 traces (${found} rows)`]);
-    rows.push(['trace request -> sealed response body (validate, query, pack)', `p50 ${pct(busMs, 0.5).toFixed(2)} ms`, `p95 ${pct(busMs, 0.95).toFixed(2)} ms (target < 10 ms)`]);
-    rows.push(["messages page 'alicia/device/status/+', 100 rows, desc, keyset", `p50 ${pct(pageMs, 0.5).toFixed(2)} ms`, `p95 ${pct(pageMs, 0.95).toFixed(2)} ms over 50 consecutive pages`]);
+    rows.push([
+      '1M-row database built (SQL bulk insert, then 4 indexes)',
+      `${buildS.toFixed(1)} s`,
+      '20 topics, 100k traces x 10 messages',
+    ]);
+    rows.push([
+      'trace query on 1M rows (store, 10 messages)',
+      `p50 ${pct(traceMs, 0.5).toFixed(2)} ms`,
+      `p95 ${pct(traceMs, 0.95).toFixed(2)} ms, max ${Math.max(...traceMs).toFixed(2)} ms over 300 traces (${found} rows)`,
+    ]);
+    rows.push([
+      'trace request -> sealed response body (validate, query, pack)',
+      `p50 ${pct(busMs, 0.5).toFixed(2)} ms`,
+      `p95 ${pct(busMs, 0.95).toFixed(2)} ms (target < 10 ms)`,
+    ]);
+    rows.push([
+      "messages page 'alicia/device/status/+', 100 rows, desc, keyset",
+      `p50 ${pct(pageMs, 0.5).toFixed(2)} ms`,
+      `p95 ${pct(pageMs, 0.95).toFixed(2)} ms over 50 consecutive pages`,
+    ]);
     notes.push(
-      'Ingest feeds the recorder\'s onPublish hook directly (2,000 messages per event-loop turn) and waits for the last commit: WAL, synchronous=NORMAL, 2,000-row transactions.',
-      'Fan-in: the same embedded broker alternates recorder off/on; publishers and subscriber are mqtt.js clients in worker threads. The recorder writes on its own writer thread; the broker\'s thread only enqueues and copies each batch (max_pack_ms), but on 2 cores the writer still competes with the broker for CPU at saturation.',
-      'Event-loop delay: perf_hooks.monitorEventLoopDelay on the broker\'s thread (10 ms resolution in fan-in, 5 ms in the steady run): how long the broker could not run. On a shared, overloaded machine descheduling shows up here too: compare on vs off within one run.',
+      "Ingest feeds the recorder's onPublish hook directly (2,000 messages per event-loop turn) and waits for the last commit: WAL, synchronous=NORMAL, 2,000-row transactions.",
+      "Fan-in: the same embedded broker alternates recorder off/on; publishers and subscriber are mqtt.js clients in worker threads. The recorder writes on its own writer thread; the broker's thread only enqueues and copies each batch (max_pack_ms), but on 2 cores the writer still competes with the broker for CPU at saturation.",
+      "Event-loop delay: perf_hooks.monitorEventLoopDelay on the broker's thread (10 ms resolution in fan-in, 5 ms in the steady run): how long the broker could not run. On a shared, overloaded machine descheduling shows up here too: compare on vs off within one run.",
       'Machine: 2 cores shared with other work; compare the on/off pair, not absolute figures across runs.',
     );
   } finally {

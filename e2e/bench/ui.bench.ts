@@ -62,6 +62,7 @@ export async function run(): Promise<BenchSection> {
         __wsFrames: number;
         __wsBytes: number;
         __wsOpened: number;
+        __wsBenchPublishes: number;
       };
       w.__frames = [];
       w.__recording = false;
@@ -70,14 +71,60 @@ export async function run(): Promise<BenchSection> {
       w.__wsFrames = 0;
       w.__wsBytes = 0;
       w.__wsOpened = 0;
+      // PUBLISH packets for bench/ topics in the received bytes (MQTT 3.1.1 section 2.2 fixed header,
+      // 3.3.2 topic name), parsed across frame boundaries: tells loss before the page's socket
+      // from loss inside the page.
+      w.__wsBenchPublishes = 0;
+      const countPublishes = (state: { carry: Uint8Array }, data: ArrayBuffer) => {
+        let buf = new Uint8Array(data);
+        if (state.carry.length) {
+          const m = new Uint8Array(state.carry.length + buf.length);
+          m.set(state.carry);
+          m.set(buf, state.carry.length);
+          buf = m;
+        }
+        let i = 0;
+        for (;;) {
+          let len = 0;
+          let mul = 1;
+          let j = i + 1;
+          let ok = false;
+          while (j < buf.length) {
+            const b = buf[j++] as number;
+            len += (b & 127) * mul;
+            mul *= 128;
+            if ((b & 128) === 0) {
+              ok = true;
+              break;
+            }
+          }
+          if (!ok || j + len > buf.length) break;
+          // 'bench/' = 98 101 110 99 104 47 after the 2-byte topic length
+          if (
+            (buf[i] as number) >> 4 === 3 &&
+            len >= 8 &&
+            buf[j + 2] === 98 &&
+            buf[j + 3] === 101 &&
+            buf[j + 4] === 110 &&
+            buf[j + 5] === 99 &&
+            buf[j + 6] === 104 &&
+            buf[j + 7] === 47
+          )
+            w.__wsBenchPublishes++;
+          i = j + len;
+        }
+        state.carry = buf.slice(i);
+      };
       const NativeWS = window.WebSocket;
       window.WebSocket = class extends NativeWS {
         constructor(url: string | URL, protocols?: string | string[]) {
           super(url, protocols);
           w.__wsOpened++;
+          const state = { carry: new Uint8Array(0) };
           this.addEventListener('message', (e: MessageEvent) => {
             w.__wsFrames++;
             const d = e.data as ArrayBuffer | Blob | string;
+            if (d instanceof ArrayBuffer) countPublishes(state, d);
             w.__wsBytes += typeof d === 'string' ? d.length : d instanceof ArrayBuffer ? d.byteLength : d.size;
           });
         }
@@ -126,8 +173,8 @@ export async function run(): Promise<BenchSection> {
     const statsBefore = await freshStats(0);
     const wsFrames = () =>
       page.evaluate(() => {
-        const w = window as unknown as { __wsFrames: number; __wsBytes: number; __wsOpened: number };
-        return { frames: w.__wsFrames, bytes: w.__wsBytes, opened: w.__wsOpened };
+        const w = window as unknown as { __wsFrames: number; __wsBytes: number; __wsOpened: number; __wsBenchPublishes: number };
+        return { frames: w.__wsFrames, bytes: w.__wsBytes, opened: w.__wsOpened, benchPublishes: w.__wsBenchPublishes };
       });
     const countAt = async () =>
       Number(
@@ -234,6 +281,7 @@ export async function run(): Promise<BenchSection> {
           wsAfter.opened - wsBefore.opened,
           0,
         ],
+        ["PUBLISHes under bench/ in the bytes the page's WebSocket received", wsAfter.benchPublishes - wsBefore.benchPublishes, done.sent],
         ['WebSocket frames the page received', wsFramesRun, ''],
         [
           'WebSocket frames per message (frames / messages counted)',

@@ -5,13 +5,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, waitFor } from '../../electron/broker/testing/mqttClient.js';
 import { startTestBroker, type TestBroker } from '../../electron/broker/testing/testBroker.js';
 import { ACL_TABLE_BEGIN, ACL_TABLE_END } from '../../electron/broker/aclTable.js';
-import { PRINCIPALS, SERVICE_NAMES, aclFor, type Principal, type ServiceName } from '../../services/protocol/services.js';
+import { parseHaConfig } from '../../services/device-manager/haConfig.js';
+import {
+  PRINCIPALS,
+  SERVICE_NAMES,
+  aclFor,
+  deviceAclFor,
+  type AnyPrincipal,
+  type Principal,
+  type ServiceName,
+} from '../../services/protocol/services.js';
 import { TOPICS, topicMatches, type TopicPattern } from '../../services/protocol/topics.js';
 
 /**
  * The full ACL matrix of issue 7, checked against the real broker with real mqtt.js clients:
- * every principal (each service, operator, window) x every topic family of services/protocol
- * (+ Home Assistant discovery, an EXTERNAL device topic, $SYS) x publish and subscribe.
+ * every principal (each service, operator, window, an external device `device:lamp1`) x every
+ * topic family of services/protocol (+ Home Assistant discovery, EXTERNAL device topics of lamp1
+ * and of another device, $SYS) x publish and subscribe.
  *
  * The expected outcome is derived from the table as rendered in docs/security.md (parsed here,
  * independently of the broker's acl.ts), so the doc, the protocol table and the broker must agree.
@@ -20,7 +30,9 @@ import { TOPICS, topicMatches, type TopicPattern } from '../../services/protocol
  */
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const ALL_PRINCIPALS: Principal[] = [...SERVICE_NAMES, ...PRINCIPALS];
+/** An external device with its own credential (issue 7), issued through Credentials.addDevice. */
+const DEVICE = 'lamp1';
+const ALL_PRINCIPALS: AnyPrincipal[] = [...SERVICE_NAMES, ...PRINCIPALS, `device:${DEVICE}`];
 
 interface DocRow {
   publish: string[];
@@ -28,6 +40,9 @@ interface DocRow {
 }
 
 /** The ACL table exactly as a reader of docs/security.md sees it. */
+/** Topics an "everything" row names as exceptions (`everything except \`$SYS/...\` and \`x\``). */
+const EVERYTHING_EXCEPT = new Map<string, string[]>();
+
 function parseDocTable(): Map<string, DocRow | 'everything'> {
   const doc = readFileSync(join(ROOT, 'docs', 'security.md'), 'utf8');
   const a = doc.indexOf(ACL_TABLE_BEGIN);
@@ -40,6 +55,10 @@ function parseDocTable(): Map<string, DocRow | 'everything'> {
     const [, who, pub, sub] = m as unknown as [string, string, string, string];
     if (pub.includes('everything')) {
       rows.set(who, 'everything');
+      EVERYTHING_EXCEPT.set(
+        who,
+        [...pub.matchAll(/`([^`]+)`/g)].map((x) => x[1]!),
+      );
       continue;
     }
     const cell = (c: string) =>
@@ -61,17 +80,31 @@ function externalTopic(topic: string): boolean {
   return !topic.startsWith('$') && root !== 'alicia' && root !== 'homeassistant';
 }
 
-function docAllows(principal: Principal, kind: 'publish' | 'subscribe', filterOrTopic: string): boolean {
-  const row = DOC.get(principal);
+function docAllows(principal: AnyPrincipal, kind: 'publish' | 'subscribe', filterOrTopic: string): boolean {
+  // the doc has one `device:<name>` row for every device
+  const isDevice = principal.startsWith('device:');
+  const row = DOC.get(isDevice ? 'device:<name>' : principal);
   if (row === undefined) throw new Error(`docs/security.md has no row for ${principal}`);
-  if (row === 'everything') return kind === 'subscribe' || !filterOrTopic.startsWith('$');
-  const pats = row[kind];
+  if (row === 'everything') {
+    if (kind === 'subscribe') return true;
+    const except = EVERYTHING_EXCEPT.get(principal) ?? [];
+    if (except.includes('$SYS/...') && filterOrTopic.startsWith('$')) return false;
+    return !except.includes(filterOrTopic);
+  }
+  const pats = isDevice ? row[kind].map((p) => p.replaceAll('<name>', principal.slice(7))) : row[kind];
   if (!filterOrTopic.includes('+') && !filterOrTopic.includes('#')) {
     return pats.some((p) => (p === 'EXTERNAL' ? externalTopic(filterOrTopic) : topicMatches(p, filterOrTopic)));
   }
   // A wildcard filter is allowed when a listed pattern covers it; the filters probed below are
   // either listed verbatim or cover topics outside every list (#, alicia/#, $SYS/#).
-  return pats.some((p) => p === filterOrTopic || (p.endsWith('/#') && filterOrTopic.startsWith(p.slice(0, -1))));
+  // EXTERNAL covers a filter under a literal external root (`lamp1/#`), never a wildcard root.
+  const root = filterOrTopic.split('/')[0]!;
+  return pats.some(
+    (p) =>
+      p === filterOrTopic ||
+      (p.endsWith('/#') && filterOrTopic.startsWith(p.slice(0, -1))) ||
+      (p === 'EXTERNAL' && root !== '+' && root !== '#' && externalTopic(filterOrTopic)),
+  );
 }
 
 /** One concrete topic per family; `+` families get two: an own-name value and someone else's. */
@@ -88,6 +121,14 @@ function concreteTopics(): { family: string; topic: string }[] {
   }
   out.push({ family: 'homeassistant/#', topic: 'homeassistant/light/lamp/config' });
   out.push({ family: 'EXTERNAL', topic: 'zigbee2mqtt/lamp/set' });
+  // an external device's own tree and discovery configs, and another device's
+  out.push({ family: 'device own', topic: `${DEVICE}/stat/POWER` });
+  out.push({ family: 'device own', topic: DEVICE });
+  out.push({ family: 'other device', topic: 'lamp2/cmnd/POWER' });
+  out.push({ family: 'device discovery', topic: `homeassistant/light/${DEVICE}/config` });
+  out.push({ family: 'device discovery', topic: `homeassistant/sensor/${DEVICE}/temperature/config` });
+  out.push({ family: 'other device discovery', topic: 'homeassistant/light/lamp2/config' });
+  out.push({ family: 'HA birth', topic: 'homeassistant/status' });
   out.push({ family: '$SYS/#', topic: '$SYS/alicia/broker/stats' });
   return out;
 }
@@ -95,17 +136,19 @@ function concreteTopics(): { family: string; topic: string }[] {
 /** Wildcard filters: every '+' family as declared, plus the broad ones nobody but operator/window gets. */
 function wildcardFilters(): string[] {
   const out = (Object.keys(TOPICS) as string[]).filter((p) => p.includes('+'));
-  out.push('homeassistant/#', '#', 'alicia/#', '$SYS/#');
+  out.push('homeassistant/#', '#', 'alicia/#', '$SYS/#', `${DEVICE}/#`, 'lamp2/#', '+/cmnd/POWER');
   return out;
 }
 
 let tb: TestBroker;
 let watcher: MqttClient;
+let deviceCredential: { username: string; password: string };
 const seen = new Set<string>();
 const clients: MqttClient[] = [];
 
 beforeAll(async () => {
   tb = await startTestBroker();
+  deviceCredential = await tb.broker.credentials.addDevice(DEVICE);
   watcher = await connectClient(tb.url, { ...tb.credentials.operator, clientId: 'acl-watcher' });
   watcher.on('message', (_t, payload) => seen.add(payload.toString()));
   await watcher.subscribeAsync(['#', '$SYS/#'], { qos: 1 });
@@ -116,10 +159,13 @@ afterAll(async () => {
   await tb?.stop();
 });
 
-async function connectAs(p: Principal): Promise<MqttClient> {
+async function connectAs(p: AnyPrincipal): Promise<MqttClient> {
   // the window talks MQTT over WebSocket, everybody else over TCP
   const url = p === 'window' ? tb.wsUrl : tb.url;
-  const c = await connectClient(url, { ...tb.credentials[p], clientId: `acl-${p}` });
+  const cred = p.startsWith('device:')
+    ? { username: deviceCredential.username, password: deviceCredential.password }
+    : tb.credentials[p as Principal];
+  const c = await connectClient(url, { ...cred, clientId: `acl-${p.replace(':', '-')}` });
   clients.push(c);
   return c;
 }
@@ -147,6 +193,8 @@ describe('ACL matrix (docs/security.md vs the real broker)', () => {
     }
     expect(DOC.get('operator')).toBe('everything');
     expect(DOC.get('window')).toBe('everything');
+    const dev = deviceAclFor('<name>');
+    expect(DOC.get('device:<name>')).toEqual({ publish: [...dev.publish], subscribe: [...dev.subscribe] });
   });
 
   it('every principal x every topic family x publish/subscribe behaves as documented', async () => {
@@ -164,12 +212,19 @@ describe('ACL matrix (docs/security.md vs the real broker)', () => {
       let pubOk = 0;
       let subOk = 0;
       // --- publish: each topic with a unique marker payload, QoS 1 (PUBACK also for dropped ones)
-      const markers = topics.map(({ topic }, i) => ({ topic, marker: `acl:${p}:${i}:${topic}` }));
+      // JSON object markers: a device's discovery-config publishes are also checked for content
+      // (a config naming no topics is fine), so the marker must be a JSON object
+      const markers = topics.map(({ topic }, i) => ({ topic, marker: JSON.stringify({ acl: `${p}:${i}:${topic}` }) }));
       for (const { topic, marker } of markers) await c.publishAsync(topic, marker, { qos: 1 });
       // A sentinel on a topic this principal may publish, sent after all others on the same
       // connection: when the watcher has it, every allowed publish before it has arrived too
       // (MQTT 3.1.1 §4.6 ordering), so "not seen" means dropped, not "late".
-      const sentinelTopic = p === 'operator' || p === 'window' ? 'alicia/broadcast/sentinel' : `alicia/health/heartbeat/${p}`;
+      const sentinelTopic =
+        p === 'operator' || p === 'window'
+          ? 'alicia/broadcast/sentinel'
+          : p.startsWith('device:')
+            ? `${p.slice(7)}/sentinel`
+            : `alicia/health/heartbeat/${p}`;
       const sentinel = `acl:${p}:sentinel`;
       await c.publishAsync(sentinelTopic, sentinel, { qos: 1 });
       await waitFor(() => seen.has(sentinel), `${p}'s sentinel`);
@@ -212,5 +267,48 @@ describe('ACL matrix (docs/security.md vs the real broker)', () => {
     expect(stats.denied_publish).toBe(deniedPub);
     expect(stats.denied_subscribe).toBe(deniedSub);
     expect(tb.logs.filter((l) => l.msg === 'publish denied (dropped)').length).toBeGreaterThan(0);
+  });
+
+  it('an external device cannot steer the device manager outside its own topics through its discovery config', async () => {
+    const c = await connectAs(`device:${DEVICE}`);
+    const configTopic = `homeassistant/light/${DEVICE}/config`;
+    // a config naming alicia/ or another device's prefix: the broker drops it (it alone knows who
+    // published it); the alicia/ one is also refused by the device manager's parser, which
+    // cannot tell the publisher and so can only refuse alicia/ and $ topics itself
+    const hostile = [
+      { name: 'Lamp', unique_id: 'lamp1_a', cmd_t: 'alicia/device/command', stat_t: `${DEVICE}/stat/POWER` },
+      { name: 'Lamp', unique_id: 'lamp1_b', '~': 'lamp2', cmd_t: '~/cmnd/POWER', stat_t: '~/stat/POWER' },
+      { name: 'Lamp', unique_id: 'lamp1_c', cmd_t: `${DEVICE}/cmnd/POWER`, avty_t: 'zigbee2mqtt/bridge/state' },
+    ];
+    const own = { name: 'Lamp', unique_id: 'lamp1_ok', '~': DEVICE, cmd_t: '~/cmnd/POWER', stat_t: '~/stat/POWER', avty_t: '~/tele/LWT' };
+    const before = tb.broker.stats().denied_publish;
+    for (const h of hostile) await c.publishAsync(configTopic, JSON.stringify(h), { qos: 1 });
+    await c.publishAsync(configTopic, JSON.stringify(own), { qos: 1 });
+    await waitFor(() => seen.has(JSON.stringify(own)), 'own discovery config');
+    for (const h of hostile) expect(seen.has(JSON.stringify(h)), JSON.stringify(h)).toBe(false);
+    expect(tb.broker.stats().denied_publish - before).toBe(hostile.length);
+    expect(c.connected).toBe(true);
+    const reasons = tb.logs
+      .filter((l) => l.msg === 'publish denied (dropped)' && l.fields?.principal === `device:${DEVICE}`)
+      .map((l) => String(l.fields?.reason));
+    expect(reasons.filter((r) => r.includes(`outside ${DEVICE}/`)).length).toBe(hostile.length);
+
+    // the device manager's HA parser: accepts the own config, refuses the alicia/ one
+    expect(parseHaConfig(configTopic, own).ok).toBe(true);
+    const parsed = parseHaConfig(configTopic, hostile[0]!);
+    expect(parsed.ok).toBe(false);
+    await c.endAsync();
+  });
+
+  it('a removed device credential no longer connects', async () => {
+    await tb.broker.credentials.removeDevice(DEVICE);
+    await expect(
+      connectClient(tb.url, {
+        username: deviceCredential.username,
+        password: deviceCredential.password,
+        clientId: 'acl-removed',
+        reconnectPeriod: 0,
+      }),
+    ).rejects.toThrow();
   });
 });

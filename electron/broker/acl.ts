@@ -1,4 +1,5 @@
-import { aclFor, isServiceName, type Principal } from '../../services/protocol/services.js';
+import { expandConfig } from '../../services/device-manager/haConfig.js';
+import { aclFor, deviceAclFor, isDevicePrincipal, isServiceName, type AnyPrincipal } from '../../services/protocol/services.js';
 
 /**
  * Per-principal access rules, pure. The table lives in services/protocol/services.ts (aclFor);
@@ -9,8 +10,14 @@ import { aclFor, isServiceName, type Principal } from '../../services/protocol/s
  *  - window (an MQTT-Explorer-like UI) may subscribe to anything including $SYS/#, and publish
  *    anything except $-topics;
  *  - nobody but the broker itself publishes $SYS/... (Aedes docs, "authorizePublish": clients
- *    publishing $SYS is a DoS vector, moscajs/aedes#597).
+ *    publishing $SYS is a DoS vector, moscajs/aedes#597), nor alicia/system/host (the host's
+ *    retained record with the LAN certificate fingerprint: a forged one would make the window show
+ *    an attacker's fingerprint, so only the in-process host publishes it);
+ *  - an external device `device:<name>` only within its own topics (deviceAclFor).
  */
+
+/** Published only in-process by the host (electron/core.ts); refused for every client, operator included. */
+export const HOST_ONLY_TOPICS: ReadonlySet<string> = new Set(['alicia/system/host']);
 
 export const EXTERNAL = 'EXTERNAL';
 
@@ -44,8 +51,16 @@ function levelCount(topic: string): number {
   return n;
 }
 
-function patternsFor(principal: Principal, kind: 'publish' | 'subscribe'): readonly string[] {
-  return isServiceName(principal) ? aclFor(principal)[kind] : [];
+function patternsFor(principal: AnyPrincipal, kind: 'publish' | 'subscribe'): readonly string[] {
+  if (isServiceName(principal)) return aclFor(principal)[kind];
+  if (isDevicePrincipal(principal)) return deviceAclFor(principal.slice(7))[kind];
+  return [];
+}
+
+/** Drop the memoised decisions of a principal (a removed device: its cache must not outlive it). */
+export function forgetPrincipal(principal: AnyPrincipal): void {
+  compiled.delete(principal);
+  decisions.delete(principal);
 }
 
 /** canPublish runs for every PUBLISH: the table is compiled once per principal (no per-message allocation). */
@@ -54,9 +69,9 @@ interface CompiledPublish {
   wildcard: readonly string[];
   external: boolean;
 }
-const compiled = new Map<Principal, CompiledPublish>();
+const compiled = new Map<AnyPrincipal, CompiledPublish>();
 
-function compiledPublish(principal: Principal): CompiledPublish {
+function compiledPublish(principal: AnyPrincipal): CompiledPublish {
   let c = compiled.get(principal);
   if (!c) {
     const pats = patternsFor(principal, 'publish');
@@ -75,9 +90,9 @@ function compiledPublish(principal: Principal): CompiledPublish {
  * so the common case is one Map lookup. Bounded (cleared when full) so random topics cannot grow it.
  */
 const DECISION_CACHE_MAX = 4096;
-const decisions = new Map<Principal, Map<string, boolean>>();
+const decisions = new Map<AnyPrincipal, Map<string, boolean>>();
 
-export function canPublish(principal: Principal, topic: string): boolean {
+export function canPublish(principal: AnyPrincipal, topic: string): boolean {
   let cache = decisions.get(principal);
   if (!cache) decisions.set(principal, (cache = new Map()));
   const known = cache.get(topic);
@@ -88,9 +103,10 @@ export function canPublish(principal: Principal, topic: string): boolean {
   return ok;
 }
 
-function decidePublish(principal: Principal, topic: string): boolean {
+function decidePublish(principal: AnyPrincipal, topic: string): boolean {
   if (!isValidPublishTopic(topic)) return false;
   if (topic.charCodeAt(0) === 36) return false; // '$': $SYS and any other $-topic are the broker's
+  if (HOST_ONLY_TOPICS.has(topic)) return false;
   if (principal === 'operator' || principal === 'window') return true;
   const c = compiledPublish(principal);
   if (c.exact.has(topic)) return true;
@@ -136,7 +152,7 @@ export function matchTopic(filter: string, topic: string): boolean {
   }
 }
 
-export function canSubscribe(principal: Principal, filter: string): boolean {
+export function canSubscribe(principal: AnyPrincipal, filter: string): boolean {
   if (!isValidSubscribeFilter(filter)) return false;
   if (principal === 'operator' || principal === 'window') return true;
   return covered(filter.split('/'), patternsFor(principal, 'subscribe'), 0);
@@ -208,4 +224,41 @@ function covered(f: readonly string[], patterns: readonly string[], depth: numbe
   // ... and everything below it
   for (const c of candidates) if (!covered([...prefix, c, '#'], patterns, depth + 1)) return false;
   return true;
+}
+
+/**
+ * The ACL lets `device:<name>` publish only its own discovery config topics, but the config's
+ * *content* names the topics the device manager will then read and command (command_topic,
+ * state_topic, availability...). A config pointing them at alicia/ or at another device's prefix
+ * would turn the device manager (which may publish to any external topic) into a confused deputy
+ * for the device. The broker is the only place that knows who published a config (MQTT 3.1.1 has
+ * no user properties), so it checks here: every *topic value after HA's abbreviation and `~`
+ * expansion (services/device-manager/haConfig.ts expandConfig, as Home Assistant does) must be the
+ * device's own `<name>` or lie under `<name>/`. Returns the refusal reason, or null when allowed.
+ * An empty payload (a retained config being cleared) is allowed.
+ */
+export function deviceDiscoveryConfigRefusal(principal: AnyPrincipal, topic: string, payload: Buffer): string | null {
+  if (!isDevicePrincipal(principal) || !topic.startsWith('homeassistant/') || payload.length === 0) return null;
+  const name = principal.slice(7);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return 'discovery config is not JSON';
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return 'discovery config is not a JSON object';
+  const cfg = expandConfig(raw as Record<string, unknown>);
+  const own = (t: unknown) => typeof t === 'string' && (t === name || t.startsWith(`${name}/`));
+  for (const [k, v] of Object.entries(cfg)) {
+    if (k.endsWith('topic') && v !== undefined && v !== null && v !== '' && !own(v)) {
+      return `discovery config ${k} ${JSON.stringify(String(v)).slice(0, 80)} is outside ${name}/`;
+    }
+  }
+  if (Array.isArray(cfg.availability)) {
+    for (const a of cfg.availability as unknown[]) {
+      const t = a && typeof a === 'object' ? (a as Record<string, unknown>).topic : undefined;
+      if (t !== undefined && !own(t)) return `discovery config availability topic is outside ${name}/`;
+    }
+  }
+  return null;
 }

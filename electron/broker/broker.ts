@@ -13,10 +13,10 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { seal } from '../../services/protocol/envelope.js';
 import { AliciaError } from '../../services/protocol/errors.js';
-import type { Principal } from '../../services/protocol/services.js';
+import type { AnyPrincipal } from '../../services/protocol/services.js';
 import type { z } from 'zod';
 import type { brokerStatsSchema } from '../../services/protocol/system.js';
-import { MAX_TOPIC_LEVELS, canPublish, canSubscribe, isValidPublishTopic } from './acl.js';
+import { MAX_TOPIC_LEVELS, canPublish, canSubscribe, deviceDiscoveryConfigRefusal, isValidPublishTopic } from './acl.js';
 import type { Credentials } from './credentials.js';
 import { ClientRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rateLimit.js';
 import { createCoalescingWebSocketStream } from './wsStream.js';
@@ -99,7 +99,7 @@ export class AliciaBroker implements InProcessBus {
   private stopping: Promise<void> | null = null;
   private internalSysPrefix = '';
 
-  private readonly principals = new WeakMap<Client, Principal>();
+  private readonly principals = new WeakMap<Client, AnyPrincipal>();
   private readonly denialsLogged = new WeakMap<Client, number>();
   /** publishes accepted (acked) but not routed: see authorizePublish */
   private readonly dropped = new WeakSet<object>();
@@ -410,6 +410,10 @@ export class AliciaBroker implements InProcessBus {
       reason = isValidPublishTopic(packet.topic)
         ? 'not allowed by ACL'
         : `invalid topic (wildcards, or deeper than ${MAX_TOPIC_LEVELS} levels)`;
+    } else if (principal.startsWith('device:')) {
+      // issue 7: an external device's discovery config may only name its own topics (acl.ts)
+      const body = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      reason = deviceDiscoveryConfigRefusal(principal, packet.topic, body);
     }
     if (reason !== null) {
       this.dropped.add(packet);
@@ -493,7 +497,7 @@ export class AliciaBroker implements InProcessBus {
   }
 
   private toBusPacket(packet: AedesPublishPacket, client: Client | null): BusPacket {
-    let principal: Principal | null = null;
+    let principal: AnyPrincipal | null = null;
     let clientId: string | null = null;
     if (client) {
       clientId = client.id;
@@ -509,12 +513,12 @@ export class AliciaBroker implements InProcessBus {
     return this.busPacket(packet, clientId, principal);
   }
 
-  private busPacket(packet: AedesPublishPacket, clientId: string | null, principal: Principal | null): BusPacket {
+  private busPacket(packet: AedesPublishPacket, clientId: string | null, principal: AnyPrincipal | null): BusPacket {
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : (packet.payload as Buffer);
     return { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, clientId, principal, time: Date.now() };
   }
 
-  private logDenial(client: Client | null, principal: Principal | undefined, msg: string, fields: Record<string, unknown>): void {
+  private logDenial(client: Client | null, principal: AnyPrincipal | undefined, msg: string, fields: Record<string, unknown>): void {
     let n = 1;
     if (client) {
       n = (this.denialsLogged.get(client) ?? 0) + 1;
@@ -583,13 +587,13 @@ export class AliciaBroker implements InProcessBus {
   // management
 
   /** The principal of a connected client id, if any. */
-  principalOf(clientId: string): Principal | null {
+  principalOf(clientId: string): AnyPrincipal | null {
     const c = this.broker ? (this.broker as unknown as { clients: Record<string, Client | undefined> }).clients[clientId] : undefined;
     return c ? (this.principals.get(c) ?? null) : null;
   }
 
   /** Disconnect every client of a principal (e.g. after its credential was rotated). Returns how many. */
-  disconnectPrincipal(principal: Principal): number {
+  disconnectPrincipal(principal: AnyPrincipal): number {
     if (!this.broker) return 0;
     let n = 0;
     for (const c of Object.values((this.broker as unknown as { clients: Record<string, Client> }).clients)) {

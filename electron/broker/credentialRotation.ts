@@ -1,7 +1,10 @@
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { decode, peekEnvelope } from '../../services/protocol/decode.js';
 import { seal } from '../../services/protocol/envelope.js';
 import { AliciaError, toErrorInfo } from '../../services/protocol/errors.js';
-import { SERVICE_NAMES, isServiceName, type ServiceName } from '../../services/protocol/services.js';
+import { SERVICE_NAMES, isDeviceName, isServiceName, type AnyPrincipal, type ServiceName } from '../../services/protocol/services.js';
+import { forgetPrincipal } from './acl.js';
 import type { Credentials } from './credentials.js';
 import type { BusPacket, InProcessBus } from './types.js';
 
@@ -9,7 +12,9 @@ export interface CredentialRotationOptions {
   bus: InProcessBus;
   credentials: Credentials;
   /** close connections still using an old password (AliciaBroker.disconnectPrincipal) */
-  disconnectPrincipal: (principal: ServiceName) => number;
+  disconnectPrincipal: (principal: AnyPrincipal) => number;
+  /** where add_device writes a new device's password: `<dir>/<name>.txt` (0600, dir 0700) */
+  deviceCredentialsDir: string;
   /** restart a service so it connects with its new credential (Supervisor.control('restart', name)) */
   restartService: (name: ServiceName) => Promise<unknown>;
   log: { info(msg: string, f?: Record<string, unknown>): void; warn(msg: string, f?: Record<string, unknown>): void };
@@ -17,6 +22,7 @@ export interface CredentialRotationOptions {
 
 const REQUEST = 'alicia/system/credentials/request';
 const RESPONSE = 'alicia/system/credentials/response';
+export const DEVICE_CREDENTIALS_DIR = 'device-credentials';
 
 /**
  * Credential rotation from the window (issue 7): `alicia/system/credentials/request`
@@ -56,35 +62,94 @@ export class CredentialRotation {
       ...(peek.trace_id ? { trace_id: peek.trace_id } : {}),
     };
     let body: Record<string, unknown>;
+    let action = 'rotate';
     try {
       if (p.principal !== 'operator' && p.principal !== 'window') {
-        throw new AliciaError('SCHEMA_INVALID', 'only the operator and the window may rotate credentials');
+        throw new AliciaError('SCHEMA_INVALID', 'only the operator and the window may manage credentials');
       }
       const msg = decode(REQUEST, p.payload);
-      const targets: ServiceName[] =
-        msg.principal === 'services' ? [...SERVICE_NAMES] : isServiceName(msg.principal) ? [msg.principal] : [];
-      if (targets.length === 0) {
-        throw new AliciaError('SERVICE_UNKNOWN', `cannot rotate ${JSON.stringify(msg.principal)}: give a service name or "services"`);
+      action = msg.action;
+      if (msg.action !== 'rotate') {
+        body = await this.onDeviceRequest(msg.action, msg.action === 'list_devices' ? '' : msg.name, p.principal);
+      } else {
+        const targets: ServiceName[] =
+          msg.principal === 'services' ? [...SERVICE_NAMES] : isServiceName(msg.principal) ? [msg.principal] : [];
+        if (targets.length === 0) {
+          throw new AliciaError('SERVICE_UNKNOWN', `cannot rotate ${JSON.stringify(msg.principal)}: give a service name or "services"`);
+        }
+        const rotated: string[] = [];
+        for (const t of targets) {
+          await this.opts.credentials.rotate(t);
+          rotated.push(t);
+        }
+        // never the passwords: names only
+        this.opts.log.info('credentials rotated', { principals: rotated, by: p.principal });
+        const restarted: string[] = [];
+        for (const t of targets) {
+          this.opts.disconnectPrincipal(t);
+          await this.opts.restartService(t);
+          restarted.push(t);
+        }
+        body = { ok: true, action: 'rotate', rotated, restarted };
       }
-      const rotated: string[] = [];
-      for (const t of targets) {
-        await this.opts.credentials.rotate(t);
-        rotated.push(t);
-      }
-      // never the passwords: names only
-      this.opts.log.info('credentials rotated', { principals: rotated, by: p.principal });
-      const restarted: string[] = [];
-      for (const t of targets) {
-        this.opts.disconnectPrincipal(t);
-        await this.opts.restartService(t);
-        restarted.push(t);
-      }
-      body = { ok: true, action: 'rotate', rotated, restarted };
     } catch (e) {
       const info = toErrorInfo(e);
-      this.opts.log.warn('credential rotation refused', { code: info.code, by: p.principal });
-      body = { ok: false, action: 'rotate', error: info, request_topic: REQUEST };
+      this.opts.log.warn('credential request refused', { code: info.code, by: p.principal });
+      body = { ok: false, action, error: info, request_topic: REQUEST };
     }
     await this.opts.bus.publish(RESPONSE, JSON.stringify(seal(body, { source: 'host', ...ids })), { qos: 1 }).catch(() => undefined);
+  }
+
+  /**
+   * add_device / remove_device / list_devices (issue 7, per-device credentials). The response
+   * topic is shared by every window and operator subscriber (and recorded), so a new password is
+   * never put in it: it goes to `<deviceCredentialsDir>/<name>.txt` (0600 in a 0700 dir, on the
+   * machine the user is at) and the answer names that file. The file is the only copy: the store
+   * keeps a hash (credentials.ts). remove_device deletes it too.
+   */
+  private async onDeviceRequest(
+    action: 'add_device' | 'remove_device' | 'list_devices',
+    name: string,
+    by: AnyPrincipal | null,
+  ): Promise<Record<string, unknown>> {
+    const creds = this.opts.credentials;
+    if (action === 'list_devices') return { ok: true, action, devices: creds.devices() };
+    if (!isDeviceName(name)) {
+      throw new AliciaError(
+        'SCHEMA_INVALID',
+        `invalid device name ${JSON.stringify(name).slice(0, 60)}: use [a-z0-9_-]{1,40}, not alicia or homeassistant`,
+      );
+    }
+    const principal = `device:${name}` as const;
+    const file = join(this.opts.deviceCredentialsDir, `${name}.txt`);
+    if (action === 'add_device') {
+      const c = await creds.addDevice(name);
+      await mkdir(this.opts.deviceCredentialsDir, { recursive: true, mode: 0o700 });
+      await chmod(this.opts.deviceCredentialsDir, 0o700);
+      const text = `# MQTT credential of external device "${name}" (Alicia Control Center). Configure it on the device, then delete this file.\nusername=${c.username}\npassword=${c.password}\n`;
+      await rm(file, { force: true }); // a stale file may have a looser mode: writeFile's mode applies only on creation
+      await writeFile(file, text, { mode: 0o600, flag: 'wx' });
+      // re-issue: connections using the old password go
+      const disconnected = this.opts.disconnectPrincipal(principal);
+      forgetPrincipal(principal);
+      this.opts.log.info('device credential issued', { device: name, replaced: c.replaced, by, password_file: file });
+      return {
+        ok: true,
+        action,
+        device: name,
+        username: c.username,
+        password_file: file,
+        replaced: c.replaced,
+        disconnected,
+        devices: creds.devices(),
+      };
+    }
+    const removed = await creds.removeDevice(name);
+    if (!removed) throw new AliciaError('DEVICE_UNKNOWN', `no external device credential named ${name}`);
+    await rm(file, { force: true });
+    const disconnected = this.opts.disconnectPrincipal(principal);
+    forgetPrincipal(principal);
+    this.opts.log.info('device credential removed', { device: name, disconnected, by });
+    return { ok: true, action, device: name, disconnected, devices: creds.devices() };
   }
 }

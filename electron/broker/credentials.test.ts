@@ -95,3 +95,44 @@ describe('Credentials', () => {
     expect((await stat(c.path)).mode & 0o777).toBe(0o600);
   });
 });
+
+describe('Credentials: external devices (issue 7)', () => {
+  it('issues a device password once, stores only its hash (0600), verifies it, re-issues and removes it', async () => {
+    const c = await Credentials.loadOrCreate(dir);
+    const a = await c.addDevice('lamp1');
+    expect(a).toMatchObject({ principal: 'device:lamp1', username: 'device:lamp1', replaced: false });
+    expect(a.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(c.verify('device:lamp1', a.password)).toBe('device:lamp1');
+    expect(c.verify('device:lamp1', a.password.slice(1))).toBeNull();
+    expect(c.verify('device:lamp2', a.password)).toBeNull();
+    expect(c.verify('lamp1', a.password)).toBeNull();
+    const file = await readFile(c.path, 'utf8');
+    expect(file).not.toContain(a.password); // only the SHA-256
+    expect(JSON.parse(file).devices.lamp1.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect((await stat(c.path)).mode & 0o777).toBe(0o600);
+
+    // survives a reload
+    const again = await Credentials.loadOrCreate(dir);
+    expect(again.devices()).toEqual(['lamp1']);
+    expect(again.verify('device:lamp1', a.password)).toBe('device:lamp1');
+
+    // re-issue: the old password stops working
+    const b = await again.addDevice('lamp1');
+    expect(b.replaced).toBe(true);
+    expect(again.verify('device:lamp1', a.password)).toBeNull();
+    expect(again.verify('device:lamp1', b.password)).toBe('device:lamp1');
+
+    expect(await again.removeDevice('lamp1')).toBe(true);
+    expect(await again.removeDevice('lamp1')).toBe(false);
+    expect(again.verify('device:lamp1', b.password)).toBeNull();
+    expect((await Credentials.loadOrCreate(dir)).devices()).toEqual([]);
+  });
+
+  it('refuses invalid and reserved device names', async () => {
+    const c = await Credentials.loadOrCreate(dir);
+    for (const bad of ['', 'A', 'a/b', 'alicia', 'homeassistant', '+', 'x'.repeat(41)]) {
+      await expect(c.addDevice(bad), bad).rejects.toBeInstanceOf(AliciaError);
+    }
+    expect(c.devices()).toEqual([]);
+  });
+});

@@ -1,4 +1,4 @@
-import type { Principal } from '../../services/protocol/services.js';
+import type { AnyPrincipal } from '../../services/protocol/services.js';
 
 /** One message as it crossed the broker. */
 export interface BusPacket {
@@ -9,7 +9,7 @@ export interface BusPacket {
   /** the publishing MQTT client id; null for messages published in-process by the host */
   clientId: string | null;
   /** the authenticated principal of that client (service name, operator, window); null in-process */
-  principal: Principal | null;
+  principal: AnyPrincipal | null;
   /** Date.now() when the broker accepted it */
   time: number;
 }

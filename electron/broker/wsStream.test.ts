@@ -134,6 +134,26 @@ describe('WebSocket transport', () => {
     sub.ws.close();
   });
 
+  it('a subscriber that stops reading gets backpressure, then every message once it reads again', async () => {
+    const sub = await rawClient('window', 'alicia/broadcast/#');
+    const pub = await connectClient(tb.url, tb.credentials.operator);
+    open.push(pub);
+    // stop reading: the kernel buffers fill, then ws.bufferedAmount grows past the stream's mark
+    const socket = (sub.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    const N = 4000; // under the broker's per-client burst (rateLimit.ts)
+    const body = 'x'.repeat(2048);
+    for (let i = 0; i < N; i++) pub.publish(`alicia/broadcast/p${i}`, `${i} ${body}`, { qos: 0 });
+    await new Promise((r) => setTimeout(r, 1500));
+    const during = sub.packets.filter((p) => p.type === 3).length;
+    socket.resume();
+    const publishes = () => sub.packets.filter((p) => p.type === 3);
+    await waitFor(() => publishes().length === N, `${N} PUBLISHes after resuming`, 20_000);
+    expect(during).toBeLessThan(N);
+    expect(publishes().map((p) => publishTopic(p.body))).toEqual(Array.from({ length: N }, (_, i) => `alicia/broadcast/p${i}`));
+    sub.ws.close();
+  });
+
   it('a refused CONNECT still gets its CONNACK before the connection closes', async () => {
     const ws = new WebSocket(tb.wsUrl, 'mqtt');
     const got: Buffer[] = [];

@@ -46,8 +46,13 @@ interface Commit {
   total: number;
 }
 
-function startHost(dataDir: string, dbPath: string): { child: ChildProcess; ready: Promise<{ url: string; username: string; password: string }>; commits: Commit[] } {
-  const child = spawn(process.execPath, [join(outDir, 'electron/recorder/testing/recorderHost.js'), dataDir, dbPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+function startHost(
+  dataDir: string,
+  dbPath: string,
+): { child: ChildProcess; ready: Promise<{ url: string; username: string; password: string }>; commits: Commit[] } {
+  const child = spawn(process.execPath, [join(outDir, 'electron/recorder/testing/recorderHost.js'), dataDir, dbPath], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const commits: Commit[] = [];
   const ready = new Promise<{ url: string; username: string; password: string }>((res, rej) => {
     child.once('exit', (code) => rej(new Error(`host exited early (${code})`)));
@@ -74,7 +79,9 @@ describe('recorder durability', () => {
     const publishing = (async () => {
       for (let seq = 0; !stop; seq++) {
         try {
-          await client.publishAsync('alicia/broadcast/durable', JSON.stringify(seal({ message: 'tick', seq }, { source: 'test' })), { qos: 1 });
+          await client.publishAsync('alicia/broadcast/durable', JSON.stringify(seal({ message: 'tick', seq }, { source: 'test' })), {
+            qos: 1,
+          });
           acked.push(seq);
         } catch {
           return;
@@ -92,7 +99,12 @@ describe('recorder durability', () => {
 
     const db = new Database(dbPath);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    const rows = (db.prepare("SELECT id, payload FROM messages WHERE topic = 'alicia/broadcast/durable' ORDER BY id").all() as { id: number; payload: Buffer }[]).map((r) => ({
+    const rows = (
+      db.prepare("SELECT id, payload FROM messages WHERE topic = 'alicia/broadcast/durable' ORDER BY id").all() as {
+        id: number;
+        payload: Buffer;
+      }[]
+    ).map((r) => ({
       id: r.id,
       seq: (JSON.parse(r.payload.toString()) as { seq: number }).seq,
     }));
@@ -115,7 +127,11 @@ describe('recorder durability', () => {
     try {
       await recorder.start();
       expect(recorder.stats().rows).toBe(rows.length);
-      for (let i = 0; i < 10; i++) await tb.broker.publish('alicia/broadcast/durable', JSON.stringify(seal({ message: 'after', seq: rows.length + i }, { source: 'test' })));
+      for (let i = 0; i < 10; i++)
+        await tb.broker.publish(
+          'alicia/broadcast/durable',
+          JSON.stringify(seal({ message: 'after', seq: rows.length + i }, { source: 'test' })),
+        );
       await waitFor(() => recorder.stats().written === 10, 'new rows written');
       expect(recorder.stats().rows).toBe(rows.length + 10);
       expect(recorder.stats().last_commit!.id).toBeGreaterThan(rows[rows.length - 1]!.id);

@@ -44,7 +44,11 @@ export async function* ndjsonLines(store: RecorderStore, q: ExportQuery): AsyncG
 }
 
 /** Export to a file path or a writable stream. Resolves with the number of lines and bytes written. */
-export async function exportNdjson(store: RecorderStore, q: ExportQuery, dest: string | Writable): Promise<{ lines: number; bytes: number }> {
+export async function exportNdjson(
+  store: RecorderStore,
+  q: ExportQuery,
+  dest: string | Writable,
+): Promise<{ lines: number; bytes: number }> {
   const out = typeof dest === 'string' ? openFileSink(dest) : dest;
   let lines = 0;
   let bytes = 0;
@@ -64,7 +68,11 @@ export async function exportNdjson(store: RecorderStore, q: ExportQuery, dest: s
 }
 
 /** Bounded inline export (the window's download button): stops before maxBytes and says so. */
-export async function exportInline(store: RecorderStore, q: ExportQuery, maxBytes: number): Promise<{ ndjson: string; lines: number; truncated: boolean }> {
+export async function exportInline(
+  store: RecorderStore,
+  q: ExportQuery,
+  maxBytes: number,
+): Promise<{ ndjson: string; lines: number; truncated: boolean }> {
   const parts: string[] = [];
   let bytes = 0;
   let truncated = false;

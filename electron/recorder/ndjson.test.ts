@@ -36,7 +36,10 @@ describe('NDJSON export and replay', () => {
     const binary = Buffer.from([0x00, 0xff, 0x10, 0x80]);
     const sent = await withRecorder('a', async (tb, r) => {
       const msgs = [
-        ['alicia/voice/command', JSON.stringify(seal({ session_id: 's1', text: 'hi' }, { source: 'test', trace_id: 'T1', session_id: 's1' }))],
+        [
+          'alicia/voice/command',
+          JSON.stringify(seal({ session_id: 's1', text: 'hi' }, { source: 'test', trace_id: 'T1', session_id: 's1' })),
+        ],
         ['alicia/broadcast/info', JSON.stringify(seal({ message: 'unrelated' }, { source: 'test', trace_id: 'OTHER' }))],
         ['alicia/ai/request', JSON.stringify(seal({ text: 'hi' }, { source: 'test', trace_id: 'T1' }))],
         ['alicia/voice/result', JSON.stringify(seal({ session_id: 's1', ok: true }, { source: 'test', trace_id: 'T1' }))],
@@ -53,7 +56,10 @@ describe('NDJSON export and replay', () => {
       await c.endAsync();
       expect(inline).toMatchObject({ ok: true, format: 'ndjson', truncated: false });
       // (the export request itself was recorded too, last)
-      const all = (inline.ndjson as string).trim().split('\n').map((l) => JSON.parse(l) as { topic: string; encoding: string; payload: string; retain: boolean });
+      const all = (inline.ndjson as string)
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { topic: string; encoding: string; payload: string; retain: boolean });
       expect(all[all.length - 1]!.topic).toBe('alicia/system/recorder/request');
       const lines = all.slice(0, -1);
       expect(lines.map((l) => l.topic)).toEqual([...msgs.map((m) => m[0]), 'devices/raw/blob']);
@@ -62,7 +68,12 @@ describe('NDJSON export and replay', () => {
     });
 
     const text = await readFile(file, 'utf8');
-    expect(text.trim().split('\n').map((l) => (JSON.parse(l) as { topic: string }).topic)).toEqual(sent.map((m) => m[0]));
+    expect(
+      text
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { topic: string }).topic),
+    ).toEqual(sent.map((m) => m[0]));
     // a broken line is skipped and reported, not fatal
     await writeFile(file, `${text}not json\n`);
 

@@ -35,7 +35,16 @@ export interface NdjsonLine {
 
 export function toNdjsonLine(m: StoredMessage): string {
   const { payload, encoding } = encodePayload(m.payload ?? Buffer.alloc(0));
-  const line: NdjsonLine = { time: m.time, topic: m.topic, payload, encoding, qos: m.qos, retain: m.retain, client: m.client_id, principal: m.principal };
+  const line: NdjsonLine = {
+    time: m.time,
+    topic: m.topic,
+    payload,
+    encoding,
+    qos: m.qos,
+    retain: m.retain,
+    client: m.client_id,
+    principal: m.principal,
+  };
   if (m.truncated) {
     line.truncated = true;
     line.size = m.size;
@@ -70,7 +79,11 @@ export interface ReplayResult {
  * fast as the broker takes them; 1 = the recorded pacing; 2 = twice as fast. Invalid lines are
  * skipped and reported (first 20), never fatal: a hand-edited file should replay what it can.
  */
-export async function replayNdjson(file: string, bus: InProcessBus, opts: { speed?: number; signal?: AbortSignal } = {}): Promise<ReplayResult> {
+export async function replayNdjson(
+  file: string,
+  bus: InProcessBus,
+  opts: { speed?: number; signal?: AbortSignal } = {},
+): Promise<ReplayResult> {
   const speed = opts.speed ?? 0;
   const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
   const res: ReplayResult = { published: 0, skipped: 0, errors: [] };

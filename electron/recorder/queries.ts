@@ -69,7 +69,9 @@ export async function answerRecorderRequest(
     query = typeof obj.query === 'string' ? obj.query.slice(0, 32) : undefined;
     const parsed = recorderRequestSchema.safeParse(obj);
     if (!parsed.success) {
-      throw new AliciaError('RECORDER_BAD_QUERY', `invalid recorder query: ${summarizeIssues(parsed.error)}`, { issues: issuesOf(parsed.error) });
+      throw new AliciaError('RECORDER_BAD_QUERY', `invalid recorder query: ${summarizeIssues(parsed.error)}`, {
+        issues: issuesOf(parsed.error),
+      });
     }
     const body = await run(store, parsed.data, bounds, statsOf);
     return { body: { ok: true, query: parsed.data.query, ...body }, ...ids };
@@ -79,7 +81,12 @@ export async function answerRecorderRequest(
   }
 }
 
-async function run(store: RecorderStore, q: RecorderRequest, bounds: QueryBounds, statsOf: () => Record<string, unknown>): Promise<Record<string, unknown>> {
+async function run(
+  store: RecorderStore,
+  q: RecorderRequest,
+  bounds: QueryBounds,
+  statsOf: () => Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const range = (from?: number, to?: number) => {
     if (from !== undefined && to !== undefined && from > to) throw new AliciaError('RECORDER_BAD_QUERY', '`from` is after `to`');
   };
@@ -100,7 +107,13 @@ async function run(store: RecorderStore, q: RecorderRequest, bounds: QueryBounds
       const last = packed.messages[packed.messages.length - 1];
       // When the byte budget cut the page short, the next page starts after the last row sent.
       const next = packed.truncated && last ? { time: last.time, id: last.id } : page.next;
-      return { topic: q.topic, messages: packed.messages, next_cursor: next ? encodeCursor(next) : null, truncated: packed.truncated, scanned: page.scanned };
+      return {
+        topic: q.topic,
+        messages: packed.messages,
+        next_cursor: next ? encodeCursor(next) : null,
+        truncated: packed.truncated,
+        scanned: page.scanned,
+      };
     }
     case 'trace':
     case 'session': {
@@ -110,7 +123,10 @@ async function run(store: RecorderStore, q: RecorderRequest, bounds: QueryBounds
       const key = q.query === 'trace' ? { traceId: trace } : { sessionId: session };
       const page = store.page({ ...key, order: 'asc', limit: q.limit + 1, payload: bounds.maxInlinePayload });
       if (page.messages.length === 0) {
-        throw new AliciaError('RECORDER_NOT_FOUND', q.query === 'trace' ? `no messages with trace_id ${trace}` : `no messages with session_id ${session}`);
+        throw new AliciaError(
+          'RECORDER_NOT_FOUND',
+          q.query === 'trace' ? `no messages with trace_id ${trace}` : `no messages with session_id ${session}`,
+        );
       }
       const more = page.messages.length > q.limit;
       const packed = pack(page.messages.slice(0, q.limit), bounds);
@@ -118,7 +134,12 @@ async function run(store: RecorderStore, q: RecorderRequest, bounds: QueryBounds
     }
     case 'sessions': {
       range(q.from, q.to);
-      const page = store.sessions({ from: q.from, to: q.to, limit: q.limit, after: q.cursor !== undefined ? decodeKeyCursor(q.cursor) : undefined });
+      const page = store.sessions({
+        from: q.from,
+        to: q.to,
+        limit: q.limit,
+        after: q.cursor !== undefined ? decodeKeyCursor(q.cursor) : undefined,
+      });
       return { sessions: page.sessions, next_cursor: page.next ? encodeKeyCursor(page.next.time, page.next.key) : null };
     }
     case 'counts': {

@@ -47,7 +47,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function pub(topic: string, body: Record<string, unknown> | Buffer, fields: { trace_id?: string; session_id?: string; correlation_id?: string } = {}): Promise<void> {
+async function pub(
+  topic: string,
+  body: Record<string, unknown> | Buffer,
+  fields: { trace_id?: string; session_id?: string; correlation_id?: string } = {},
+): Promise<void> {
   const payload = Buffer.isBuffer(body) ? body : JSON.stringify(seal(body, { source: 'test', ...fields }));
   await client.publishAsync(topic, payload, { qos: 1 });
 }
@@ -133,11 +137,23 @@ describe('recorder queries over the bus', () => {
     const session = 'sess-voice-1';
     const cmdId = 'cmd-voice-1';
     const steps: [string, Record<string, unknown>, Record<string, string>][] = [
-      [topicFor('alicia/voice/command'), { session_id: session, text: 'turn on the kitchen light' }, { correlation_id: cmdId, session_id: session }],
+      [
+        topicFor('alicia/voice/command'),
+        { session_id: session, text: 'turn on the kitchen light' },
+        { correlation_id: cmdId, session_id: session },
+      ],
       [topicFor('alicia/voice/event'), { stage: 'ai', status: 'started', elapsed_ms: 1 }, { session_id: session }],
       [topicFor('alicia/ai/request'), { text: 'turn on the kitchen light' }, { correlation_id: 'ai-1', session_id: session }],
-      [topicFor('alicia/ai/response'), { ok: true, understood: true, intent: { name: 'light_on', slots: { room: 'kitchen' } } }, { correlation_id: 'ai-1', session_id: session }],
-      [topicFor('alicia/device/command'), { device_id: 'kitchen_light', action: 'turn_on' }, { correlation_id: 'dev-1', session_id: session }],
+      [
+        topicFor('alicia/ai/response'),
+        { ok: true, understood: true, intent: { name: 'light_on', slots: { room: 'kitchen' } } },
+        { correlation_id: 'ai-1', session_id: session },
+      ],
+      [
+        topicFor('alicia/device/command'),
+        { device_id: 'kitchen_light', action: 'turn_on' },
+        { correlation_id: 'dev-1', session_id: session },
+      ],
       [topicFor('alicia/device/response'), { ok: true, device_id: 'kitchen_light' }, { correlation_id: 'dev-1', session_id: session }],
       [
         topicFor('alicia/voice/result'),
@@ -160,7 +176,11 @@ describe('recorder queries over the bus', () => {
       if (i === 3) await pub(topicFor('alicia/broadcast/+', 'info'), { message: 'other' }, { trace_id: 'other-trace' });
     }
     // a failed session
-    await pub(topicFor('alicia/voice/command'), { session_id: 'sess-voice-2', text: 'open the pod bay doors' }, { correlation_id: 'cmd-voice-2', session_id: 'sess-voice-2', trace_id: 'trace-voice-2' });
+    await pub(
+      topicFor('alicia/voice/command'),
+      { session_id: 'sess-voice-2', text: 'open the pod bay doors' },
+      { correlation_id: 'cmd-voice-2', session_id: 'sess-voice-2', trace_id: 'trace-voice-2' },
+    );
     await pub(
       topicFor('alicia/voice/result'),
       {
@@ -188,10 +208,26 @@ describe('recorder queries over the bus', () => {
     expect((bySession.messages as Msg[]).map((m) => m.topic)).toEqual(steps.map((s) => s[0]));
 
     const list = await ask(client, { query: 'sessions', limit: 10 });
-    const sessions = list.sessions as { session_id: string; ok: boolean; transcription: string; intent: string | null; timings: Record<string, number>; total_ms: number; error: { code: string } | null; input: string }[];
+    const sessions = list.sessions as {
+      session_id: string;
+      ok: boolean;
+      transcription: string;
+      intent: string | null;
+      timings: Record<string, number>;
+      total_ms: number;
+      error: { code: string } | null;
+      input: string;
+    }[];
     // newest first
     expect(sessions.map((s) => s.session_id)).toEqual(['sess-voice-2', session]);
-    expect(sessions[1]).toMatchObject({ ok: true, transcription: 'turn on the kitchen light', intent: 'light_on', total_ms: 51, error: null, input: 'text' });
+    expect(sessions[1]).toMatchObject({
+      ok: true,
+      transcription: 'turn on the kitchen light',
+      intent: 'light_on',
+      total_ms: 51,
+      error: null,
+      input: 'text',
+    });
     expect(sessions[1]!.timings).toEqual({ stt_ms: 0, ai_ms: 12, device_ms: 4, tts_ms: 30, total_ms: 51 });
     expect(sessions[0]).toMatchObject({ ok: false, intent: null, error: { code: 'AI_NOT_UNDERSTOOD' } });
 
@@ -233,7 +269,11 @@ describe('recorder queries over the bus', () => {
     });
     await client.publishAsync(topicFor('alicia/system/recorder/request'), '{"query": "stats", "correlation_id": "cj', { qos: 1 });
     expect(await badJson).toMatchObject({ ok: false, source: 'recorder', error: { code: 'BAD_JSON' } });
-    const v2 = await ask(client, JSON.stringify({ v: '2.0', id: 'x1', ts: 1, source: 't', trace_id: 't', correlation_id: 'v2-corr', query: 'stats' }), { correlationId: 'v2-corr' });
+    const v2 = await ask(
+      client,
+      JSON.stringify({ v: '2.0', id: 'x1', ts: 1, source: 't', trace_id: 't', correlation_id: 'v2-corr', query: 'stats' }),
+      { correlationId: 'v2-corr' },
+    );
     expect(v2).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED_VERSION' } });
     const stats = await ask(client, { query: 'stats' });
     expect(stats).toMatchObject({ ok: true, stats: { dropped: 0 } });

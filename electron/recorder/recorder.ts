@@ -130,7 +130,9 @@ function workerFile(log: RecorderLog): URL {
   const built = new URL('../../dist/electron/recorder/recorderWorker.js', import.meta.url);
   const builtPath = fileURLToPath(built);
   if (!existsSync(builtPath)) {
-    throw new Error(`recorder: running from source needs the compiled writer thread at ${builtPath}: run \`npx tsc -b tsconfig.build.json\` first`);
+    throw new Error(
+      `recorder: running from source needs the compiled writer thread at ${builtPath}: run \`npx tsc -b tsconfig.build.json\` first`,
+    );
   }
   // Each source the thread loads (every module here but this one) against its own build output.
   const srcDir = fileURLToPath(new URL('.', import.meta.url));
@@ -140,7 +142,8 @@ function workerFile(log: RecorderLog): URL {
     const out = join(outDir, f.replace(/\.ts$/, '.js'));
     return !existsSync(out) || statSync(join(srcDir, f)).mtimeMs > statSync(out).mtimeMs;
   });
-  if (newer.length > 0) log.warn('recorder: the compiled writer thread in dist/ is older than its sources; run `npx tsc -b tsconfig.build.json`', { newer });
+  if (newer.length > 0)
+    log.warn('recorder: the compiled writer thread in dist/ is older than its sources; run `npx tsc -b tsconfig.build.json`', { newer });
   return built;
 }
 
@@ -306,7 +309,10 @@ export class Recorder {
       try {
         await this.spawnWorker();
       } catch (e) {
-        this.log.error('recorder writer could not be restarted at stop; queued rows lost', { rows: this.queue.length - this.head, error: (e as Error).message });
+        this.log.error('recorder writer could not be restarted at stop; queued rows lost', {
+          rows: this.queue.length - this.head,
+          error: (e as Error).message,
+        });
       }
     }
     const w = this.worker;
@@ -422,7 +428,10 @@ export class Recorder {
           this.worker = w;
           this.dbState = { rows: m.rows, usedBytes: m.usedBytes };
           if (m.autoVacuum !== 2) {
-            this.log.warn('recorder database was created without incremental auto_vacuum: the file will not shrink below its high-water mark', { path: this.opts.dbPath });
+            this.log.warn(
+              'recorder database was created without incremental auto_vacuum: the file will not shrink below its high-water mark',
+              { path: this.opts.dbPath },
+            );
           }
           resolve();
           return;
@@ -457,7 +466,11 @@ export class Recorder {
       this.answers.delete(id);
       const peek = peekEnvelope(a.request);
       a.resolve({
-        body: { ok: false, error: { code: 'INTERNAL', message: 'recorder writer thread restarted during the query' }, request_topic: REQUEST_TOPIC },
+        body: {
+          ok: false,
+          error: { code: 'INTERNAL', message: 'recorder writer thread restarted during the query' },
+          request_topic: REQUEST_TOPIC,
+        },
         correlation_id: peek.correlation_id ?? peek.id,
         trace_id: peek.trace_id,
       });
@@ -487,7 +500,10 @@ export class Recorder {
           this.pump();
         },
         (e: unknown) => {
-          this.log.error('recorder writer thread could not be restarted; retrying', { error: (e as Error).message, in_ms: this.restartDelay });
+          this.log.error('recorder writer thread could not be restarted; retrying', {
+            error: (e as Error).message,
+            in_ms: this.restartDelay,
+          });
           this.scheduleRestart();
         },
       );
@@ -601,7 +617,15 @@ export class Recorder {
   private enqueue(p: BusPacket): void {
     if (this.state !== 'running') return;
     for (const f of this.skip) if (topicMatches(f, p.topic)) return;
-    this.queue.push({ topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, clientId: p.clientId, principal: p.principal, time: p.time });
+    this.queue.push({
+      topic: p.topic,
+      payload: p.payload,
+      qos: p.qos,
+      retain: p.retain,
+      clientId: p.clientId,
+      principal: p.principal,
+      time: p.time,
+    });
     this.queuedBytes += p.payload.byteLength;
     while (this.queue.length - this.head > this.maxQueue || (this.queuedBytes > this.maxQueueBytes && this.queue.length - this.head > 1)) {
       const old = this.queue[this.head]!;

@@ -55,7 +55,8 @@ function retention(now: number): void {
       db.pragma('wal_checkpoint(TRUNCATE)');
       walTruncated = true;
     }
-    if (r.deleted > 0 || r.vacuumed > 0 || walTruncated) post({ t: 'retention', deleted: r.deleted, vacuumed: r.vacuumed, walTruncated, ...state() });
+    if (r.deleted > 0 || r.vacuumed > 0 || walTruncated)
+      post({ t: 'retention', deleted: r.deleted, vacuumed: r.vacuumed, walTruncated, ...state() });
   } catch (e) {
     post({ t: 'log', level: 'error', msg: 'recorder retention step failed', fields: { error: (e as Error).message } });
   }
@@ -65,7 +66,16 @@ function insert(m: Extract<ToWorker, { t: 'batch' }>): void {
   const t0 = performance.now();
   try {
     const r = store.insertBatch(unpackBatch(m.batch));
-    post({ t: 'committed', seq: m.seq, n: m.batch.n, lastId: r.lastId, lastTime: r.lastTime, truncated: r.truncated, ms: performance.now() - t0, ...state() });
+    post({
+      t: 'committed',
+      seq: m.seq,
+      n: m.batch.n,
+      lastId: r.lastId,
+      lastTime: r.lastTime,
+      truncated: r.truncated,
+      ms: performance.now() - t0,
+      ...state(),
+    });
   } catch (e) {
     // Disk full, I/O error: losing this batch beats blocking the broker; the main thread counts it.
     post({ t: 'batch-failed', seq: m.seq, n: m.batch.n, error: (e as Error).message, ms: performance.now() - t0, ...state() });
@@ -129,9 +139,12 @@ port.on('message', (m: ToWorker) => {
       return;
     case 'query':
       // answerRecorderRequest never throws; its one await is the inline export's page loop.
-      void answerRecorderRequest(store, Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength), init.bounds, () => m.stats).then((r) =>
-        post({ t: 'answer', id: m.id, ...r }),
-      );
+      void answerRecorderRequest(
+        store,
+        Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength),
+        init.bounds,
+        () => m.stats,
+      ).then((r) => post({ t: 'answer', id: m.id, ...r }));
       return;
     case 'export':
       void runExport(m.id, m.q);

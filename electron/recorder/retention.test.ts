@@ -36,7 +36,9 @@ async function publishSeq(from: number, n: number, pad = 0): Promise<void> {
 function storedSeqs(dbPath: string): number[] {
   const db = new Database(dbPath, { readonly: true });
   try {
-    return (db.prepare('SELECT payload FROM messages ORDER BY id').all() as { payload: Buffer }[]).map((r) => (JSON.parse(r.payload.toString()) as { seq: number }).seq);
+    return (db.prepare('SELECT payload FROM messages ORDER BY id').all() as { payload: Buffer }[]).map(
+      (r) => (JSON.parse(r.payload.toString()) as { seq: number }).seq,
+    );
   } finally {
     db.close();
   }

@@ -234,12 +234,20 @@ export class RecorderStore {
    * Small steps, called after every flush, keep each pause short (a few ms) while still deleting
    * faster than any sustained ingest the broker can deliver.
    */
-  retentionStep(limits: RetentionLimits, mainBudget: number, now: number, maxChunk: number, vacuumPages: number): { deleted: number; vacuumed: number } {
+  retentionStep(
+    limits: RetentionLimits,
+    mainBudget: number,
+    now: number,
+    maxChunk: number,
+    vacuumPages: number,
+  ): { deleted: number; vacuumed: number } {
     let upTo = 0;
     if (this.rowCount > limits.maxRows) upTo = Math.max(upTo, this.nthOldestId(Math.min(this.rowCount - limits.maxRows, maxChunk)));
     const cutoff = now - limits.maxAgeMs;
-    const aged = this.cached('SELECT max(id) AS id FROM (SELECT id, time FROM messages ORDER BY id LIMIT ?) WHERE time < ?')
-      .get(maxChunk, cutoff) as { id: number | null };
+    const aged = this.cached('SELECT max(id) AS id FROM (SELECT id, time FROM messages ORDER BY id LIMIT ?) WHERE time < ?').get(
+      maxChunk,
+      cutoff,
+    ) as { id: number | null };
     if (aged.id !== null) upTo = Math.max(upTo, aged.id);
     const p = this.pages();
     if (p.used > mainBudget && this.rowCount > 0) {
@@ -269,8 +277,11 @@ export class RecorderStore {
 
   private deleteUpTo(upTo: number): number {
     const tx = this.db.transaction((maxId: number) => {
-      const per = this.cached('SELECT topic, count(*) AS n, sum(size) AS bytes FROM messages WHERE id <= ? GROUP BY topic')
-        .all(maxId) as { topic: string; n: number; bytes: number }[];
+      const per = this.cached('SELECT topic, count(*) AS n, sum(size) AS bytes FROM messages WHERE id <= ? GROUP BY topic').all(maxId) as {
+        topic: string;
+        n: number;
+        bytes: number;
+      }[];
       const dec = this.cached('UPDATE topic_counts SET n = n - ?, bytes = bytes - ? WHERE topic = ?');
       for (const t of per) dec.run(t.n, t.bytes, t.topic);
       this.cached('DELETE FROM topic_counts WHERE n <= 0').run();
@@ -321,7 +332,11 @@ export class RecorderStore {
     const out: string[] = [];
     const rows =
       f.kind === 'range'
-        ? (this.cached('SELECT topic FROM topic_counts WHERE (topic >= ? AND topic < ?) OR topic = ? ORDER BY topic').iterate(f.lo, f.hi, f.parent) as Iterable<{ topic: string }>)
+        ? (this.cached('SELECT topic FROM topic_counts WHERE (topic >= ? AND topic < ?) OR topic = ? ORDER BY topic').iterate(
+            f.lo,
+            f.hi,
+            f.parent,
+          ) as Iterable<{ topic: string }>)
         : f.kind === 'exact'
           ? [{ topic: f.topic }]
           : (this.cached('SELECT topic FROM topic_counts ORDER BY topic').iterate() as Iterable<{ topic: string }>);
@@ -398,19 +413,21 @@ export class RecorderStore {
   }
 
   /** Voice sessions, newest first, keyset-paged on (sort_time, key). */
-  sessions(q: { from?: number; to?: number; limit: number; after?: { time: number; key: string } }): { sessions: VoiceSessionSummary[]; next: { time: number; key: string } | null } {
+  sessions(q: { from?: number; to?: number; limit: number; after?: { time: number; key: string } }): {
+    sessions: VoiceSessionSummary[];
+    next: { time: number; key: string } | null;
+  } {
     const rows = this.cached(
-        `SELECT * FROM voice_sessions
+      `SELECT * FROM voice_sessions
          WHERE sort_time >= @from AND sort_time <= @to AND (@ct IS NULL OR (sort_time, key) < (@ct, @ck))
          ORDER BY sort_time DESC, key DESC LIMIT @limit`,
-      )
-      .all({
-        from: q.from ?? Number.MIN_SAFE_INTEGER,
-        to: q.to ?? Number.MAX_SAFE_INTEGER,
-        ct: q.after?.time ?? null,
-        ck: q.after?.key ?? null,
-        limit: q.limit + 1,
-      }) as Record<string, unknown>[];
+    ).all({
+      from: q.from ?? Number.MIN_SAFE_INTEGER,
+      to: q.to ?? Number.MAX_SAFE_INTEGER,
+      ct: q.after?.time ?? null,
+      ck: q.after?.key ?? null,
+      limit: q.limit + 1,
+    }) as Record<string, unknown>[];
     const more = rows.length > q.limit;
     const sessions = rows.slice(0, q.limit).map(summaryFromRow);
     const last = sessions[sessions.length - 1];
@@ -418,7 +435,10 @@ export class RecorderStore {
   }
 
   /** Message counts per topic (kept by inserts and retention), for topics matching a filter. */
-  counts(f: CompiledFilter, limit: number): { topics: { topic: string; count: number; bytes: number; last_time: number }[]; truncated: boolean } {
+  counts(
+    f: CompiledFilter,
+    limit: number,
+  ): { topics: { topic: string; count: number; bytes: number; last_time: number }[]; truncated: boolean } {
     const rows = this.cached('SELECT topic, n, bytes, last_time FROM topic_counts ORDER BY topic').iterate() as Iterable<{
       topic: string;
       n: number;

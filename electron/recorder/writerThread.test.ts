@@ -37,13 +37,23 @@ function hookBus(): { bus: InProcessBus; emit(p: BusPacket): void } {
 }
 
 function packet(seq: number): BusPacket {
-  return { topic: 'alicia/broadcast/seq', payload: Buffer.from(JSON.stringify({ seq })), qos: 0, retain: false, clientId: null, principal: null, time: Date.now() };
+  return {
+    topic: 'alicia/broadcast/seq',
+    payload: Buffer.from(JSON.stringify({ seq })),
+    qos: 0,
+    retain: false,
+    clientId: null,
+    principal: null,
+    time: Date.now(),
+  };
 }
 
 function storedSeqs(dbPath: string): number[] {
   const db = new Database(dbPath, { readonly: true });
   try {
-    return (db.prepare("SELECT payload FROM messages WHERE topic LIKE 'alicia/broadcast/%' ORDER BY id").all() as { payload: Buffer }[]).map((r) => (JSON.parse(r.payload.toString()) as { seq: number }).seq);
+    return (
+      db.prepare("SELECT payload FROM messages WHERE topic LIKE 'alicia/broadcast/%' ORDER BY id").all() as { payload: Buffer }[]
+    ).map((r) => (JSON.parse(r.payload.toString()) as { seq: number }).seq);
   } finally {
     db.close();
   }
@@ -76,7 +86,9 @@ describe('recorder writer thread', () => {
     expect(rec.stats()).toMatchObject({ written: 250, rows: 250, queued: 0, in_flight: 0 });
     expect(rec.stats().last_commit).not.toBeNull();
     const page = rec.requireStore().page({ order: 'asc', limit: 1000, payload: 'full' });
-    expect(page.messages.map((m) => (JSON.parse(m.payload!.toString()) as { seq: number }).seq)).toEqual(Array.from({ length: 250 }, (_, i) => i));
+    expect(page.messages.map((m) => (JSON.parse(m.payload!.toString()) as { seq: number }).seq)).toEqual(
+      Array.from({ length: 250 }, (_, i) => i),
+    );
     await rec.stop();
   });
 
@@ -95,7 +107,8 @@ describe('recorder writer thread', () => {
       await rec.start();
       const topic = 'alicia/broadcast/crash';
       const publish = async (from: number, n: number) => {
-        for (let i = from; i < from + n; i++) await tb.broker.publish(topic, JSON.stringify(seal({ message: 'x', seq: i }, { source: 'test' })), { qos: 0 });
+        for (let i = from; i < from + n; i++)
+          await tb.broker.publish(topic, JSON.stringify(seal({ message: 'x', seq: i }, { source: 'test' })), { qos: 0 });
       };
       await publish(0, 2000);
       await rec.crashWriterForTest();

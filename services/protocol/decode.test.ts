@@ -21,12 +21,17 @@ describe('envelope', () => {
 
 describe('decode', () => {
   it('accepts a valid message and keeps unknown newer-minor fields', () => {
-    const m = decode('alicia/ai/request', enc({ ...seal({ text: 'turn on the kitchen light' }, { source: 'x' }), v: '1.7', future_field: 42 }));
+    const m = decode(
+      'alicia/ai/request',
+      enc({ ...seal({ text: 'turn on the kitchen light' }, { source: 'x' }), v: '1.7', future_field: 42 }),
+    );
     expect(m.text).toBe('turn on the kitchen light');
     expect((m as Record<string, unknown>).future_field).toBe(42);
   });
   it('rejects an unknown major version with UNSUPPORTED_VERSION', () => {
-    expect(() => decode('alicia/ai/request', enc({ ...seal({ text: 'x' }, { source: 'x' }), v: '2.0' }))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_VERSION' }));
+    expect(() => decode('alicia/ai/request', enc({ ...seal({ text: 'x' }, { source: 'x' }), v: '2.0' }))).toThrow(
+      expect.objectContaining({ code: 'UNSUPPORTED_VERSION' }),
+    );
   });
   it('rejects malformed JSON, invalid UTF-8 and non-objects with BAD_JSON / BAD_ENVELOPE', () => {
     expect(() => decode('alicia/ai/request', Buffer.from('{"text":'))).toThrow(expect.objectContaining({ code: 'BAD_JSON' }));
@@ -51,10 +56,15 @@ describe('decode', () => {
   });
   it('voice commands need exactly one of audio_data or text', () => {
     expect(() => decode('alicia/voice/command', enc({ session_id: 's1' }))).toThrow(expect.objectContaining({ code: 'SCHEMA_INVALID' }));
-    expect(() => decode('alicia/voice/command', enc({ session_id: 's1', text: 'a', audio_data: 'AAAA' }))).toThrow(expect.objectContaining({ code: 'SCHEMA_INVALID' }));
+    expect(() => decode('alicia/voice/command', enc({ session_id: 's1', text: 'a', audio_data: 'AAAA' }))).toThrow(
+      expect.objectContaining({ code: 'SCHEMA_INVALID' }),
+    );
   });
   it('decodeTopic finds the pattern of a concrete topic; peekEnvelope never throws', () => {
-    const { pattern } = decodeTopic('alicia/health/heartbeat/stt', enc(seal({ service: 'stt', pid: 1, seq: 1, uptime_ms: 1, status: 'ok', interval_ms: 5000 }, { source: 'stt' })));
+    const { pattern } = decodeTopic(
+      'alicia/health/heartbeat/stt',
+      enc(seal({ service: 'stt', pid: 1, seq: 1, uptime_ms: 1, status: 'ok', interval_ms: 5000 }, { source: 'stt' })),
+    );
     expect(pattern).toBe('alicia/health/heartbeat/+');
     expect(() => decodeTopic('zigbee2mqtt/lamp', '{}')).toThrow(expect.objectContaining({ code: 'UNKNOWN_TOPIC' }));
     expect(peekEnvelope(Buffer.from([0, 1, 2]))).toEqual({});
@@ -65,14 +75,30 @@ describe('decode', () => {
 describe('topics', () => {
   it('declares every topic of the seed tree', () => {
     for (const t of [
-      'alicia/voice/stt/request', 'alicia/voice/stt/result', 'alicia/voice/stt/error',
-      'alicia/ai/request', 'alicia/ai/response', 'alicia/ai/error',
-      'alicia/voice/tts/request', 'alicia/voice/tts/result', 'alicia/voice/tts/error',
-      'alicia/voice/command', 'alicia/voice/result', 'alicia/device/command', 'alicia/device/response',
-      'alicia/device/status/+', 'alicia/health/heartbeat/+', 'alicia/health/status/+', 'alicia/health/status',
-      'alicia/system/discovery/register', 'alicia/system/discovery/heartbeat', 'alicia/system/discovery/update',
-      'alicia/system/config/+', 'alicia/broadcast/+',
-    ]) expect(TOPICS).toHaveProperty([t]);
+      'alicia/voice/stt/request',
+      'alicia/voice/stt/result',
+      'alicia/voice/stt/error',
+      'alicia/ai/request',
+      'alicia/ai/response',
+      'alicia/ai/error',
+      'alicia/voice/tts/request',
+      'alicia/voice/tts/result',
+      'alicia/voice/tts/error',
+      'alicia/voice/command',
+      'alicia/voice/result',
+      'alicia/device/command',
+      'alicia/device/response',
+      'alicia/device/status/+',
+      'alicia/health/heartbeat/+',
+      'alicia/health/status/+',
+      'alicia/health/status',
+      'alicia/system/discovery/register',
+      'alicia/system/discovery/heartbeat',
+      'alicia/system/discovery/update',
+      'alicia/system/config/+',
+      'alicia/broadcast/+',
+    ])
+      expect(TOPICS).toHaveProperty([t]);
   });
   it('every request topic names a declared reply and error topic; state topics are retained, others not', () => {
     for (const [p, d] of Object.entries(TOPICS)) {
@@ -101,7 +127,7 @@ describe('topics', () => {
     expect(isValidFilter('a/b+')).toBe(false);
     expect(isValidFilter('a/+/#')).toBe(true);
   });
-  it('the ACL of every service covers its own heartbeat and no one else\'s', () => {
+  it("the ACL of every service covers its own heartbeat and no one else's", () => {
     for (const s of SERVICE_NAMES) {
       const acl = aclFor(s);
       expect(acl.publish).toContain(`alicia/health/heartbeat/${s}`);

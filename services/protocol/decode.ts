@@ -22,14 +22,24 @@ export function decode<P extends TopicPattern>(pattern: P, payload: Uint8Array |
 }
 
 /** Decode a concrete topic (finds its pattern). */
-export function decodeTopic(topic: string, payload: Uint8Array | string, opts?: DecodeOptions): { pattern: TopicPattern; message: MessageOf<TopicPattern> } {
+export function decodeTopic(
+  topic: string,
+  payload: Uint8Array | string,
+  opts?: DecodeOptions,
+): { pattern: TopicPattern; message: MessageOf<TopicPattern> } {
   const pattern = patternOf(topic);
   if (!pattern) throw new AliciaError('UNKNOWN_TOPIC', `${topic} is not an Alicia topic`);
   return { pattern, message: decode(pattern, payload, opts) };
 }
 
 /** Best effort: pull envelope ids out of any payload without validating it (recorder, error replies). */
-export function peekEnvelope(payload: Uint8Array | string): { id?: string; trace_id?: string; correlation_id?: string; session_id?: string; source?: string } {
+export function peekEnvelope(payload: Uint8Array | string): {
+  id?: string;
+  trace_id?: string;
+  correlation_id?: string;
+  session_id?: string;
+  source?: string;
+} {
   try {
     const obj = parseJson(payload);
     // only ids valid in an envelope (1..128 chars): a reply must never echo a 2 MB or empty id

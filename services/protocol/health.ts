@@ -30,9 +30,7 @@ export const serviceMetricsSchema = z.looseObject({
   handler_latency_ms: latencySchema,
   /** per downstream topic: circuit breaker state */
   breakers: z.record(z.string(), z.enum(['closed', 'open', 'half_open'])).default({}),
-  per_topic: z
-    .record(z.string(), z.looseObject({ in: z.number(), out: z.number(), errors: z.number() }))
-    .default({}),
+  per_topic: z.record(z.string(), z.looseObject({ in: z.number(), out: z.number(), errors: z.number() })).default({}),
   window_ms: z.number().int().positive(),
 });
 

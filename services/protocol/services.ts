@@ -17,7 +17,12 @@ export interface AclEntry {
 
 /** What every service may do: its own health and discovery records, its own config, broadcasts. */
 const COMMON: AclEntry = {
-  publish: ['alicia/health/heartbeat/{self}', 'alicia/health/status/{self}', 'alicia/system/discovery/register', 'alicia/system/discovery/heartbeat'],
+  publish: [
+    'alicia/health/heartbeat/{self}',
+    'alicia/health/status/{self}',
+    'alicia/system/discovery/register',
+    'alicia/system/discovery/heartbeat',
+  ],
   subscribe: ['alicia/system/config/{self}', 'alicia/broadcast/+'],
 };
 
@@ -35,7 +40,14 @@ export const SERVICE_ACL: Record<ServiceName, AclEntry> = {
     subscribe: ['alicia/voice/tts/request'],
   },
   'voice-router': {
-    publish: ['alicia/voice/stt/request', 'alicia/ai/request', 'alicia/voice/tts/request', 'alicia/device/command', 'alicia/voice/result', 'alicia/voice/event'],
+    publish: [
+      'alicia/voice/stt/request',
+      'alicia/ai/request',
+      'alicia/voice/tts/request',
+      'alicia/device/command',
+      'alicia/voice/result',
+      'alicia/voice/event',
+    ],
     subscribe: [
       'alicia/voice/command',
       'alicia/voice/stt/result',
@@ -76,4 +88,42 @@ export function aclFor(service: ServiceName): AclEntry {
 
 /** Non-service principals. operator: people and tools (full access). window: the control center UI. */
 export const PRINCIPALS = ['operator', 'window'] as const;
+
+/**
+ * An external device (Tasmota/ESPHome/Zigbee2MQTT-style client) with its own credential (issue 7:
+ * per-device credentials for LAN access). Username `device:<name>`; created and removed by the
+ * operator/window over alicia/system/credentials/request.
+ */
+export type DevicePrincipal = `device:${string}`;
+/** The principals that always exist: every service, operator, window. */
 export type Principal = ServiceName | (typeof PRINCIPALS)[number];
+/** Anyone who may hold a broker connection: the built-in principals and external devices. */
+export type AnyPrincipal = Principal | DevicePrincipal;
+
+/** Device names: one MQTT topic level a device owns (`<name>/#`). */
+export const DEVICE_NAME_RE = /^[a-z0-9_-]{1,40}$/;
+/** Roots a device may never own: the system's namespace and the discovery prefix. */
+const RESERVED_DEVICE_NAMES = new Set(['alicia', 'homeassistant']);
+
+export function isDeviceName(s: string): boolean {
+  return DEVICE_NAME_RE.test(s) && !RESERVED_DEVICE_NAMES.has(s);
+}
+
+export function isDevicePrincipal(s: string): s is DevicePrincipal {
+  return s.startsWith('device:') && isDeviceName(s.slice(7));
+}
+
+/**
+ * The ACL of one external device: its own topic tree (Tasmota `<name>/...`-style state, command
+ * and availability topics) and its own Home Assistant discovery configs, nothing else: not
+ * alicia/, not $SYS, not another device's prefix (issue 7: "external devices ... cannot write
+ * outside their own topics"). It may also read the Home Assistant birth message
+ * `homeassistant/status`, which ESPHome and Tasmota watch to re-send their discovery configs
+ * (esphome.io/components/mqtt, "birth_message"; read-only, carries nothing private).
+ */
+export function deviceAclFor(name: string): AclEntry {
+  return {
+    publish: [`${name}/#`, `homeassistant/+/${name}/+/config`, `homeassistant/+/${name}/config`],
+    subscribe: [`${name}/#`, 'homeassistant/status'],
+  };
+}

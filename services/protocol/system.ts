@@ -105,10 +105,20 @@ export const recorderRequestSchema = z.discriminatedUnion('query', [
   // `trace_id` is an envelope field: seal() keeps the envelope's own value, so a body `trace_id`
   // never arrives. The trace to look up travels as `trace`; without it the request's own trace_id
   // is used (a caller that sealed the request into the trace it wants).
-  z.looseObject({ query: z.literal('trace'), trace: z.string().min(1).max(128).optional(), trace_id: z.string().min(1).max(128), limit: z.number().int().min(1).max(5000).default(1000) }),
+  z.looseObject({
+    query: z.literal('trace'),
+    trace: z.string().min(1).max(128).optional(),
+    trace_id: z.string().min(1).max(128),
+    limit: z.number().int().min(1).max(5000).default(1000),
+  }),
   // Same for `session_id`: a top-level session_id makes the request itself part of that session
   // (recorded and indexed as such), so the session to look up travels as `session`.
-  z.looseObject({ query: z.literal('session'), session: z.string().min(1).max(128).optional(), session_id: z.string().min(1).max(128).optional(), limit: z.number().int().min(1).max(5000).default(1000) }),
+  z.looseObject({
+    query: z.literal('session'),
+    session: z.string().min(1).max(128).optional(),
+    session_id: z.string().min(1).max(128).optional(),
+    limit: z.number().int().min(1).max(5000).default(1000),
+  }),
   z.looseObject({
     query: z.literal('sessions'),
     from: z.number().optional(),
@@ -116,9 +126,20 @@ export const recorderRequestSchema = z.discriminatedUnion('query', [
     limit: z.number().int().min(1).max(500).default(50),
     cursor: z.string().max(128).optional(),
   }),
-  z.looseObject({ query: z.literal('counts'), topic: z.string().min(1).max(512).default('#'), limit: z.number().int().min(1).max(5000).default(500) }),
+  z.looseObject({
+    query: z.literal('counts'),
+    topic: z.string().min(1).max(512).default('#'),
+    limit: z.number().int().min(1).max(5000).default(500),
+  }),
   // export of one trace: `trace` (the envelope's trace_id is always present, so it cannot select one)
-  z.looseObject({ query: z.literal('export'), from: z.number().optional(), to: z.number().optional(), trace: z.string().min(1).max(128).optional(), trace_id: z.string().optional(), topic: z.string().max(512).optional() }),
+  z.looseObject({
+    query: z.literal('export'),
+    from: z.number().optional(),
+    to: z.number().optional(),
+    trace: z.string().min(1).max(128).optional(),
+    trace_id: z.string().optional(),
+    topic: z.string().max(512).optional(),
+  }),
   z.looseObject({ query: z.literal('stats') }),
 ]);
 export const recorderResponseSchema = z.looseObject({
@@ -132,10 +153,19 @@ export const recorderResponseSchema = z.looseObject({
  * carries a password: the rotated services get theirs from the supervisor when it restarts them.
  * principal: one service name, or "services" for all of them.
  */
-export const credentialsRequestSchema = z.looseObject({
-  action: z.literal('rotate'),
-  principal: z.string().min(1).max(64),
-});
+export const credentialsRequestSchema = z.discriminatedUnion('action', [
+  z.looseObject({
+    action: z.literal('rotate'),
+    principal: z.string().min(1).max(64),
+  }),
+  // External devices (issue 7, per-device credentials). The password of a new device never travels
+  // on the bus (every window/operator subscriber sees the response topic): the host writes it to
+  // <dataDir>/device-credentials/<name>.txt (0600) and answers with that path. add_device on an
+  // existing name re-issues its password (the old one stops working, its connections are closed).
+  z.looseObject({ action: z.literal('add_device'), name: z.string().min(1).max(40) }),
+  z.looseObject({ action: z.literal('remove_device'), name: z.string().min(1).max(40) }),
+  z.looseObject({ action: z.literal('list_devices') }),
+]);
 export const credentialsResponseSchema = z.looseObject({
   ok: z.boolean(),
   action: z.string().optional(),
@@ -143,5 +173,35 @@ export const credentialsResponseSchema = z.looseObject({
   rotated: z.array(z.string()).optional(),
   /** services restarted to pick up their new credential */
   restarted: z.array(z.string()).optional(),
+  /** add_device/remove_device: the device name; its MQTT username is `device:<name>` */
+  device: z.string().optional(),
+  username: z.string().optional(),
+  /** add_device: where the host wrote the new password (0600), read it there, then delete the file */
+  password_file: z.string().optional(),
+  /** add_device: true when an existing device's password was re-issued */
+  replaced: z.boolean().optional(),
+  /** remove_device / re-issue: connections of the device that were closed */
+  disconnected: z.number().int().nonnegative().optional(),
+  /** list_devices (and after add/remove): the devices that have a credential */
+  devices: z.array(z.string()).optional(),
   error: errorInfoSchema.optional(),
+});
+
+/**
+ * Retained on alicia/system/host by the host itself (in-process, electron/core.ts; no client may
+ * publish it, acl.ts HOST_ONLY_TOPICS): what the window shows about the host, e.g. the LAN
+ * certificate fingerprint a user pins on their devices (issue 7).
+ */
+export const hostInfoSchema = z.looseObject({
+  version: z.string(),
+  lan: z
+    .looseObject({
+      enabled: z.boolean(),
+      /** mqtts://HOST:PORT */
+      url: z.string(),
+      /** SHA-256 of the self-signed certificate, "AB:CD:..." */
+      fingerprint256: z.string(),
+    })
+    .nullable(),
+  started_at: z.number(),
 });

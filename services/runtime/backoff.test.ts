@@ -30,6 +30,8 @@ describe('backoff', () => {
     let n = 0;
     await expect(retry(async () => Promise.reject(new Error(`e${n++}`)), { retries: 2, sleep: async () => {} })).rejects.toThrow('e2');
     n = 0;
-    await expect(retry(async () => Promise.reject(new Error(`e${n++}`)), { retries: 5, shouldRetry: () => false, sleep: async () => {} })).rejects.toThrow('e0');
+    await expect(
+      retry(async () => Promise.reject(new Error(`e${n++}`)), { retries: 5, shouldRetry: () => false, sleep: async () => {} }),
+    ).rejects.toThrow('e0');
   });
 });

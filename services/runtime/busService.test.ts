@@ -36,7 +36,14 @@ class EchoAi extends BusService {
     await this.handle('alicia/ai/request', (msg) => {
       this.calls++;
       if (msg.text === 'boom') throw new AliciaError('AI_NOT_UNDERSTOOD', 'boom is not a command');
-      return { ok: true, understood: true, intent: { name: 'echo', slots: {} }, commands: [], response_text: msg.text.toUpperCase(), engine: 'echo' };
+      return {
+        ok: true,
+        understood: true,
+        intent: { name: 'echo', slots: {} },
+        commands: [],
+        response_text: msg.text.toUpperCase(),
+        engine: 'echo',
+      };
     });
   }
 }
@@ -59,7 +66,12 @@ async function operator(): Promise<MqttClient> {
   return c;
 }
 
-function nextMessage(c: MqttClient, topic: string, pred: (m: Record<string, unknown>) => boolean = () => true, ms = 5000): Promise<Record<string, unknown>> {
+function nextMessage(
+  c: MqttClient,
+  topic: string,
+  pred: (m: Record<string, unknown>) => boolean = () => true,
+  ms = 5000,
+): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`nothing on ${topic} in ${ms} ms`)), ms);
     const on = (tp: string, payload: Buffer) => {
@@ -85,7 +97,9 @@ describe('BusService', () => {
     expect(reply.source).toBe('ai');
     expect(ai.calls).toBe(1);
     // a coded failure in the handler comes back as that code
-    await expect(router.request('alicia/ai/request', { text: 'boom' }, { timeoutMs: 3000 })).rejects.toMatchObject({ code: 'AI_NOT_UNDERSTOOD' });
+    await expect(router.request('alicia/ai/request', { text: 'boom' }, { timeoutMs: 3000 })).rejects.toMatchObject({
+      code: 'AI_NOT_UNDERSTOOD',
+    });
   });
 
   it('malformed JSON, schema-invalid payloads and an unknown major version get coded errors on the error topic; the service keeps answering', async () => {
@@ -106,7 +120,9 @@ describe('BusService', () => {
       if (code === 'SCHEMA_INVALID') expect(m.correlation_id).toBe('c-schema');
     }
     const router = started.find((s) => s instanceof Router) as Router;
-    await expect(router.request('alicia/ai/request', { text: 'still here' }, { timeoutMs: 3000 })).resolves.toMatchObject({ response_text: 'STILL HERE' });
+    await expect(router.request('alicia/ai/request', { text: 'still here' }, { timeoutMs: 3000 })).resolves.toMatchObject({
+      response_text: 'STILL HERE',
+    });
   });
 
   it('a redelivered request (same message id) is acted on once; a stale one is dropped', async () => {
@@ -116,7 +132,9 @@ describe('BusService', () => {
     const msg = JSON.stringify(seal({ text: 'once' }, { source: 'op', id: 'fixed-id-1', correlation_id: 'c-dup' }));
     await op.publishAsync('alicia/ai/request', msg, { qos: 1 });
     await op.publishAsync('alicia/ai/request', msg, { qos: 1 });
-    await op.publishAsync('alicia/ai/request', JSON.stringify(seal({ text: 'old' }, { source: 'op', ts: Date.now() - 60_000 })), { qos: 1 });
+    await op.publishAsync('alicia/ai/request', JSON.stringify(seal({ text: 'old' }, { source: 'op', ts: Date.now() - 60_000 })), {
+      qos: 1,
+    });
     await new Promise((r) => setTimeout(r, 300));
     expect(ai.calls - before).toBe(1);
   });
@@ -127,7 +145,9 @@ describe('BusService', () => {
     await expect(router.request('alicia/voice/tts/request', { text: 'hi' }, { timeoutMs: 150 })).rejects.toMatchObject({ code: 'TIMEOUT' });
     expect(router.breaker('alicia/voice/tts/request').state).toBe('open');
     const t0 = Date.now();
-    await expect(router.request('alicia/voice/tts/request', { text: 'hi' }, { timeoutMs: 150 })).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
+    await expect(router.request('alicia/voice/tts/request', { text: 'hi' }, { timeoutMs: 150 })).rejects.toMatchObject({
+      code: 'CIRCUIT_OPEN',
+    });
     expect(Date.now() - t0).toBeLessThan(100); // fails fast, does not wait for the timeout
     // the downstream comes back
     class Tts extends BusService {
@@ -135,7 +155,14 @@ describe('BusService', () => {
         super({ name: 'tts', connection: conn('tts') });
       }
       protected override async onStart() {
-        await this.handle('alicia/voice/tts/request', () => ({ ok: true, audio_data: 'UklGRg==', format: { container: 'wav' }, duration_ms: 1, processing_ms: 1, engine: 'test' }));
+        await this.handle('alicia/voice/tts/request', () => ({
+          ok: true,
+          audio_data: 'UklGRg==',
+          format: { container: 'wav' },
+          duration_ms: 1,
+          processing_ms: 1,
+          engine: 'test',
+        }));
       }
     }
     await startSvc(new Tts());
@@ -163,12 +190,16 @@ describe('BusService', () => {
     const first = new LateDevices();
     await first.start();
     await first.stop();
-    await expect(router.request('alicia/device/command', { device_id: 'kitchen_light', action: 'turn_on', params: {} }, { timeoutMs: 200 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(
+      router.request('alicia/device/command', { device_id: 'kitchen_light', action: 'turn_on', params: {} }, { timeoutMs: 200 }),
+    ).rejects.toMatchObject({ code: 'TIMEOUT' });
     const again = await startSvc(new LateDevices());
     await new Promise((r) => setTimeout(r, 300));
     expect(calls).toBe(0);
     // and a fresh request is served
-    await expect(router.request('alicia/device/command', { device_id: 'kitchen_light', action: 'turn_on', params: {} }, { timeoutMs: 2000 })).resolves.toMatchObject({ ok: true });
+    await expect(
+      router.request('alicia/device/command', { device_id: 'kitchen_light', action: 'turn_on', params: {} }, { timeoutMs: 2000 }),
+    ).resolves.toMatchObject({ ok: true });
     expect(calls).toBe(1);
     expect(again.running).toBe(true);
   });
@@ -182,7 +213,11 @@ describe('BusService', () => {
     expect(st.handler_latency_ms).toMatchObject({ p50: expect.any(Number), p95: expect.any(Number), p99: expect.any(Number) });
     expect(st.errors as number).toBeGreaterThan(0); // the malformed requests above
     // registration is sent on start: a fresh service announces itself
-    const reg = nextMessage(op, 'alicia/system/discovery/register', (m) => m.service === 'tts' && (m.capabilities as string[]).includes('fresh'));
+    const reg = nextMessage(
+      op,
+      'alicia/system/discovery/register',
+      (m) => m.service === 'tts' && (m.capabilities as string[]).includes('fresh'),
+    );
     class Tts2 extends BusService {
       constructor() {
         super({ name: 'tts', clientId: 'tts-2', connection: conn('tts'), capabilities: ['fresh'] });
@@ -211,6 +246,8 @@ describe('BusService', () => {
     await s.start();
     await s.stop();
     await s.stop();
-    await expect(s.publish('alicia/voice/event', { session_id: 'x', stage: 'done', status: 'finished', elapsed_ms: 1 })).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
+    await expect(
+      s.publish('alicia/voice/event', { session_id: 'x', stage: 'done', status: 'finished', elapsed_ms: 1 }),
+    ).rejects.toMatchObject({ code: 'NOT_CONNECTED' });
   });
 });

@@ -174,7 +174,9 @@ export class BusService {
     // of a request is held until its handler has returned (holdAck); the persistent session
     // redelivers whatever was not acked. Only the PUBACK write is deferred, never MQTT.js's packet
     // loop: a handler awaiting its own QoS 1 publish or a reply must still be able to read it.
-    const internals = client as unknown as { _sendPacket: (packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, ...rest: unknown[]) => void };
+    const internals = client as unknown as {
+      _sendPacket: (packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, ...rest: unknown[]) => void;
+    };
     const sendPacket = internals._sendPacket.bind(client);
     internals._sendPacket = (packet, cb, ...rest) => {
       if (packet.cmd === 'puback' && packet.messageId !== undefined) {
@@ -265,7 +267,13 @@ export class BusService {
     if (client) {
       if (client.connected) {
         // A graceful stop says so (the will only fires on an unclean disconnect).
-        await this.rawPublish(client, topicFor('alicia/health/heartbeat/+', this.name), JSON.stringify(seal(this.heartbeatBody('offline'), { source: this.name })), 0, false).catch(() => undefined);
+        await this.rawPublish(
+          client,
+          topicFor('alicia/health/heartbeat/+', this.name),
+          JSON.stringify(seal(this.heartbeatBody('offline'), { source: this.name })),
+          0,
+          false,
+        ).catch(() => undefined);
       }
       await client.endAsync(false).catch(() => client.end(true));
     }
@@ -289,7 +297,10 @@ export class BusService {
     const check = def.schema.safeParse(msg);
     if (!check.success) {
       // a bug in this service, not bad input: refuse to put an invalid message on the bus
-      throw new AliciaError('SCHEMA_INVALID', `${this.name} tried to publish an invalid ${pattern}: ${check.error.issues[0]?.message ?? ''}`);
+      throw new AliciaError(
+        'SCHEMA_INVALID',
+        `${this.name} tried to publish an invalid ${pattern}: ${check.error.issues[0]?.message ?? ''}`,
+      );
     }
     this.emits.add(pattern);
     await this.publishRaw(topic, JSON.stringify(msg), { qos: opts.qos ?? def.qos, retain: opts.retain ?? def.retain ?? false });
@@ -311,29 +322,37 @@ export class BusService {
 
   /** A publisher that sends queued messages together (one TCP write per batch), for high-rate events. */
   batcher(opts: BatchOptions = {}): BatchPublisher {
-    const b = new BatchPublisher(
-      (items) => {
-        const client = this.client;
-        if (!client) return Promise.reject(new AliciaError('NOT_CONNECTED', 'not connected'));
-        const stream = client.stream as Partial<Socket>;
-        stream.cork?.();
-        const all = Promise.all(items.map((i) => this.rawPublish(client, i.topic, i.payload, i.qos, i.retain)));
-        // uncork on the next tick so every packet of the batch lands in one write
-        process.nextTick(() => stream.uncork?.());
-        return all.then(() => undefined);
-      },
-      opts,
-    );
+    const b = new BatchPublisher((items) => {
+      const client = this.client;
+      if (!client) return Promise.reject(new AliciaError('NOT_CONNECTED', 'not connected'));
+      const stream = client.stream as Partial<Socket>;
+      stream.cork?.();
+      const all = Promise.all(items.map((i) => this.rawPublish(client, i.topic, i.payload, i.qos, i.retain)));
+      // uncork on the next tick so every packet of the batch lands in one write
+      process.nextTick(() => stream.uncork?.());
+      return all.then(() => undefined);
+    }, opts);
     this.batchers.push(b);
     return b;
   }
 
   /** Seal a typed message for a batcher. */
-  sealFor<P extends TopicPattern>(pattern: P, body: BodyOf<P>, opts: PublishOptions = {}): { topic: string; payload: string; qos: 0 | 1; retain: boolean } {
+  sealFor<P extends TopicPattern>(
+    pattern: P,
+    body: BodyOf<P>,
+    opts: PublishOptions = {},
+  ): { topic: string; payload: string; qos: 0 | 1; retain: boolean } {
     const def: TopicDef = TOPICS[pattern];
     return {
       topic: topicFor(pattern, ...(opts.params ?? [])),
-      payload: JSON.stringify(seal(body as object, { source: this.name, trace_id: opts.trace_id, correlation_id: opts.correlation_id, session_id: opts.session_id })),
+      payload: JSON.stringify(
+        seal(body as object, {
+          source: this.name,
+          trace_id: opts.trace_id,
+          correlation_id: opts.correlation_id,
+          session_id: opts.session_id,
+        }),
+      ),
       qos: opts.qos ?? def.qos,
       retain: opts.retain ?? def.retain ?? false,
     };
@@ -376,7 +395,11 @@ export class BusService {
   }
 
   /** Subscribe to foreign (non-Alicia) topics: raw bytes, the service validates them itself. */
-  async subscribeRaw(filter: string, handler: (topic: string, payload: Buffer, packet: IPublishPacket) => void | Promise<void>, qos: 0 | 1 = 1): Promise<void> {
+  async subscribeRaw(
+    filter: string,
+    handler: (topic: string, payload: Buffer, packet: IPublishPacket) => void | Promise<void>,
+    qos: 0 | 1 = 1,
+  ): Promise<void> {
     await this.addHandler(
       filter,
       (topic, payload, packet) => {
@@ -434,7 +457,9 @@ export class BusService {
     const client = this.client;
     if (!client) return;
     for (const [filter, qos] of this.subscribed) {
-      await this.subscribeOnBroker(client, filter, qos).catch((e: unknown) => this.log.error('resubscribe failed', { filter, ...toErrorInfo(e) }));
+      await this.subscribeOnBroker(client, filter, qos).catch((e: unknown) =>
+        this.log.error('resubscribe failed', { filter, ...toErrorInfo(e) }),
+      );
     }
   }
 
@@ -486,7 +511,9 @@ export class BusService {
           if (info.code === 'INTERNAL') this.log.error('handler failed', { pattern, error: info.message });
           // errorBody comes last so a service may also restate the error (voice router: VOICE_BAD_REQUEST)
           const body = { ok: false, error: info, request_topic: topic, ...(opts.errorBody ? opts.errorBody(info, raw) : {}) };
-          return this.sendReply(errorPattern, body, ids).catch((err: unknown) => this.log.warn('could not send error reply', { pattern, ...toErrorInfo(err) }));
+          return this.sendReply(errorPattern, body, ids).catch((err: unknown) =>
+            this.log.warn('could not send error reply', { pattern, ...toErrorInfo(err) }),
+          );
         };
         let msg: MessageOf<P>;
         try {
@@ -548,14 +575,16 @@ export class BusService {
       this.flushAcks();
     }, ACK_HOLD_MAX_MS);
     timer.unref();
-    void handled.then(
-      () => undefined,
-      () => undefined,
-    ).then(() => {
-      clearTimeout(timer);
-      entry.ready = true;
-      this.flushAcks();
-    });
+    void handled
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
+        clearTimeout(timer);
+        entry.ready = true;
+        this.flushAcks();
+      });
   }
 
   private flushAcks(): void {
@@ -575,12 +604,19 @@ export class BusService {
     }
   }
 
-  private async sendReply(pattern: TopicPattern, body: object, ids: { correlation_id?: string; trace_id?: string; session_id?: string }): Promise<void> {
+  private async sendReply(
+    pattern: TopicPattern,
+    body: object,
+    ids: { correlation_id?: string; trace_id?: string; session_id?: string },
+  ): Promise<void> {
     const def: TopicDef = TOPICS[pattern];
     const msg = seal(body, { source: this.name, ...ids });
     const check = def.schema.safeParse(msg);
     if (!check.success) {
-      throw new AliciaError('INTERNAL', `${this.name} produced an invalid ${pattern}: ${check.error.issues[0]?.path.join('.')} ${check.error.issues[0]?.message ?? ''}`);
+      throw new AliciaError(
+        'INTERNAL',
+        `${this.name} produced an invalid ${pattern}: ${check.error.issues[0]?.path.join('.')} ${check.error.issues[0]?.message ?? ''}`,
+      );
     }
     this.emits.add(pattern);
     await this.publishRaw(pattern, JSON.stringify(msg), { qos: def.qos, retain: false });
@@ -633,7 +669,12 @@ export class BusService {
           }),
       );
     if (!opts.retries) return once();
-    return retry(() => once(), { retries: opts.retries, shouldRetry: (e) => e instanceof AliciaError && e.code === 'TIMEOUT', initialMs: 100, maxMs: 2_000 });
+    return retry(() => once(), {
+      retries: opts.retries,
+      shouldRetry: (e) => e instanceof AliciaError && e.code === 'TIMEOUT',
+      initialMs: 100,
+      maxMs: 2_000,
+    });
   }
 
   private ensureReplySubscription(pattern: TopicPattern): Promise<void> {
@@ -715,7 +756,9 @@ export class BusService {
   private sendMetrics(): void {
     const breakers: Record<string, BreakerState> = {};
     for (const [k, b] of this.breakers) breakers[k] = b.state;
-    this.publish('alicia/health/status/+', { service: this.name, ...this.metrics.snapshot(), breakers }, { params: [this.name] }).catch(() => undefined);
+    this.publish('alicia/health/status/+', { service: this.name, ...this.metrics.snapshot(), breakers }, { params: [this.name] }).catch(
+      () => undefined,
+    );
   }
 }
 
@@ -754,13 +797,15 @@ function envInt(name: string, dflt: number): number {
   const v = process.env[name];
   if (v === undefined || v === '') return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new AliciaError('CONFIG_INVALID', `${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new AliciaError('CONFIG_INVALID', `${name} must be a positive integer, got ${JSON.stringify(v)}`);
   return n;
 }
 
 export function connectionFromEnv(env: NodeJS.ProcessEnv = process.env): ConnectionOptions {
   const url = env.ALICIA_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
-  if (!/^(mqtts?|wss?|tcp):\/\//.test(url)) throw new AliciaError('CONFIG_INVALID', `ALICIA_MQTT_URL must be an mqtt:// or ws:// URL, got ${JSON.stringify(url)}`);
+  if (!/^(mqtts?|wss?|tcp):\/\//.test(url))
+    throw new AliciaError('CONFIG_INVALID', `ALICIA_MQTT_URL must be an mqtt:// or ws:// URL, got ${JSON.stringify(url)}`);
   return { url, username: env.ALICIA_MQTT_USERNAME, password: env.ALICIA_MQTT_PASSWORD };
 }
 

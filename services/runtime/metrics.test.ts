@@ -44,7 +44,11 @@ describe('BatchPublisher', () => {
   });
   it('bounds the queue, dropping the oldest and counting them', async () => {
     const seen: string[] = [];
-    const b = new BatchPublisher(async (items) => void seen.push(...items.map((i) => String(i.payload))), { maxBatch: 1000, maxQueue: 2, maxDelayMs: 5 });
+    const b = new BatchPublisher(async (items) => void seen.push(...items.map((i) => String(i.payload))), {
+      maxBatch: 1000,
+      maxQueue: 2,
+      maxDelayMs: 5,
+    });
     b.add({ topic: 't', payload: 'a', qos: 0, retain: false });
     b.add({ topic: 't', payload: 'b', qos: 0, retain: false });
     b.add({ topic: 't', payload: 'c', qos: 0, retain: false });

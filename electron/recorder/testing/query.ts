@@ -9,9 +9,14 @@ export const RESPONSE_TOPIC = topicFor('alicia/system/recorder/response');
  * Ask the recorder over MQTT like the window does: publish a sealed request, wait for the
  * response carrying our correlation id. The client must already be subscribed to RESPONSE_TOPIC.
  */
-export async function ask(client: MqttClient, body: Record<string, unknown> | string | Buffer, opts: { correlationId?: string; timeoutMs?: number } = {}): Promise<Record<string, unknown>> {
+export async function ask(
+  client: MqttClient,
+  body: Record<string, unknown> | string | Buffer,
+  opts: { correlationId?: string; timeoutMs?: number } = {},
+): Promise<Record<string, unknown>> {
   const cid = opts.correlationId ?? newId();
-  const payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(seal(body, { source: 'test', correlation_id: cid }));
+  const payload =
+    typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(seal(body, { source: 'test', correlation_id: cid }));
   const reply = new Promise<Record<string, unknown>>((resolve, reject) => {
     const timer = setTimeout(() => {
       client.off('message', onMsg);

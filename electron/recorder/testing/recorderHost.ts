@@ -19,7 +19,8 @@ async function main(): Promise<void> {
     bus: broker,
     flushIntervalMs: 20,
     batchSize: 200,
-    onCommit: (c) => process.stdout.write(`${JSON.stringify({ commit: { lastId: c.lastId, lastTime: c.lastTime, total: c.totalWritten } })}\n`),
+    onCommit: (c) =>
+      process.stdout.write(`${JSON.stringify({ commit: { lastId: c.lastId, lastTime: c.lastTime, total: c.totalWritten } })}\n`),
   });
   await recorder.start();
   const op = credentials.all().operator;
@@ -28,7 +29,10 @@ async function main(): Promise<void> {
     void recorder
       .stop()
       .then(() => broker.stop())
-      .then(() => process.exit(0), () => process.exit(1));
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.on('SIGTERM', shutdown);
 }

@@ -30,8 +30,22 @@ function playReply(result: VoiceResult): void {
   });
 }
 
+/**
+ * One conversation per window while the user keeps talking: the router keeps context per session, so
+ * "turn it off" after "turn on the kitchen light" works. After a pause a new conversation starts
+ * (like a smart speaker that stops listening for follow-ups).
+ */
+const CONVERSATION_IDLE_MS = 2 * 60_000;
+let conversation: { id: string; lastAt: number } | null = null;
+
+function conversationId(now = Date.now()): string {
+  if (!conversation || now - conversation.lastAt > CONVERSATION_IDLE_MS) conversation = { id: `win-${newId()}`, lastAt: now };
+  conversation.lastAt = now;
+  return conversation.id;
+}
+
 async function send(body: { audio_data?: string; text?: string }): Promise<void> {
-  const session_id = `win-${newId()}`;
+  const session_id = conversationId();
   useVoice.setState({ mic: 'waiting', pendingSession: session_id, stage: 'sent', notice: null });
   try {
     const full = body.audio_data

@@ -152,6 +152,11 @@ export function routeMessage(topic: string, pattern: TopicPattern | null, msg: M
       onNextFrame('health.broker', () => useHealth.setState({ broker: m }));
       break;
     }
+    case 'alicia/system/host': {
+      const m = msg as MessageOf<typeof pattern>;
+      onNextFrame('health.host', () => useHealth.setState({ host: m }));
+      break;
+    }
     case 'alicia/device/status/+': {
       const m = msg as MessageOf<typeof pattern>;
       devicePatch.set(lastSegment(topic), m);

@@ -4,16 +4,17 @@ import { applyLive, fromRecorder, mergeHistory, traceMessagesFrom, waterfall } f
 describe('voice sessions', () => {
   it('follows a live session from command through stage events to its result', () => {
     let s = applyLive({}, 'alicia/voice/command', { session_id: 's1', trace_id: 't1', ts: 1000, audio_data: 'UklG' }, 0);
-    s = applyLive(s, 'alicia/voice/event', { session_id: 's1', stage: 'stt', status: 'started', elapsed_ms: 2 }, 0);
-    s = applyLive(s, 'alicia/voice/event', { session_id: 's1', stage: 'stt', status: 'finished', elapsed_ms: 60 }, 0);
-    s = applyLive(s, 'alicia/voice/event', { session_id: 's1', stage: 'ai', status: 'started', elapsed_ms: 61 }, 0);
-    expect(s.s1!.ok).toBeNull();
-    expect(s.s1!.stage).toBe('ai');
+    s = applyLive(s, 'alicia/voice/event', { session_id: 's1', trace_id: 't1', stage: 'stt', status: 'started', elapsed_ms: 2 }, 0);
+    s = applyLive(s, 'alicia/voice/event', { session_id: 's1', trace_id: 't1', stage: 'stt', status: 'finished', elapsed_ms: 60 }, 0);
+    s = applyLive(s, 'alicia/voice/event', { session_id: 's1', trace_id: 't1', stage: 'ai', status: 'started', elapsed_ms: 61 }, 0);
+    expect(s.t1!.ok).toBeNull();
+    expect(s.t1!.stage).toBe('ai');
     s = applyLive(
       s,
       'alicia/voice/result',
       {
         session_id: 's1',
+        trace_id: 't1',
         ok: true,
         transcription: 'turn on the kitchen light',
         intent: { name: 'turn_on', slots: {} },
@@ -22,11 +23,52 @@ describe('voice sessions', () => {
       },
       0,
     );
-    expect(s.s1).toMatchObject({ trace_id: 't1', input: 'audio', ok: true, intent: 'turn_on', total_ms: 190, time: 1000 });
-    expect(waterfall(s.s1!).map((b) => [b.stage, b.start, b.duration])).toEqual([
+    expect(s.t1).toMatchObject({
+      key: 't1',
+      session_id: 's1',
+      trace_id: 't1',
+      input: 'audio',
+      ok: true,
+      intent: 'turn_on',
+      total_ms: 190,
+      time: 1000,
+    });
+    expect(waterfall(s.t1!).map((b) => [b.stage, b.start, b.duration])).toEqual([
       ['stt', 2, 58],
       ['ai', 61, 0],
     ]);
+  });
+
+  it('keeps the commands of one conversation (same session, new trace each) as separate rows', () => {
+    let s = applyLive({}, 'alicia/voice/command', { session_id: 'conv', trace_id: 'a', ts: 1, text: 'turn on the kitchen light' }, 0);
+    s = applyLive(
+      s,
+      'alicia/voice/result',
+      { session_id: 'conv', trace_id: 'a', ok: true, transcription: 'turn on the kitchen light', intent: { name: 'turn_on', slots: {} } },
+      0,
+    );
+    s = applyLive(s, 'alicia/voice/command', { session_id: 'conv', trace_id: 'b', ts: 2, text: 'make me a cup of tea' }, 0);
+    s = applyLive(
+      s,
+      'alicia/voice/result',
+      {
+        session_id: 'conv',
+        trace_id: 'b',
+        ok: false,
+        transcription: 'make me a cup of tea',
+        intent: null,
+        error: { code: 'AI_NOT_UNDERSTOOD', message: 'x' },
+      },
+      0,
+    );
+    expect(Object.keys(s).sort()).toEqual(['a', 'b']);
+    expect(s.a).toMatchObject({ ok: true, intent: 'turn_on' });
+    expect(s.b).toMatchObject({ ok: false, intent: null, transcription: 'make me a cup of tea' });
+    const h = [
+      fromRecorder({ key: 'c1', trace_id: 'a', session_id: 'conv', time: 1 })!,
+      fromRecorder({ key: 'c2', trace_id: 'b', session_id: 'conv', time: 2 })!,
+    ];
+    expect(h.map((x) => x.key)).toEqual(['a', 'b']);
   });
 
   it('lays recorded per-stage durations end to end and marks the failed stage', () => {

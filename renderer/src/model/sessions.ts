@@ -5,6 +5,12 @@
  */
 
 export interface SessionSummary {
+  /**
+   * One row per voice command: keyed by its trace id (every hop of a command carries it), so the
+   * commands of one conversation (same session_id, e.g. "turn it off" after "turn on ...") stay
+   * separate rows. Falls back to the session id for messages without a trace id.
+   */
+  key: string;
   session_id: string;
   trace_id: string | null;
   /** when the session started (ms) */
@@ -38,8 +44,9 @@ export interface TraceMessage {
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-function blank(session_id: string, time: number): SessionSummary {
+function blank(key: string, session_id: string, time: number): SessionSummary {
   return {
+    key,
     session_id,
     trace_id: null,
     time,
@@ -61,10 +68,10 @@ function blank(session_id: string, time: number): SessionSummary {
 export function fromRecorder(raw: unknown): SessionSummary | null {
   const r = raw as Record<string, unknown> | null;
   if (!r || typeof r !== 'object') return null;
-  const id = str(r.session_id) ?? str(r.key);
+  const sid = str(r.session_id) ?? str(r.key);
   const time = num(r.time) ?? num(r.started);
-  if (!id || time === null) return null;
-  const s = blank(id, time);
+  if (!sid || time === null) return null;
+  const s = blank(str(r.trace_id) ?? str(r.key) ?? sid, sid, time);
   s.trace_id = str(r.trace_id);
   s.input = r.input === 'audio' || r.input === 'text' ? r.input : null;
   s.command_text = str(r.command_text);
@@ -87,10 +94,11 @@ export function applyLive(
   msg: Record<string, unknown>,
   now: number,
 ): Record<string, SessionSummary> {
-  const id = str(msg.session_id);
-  if (!id) return sessions;
+  const sid = str(msg.session_id);
+  if (!sid) return sessions;
+  const id = str(msg.trace_id) ?? sid;
   const prev = sessions[id];
-  const s: SessionSummary = prev ? { ...prev, live: { ...prev.live } } : blank(id, num(msg.ts) ?? now);
+  const s: SessionSummary = prev ? { ...prev, live: { ...prev.live } } : blank(id, sid, num(msg.ts) ?? now);
   s.trace_id = s.trace_id ?? str(msg.trace_id);
   if (topic === 'alicia/voice/command') {
     s.input = typeof msg.audio_data === 'string' ? 'audio' : 'text';
@@ -130,8 +138,8 @@ export function applyLive(
 export function mergeHistory(sessions: Record<string, SessionSummary>, history: SessionSummary[]): Record<string, SessionSummary> {
   const out = { ...sessions };
   for (const h of history) {
-    const live = out[h.session_id];
-    out[h.session_id] = live
+    const live = out[h.key];
+    out[h.key] = live
       ? ({ ...h, ...Object.fromEntries(Object.entries(live).filter(([, v]) => v !== null)), live: live.live } as SessionSummary)
       : h;
   }

@@ -4,6 +4,8 @@ import type { MessageOf } from '../../../services/protocol/topics.js';
 export type HealthAggregate = MessageOf<'alicia/health/status'>;
 export type HealthAlert = MessageOf<'alicia/health/alert'>;
 export type BrokerStats = MessageOf<'$SYS/alicia/broker/stats'>;
+/** The host's retained record (alicia/system/host): version, LAN listener and certificate fingerprint. */
+export type HostInfo = MessageOf<'alicia/system/host'>;
 
 /** One sample of a time series (window clock). */
 export interface Sample {
@@ -18,8 +20,9 @@ export interface HealthState {
   aggregate: HealthAggregate | null;
   alerts: HealthAlert[];
   broker: BrokerStats | null;
+  host: HostInfo | null;
   /** per series name ("broker.in", "svc.stt.rate", "svc.stt.p95"), samples oldest first */
   series: Record<string, Sample[]>;
 }
 
-export const useHealth = create<HealthState>(() => ({ aggregate: null, alerts: [], broker: null, series: {} }));
+export const useHealth = create<HealthState>(() => ({ aggregate: null, alerts: [], broker: null, host: null, series: {} }));

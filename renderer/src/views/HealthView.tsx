@@ -5,6 +5,7 @@ import { useNow } from '../components/useNow.js';
 import { formatDuration, formatRate, formatTime } from '../model/format.js';
 import { formatBytes } from '../model/payload.js';
 import { useHealth } from '../stores/healthStore.js';
+import { HostInfo } from './HostInfo.js';
 import type { Series } from '../components/LineChart.js';
 
 const WINDOW_MS = 5 * 60 * 1000;
@@ -13,6 +14,7 @@ export function HealthView() {
   const aggregate = useHealth((s) => s.aggregate);
   const alerts = useHealth((s) => s.alerts);
   const broker = useHealth((s) => s.broker);
+  const host = useHealth((s) => s.host);
   const series = useHealth((s) => s.series);
   const now = useNow(2000);
   const names = useMemo(() => {
@@ -104,6 +106,8 @@ export function HealthView() {
           ) : (
             <div className="empty small">No broker stats received yet ($SYS/alicia/broker/stats).</div>
           )}
+          {/* issue 7: the LAN certificate fingerprint, for pinning on devices */}
+          <HostInfo host={host} />
         </section>
         <section className="panel alerts">
           <header className="panel-head">

@@ -157,9 +157,9 @@ export function TracesView() {
                 const o = outcome(s);
                 return (
                   <tr
-                    key={s.session_id}
-                    className={s.session_id === selected ? 'sel' : ''}
-                    onClick={() => useTraces.setState({ selected: s.session_id })}
+                    key={s.key}
+                    className={s.key === selected ? 'sel' : ''}
+                    onClick={() => useTraces.setState({ selected: s.key })}
                     data-testid="session-row"
                   >
                     <td className="mono">{formatTime(s.time)}</td>

@@ -3,7 +3,9 @@ import { formatLogLine } from './logLine.js';
 
 describe('formatLogLine', () => {
   it('turns a service JSON line into level + message + fields', () => {
-    const v = formatLogLine('{"t":"2026-11-27T04:03:13.402Z","level":"warn","service":"stt","msg":"grammar updated","devices":7,"note":"two words"}');
+    const v = formatLogLine(
+      '{"t":"2026-11-27T04:03:13.402Z","level":"warn","service":"stt","msg":"grammar updated","devices":7,"note":"two words"}',
+    );
     expect(v).toEqual({ level: 'warn', text: 'grammar updated  devices=7 note="two words"' });
   });
   it('leaves other lines as they are', () => {
