@@ -65,6 +65,8 @@ interface LoadWorker {
   next(type: LoadReport['type']): Promise<LoadReport>;
 }
 
+const WORKER_REPORT_TIMEOUT_MS = 60_000;
+
 function startWorker(name: string): LoadWorker {
   const worker = new Worker(new URL('./brokerLoad.worker.js', import.meta.url));
   const queue: LoadReport[] = [];
@@ -86,7 +88,21 @@ function startWorker(name: string): LoadWorker {
     send: (m) => worker.postMessage(m),
     async next(type) {
       if (failure) throw failure;
-      const r = queue.shift() ?? (await new Promise<LoadReport>((res) => waiters.push(res)));
+      // bounded: a worker whose client was disconnected (e.g. by a broker limit) must not hang the bench
+      const r =
+        queue.shift() ??
+        (await new Promise<LoadReport>((res) => {
+          const timer = setTimeout(() => {
+            const i = waiters.indexOf(done);
+            if (i >= 0) waiters.splice(i, 1);
+            res({ type: 'error', message: `${name} worker: no '${type}' report within ${WORKER_REPORT_TIMEOUT_MS} ms` });
+          }, WORKER_REPORT_TIMEOUT_MS);
+          const done = (x: LoadReport) => {
+            clearTimeout(timer);
+            res(x);
+          };
+          waiters.push(done);
+        }));
       if (r.type === 'error') throw new Error(r.message);
       if (r.type !== type) throw new Error(`expected ${type} from ${name} worker, got ${r.type}`);
       return r;
@@ -213,7 +229,16 @@ async function freePort(): Promise<number> {
 async function alicia(): Promise<Target> {
   const dir = await mkdtemp(join(tmpdir(), 'alicia-bench-'));
   const credentials = await Credentials.loadOrCreate(dir);
-  const broker = new AliciaBroker({ dataDir: dir, credentials, mqttPort: 0, wsPort: 0, log: () => undefined });
+  // The per-client rate limit (2,000 msg/s by default, issue 7) would disconnect a bench publisher
+  // running flat out; raise it so the limiter stays on the path (its cost is measured) but never trips.
+  const broker = new AliciaBroker({
+    dataDir: dir,
+    credentials,
+    mqttPort: 0,
+    wsPort: 0,
+    log: () => undefined,
+    rateLimit: { messagesPerSecond: 10_000_000, burst: 10_000_000 },
+  });
   await broker.start();
   const c = credentials.all();
   return {

@@ -305,7 +305,15 @@ export async function run(): Promise<BenchSection> {
     // 2. fan-in, recorder off / on, alternating
     const bdir = join(dir, 'broker');
     const credentials = await Credentials.loadOrCreate(bdir);
-    const broker = new AliciaBroker({ dataDir: bdir, credentials, mqttPort: 0, wsPort: 0, statsIntervalMs: 0, log: () => undefined });
+    const broker = new AliciaBroker({
+      dataDir: bdir,
+      credentials,
+      mqttPort: 0,
+      wsPort: 0,
+      statsIntervalMs: 0,
+      log: () => undefined,
+      rateLimit: { messagesPerSecond: 10_000_000, burst: 10_000_000 },
+    }); // flat-out publishers: see broker.bench.ts
     await broker.start();
     const c = credentials.all();
     const off: number[] = [];
