@@ -13,6 +13,8 @@ import {
   ownOrigins,
   parseHostHeader,
 } from './security.js';
+// one table of content types for the window's files, shared with the Electron app:// protocol
+import { contentTypeOf } from '../security/appProtocol.js';
 
 export interface WindowConnection {
   /** ws://127.0.0.1:PORT/mqtt */
@@ -31,24 +33,6 @@ export interface HttpServerOptions {
   version: string;
   log: Logger;
 }
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.webp': 'image/webp',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.wav': 'audio/wav',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 export const PLACEHOLDER_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Alicia Control Center</title></head>
@@ -213,7 +197,7 @@ export class HostHttpServer {
       st = statOrNull(index);
       if (!st) return this.plain(res, 404, 'Not found');
     }
-    const type = TYPES[extname(target).toLowerCase()] ?? 'application/octet-stream';
+    const type = contentTypeOf(target);
     // Vite puts content-hashed files under assets/: cache them forever; everything else revalidates.
     res.setHeader('Cache-Control', rel.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
     res.writeHead(200, { 'Content-Type': type, 'Content-Length': st.size });
