@@ -1,5 +1,6 @@
 import { expandConfig } from '../../services/device-manager/haConfig.js';
 import { aclFor, deviceAclFor, isDevicePrincipal, isServiceName, type AnyPrincipal } from '../../services/protocol/services.js';
+import { topicMatches } from '../../services/protocol/topics.js';
 
 /**
  * Per-principal access rules, pure. The table lives in services/protocol/services.ts (aclFor);
@@ -110,46 +111,12 @@ function decidePublish(principal: AnyPrincipal, topic: string): boolean {
   if (principal === 'operator' || principal === 'window') return true;
   const c = compiledPublish(principal);
   if (c.exact.has(topic)) return true;
-  for (const p of c.wildcard) if (matchTopic(p, topic)) return true;
+  for (const p of c.wildcard) if (topicMatches(p, topic)) return true;
   if (c.external) {
     const slash = topic.indexOf('/');
     return isExternalRoot(slash < 0 ? topic : topic.slice(0, slash));
   }
   return false;
-}
-
-/**
- * topicMatches() without splitting (no allocation): walk filter and topic level by level.
- * Same semantics: '+' one level, '#' this level and below incl. the parent, root wildcards skip '$'.
- */
-export function matchTopic(filter: string, topic: string): boolean {
-  const fc0 = filter.charCodeAt(0);
-  if (topic.charCodeAt(0) === 36 && (fc0 === 43 || fc0 === 35)) return false;
-  let fi = 0;
-  let ti = 0;
-  for (;;) {
-    let fEnd = filter.indexOf('/', fi);
-    if (fEnd < 0) fEnd = filter.length;
-    const fLen = fEnd - fi;
-    if (fLen === 1 && filter.charCodeAt(fi) === 35) return true; // '#'
-    if (ti > topic.length) return false; // topic has fewer levels
-    let tEnd = topic.indexOf('/', ti);
-    if (tEnd < 0) tEnd = topic.length;
-    const isPlus = fLen === 1 && filter.charCodeAt(fi) === 43;
-    if (!isPlus) {
-      if (fLen !== tEnd - ti) return false;
-      for (let k = 0; k < fLen; k++) if (filter.charCodeAt(fi + k) !== topic.charCodeAt(ti + k)) return false;
-    }
-    const fDone = fEnd >= filter.length;
-    const tDone = tEnd >= topic.length;
-    if (fDone || tDone) {
-      if (fDone && tDone) return true;
-      // topic ended, filter continues: only "/#" may follow
-      return tDone && filter.length - fEnd === 2 && filter.charCodeAt(fEnd + 1) === 35;
-    }
-    fi = fEnd + 1;
-    ti = tEnd + 1;
-  }
 }
 
 export function canSubscribe(principal: AnyPrincipal, filter: string): boolean {
