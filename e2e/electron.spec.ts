@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { _electron as electron, expect, test } from '@playwright/test';
 import type { ElectronApplication, Page } from '@playwright/test';
-import { REPO_ROOT } from './fixtures/host.js';
+import { ROOT as REPO_ROOT } from './support/host.js';
 
 /**
  * The desktop app itself: launches Electron on the built app (dist/electron/main.js via package.json

@@ -12,8 +12,8 @@ import { TOPICS } from '../services/protocol/topics.js';
 import type { RequestTopic, TopicPattern } from '../services/protocol/topics.js';
 import { BusService } from '../services/runtime/busService.js';
 import { AliciaError } from '../services/protocol/errors.js';
-import { CLI, ROOT, assertBuilt, childPids, operatorClient, pidAlive, startHost, until } from './testing/hostProcess.js';
-import type { HostProcess } from './testing/hostProcess.js';
+import { CLI, ROOT, assertBuilt, childPids, operatorClient, pidAlive, startHost, until } from './support/host.js';
+import type { HostProcess } from './support/host.js';
 
 /**
  * The whole host as a user runs it: `node dist/electron/cli.js serve` in a child process, real

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { collectErrors, openApp } from './fixtures/app.js';
 import type { ViewName } from './fixtures/app.js';
-import { REPO_ROOT, runtimeFromEnv } from './fixtures/host.js';
+import { runtimeFromEnv } from './fixtures/host.js';
+import { ROOT as REPO_ROOT } from './support/host.js';
 
 const rt = runtimeFromEnv();
 const VIEWS: ViewName[] = ['services', 'topics', 'traces', 'health', 'devices', 'voice'];

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { SERVICE_NAMES } from '../../services/protocol/services.js';
 import { mulberry32 } from '../reliability/fuzzCases.js';
-import { Host, sleep } from '../reliability/hostHarness.js';
+import { Host, sleep } from '../support/host.js';
 import type { BenchSection } from './types.js';
 
 /**

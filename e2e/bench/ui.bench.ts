@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import mqtt from 'mqtt';
 import { chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, startHost } from '../fixtures/host.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../fixtures/host.js';
+import { startHost } from '../support/host.js';
 import type { BenchSection } from './types.js';
 import type { UiLoadConfig, UiLoadReport } from './uiLoad.worker.js';
 

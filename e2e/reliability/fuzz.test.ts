@@ -4,7 +4,7 @@ import { ERROR_CODES } from '../../services/protocol/errors.js';
 import { SERVICE_NAMES } from '../../services/protocol/services.js';
 import { TOPICS, type RequestTopic } from '../../services/protocol/topics.js';
 import { FUZZ_TOPICS, FuzzGenerator, type FuzzCase, type FuzzTopic } from './fuzzCases.js';
-import { Host, pidAlive, sleep, type Answer } from './hostHarness.js';
+import { Host, pidAlive, sleep, type Answer } from '../support/host.js';
 
 /**
  * Issue 7 fuzzer: 10,000 seeded malformed payloads across every request topic, sent at ~1,000/s

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, Host, ROOT, pidAlive, sleep, until } from './hostHarness.js';
+import { CLI, Host, ROOT, pidAlive, sleep, until } from '../support/host.js';
 
 /**
  * Issue 7 "Faults": the host itself killed -9 and restarted on the same data dir: device registry,

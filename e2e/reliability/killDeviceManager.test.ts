@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Host, sleep, until } from './hostHarness.js';
+import { Host, sleep, until } from '../support/host.js';
 
 /**
  * Issue 7 "Faults": kill -9 the device-manager while 1,000 QoS 1 device commands are in flight,

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Host, sleep } from '../reliability/hostHarness.js';
+import { Host, sleep } from '../support/host.js';
 
 /**
  * Issue 7 "Access": credentials live in the data dir with mode 0600, are never printed in logs or

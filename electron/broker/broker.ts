@@ -267,6 +267,7 @@ export class AliciaBroker implements InProcessBus {
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
     this.addrs = null;
+    log('info', 'broker stopped');
   }
 
   // ------------------------------------------------------------------------------------------
@@ -333,6 +334,15 @@ export class AliciaBroker implements InProcessBus {
     const principal = this.principals.get(client);
     const fields = { clientId: client.id ?? null, principal: principal ?? null, error: err.message };
     if (err.message === 'message rate over the limit') return; // logged where it was decided
+    // The tail of a connection that has already ended, not a fault: Aedes sets client.closed first
+    // thing in close(), and a message it routed to that subscriber just before then fails in its
+    // write() with "connection closed" (aedes lib/write.js, lib/client.js close()). Services that
+    // stop together hit this whenever one's last (offline) heartbeat reaches another that has just
+    // disconnected cleanly, and so does every delivery cut off when the broker itself stops.
+    if (client.closed) {
+      this.opts.log('debug', 'error on a closed client connection', fields);
+      return;
+    }
     if (err.message.startsWith('packet too large')) {
       this.oversizeDisconnects++;
       this.opts.log('warn', 'client disconnected: packet over the size limit', fields);
