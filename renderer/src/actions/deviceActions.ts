@@ -1,6 +1,13 @@
 import { isAliciaError } from '../../../services/protocol/errors.js';
 import { request } from '../bus/connection.js';
+import type { AddDeviceRequest, InitialState } from '../model/deviceForm.js';
+import { initialCommands } from '../model/deviceForm.js';
 import { useDevices } from '../stores/devicesStore.js';
+import type { DeviceCredentialsState, ErrorShown } from '../stores/devicesStore.js';
+
+function errorOf(e: unknown): ErrorShown {
+  return isAliciaError(e) ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: (e as Error).message };
+}
 
 /**
  * Send alicia/device/command and track it per device: the card shows the command pending, and a
@@ -12,7 +19,123 @@ export async function deviceCommand(device_id: string, action: string, params: R
     await request('alicia/device/command', { device_id, action, params }, { timeoutMs: 8000, what: `${action} ${device_id}` });
     useDevices.setState((s) => ({ commands: { ...s.commands, [device_id]: { action, pending: false, at: Date.now() } } }));
   } catch (e) {
-    const error = isAliciaError(e) ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: (e as Error).message };
+    const error = errorOf(e);
     useDevices.setState((s) => ({ commands: { ...s.commands, [device_id]: { action, pending: false, error, at: Date.now() } } }));
   }
+}
+
+export type AddDeviceOutcome = { ok: true; device_id: string } | { ok: false; error: ErrorShown };
+
+/**
+ * Add a device through the device manager (alicia/device/registry/request), then command it into
+ * the state the form asked for: the registry has no initial state, the new device starts in its
+ * kind's default. A refusal (DEVICE_EXISTS, SCHEMA_INVALID...) comes back for the form to show.
+ * The card itself appears when the device manager publishes the retained status.
+ */
+export async function addDevice(req: AddDeviceRequest, initial: InitialState): Promise<AddDeviceOutcome> {
+  const id = req.device.device_id;
+  let reply: Record<string, unknown>;
+  try {
+    reply = await request('alicia/device/registry/request', req, { timeoutMs: 8000, what: `add ${id}` });
+  } catch (e) {
+    return { ok: false, error: errorOf(e) };
+  }
+  const added = (reply.devices as { device_id?: unknown; state?: unknown }[] | undefined)?.find((d) => d.device_id === id);
+  const state = added && typeof added.state === 'object' && added.state !== null ? (added.state as Record<string, unknown>) : {};
+  // One at a time, in order: a failure shows on the card (deviceCommand), the device stays added.
+  for (const c of initialCommands(initial, state)) await deviceCommand(id, c.action, c.params);
+  return { ok: true, device_id: id };
+}
+
+/** Remove a device from the registry; its card goes when the empty retained status arrives. */
+export async function removeDevice(device_id: string): Promise<void> {
+  useDevices.setState((s) => ({ removals: { ...s.removals, [device_id]: { pending: true } } }));
+  try {
+    await request('alicia/device/registry/request', { action: 'remove', device_id }, { timeoutMs: 8000, what: `remove ${device_id}` });
+    useDevices.setState((s) => {
+      const removals = { ...s.removals };
+      delete removals[device_id];
+      return { removals };
+    });
+  } catch (e) {
+    const error = errorOf(e);
+    useDevices.setState((s) => ({ removals: { ...s.removals, [device_id]: { pending: false, error } } }));
+  }
+}
+
+/** Dismiss a refused removal. */
+export function clearRemoval(device_id: string): void {
+  useDevices.setState((s) => {
+    const removals = { ...s.removals };
+    delete removals[device_id];
+    return { removals };
+  });
+}
+
+// ---------------------------------------------------------------- external device credentials
+
+function patchCredentials(patch: Partial<DeviceCredentialsState>): void {
+  useDevices.setState((s) => ({ credentials: { ...s.credentials, ...patch } }));
+}
+
+function namesOf(reply: Record<string, unknown>): string[] | null {
+  const d = reply.devices;
+  return Array.isArray(d) ? d.filter((n): n is string => typeof n === 'string') : null;
+}
+
+type CredentialRequest = { action: 'list_devices' } | { action: 'add_device'; name: string } | { action: 'remove_device'; name: string };
+
+/** One credentials request (host, alicia/system/credentials/request); refusals go to the store. */
+async function credentialsRequest(body: CredentialRequest, busy: string): Promise<Record<string, unknown> | null> {
+  patchCredentials({ busy, error: null });
+  try {
+    const reply = await request('alicia/system/credentials/request', body, { timeoutMs: 10_000, what: busy });
+    const names = namesOf(reply);
+    patchCredentials({ busy: null, ...(names ? { names } : {}) });
+    return reply;
+  } catch (e) {
+    patchCredentials({ busy: null, error: { ...errorOf(e), what: busy } });
+    return null;
+  }
+}
+
+export async function listDeviceCredentials(): Promise<void> {
+  await credentialsRequest({ action: 'list_devices' }, 'list');
+}
+
+/**
+ * Create (or re-issue) the credential of external device `name`. The host writes the password to
+ * a 0600 file and answers with its path, never the password (services/protocol/system.ts): the
+ * response topic is seen by every window and recorded.
+ */
+export async function createDeviceCredential(name: string): Promise<boolean> {
+  patchCredentials({ issued: null, revoked: null });
+  const reply = await credentialsRequest({ action: 'add_device', name }, `add:${name}`);
+  if (!reply) return false;
+  patchCredentials({
+    issued: {
+      device: typeof reply.device === 'string' ? reply.device : name,
+      username: typeof reply.username === 'string' ? reply.username : `device:${name}`,
+      password_file: typeof reply.password_file === 'string' ? reply.password_file : '',
+      replaced: reply.replaced === true,
+      disconnected: typeof reply.disconnected === 'number' ? reply.disconnected : 0,
+    },
+  });
+  return true;
+}
+
+/** Revoke a device's credential: the host deletes it and its password file and closes its connections. */
+export async function revokeDeviceCredential(name: string): Promise<void> {
+  const reply = await credentialsRequest({ action: 'remove_device', name }, `remove:${name}`);
+  if (!reply) return;
+  const issued = useDevices.getState().credentials.issued;
+  patchCredentials({
+    revoked: { device: name, disconnected: typeof reply.disconnected === 'number' ? reply.disconnected : 0 },
+    // the file it pointed at is gone
+    ...(issued?.device === name ? { issued: null } : {}),
+  });
+}
+
+export function dismissIssuedCredential(): void {
+  patchCredentials({ issued: null });
 }

@@ -1,9 +1,11 @@
-import { useMemo, useState } from 'react';
-import { deviceCommand } from '../actions/deviceActions.js';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { clearRemoval, deviceCommand, removeDevice } from '../actions/deviceActions.js';
 import { useNow } from '../components/useNow.js';
 import { formatDuration } from '../model/format.js';
 import { useDevices } from '../stores/devicesStore.js';
 import type { DeviceStatus } from '../stores/devicesStore.js';
+import { AddDeviceForm } from './devices/AddDeviceForm.js';
+import { DeviceCredentialsPanel } from './devices/DeviceCredentialsPanel.js';
 
 /** Thermostat modes when the device does not list its own (the device manager's defaults). */
 const DEFAULT_MODES = ['heat', 'cool', 'off'];
@@ -216,12 +218,84 @@ function summary(d: DeviceStatus): string {
   }
 }
 
-function Card({ d, now }: { d: DeviceStatus; now: number }) {
-  const cmd = useDevices((st) => st.commands[d.device_id]);
+/** The card's footer: command progress or failure, the last update, and Remove with a confirm step. */
+function CardFooter({ d, now }: { d: DeviceStatus; now: number }) {
+  const id = d.device_id;
+  const cmd = useDevices((st) => st.commands[id]);
+  const removal = useDevices((st) => st.removals[id]);
+  const [confirm, setConfirm] = useState(false);
+  if (removal?.pending) return <span className="busy-text">removing…</span>;
+  if (removal?.error) {
+    return (
+      <div className="card-foot">
+        <span className="bad grow" data-testid={`remove-error-${id}`}>
+          not removed · {removal.error.code}: {removal.error.message}
+        </span>
+        <button type="button" className="ghost small" onClick={() => clearRemoval(id)}>
+          OK
+        </button>
+      </div>
+    );
+  }
+  if (confirm) {
+    return (
+      <div className="card-foot confirm" role="group" aria-label={`remove ${d.name}`}>
+        <span className="grow">Remove it?</span>
+        <button
+          type="button"
+          className="danger"
+          onClick={() => {
+            setConfirm(false);
+            void removeDevice(id);
+          }}
+          data-testid={`remove-confirm-${id}`}
+        >
+          Remove
+        </button>
+        <button type="button" onClick={() => setConfirm(false)} autoFocus>
+          Cancel
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div className="card-foot">
+      <span className="grow">
+        {cmd?.pending ? (
+          <span className="busy-text">{cmd.action}…</span>
+        ) : cmd?.error ? (
+          <span className="bad" data-testid={`device-error-${id}`}>
+            {cmd.action} failed · {cmd.error.code}: {cmd.error.message}
+          </span>
+        ) : (
+          <span className="muted">updated {formatDuration(Math.max(0, now - d.updated_at))} ago</span>
+        )}
+      </span>
+      <button
+        type="button"
+        className="ghost remove"
+        onClick={() => setConfirm(true)}
+        title={`Remove ${d.name} from the registry`}
+        aria-label={`remove ${d.name}`}
+        data-testid={`remove-${id}`}
+      >
+        Remove
+      </button>
+    </div>
+  );
+}
+
+function Card({ d, now, fresh }: { d: DeviceStatus; now: number; fresh: boolean }) {
   const on = d.state.on === true || d.state.playing === true;
+  const ref = useRef<HTMLElement>(null);
+  // A device just added from the form may land in a room below the fold: bring it into view.
+  useEffect(() => {
+    if (fresh) ref.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }, [fresh]);
   return (
     <article
-      className={`dcard ${on ? 'lit' : ''} ${d.online ? '' : 'offline'}`}
+      ref={ref}
+      className={`dcard ${on ? 'lit' : ''} ${d.online ? '' : 'offline'} ${fresh ? 'fresh' : ''}`}
       data-testid={`device-${d.device_id}`}
       data-state={summary(d)}
     >
@@ -242,15 +316,7 @@ function Card({ d, now }: { d: DeviceStatus; now: number }) {
       </header>
       <Controls d={d} />
       <footer className="small">
-        {cmd?.pending ? (
-          <span className="busy-text">{cmd.action}…</span>
-        ) : cmd?.error ? (
-          <span className="bad" data-testid={`device-error-${d.device_id}`}>
-            {cmd.action} failed · {cmd.error.code}: {cmd.error.message}
-          </span>
-        ) : (
-          <span className="muted">updated {formatDuration(Math.max(0, now - d.updated_at))} ago</span>
-        )}
+        <CardFooter d={d} now={now} />
       </footer>
     </article>
   );
@@ -268,8 +334,40 @@ export function DevicesView() {
     for (const list of m.values()) list.sort((a, b) => a.name.localeCompare(b.name));
     return [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
   }, [devices]);
+  const [panel, setPanel] = useState<'add' | 'credentials' | null>(null);
+  const [justAdded, setJustAdded] = useState<string | null>(null);
+  const credentialCount = useDevices((s) => s.credentials.names?.length);
+  const count = Object.keys(devices).length;
+  const toggle = (p: 'add' | 'credentials') => setPanel((cur) => (cur === p ? null : p));
   return (
     <div className="view devices-view">
+      <div className="devices-toolbar">
+        <span className="muted small">
+          {count} device{count === 1 ? '' : 's'} · {rooms.length} room{rooms.length === 1 ? '' : 's'}
+        </span>
+        <div className="buttons">
+          <button
+            type="button"
+            className={panel === 'add' ? 'on' : 'primary'}
+            aria-expanded={panel === 'add'}
+            onClick={() => toggle('add')}
+            data-testid="add-device-open"
+          >
+            + Add device
+          </button>
+          <button
+            type="button"
+            className={panel === 'credentials' ? 'on' : ''}
+            aria-expanded={panel === 'credentials'}
+            onClick={() => toggle('credentials')}
+            data-testid="device-credentials-open"
+          >
+            Device credentials{credentialCount !== undefined ? ` (${credentialCount})` : ''}
+          </button>
+        </div>
+      </div>
+      {panel === 'add' && <AddDeviceForm onClose={() => setPanel(null)} onAdded={setJustAdded} />}
+      {panel === 'credentials' && <DeviceCredentialsPanel onClose={() => setPanel(null)} />}
       {rooms.length === 0 && (
         <div className="empty panel pad">No devices yet: the device manager publishes them on alicia/device/status/+ (retained).</div>
       )}
@@ -280,7 +378,7 @@ export function DevicesView() {
           </h2>
           <div className="dgrid">
             {list.map((d) => (
-              <Card key={d.device_id} d={d} now={now} />
+              <Card key={d.device_id} d={d} now={now} fresh={d.device_id === justAdded} />
             ))}
           </div>
         </section>
