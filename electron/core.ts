@@ -128,6 +128,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
           maxBytes: config.recorder.max_bytes,
           maxRows: config.recorder.max_rows,
         },
+        writerNice: config.recorder.writer_nice,
         log: {
           info: (m, f) => log.info(`recorder: ${m}`, f),
           warn: (m, f) => log.warn(`recorder: ${m}`, f),

@@ -28,6 +28,8 @@ export interface LoadConfig {
   responseTopic?: string;
   rounds?: number;
   warmup?: number;
+  /** publishers: a new message id per message and a new trace id every 10 (as a busy bus has), instead of one fixed payload */
+  freshIds?: boolean;
 }
 
 export type LoadReport =
@@ -66,6 +68,14 @@ function post(r: LoadReport): void {
 async function publishers(cfg: LoadConfig): Promise<void> {
   const clients = await Promise.all(Array.from({ length: cfg.clients }, (_, i) => connect(cfg, i)));
   const payload = payloadOf(cfg.payloadBytes, 0);
+  // Fresh ids: same size, the sequence number (and this worker's tag) in the id and trace fields.
+  const tag = Math.random().toString(36).slice(2, 8);
+  const ts = Date.now();
+  const head = (seq: number) =>
+    `{"v":"1.0","id":"b${tag}-${seq}","ts":${ts},"source":"bench","trace_id":"t${tag}-${Math.floor(seq / 10)}","pad":"`;
+  const pad = 'x'.repeat(Math.max(0, cfg.payloadBytes - head(100_000).length - 2));
+  const fresh = (seq: number) => `${head(seq)}${pad}"}`;
+  let seqNo = 0;
   post({ type: 'ready' });
   await new Promise<void>((r) => {
     const onGo = (m: unknown) => {
@@ -99,7 +109,7 @@ async function publishers(cfg: LoadConfig): Promise<void> {
             pumping = true;
             while (running && inflight < WINDOW) {
               inflight++;
-              c.publish(topic, payload, { qos: cfg.qos }, onDone);
+              c.publish(topic, cfg.freshIds ? fresh(seqNo++) : payload, { qos: cfg.qos }, onDone);
             }
             pumping = false;
           };

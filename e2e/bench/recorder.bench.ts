@@ -12,6 +12,7 @@ import { openRecorderDb } from '../../electron/recorder/db.js';
 import { answerRecorderRequest } from '../../electron/recorder/queries.js';
 import { Recorder } from '../../electron/recorder/recorder.js';
 import { RecorderStore } from '../../electron/recorder/store.js';
+import { mainThreadCpuMs } from '../../electron/recorder/threadCpu.js';
 import { seal } from '../../services/protocol/envelope.js';
 import type { LoadConfig, LoadReport } from './brokerLoad.worker.js';
 import type { BenchSection } from './types.js';
@@ -176,8 +177,25 @@ function loopDelay(h: IntervalHistogram): LoopDelay {
 async function fanIn(
   url: string,
   c: ReturnType<Credentials['all']>,
-): Promise<{ rate: number; loss: number; sent: number; delay: LoopDelay }> {
-  const base = { url, qos: 0 as const, filter: 'alicia/device/status/+', payloadBytes: PAYLOAD_BYTES, durationMs: FANIN_MS };
+  rec: Recorder | null,
+): Promise<{
+  rate: number;
+  loss: number;
+  sent: number;
+  delay: LoopDelay;
+  brokerCpuUs: number;
+  writerCpuUs: number;
+  lagRows: number;
+  catchUpMs: number;
+}> {
+  const base = {
+    url,
+    qos: 0 as const,
+    filter: 'alicia/device/status/+',
+    payloadBytes: PAYLOAD_BYTES,
+    durationMs: FANIN_MS,
+    freshIds: true,
+  };
   const sub = startWorker({ ...base, topicPrefix: 'alicia/device/status/bench_', role: 'subscriber', auth: [c.stt], clients: 1 });
   const pubs: ReturnType<typeof startWorker>[] = [];
   try {
@@ -197,6 +215,8 @@ async function fanIn(
     // i.e. the longest stretch the broker's event loop was held (https://nodejs.org/api/perf_hooks.html).
     const h = monitorEventLoopDelay({ resolution: 10 });
     h.enable();
+    const cpu0 = mainThreadCpuMs() ?? NaN;
+    const w0 = rec?.stats().writer_cpu_ms ?? NaN;
     for (const p of pubs) p.worker.postMessage('go');
     let sent = 0;
     let startedAt = Infinity;
@@ -217,8 +237,25 @@ async function fanIn(
       await sleep(100);
     }
     h.disable();
+    // Rows not yet committed when the last message was delivered: how far the writer (at a lower
+    // priority) fell behind; then wait until it has caught up (its CPU counts).
+    const lagRows = rec?.stats().queued ?? 0;
+    const c0 = performance.now();
+    if (rec) await rec.flushAll();
+    const catchUpMs = rec ? performance.now() - c0 : 0;
+    const brokerCpuUs = (((mainThreadCpuMs() ?? NaN) - cpu0) * 1000) / Math.max(1, count.received);
+    const writerCpuUs = rec ? (((rec.stats().writer_cpu_ms ?? NaN) - w0) * 1000) / Math.max(1, count.received) : 0;
     const seconds = (count.lastAt - startedAt) / 1000;
-    return { rate: seconds > 0 ? count.received / seconds : 0, loss: sent > 0 ? 1 - count.received / sent : 0, sent, delay: loopDelay(h) };
+    return {
+      rate: seconds > 0 ? count.received / seconds : 0,
+      loss: sent > 0 ? 1 - count.received / sent : 0,
+      sent,
+      delay: loopDelay(h),
+      brokerCpuUs,
+      writerCpuUs,
+      lagRows,
+      catchUpMs,
+    };
   } finally {
     sub.worker.postMessage('stop');
     await Promise.all([sub, ...pubs].map((w) => w.worker.terminate()));
@@ -240,13 +277,17 @@ function build1M(path: string): number {
   db.pragma('cache_size = -262144');
   db.exec(`
     DROP INDEX messages_time; DROP INDEX messages_topic_time; DROP INDEX messages_trace; DROP INDEX messages_session;
+    WITH RECURSIVE c(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM c WHERE x < 19)
+    INSERT INTO topics (ref, topic, n, bytes, last_time) SELECT x + 1, 'alicia/device/status/d' || x, 0, 0, 0 FROM c;
+    WITH RECURSIVE c(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM c WHERE x < 99999)
+    INSERT INTO refs (ref, key) SELECT x + 1, 'tr' || x FROM c;
     WITH RECURSIVE c(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM c WHERE x < ${ROWS_1M - 1})
-    INSERT INTO messages (time, topic, payload, size, truncated, qos, retain, client_id, principal, msg_id, trace_id, correlation_id, session_id, source)
-    SELECT ${start} + x, 'alicia/device/status/d' || (x % 20),
+    INSERT INTO messages (time, topic_ref, payload, size, truncated, qos, retain, client_id, principal, msg_id, trace_ref, correlation_id, session_ref, source)
+    SELECT ${start} + x, (x % 20) + 1,
       CAST('{"v":"1.0","id":"m' || x || '","trace_id":"tr' || ((x * 7919) % 100000) || '","pad":"' || hex(zeroblob(90)) || '"}' AS BLOB),
-      256, 0, 1, 0, 'bench', 'operator', 'm' || x, 'tr' || ((x * 7919) % 100000), NULL, NULL, 'bench'
+      256, 0, 1, 0, 'bench', 'operator', 'm' || x, ((x * 7919) % 100000) + 1, NULL, NULL, 'bench'
     FROM c;
-    INSERT INTO topic_counts (topic, n, bytes, last_time) SELECT topic, count(*), sum(size), max(time) FROM messages GROUP BY topic;
+    UPDATE topics SET (n, bytes, last_time) = (SELECT count(*), sum(size), max(time) FROM messages WHERE topic_ref = topics.ref);
   `);
   for (const sql of indexes) db.exec(sql);
   db.close();
@@ -321,26 +362,51 @@ export async function run(): Promise<BenchSection> {
     const offDelay: LoopDelay[] = [];
     const onDelay: LoopDelay[] = [];
     let recStats = { written: 0, dropped: 0 };
+    const cpuOff: number[] = [];
+    const cpuOn: number[] = [];
+    const cpuWriter: number[] = [];
+    const lags: number[] = [];
+    const catchUps: number[] = [];
+    let writerNice: number | null = null;
+    const runOff = async () => {
+      const o = await fanIn(broker.addresses.mqttUrl, c, null);
+      off.push(o.rate);
+      offDelay.push(o.delay);
+      cpuOff.push(o.brokerCpuUs);
+    };
+    const runOn = async (round: number) => {
+      const rec = new Recorder({ dbPath: join(dir, `fanin-${round}.db`), bus: broker });
+      await rec.start();
+      const r = await fanIn(broker.addresses.mqttUrl, c, rec);
+      on.push(r.rate);
+      onDelay.push(r.delay);
+      cpuOn.push(r.brokerCpuUs);
+      cpuWriter.push(r.writerCpuUs);
+      lags.push(r.lagRows);
+      catchUps.push(r.catchUpMs);
+      const st = rec.stats();
+      writerNice = st.writer_nice;
+      recStats = { written: recStats.written + st.written, dropped: recStats.dropped + st.dropped };
+      await rec.stop();
+    };
     try {
-      // RECORDER_BENCH_ROUNDS: more off/on pairs on a noisy machine
-      for (let round = 0; round < Number(process.env.RECORDER_BENCH_ROUNDS ?? 2); round++) {
-        const o = await fanIn(broker.addresses.mqttUrl, c);
-        off.push(o.rate);
-        offDelay.push(o.delay);
-        const rec = new Recorder({ dbPath: join(dir, `fanin-${round}.db`), bus: broker });
-        await rec.start();
-        const r = await fanIn(broker.addresses.mqttUrl, c);
-        on.push(r.rate);
-        onDelay.push(r.delay);
-        await sleep(200);
-        const st = rec.stats();
-        recStats = { written: recStats.written + st.written, dropped: recStats.dropped + st.dropped };
-        await rec.stop();
+      // Off/on pairs, the order flipped every round so drift in the machine's load cancels out.
+      // RECORDER_BENCH_ROUNDS: more pairs on a noisy machine.
+      for (let round = 0; round < Number(process.env.RECORDER_BENCH_ROUNDS ?? 4); round++) {
+        if (round % 2 === 0) {
+          await runOff();
+          await runOn(round);
+        } else {
+          await runOn(round);
+          await runOff();
+        }
       }
     } finally {
       await broker.stop();
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const ratios = on.map((x, i) => x / off[i]!);
+    const median = pct(ratios, 0.5);
     rows.push([
       'broker fan-in, recorder off (4 pub -> 1 wildcard sub, QoS 0, auth+ACL)',
       `${Math.round(mean(off))} msg/s`,
@@ -350,6 +416,32 @@ export async function run(): Promise<BenchSection> {
       'broker fan-in, recorder on',
       `${Math.round(mean(on))} msg/s`,
       `${on.map((x) => Math.round(x)).join(', ')}; recorded ${recStats.written}, dropped ${recStats.dropped}`,
+    ]);
+    rows.push([
+      'on / off throughput ratio (mean of rounds; per round)',
+      (mean(on) / mean(off)).toFixed(3),
+      `cost ${((1 - mean(on) / mean(off)) * 100).toFixed(1)} % (target < 10 %); per round ${ratios.map((r) => r.toFixed(2)).join(', ')}, median ${median.toFixed(3)}`,
+    ]);
+    rows.push([
+      'writer behind when the last message was delivered (rows), then caught up in',
+      `max ${Math.max(...lags)} rows`,
+      `${lags.join(', ')} rows; ${catchUps.map((x) => Math.round(x)).join(', ')} ms per round (writer nice ${writerNice ?? 'n/a'})`,
+    ]);
+    const fmtUs = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(', ');
+    rows.push([
+      "CPU per delivered message: broker's thread, recorder off",
+      `${pct(cpuOff, 0.5).toFixed(1)} µs`,
+      `median; ${fmtUs(cpuOff)} µs per round`,
+    ]);
+    rows.push([
+      "CPU per delivered message: broker's thread, recorder on (copy into the open batch, hand-over)",
+      `${pct(cpuOn, 0.5).toFixed(1)} µs`,
+      `median; ${fmtUs(cpuOn)} µs per round`,
+    ]);
+    rows.push([
+      'CPU per delivered message: writer thread',
+      `${pct(cpuWriter, 0.5).toFixed(1)} µs`,
+      `median; ${fmtUs(cpuWriter)} µs per round`,
     ]);
     const fmtDelay = (ds: LoopDelay[]) => ds.map((d) => `${d.p99.toFixed(1)}/${d.max.toFixed(1)}`).join(', ');
     rows.push([
@@ -362,14 +454,9 @@ export async function run(): Promise<BenchSection> {
       `max ${Math.max(...onDelay.map((d) => d.max)).toFixed(1)} ms`,
       `${fmtDelay(onDelay)} ms per round`,
     ]);
-    rows.push([
-      'on / off throughput ratio',
-      (mean(on) / mean(off)).toFixed(3),
-      `cost ${((1 - mean(on) / mean(off)) * 100).toFixed(1)} % (target < 10 %)`,
-    ]);
 
     process.stderr.write(
-      `recorder bench: fan-in off ${off.map(Math.round).join('/')} on ${on.map(Math.round).join('/')}; loop delay p99/max off ${fmtDelay(offDelay)} on ${fmtDelay(onDelay)} ms\n`,
+      `recorder bench: fan-in off ${off.map(Math.round).join('/')} on ${on.map(Math.round).join('/')}; lag ${lags.join('/')} rows; cpu µs/msg broker off ${fmtUs(cpuOff)} on ${fmtUs(cpuOn)} writer ${fmtUs(cpuWriter)}; loop delay p99/max off ${fmtDelay(offDelay)} on ${fmtDelay(onDelay)} ms\n`,
     );
     // 3. queries on 1M rows (SKIP_1M: only the write-path measurements above)
     if (process.env.SKIP_1M) return { title: 'Recorder (SQLite history)', columns: ['measure', 'result', 'detail'], rows, notes };

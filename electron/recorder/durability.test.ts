@@ -100,7 +100,7 @@ describe('recorder durability', () => {
     const db = new Database(dbPath);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     const rows = (
-      db.prepare("SELECT id, payload FROM messages WHERE topic = 'alicia/broadcast/durable' ORDER BY id").all() as {
+      db.prepare("SELECT id, payload FROM message_rows WHERE topic = 'alicia/broadcast/durable' ORDER BY id").all() as {
         id: number;
         payload: Buffer;
       }[]

@@ -9,11 +9,13 @@ import { seal } from '../../services/protocol/envelope.js';
 import { topicFor, topicMatches } from '../../services/protocol/topics.js';
 import { openDatabase } from '../../services/runtime/sqlite.js';
 import type { BusPacket, InProcessBus } from '../broker/types.js';
-import { packBatch } from './batchCodec.js';
+import { BatchBuilder } from './batchCodec.js';
+import type { PackedBatch } from './batchCodec.js';
+import { threadCpuMs } from './threadCpu.js';
 import type { ExportQuery } from './exporter.js';
 import { openFileSink, writeAll } from './ndjson.js';
 import { DEFAULT_LIMITS, RecorderStore } from './store.js';
-import type { PendingRow, RetentionLimits } from './store.js';
+import type { RetentionLimits } from './store.js';
 import type { DbState, FromWorker, ToWorker, WorkerInit } from './workerProtocol.js';
 
 export type { RetentionLimits } from './store.js';
@@ -36,9 +38,9 @@ export interface RecorderOptions {
   dbPath: string;
   bus: InProcessBus;
   limits?: Partial<RetentionLimits>;
-  /** rows per insert transaction (default 2000) */
+  /** rows per insert transaction (default 8000; fewer, larger commits write each hot page once) */
   batchSize?: number;
-  /** how often queued rows are written and retention runs (default 100 ms) */
+  /** how often queued rows are written and retention runs (default 200 ms) */
   flushIntervalMs?: number;
   /** queued rows beyond this drop the oldest queued ones (default 200,000) */
   maxQueue?: number;
@@ -54,6 +56,8 @@ export interface RecorderOptions {
   retentionChunk?: number;
   /** at most this many free pages are returned to the file system per step (default 256 = 1 MiB) */
   vacuumPages?: number;
+  /** nice value of the writer thread (Linux; default 10, 0 = the broker's priority) */
+  writerNice?: number;
   /** MQTT filters not recorded (default: the recorder's own responses and Aedes' $SYS heartbeats) */
   skipTopics?: string[];
   log?: RecorderLog;
@@ -91,6 +95,10 @@ export interface RecorderStats {
   last_commit: { id: number; time: number } | null;
   queries: number;
   wal_truncations: number;
+  /** CPU time the current writer thread has used (Linux; null elsewhere) */
+  writer_cpu_ms: number | null;
+  /** the writer thread's nice value (Linux; null elsewhere) */
+  writer_nice: number | null;
   limits: RetentionLimits;
 }
 
@@ -103,6 +111,26 @@ function fileSize(path: string): number {
   } catch {
     return 0; // no WAL yet, or :memory:
   }
+}
+
+/**
+ * The skip list as one check for the publish path: exact topics by Set lookup, wildcard filters
+ * only for topics that start with their literal prefix (so "$SYS/+/heartbeat" costs one
+ * startsWith for every alicia/... topic).
+ */
+function compileSkip(filters: readonly string[]): (topic: string) => boolean {
+  const exact = new Set<string>();
+  const wild: { prefix: string; filter: string }[] = [];
+  for (const f of filters) {
+    const i = f.search(/[+#]/);
+    if (i < 0) exact.add(f);
+    else wild.push({ prefix: f.slice(0, i), filter: f });
+  }
+  return (topic) => {
+    if (exact.has(topic)) return true;
+    for (const w of wild) if (topic.startsWith(w.prefix) && topicMatches(w.filter, topic)) return true;
+    return false;
+  };
 }
 
 const stderrLog: RecorderLog = {
@@ -161,13 +189,13 @@ interface PendingExport {
 /**
  * Records every message the broker accepts into SQLite and answers history queries on the bus.
  *
- * The broker calls onPublish synchronously on its publish path, so that path only appends to an
- * in-memory queue (O(1), no parsing, no I/O). Every database write (insert batches, retention,
- * incremental vacuum, WAL checkpoints) and every bus query runs on a worker thread that owns the
- * connection (recorderWorker.ts): the broker's thread only copies a batch's payloads into one
- * transferable buffer (batchCodec.ts) and posts it. At most MAX_IN_FLIGHT batches are posted
- * ahead; when the writer falls behind, the queue on this thread drops its OLDEST rows (counted
- * in `dropped`): delivery is never delayed by history. A writer thread that dies is logged and
+ * The broker calls onPublish synchronously on its publish path, so that path only copies the
+ * message into the open batch (O(1), no parsing, no I/O; batchCodec.ts). Every database write
+ * (insert batches, retention, incremental vacuum, WAL checkpoints) and every bus query runs on a
+ * worker thread that owns the connection (recorderWorker.ts), at a lower CPU priority than the
+ * broker (writerNice). At most MAX_IN_FLIGHT batches are posted ahead; when the writer falls
+ * behind, the queue on this thread drops its OLDEST batches (rows counted in `dropped`): delivery
+ * is never delayed by history. A writer thread that dies is logged and
  * started again with backoff; the rows it held uncommitted are counted in `worker_lost`.
  */
 export class Recorder {
@@ -179,7 +207,8 @@ export class Recorder {
   private readonly maxPayloadBytes: number;
   private readonly maxBatchBytes: number;
   private readonly init: WorkerInit;
-  private readonly skip: string[];
+  /** true for topics not recorded (compiled from skipTopics) */
+  private readonly skip: (topic: string) => boolean;
   private readonly log: RecorderLog;
   private readonly now: () => number;
 
@@ -188,10 +217,18 @@ export class Recorder {
   private restartTimer: NodeJS.Timeout | null = null;
   private restartDelay = 100;
   private dbState: DbState = { rows: 0, usedBytes: 0 };
+  private writerTid: number | null = null;
+  private writerNice: number | null = null;
   private reader: RecorderStore | null = null;
-  private queue: PendingRow[] = [];
-  private head = 0;
+  /** the batch messages are being copied into */
+  private open: BatchBuilder | null = null;
+  /** full batches waiting for the writer, oldest first */
+  private sealed: { batch: PackedBatch; transfer: ArrayBuffer[]; n: number; bytes: number }[] = [];
+  /** rows and payload bytes in `open` + `sealed` */
+  private queuedRows = 0;
   private queuedBytes = 0;
+  /** size of the last batch, the next one's first allocation */
+  private lastBatch = { n: 256, bytes: 64 * 1024 };
   private readonly inFlight = new Map<number, { n: number; bytes: number }>();
   private inFlightRows = 0;
   private inFlightBytes = 0;
@@ -227,12 +264,12 @@ export class Recorder {
 
   constructor(private readonly opts: RecorderOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
-    this.batchSize = opts.batchSize ?? 2000;
-    this.flushIntervalMs = opts.flushIntervalMs ?? 100;
+    this.batchSize = opts.batchSize ?? 8000;
+    this.flushIntervalMs = opts.flushIntervalMs ?? 200;
     this.maxQueue = opts.maxQueue ?? 200_000;
     this.maxQueueBytes = opts.maxQueueBytes ?? 128 * 1024 * 1024;
     this.maxPayloadBytes = opts.maxPayloadBytes ?? 256 * 1024;
-    this.skip = opts.skipTopics ?? [RESPONSE_TOPIC, '$SYS/+/heartbeat'];
+    this.skip = compileSkip(opts.skipTopics ?? [RESPONSE_TOPIC, '$SYS/+/heartbeat']);
     this.log = opts.log ?? stderrLog;
     this.now = opts.now ?? Date.now;
     // The byte limit covers the main file and the WAL: the WAL gets a tenth of it (256 KiB-16 MiB,
@@ -251,10 +288,11 @@ export class Recorder {
       limits: this.limits,
       mainBudget: Math.floor(this.limits.maxBytes * 0.9) - walLimit,
       walLimit,
-      walAutocheckpointPages: Math.min(1000, Math.floor(walLimit / 2 / 4096)),
+      walAutocheckpointPages: Math.floor(walLimit / 2 / 4096),
       retentionChunk: opts.retentionChunk ?? 5000,
       vacuumPages,
       bounds: { maxResponseBytes: opts.maxResponseBytes ?? 1024 * 1024, maxInlinePayload: opts.maxInlinePayload ?? 64 * 1024 },
+      nice: Math.max(0, Math.min(19, Math.floor(opts.writerNice ?? 10))),
     };
   }
 
@@ -304,13 +342,13 @@ export class Recorder {
     this.offRequests = null;
     // Answers and exports in progress finish first (they need the writer thread).
     await Promise.allSettled([...this.busy]);
-    if (!this.worker && this.queue.length - this.head > 0) {
+    if (!this.worker && this.queuedRows > 0) {
       // The writer died and its restart was pending: one more try, so the queue is not lost.
       try {
         await this.spawnWorker();
       } catch (e) {
         this.log.error('recorder writer could not be restarted at stop; queued rows lost', {
-          rows: this.queue.length - this.head,
+          rows: this.queuedRows,
           error: (e as Error).message,
         });
       }
@@ -335,7 +373,7 @@ export class Recorder {
   stats(): RecorderStats {
     const dbBytes = fileSize(this.opts.dbPath) + fileSize(`${this.opts.dbPath}-wal`);
     return {
-      queued: this.queue.length - this.head + this.inFlightRows,
+      queued: this.queuedRows + this.inFlightRows,
       queued_bytes: this.queuedBytes + this.inFlightBytes,
       in_flight: this.inFlightRows,
       ...this.counters,
@@ -343,6 +381,8 @@ export class Recorder {
       dbBytes,
       db_used_bytes: this.dbState.usedBytes,
       last_commit: this.lastCommit,
+      writer_cpu_ms: threadCpuMs(this.writerTid),
+      writer_nice: this.writerNice,
       limits: { ...this.limits },
     };
   }
@@ -426,6 +466,8 @@ export class Recorder {
         if (m.t === 'ready') {
           ready = true;
           this.worker = w;
+          this.writerTid = m.tid;
+          this.writerNice = m.nice;
           this.dbState = { rows: m.rows, usedBytes: m.usedBytes };
           if (m.autoVacuum !== 2) {
             this.log.warn(
@@ -615,25 +657,21 @@ export class Recorder {
 
   // --- publish path: O(1), no parsing, no I/O ---
   private enqueue(p: BusPacket): void {
-    if (this.state !== 'running') return;
-    for (const f of this.skip) if (topicMatches(f, p.topic)) return;
-    this.queue.push({
-      topic: p.topic,
-      payload: p.payload,
-      qos: p.qos,
-      retain: p.retain,
-      clientId: p.clientId,
-      principal: p.principal,
-      time: p.time,
-    });
+    if (this.state !== 'running' || this.skip(p.topic)) return;
+    // Copied into the open batch right away (see batchCodec.ts): nothing of the packet is kept.
+    const b = (this.open ??= new BatchBuilder(Math.min(this.batchSize, this.maxQueue), this.lastBatch.n, this.lastBatch.bytes));
+    b.add(p);
+    this.queuedRows++;
     this.queuedBytes += p.payload.byteLength;
-    while (this.queue.length - this.head > this.maxQueue || (this.queuedBytes > this.maxQueueBytes && this.queue.length - this.head > 1)) {
-      const old = this.queue[this.head]!;
-      this.queuedBytes -= old.payload.byteLength;
-      this.head++;
-      this.counters.dropped++;
+    if (b.full || b.bytes >= this.maxBatchBytes) this.sealOpen();
+    // Over a bound: the oldest whole batch goes (the writer is that far behind).
+    while ((this.queuedRows > this.maxQueue || this.queuedBytes > this.maxQueueBytes) && this.sealed.length > 0) {
+      const old = this.sealed.shift()!;
+      this.queuedRows -= old.n;
+      this.queuedBytes -= old.bytes;
+      this.counters.dropped += old.n;
     }
-    if (this.backlog() && this.inFlight.size < MAX_IN_FLIGHT && !this.immediate) {
+    if (this.sealed.length > 0 && this.inFlight.size < MAX_IN_FLIGHT && !this.immediate) {
       this.immediate = setImmediate(() => {
         this.immediate = null;
         this.pump();
@@ -641,22 +679,25 @@ export class Recorder {
     }
   }
 
-  /** At least one full batch (by rows or bytes) is waiting. */
-  private backlog(): boolean {
-    return this.queue.length - this.head >= this.batchSize || this.queuedBytes >= this.maxBatchBytes;
+  private sealOpen(): void {
+    const b = this.open;
+    if (!b || b.n === 0) return;
+    this.open = null;
+    this.lastBatch = { n: b.n, bytes: b.bytes };
+    this.sealed.push({ ...b.seal(), n: b.n, bytes: b.bytes });
   }
 
   /** Post full batches while the writer has room for them. */
   private pump(): void {
-    while (this.worker && this.state === 'running' && this.backlog() && this.inFlight.size < MAX_IN_FLIGHT) this.sendBatch();
+    while (this.worker && this.state === 'running' && this.sealed.length > 0 && this.inFlight.size < MAX_IN_FLIGHT) this.postBatch();
   }
 
   /** Timer: post what is waiting (a partial batch too), or let the writer run retention when idle. */
   private tick(): void {
     const w = this.worker;
     if (this.state !== 'running' || !w) return;
-    if (this.queue.length - this.head > 0 && this.inFlight.size < MAX_IN_FLIGHT) {
-      this.sendBatch();
+    if (this.inFlight.size < MAX_IN_FLIGHT && (this.sealed.length > 0 || (this.open?.n ?? 0) > 0)) {
+      this.sealOpen();
       this.pump();
     } else if (this.inFlight.size === 0) {
       // The age limit moves with the clock even when nothing arrives.
@@ -666,32 +707,22 @@ export class Recorder {
 
   /** Post everything queued, past the in-flight bound (flushAll, queries, stop). */
   private sendAll(): void {
-    while (this.worker && this.queue.length - this.head > 0) this.sendBatch();
+    this.sealOpen();
+    while (this.worker && this.sealed.length > 0) this.postBatch();
   }
 
-  private sendBatch(): void {
+  private postBatch(): void {
     const w = this.worker;
-    const avail = Math.min(this.batchSize, this.queue.length - this.head);
-    if (!w || avail === 0) return;
+    const s = this.sealed.shift();
+    if (!w || !s) return;
     const t0 = performance.now();
-    let n = 0;
-    let bytes = 0;
-    while (n < avail && (n === 0 || bytes + this.queue[this.head + n]!.payload.byteLength <= this.maxBatchBytes)) {
-      bytes += this.queue[this.head + n]!.payload.byteLength;
-      n++;
-    }
-    const { batch, transfer } = packBatch(this.queue.slice(this.head, this.head + n));
-    this.head += n;
-    this.queuedBytes -= bytes;
-    if (this.head > 4096 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
+    this.queuedRows -= s.n;
+    this.queuedBytes -= s.bytes;
     const seq = ++this.seq;
-    this.inFlight.set(seq, { n, bytes });
-    this.inFlightRows += n;
-    this.inFlightBytes += bytes;
-    w.postMessage({ t: 'batch', seq, now: this.now(), batch } satisfies ToWorker, transfer);
+    this.inFlight.set(seq, { n: s.n, bytes: s.bytes });
+    this.inFlightRows += s.n;
+    this.inFlightBytes += s.bytes;
+    w.postMessage({ t: 'batch', seq, now: this.now(), batch: s.batch } satisfies ToWorker, s.transfer);
     this.counters.max_pack_ms = Math.max(this.counters.max_pack_ms, performance.now() - t0);
   }
 
@@ -723,7 +754,7 @@ export class Recorder {
     } else {
       // The query sees what came before it: hand the queue over first, unless the writer is far
       // behind (then the answer reflects what is committed; the queue keeps its drop bound).
-      if (this.queue.length - this.head <= QUERY_FLUSH_MAX_BATCHES * this.batchSize) this.sendAll();
+      if (this.queuedRows <= QUERY_FLUSH_MAX_BATCHES * this.batchSize) this.sendAll();
       const id = ++this.nextId;
       // A copy of just these bytes (the Buffer may be a view into a larger socket chunk).
       const payload = new Uint8Array(p.payload);

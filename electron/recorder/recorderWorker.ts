@@ -1,10 +1,12 @@
 import { statSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { unpackBatch } from './batchCodec.js';
 import { openRecorderDb } from './db.js';
 import { ndjsonLines } from './exporter.js';
 import { answerRecorderRequest } from './queries.js';
 import { RecorderStore } from './store.js';
+import { currentThreadId } from './threadCpu.js';
 import type { DbState, FromWorker, ToWorker, WorkerInit } from './workerProtocol.js';
 
 /**
@@ -166,4 +168,22 @@ port.on('message', (m: ToWorker) => {
   }
 });
 
-post({ t: 'ready', autoVacuum: db.pragma('auto_vacuum', { simple: true }) as number, ...state() });
+/**
+ * Lower this thread's priority (Linux: setpriority on the thread id changes that thread only).
+ * History is background work: when the CPU is contended, the broker's thread and the services
+ * run first and the writer catches up from its queue when they idle; if it cannot, the queue
+ * drops its oldest rows and counts them, as it does when the disk cannot keep up.
+ */
+function lowerPriority(tid: number | null): number | null {
+  if (tid === null) return null;
+  try {
+    if (init.nice > 0) setPriority(tid, init.nice);
+    return getPriority(tid);
+  } catch (e) {
+    post({ t: 'log', level: 'warn', msg: 'recorder writer thread priority not lowered', fields: { error: (e as Error).message } });
+    return null;
+  }
+}
+
+const tid = currentThreadId();
+post({ t: 'ready', autoVacuum: db.pragma('auto_vacuum', { simple: true }) as number, tid, nice: lowerPriority(tid), ...state() });

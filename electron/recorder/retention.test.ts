@@ -59,7 +59,7 @@ describe('recorder retention', () => {
     expect(seqs[seqs.length - 1]).toBe(3499);
     // per-topic counts follow the deletions
     const db = new Database(dbPath, { readonly: true });
-    expect(db.prepare('SELECT n FROM topic_counts WHERE topic = ?').get('alicia/broadcast/seq')).toEqual({ n: 1000 });
+    expect(db.prepare('SELECT n FROM topics WHERE topic = ?').get('alicia/broadcast/seq')).toEqual({ n: 1000 });
     db.close();
   });
 
@@ -133,7 +133,7 @@ describe('recorder retention', () => {
     expect(recorder.stats().truncated).toBe(1);
     await recorder.stop();
     const db = new Database(dbPath, { readonly: true });
-    const row = db.prepare('SELECT length(payload) AS len, size, truncated, trace_id FROM messages').get();
+    const row = db.prepare('SELECT length(payload) AS len, size, truncated, trace_id FROM message_rows').get();
     db.close();
     // envelope ids are taken from the whole payload before cutting
     expect(row).toEqual({ len: 1024, size: Buffer.byteLength(big), truncated: 1, trace_id: 'big-trace' });

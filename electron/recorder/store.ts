@@ -77,7 +77,17 @@ export interface PageResult {
 
 const VOICE_COMMAND = topicFor('alicia/voice/command');
 const VOICE_RESULT = topicFor('alicia/voice/result');
-const COLS = 'id, time, topic, qos, retain, client_id, principal, msg_id, trace_id, correlation_id, session_id, source, size, truncated';
+/** The row with its topic, trace and session text joined back; messages stay the outer loop (LEFT JOIN keeps the order). */
+const FROM = `messages m LEFT JOIN topics t ON t.ref = m.topic_ref LEFT JOIN refs tr ON tr.ref = m.trace_ref LEFT JOIN refs sr ON sr.ref = m.session_ref`;
+const COLS =
+  'm.id AS id, m.time AS time, t.topic AS topic, m.qos AS qos, m.retain AS retain, m.client_id AS client_id, m.principal AS principal, m.msg_id AS msg_id, tr.key AS trace_id, m.correlation_id AS correlation_id, sr.key AS session_id, m.source AS source, m.size AS size, m.truncated AS truncated';
+const INSERT_COLS =
+  'time, topic_ref, payload, size, truncated, qos, retain, client_id, principal, msg_id, trace_ref, correlation_id, session_ref, source';
+const INSERT_WIDTH = 14;
+/** Rows per INSERT statement (x 14 columns = 448 parameters, far below SQLite's 32766). */
+const ROWS_PER_INSERT = 32;
+/** Interned strings kept in memory; past this the cache starts over (the tables hold them all). */
+const MAX_CACHED_REFS = 100_000;
 /** More matching topics than this and a wildcard query scans the time index instead of merging per-topic index ranges. */
 const MAX_MERGE_TOPICS = 200;
 
@@ -107,9 +117,19 @@ function toMessage(r: Record<string, unknown>): StoredMessage {
  * every query. Synchronous (better-sqlite3); the Recorder decides when it runs.
  */
 export class RecorderStore {
-  private readonly insertMsg: Statement;
-  private readonly upsertTopic: Statement;
+  /** INSERT of k rows in one statement, by k (1..ROWS_PER_INSERT), prepared on first use */
+  private readonly insertMsgs = new Map<number, Statement>();
+  private readonly insertTopic: Statement;
+  private readonly addTopicCounts: Statement;
+  private readonly insertRef: Statement;
+  private readonly selectRef: Statement;
   private readonly upsertSession: Statement;
+  /** topic -> topics.ref and trace/session id -> refs.ref, for every string the tables hold that was seen lately */
+  private readonly topicRefs = new Map<string, number>();
+  /** parameters of the rows waiting for the next multi-row INSERT */
+  private readonly args: unknown[] = new Array<unknown>(ROWS_PER_INSERT * INSERT_WIDTH).fill(null);
+  private readonly keyRefs = new Map<string, number>();
+  private pageSize: number;
   private readonly pageStmts = new Map<string, Statement>();
   private readonly txInsert: (rows: readonly PendingRow[]) => { lastId: number; lastTime: number; truncated: number };
   private rowCount: number;
@@ -118,14 +138,12 @@ export class RecorderStore {
     readonly db: Db,
     private readonly maxPayloadBytes: number,
   ) {
-    this.insertMsg = db.prepare(
-      `INSERT INTO messages (time, topic, payload, size, truncated, qos, retain, client_id, principal, msg_id, trace_id, correlation_id, session_id, source)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    this.insertTopic = db.prepare(
+      `INSERT INTO topics (topic, n, bytes, last_time) VALUES (?, 0, 0, 0) ON CONFLICT(topic) DO UPDATE SET n = n RETURNING ref`,
     );
-    this.upsertTopic = db.prepare(
-      `INSERT INTO topic_counts (topic, n, bytes, last_time) VALUES (?, ?, ?, ?)
-       ON CONFLICT(topic) DO UPDATE SET n = n + excluded.n, bytes = bytes + excluded.bytes, last_time = max(last_time, excluded.last_time)`,
-    );
+    this.addTopicCounts = db.prepare('UPDATE topics SET n = n + ?, bytes = bytes + ?, last_time = max(last_time, ?) WHERE ref = ?');
+    this.selectRef = db.prepare('SELECT ref FROM refs WHERE key = ?').pluck();
+    this.insertRef = db.prepare('INSERT INTO refs (key) VALUES (?)');
     // A command and its result fill different columns of one row, in whichever order they arrive.
     this.upsertSession = db.prepare(
       `INSERT INTO voice_sessions (key, session_id, trace_id, sort_time, started, ended, input, command_text, ok, transcription, intent,
@@ -153,6 +171,58 @@ export class RecorderStore {
     );
     this.txInsert = db.transaction((rows: readonly PendingRow[]) => this.insertRows(rows));
     this.rowCount = (db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n;
+    this.pageSize = db.pragma('page_size', { simple: true }) as number;
+  }
+
+  /** The INSERT for k rows at once: one statement step per ROWS_PER_INSERT rows instead of one per row. */
+  private insertMsg(k: number): Statement {
+    let stmt = this.insertMsgs.get(k);
+    if (!stmt) {
+      stmt = this.db.prepare(
+        `INSERT INTO messages (${INSERT_COLS}) VALUES ${Array.from(
+          { length: k },
+          () =>
+            `(${INSERT_COLS.split(',')
+              .map(() => '?')
+              .join(', ')})`,
+        ).join(', ')}`,
+      );
+      this.insertMsgs.set(k, stmt);
+    }
+    return stmt;
+  }
+
+  /** topics.ref of a topic, created on first sight (inside the insert transaction). */
+  private topicRef(topic: string): number {
+    let ref = this.topicRefs.get(topic);
+    if (ref === undefined) {
+      ref = (this.insertTopic.get(topic) as { ref: number }).ref;
+      if (this.topicRefs.size >= MAX_CACHED_REFS) this.topicRefs.clear();
+      this.topicRefs.set(topic, ref);
+    }
+    return ref;
+  }
+
+  /** refs.ref of a trace or session id, created on first sight (inside the insert transaction). */
+  private keyRef(key: string): number {
+    let ref = this.keyRefs.get(key);
+    if (ref === undefined) {
+      ref = (this.selectRef.get(key) as number | undefined) ?? Number(this.insertRef.run(key).lastInsertRowid);
+      if (this.keyRefs.size >= MAX_CACHED_REFS) this.keyRefs.clear();
+      this.keyRefs.set(key, ref);
+    }
+    return ref;
+  }
+
+  /** The stored ref of a topic / id for a query, without creating one (null: nothing has it). */
+  private findTopicRef(topic: string): number | null {
+    return (
+      this.topicRefs.get(topic) ?? (this.cached('SELECT ref FROM topics WHERE topic = ?').pluck().get(topic) as number | undefined) ?? null
+    );
+  }
+
+  private findKeyRef(key: string): number | null {
+    return this.keyRefs.get(key) ?? (this.selectRef.get(key) as number | undefined) ?? null;
   }
 
   /** Prepared once per distinct SQL text (all texts come from fixed fragments in this file). */
@@ -171,11 +241,22 @@ export class RecorderStore {
 
   /** Insert a batch in one transaction. Returns the rowid and time of its last row. */
   insertBatch(rows: readonly PendingRow[]): { lastId: number; lastTime: number; truncated: number } {
-    return this.txInsert(rows);
+    try {
+      return this.txInsert(rows);
+    } catch (e) {
+      // Rolled back (disk full, I/O error): topics and refs created in it are gone, and a later
+      // one could get the same ref number, so forget every cached ref.
+      this.topicRefs.clear();
+      this.keyRefs.clear();
+      throw e;
+    } finally {
+      this.args.fill(null); // do not hold on to the last payloads
+    }
   }
 
   private insertRows(rows: readonly PendingRow[]): { lastId: number; lastTime: number; truncated: number } {
-    const topics = new Map<string, { n: number; bytes: number; last: number }>();
+    const topics = new Map<number, { n: number; bytes: number; last: number }>();
+    let pending = 0;
     let lastId = 0;
     let lastTime = 0;
     let truncated = 0;
@@ -186,43 +267,48 @@ export class RecorderStore {
       const cut = size > this.maxPayloadBytes;
       if (cut) truncated++;
       const stored = cut ? r.payload.subarray(0, this.maxPayloadBytes) : r.payload;
-      const info = this.insertMsg.run(
-        r.time,
-        r.topic,
-        stored,
-        size,
-        cut ? 1 : 0,
-        r.qos,
-        r.retain ? 1 : 0,
-        r.clientId,
-        r.principal,
-        env.id ?? null,
-        env.trace_id ?? null,
-        env.correlation_id ?? null,
-        env.session_id ?? null,
-        env.source ?? null,
-      );
-      lastId = Number(info.lastInsertRowid);
+      const topicRef = this.topicRef(r.topic);
+      const a = this.args;
+      let o = pending * INSERT_WIDTH;
+      a[o++] = r.time;
+      a[o++] = topicRef;
+      a[o++] = stored;
+      a[o++] = size;
+      a[o++] = cut ? 1 : 0;
+      a[o++] = r.qos;
+      a[o++] = r.retain ? 1 : 0;
+      a[o++] = r.clientId;
+      a[o++] = r.principal;
+      a[o++] = env.id ?? null;
+      a[o++] = env.trace_id !== undefined ? this.keyRef(env.trace_id) : null;
+      a[o++] = env.correlation_id ?? null;
+      a[o++] = env.session_id !== undefined ? this.keyRef(env.session_id) : null;
+      a[o] = env.source ?? null;
+      if (++pending === ROWS_PER_INSERT) {
+        lastId = Number(this.insertMsg(ROWS_PER_INSERT).run(a).lastInsertRowid);
+        pending = 0;
+      }
       lastTime = r.time;
-      const t = topics.get(r.topic);
+      const t = topics.get(topicRef);
       if (t) {
         t.n++;
         t.bytes += size;
         t.last = Math.max(t.last, r.time);
-      } else topics.set(r.topic, { n: 1, bytes: size, last: r.time });
+      } else topics.set(topicRef, { n: 1, bytes: size, last: r.time });
       let patch: VoiceSessionPatch | null = null;
       if (r.topic === VOICE_COMMAND) patch = patchFromCommand(r.payload, r.time);
       else if (r.topic === VOICE_RESULT) patch = patchFromResult(r.payload, r.time);
       if (patch) this.upsertSession.run(patch);
     }
-    for (const [topic, t] of topics) this.upsertTopic.run(topic, t.n, t.bytes, t.last);
+    if (pending > 0) lastId = Number(this.insertMsg(pending).run(this.args.slice(0, pending * INSERT_WIDTH)).lastInsertRowid);
+    for (const [ref, t] of topics) this.addTopicCounts.run(t.n, t.bytes, t.last, ref);
     this.rowCount += rows.length;
     return { lastId, lastTime, truncated };
   }
 
   /** Bytes in use by live pages, the whole main file, and the page size. */
   pages(): { used: number; file: number; free: number; pageSize: number } {
-    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const pageSize = this.pageSize;
     const count = this.db.pragma('page_count', { simple: true }) as number;
     const free = this.db.pragma('freelist_count', { simple: true }) as number;
     return { used: (count - free) * pageSize, file: count * pageSize, free, pageSize };
@@ -244,11 +330,15 @@ export class RecorderStore {
     let upTo = 0;
     if (this.rowCount > limits.maxRows) upTo = Math.max(upTo, this.nthOldestId(Math.min(this.rowCount - limits.maxRows, maxChunk)));
     const cutoff = now - limits.maxAgeMs;
-    const aged = this.cached('SELECT max(id) AS id FROM (SELECT id, time FROM messages ORDER BY id LIMIT ?) WHERE time < ?').get(
-      maxChunk,
-      cutoff,
-    ) as { id: number | null };
-    if (aged.id !== null) upTo = Math.max(upTo, aged.id);
+    // Most steps find nothing old: one row read decides that, before reading a chunk.
+    const oldest = this.oldestTime();
+    if (oldest !== null && oldest < cutoff) {
+      const aged = this.cached('SELECT max(id) AS id FROM (SELECT id, time FROM messages ORDER BY id LIMIT ?) WHERE time < ?').get(
+        maxChunk,
+        cutoff,
+      ) as { id: number | null };
+      if (aged.id !== null) upTo = Math.max(upTo, aged.id);
+    }
     const p = this.pages();
     if (p.used > mainBudget && this.rowCount > 0) {
       // Estimate rows to free from the average row footprint; at least a few pages' worth so
@@ -277,15 +367,24 @@ export class RecorderStore {
 
   private deleteUpTo(upTo: number): number {
     const tx = this.db.transaction((maxId: number) => {
-      const per = this.cached('SELECT topic, count(*) AS n, sum(size) AS bytes FROM messages WHERE id <= ? GROUP BY topic').all(maxId) as {
-        topic: string;
-        n: number;
-        bytes: number;
-      }[];
-      const dec = this.cached('UPDATE topic_counts SET n = n - ?, bytes = bytes - ? WHERE topic = ?');
-      for (const t of per) dec.run(t.n, t.bytes, t.topic);
-      this.cached('DELETE FROM topic_counts WHERE n <= 0').run();
+      // "+topic_ref": read the rowid range being deleted; grouping on the bare column made the
+      // planner walk the whole (topic_ref, time) index instead (32 ms at 200k rows, growing with the table).
+      const per = this.cached('SELECT topic_ref, count(*) AS n, sum(size) AS bytes FROM messages WHERE id <= ? GROUP BY +topic_ref').all(
+        maxId,
+      ) as { topic_ref: number; n: number; bytes: number }[];
+      const dec = this.cached('UPDATE topics SET n = n - ?, bytes = bytes - ? WHERE ref = ?');
+      for (const t of per) dec.run(t.n, t.bytes, t.topic_ref);
       const changes = this.cached('DELETE FROM messages WHERE id <= ?').run(maxId).changes;
+      // A topic with no rows left goes, and so does every trace/session id below the lowest ref a
+      // kept row still uses (refs are handed out in first-seen order). The caches forget them too.
+      for (const r of this.cached('DELETE FROM topics WHERE n <= 0 RETURNING topic').all() as { topic: string }[])
+        this.topicRefs.delete(r.topic);
+      const low = this.cached(
+        `SELECT min(coalesce((SELECT min(trace_ref) FROM messages WHERE trace_ref IS NOT NULL), 9e18),
+                    coalesce((SELECT min(session_ref) FROM messages WHERE session_ref IS NOT NULL), 9e18)) AS low`,
+      ).get() as { low: number };
+      for (const r of this.cached('DELETE FROM refs WHERE ref < ? RETURNING key').all(low.low) as { key: string }[])
+        this.keyRefs.delete(r.key);
       // Voice summaries go with the oldest message still kept.
       const oldest = this.cached('SELECT time FROM messages ORDER BY id LIMIT 1').get() as { time: number } | undefined;
       if (oldest) this.cached('DELETE FROM voice_sessions WHERE sort_time < ?').run(oldest.time);
@@ -327,19 +426,19 @@ export class RecorderStore {
     }
   }
 
-  /** Known topics matching a filter (from topic_counts), at most `max`. */
+  /** Known topics matching a filter (from the topics table), at most `max`. */
   topicsMatching(f: CompiledFilter, max: number): string[] {
     const out: string[] = [];
     const rows =
       f.kind === 'range'
-        ? (this.cached('SELECT topic FROM topic_counts WHERE (topic >= ? AND topic < ?) OR topic = ? ORDER BY topic').iterate(
+        ? (this.cached('SELECT topic FROM topics WHERE (topic >= ? AND topic < ?) OR topic = ? ORDER BY topic').iterate(
             f.lo,
             f.hi,
             f.parent,
           ) as Iterable<{ topic: string }>)
         : f.kind === 'exact'
           ? [{ topic: f.topic }]
-          : (this.cached('SELECT topic FROM topic_counts ORDER BY topic').iterate() as Iterable<{ topic: string }>);
+          : (this.cached('SELECT topic FROM topics ORDER BY topic').iterate() as Iterable<{ topic: string }>);
     for (const r of rows) {
       if (filterAccepts(f, r.topic)) {
         out.push(r.topic);
@@ -360,7 +459,7 @@ export class RecorderStore {
     keys.sort((a, b) => dir * (a.time - b.time || a.id - b.id));
     const chosen = keys.slice(0, q.limit);
     // Phase 2: the chosen rows, in order.
-    const byId = this.cached(`SELECT ${COLS}${payloadCol(q.payload)} FROM messages WHERE id = @id`);
+    const byId = this.cached(`SELECT ${COLS}${payloadCol(q.payload)} FROM ${FROM} WHERE m.id = @id`);
     const clip = typeof q.payload === 'number' ? { clip: q.payload } : {};
     const messages = chosen.map((k) => toMessage(byId.get({ id: k.id, ...clip }) as Record<string, unknown>));
     const last = chosen[chosen.length - 1];
@@ -371,45 +470,59 @@ export class RecorderStore {
     const where: string[] = [];
     const args: Record<string, unknown> = { limit: q.limit };
     const f = q.filter;
+    // Topic, trace and session are looked up once; a string nothing was ever stored with matches no row.
     if (f?.kind === 'exact') {
-      where.push('topic = @topic');
-      args.topic = f.topic;
+      const ref = this.findTopicRef(f.topic);
+      if (ref === null) return [];
+      where.push('m.topic_ref = @topic');
+      args.topic = ref;
     } else if (f?.kind === 'range') {
       // With the candidate rows read in time order, a topic range would make the planner pick
       // the topic index and sort every match; "+topic" keeps it on the time index (bounded scan).
-      where.push(f.parent === null ? '(+topic >= @lo AND +topic < @hi)' : '((+topic >= @lo AND +topic < @hi) OR +topic = @parent)');
+      where.push(
+        f.parent === null ? '(+t.topic >= @lo AND +t.topic < @hi)' : '((+t.topic >= @lo AND +t.topic < @hi) OR +t.topic = @parent)',
+      );
       args.lo = f.lo;
       args.hi = f.hi;
       if (f.parent !== null) args.parent = f.parent;
     }
     if (q.traceId !== undefined) {
-      where.push('trace_id = @trace');
-      args.trace = q.traceId;
+      const ref = this.findKeyRef(q.traceId);
+      if (ref === null) return [];
+      where.push('m.trace_ref = @trace');
+      args.trace = ref;
     }
     if (q.sessionId !== undefined) {
-      where.push('session_id = @session');
-      args.session = q.sessionId;
+      const ref = this.findKeyRef(q.sessionId);
+      if (ref === null) return [];
+      where.push('m.session_ref = @session');
+      args.session = ref;
     }
     if (q.from !== undefined) {
-      where.push('time >= @from');
+      where.push('m.time >= @from');
       args.from = q.from;
     }
     if (q.to !== undefined) {
-      where.push('time <= @to');
+      where.push('m.time <= @to');
       args.to = q.to;
     }
     if (q.after) {
-      where.push(q.order === 'asc' ? '(time, id) > (@ct, @cid)' : '(time, id) < (@ct, @cid)');
+      where.push(q.order === 'asc' ? '(m.time, m.id) > (@ct, @cid)' : '(m.time, m.id) < (@ct, @cid)');
       args.ct = q.after.time;
       args.cid = q.after.id;
     }
-    const cols = q.payload === 'keys' ? 'id, time, topic' : `${COLS}${payloadCol(q.payload)}`;
+    const keysOnly = q.payload === 'keys' && f?.kind === 'exact';
+    const cols = keysOnly ? 'm.id AS id, m.time AS time' : `${COLS}${q.payload === 'keys' ? '' : payloadCol(q.payload)}`;
     if (typeof q.payload === 'number') args.clip = q.payload;
     const dir = q.order === 'asc' ? 'ASC' : 'DESC';
-    const sql = `SELECT ${cols} FROM messages${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY time ${dir}, id ${dir} LIMIT @limit`;
+    // Keys of one topic come from its (topic_ref, time) index alone: no join needed.
+    const from = keysOnly ? 'messages m' : FROM;
+    const sql = `SELECT ${cols} FROM ${from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY m.time ${dir}, m.id ${dir} LIMIT @limit`;
     // The SQL text is built only from the fixed fragments above, so the cache stays small.
     const rows = this.cached(sql).all(args) as Record<string, unknown>[];
-    return q.payload === 'keys' ? rows.map((r) => ({ id: r.id, time: r.time, topic: r.topic }) as StoredMessage) : rows.map(toMessage);
+    return q.payload === 'keys'
+      ? rows.map((r) => ({ id: r.id, time: r.time, topic: (r.topic as string | undefined) ?? f?.filter }) as StoredMessage)
+      : rows.map(toMessage);
   }
 
   /** Voice sessions, newest first, keyset-paged on (sort_time, key). */
@@ -439,7 +552,7 @@ export class RecorderStore {
     f: CompiledFilter,
     limit: number,
   ): { topics: { topic: string; count: number; bytes: number; last_time: number }[]; truncated: boolean } {
-    const rows = this.cached('SELECT topic, n, bytes, last_time FROM topic_counts ORDER BY topic').iterate() as Iterable<{
+    const rows = this.cached('SELECT topic, n, bytes, last_time FROM topics WHERE n > 0 ORDER BY topic').iterate() as Iterable<{
       topic: string;
       n: number;
       bytes: number;

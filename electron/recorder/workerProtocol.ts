@@ -15,6 +15,8 @@ export interface WorkerInit {
   retentionChunk: number;
   vacuumPages: number;
   bounds: QueryBounds;
+  /** nice value for the writer thread (Linux; 0 = leave it) */
+  nice: number;
 }
 
 /** Messages from the broker's thread to the writer thread. `now` is the recorder's clock (tests fake it). */
@@ -37,7 +39,12 @@ export interface DbState {
 
 /** Messages from the writer thread back. */
 export type FromWorker =
-  | ({ t: 'ready'; autoVacuum: number } & DbState)
+  | ({
+      t: 'ready';
+      autoVacuum: number;
+      /** kernel thread id (Linux), for its CPU time */ tid: number | null;
+      /** its nice value, null when unknown */ nice: number | null;
+    } & DbState)
   | ({ t: 'committed'; seq: number; n: number; lastId: number; lastTime: number; truncated: number; ms: number } & DbState)
   | ({ t: 'batch-failed'; seq: number; n: number; error: string; ms: number } & DbState)
   | ({ t: 'retention'; deleted: number; vacuumed: number; walTruncated: boolean } & DbState)

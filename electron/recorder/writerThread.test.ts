@@ -52,7 +52,7 @@ function storedSeqs(dbPath: string): number[] {
   const db = new Database(dbPath, { readonly: true });
   try {
     return (
-      db.prepare("SELECT payload FROM messages WHERE topic LIKE 'alicia/broadcast/%' ORDER BY id").all() as { payload: Buffer }[]
+      db.prepare("SELECT payload FROM message_rows WHERE topic LIKE 'alicia/broadcast/%' ORDER BY id").all() as { payload: Buffer }[]
     ).map((r) => (JSON.parse(r.payload.toString()) as { seq: number }).seq);
   } finally {
     db.close();
@@ -72,6 +72,25 @@ describe('recorder writer thread', () => {
     expect(rec.stats()).toMatchObject({ queued: 0, dropped: 900, written: 100 });
     await rec.stop();
     expect(storedSeqs(dbPath)).toEqual(Array.from({ length: 100 }, (_, i) => 900 + i));
+  });
+
+  it('runs at a lower CPU priority than the broker (Linux) and reports its CPU time', async (ctx) => {
+    if (process.platform !== 'linux') ctx.skip();
+    const { bus, emit } = hookBus();
+    const rec = new Recorder({ dbPath: join(dir, 'nice.db'), bus, writerNice: 7 });
+    await rec.start();
+    try {
+      for (let i = 0; i < 20_000; i++) emit(packet(i));
+      await rec.flushAll();
+      const st = rec.stats();
+      expect(st.written).toBe(20_000);
+      expect(st.writer_nice).toBe(7);
+      expect(st.writer_cpu_ms).toBeGreaterThan(0);
+      const { getPriority } = await import('node:os');
+      expect(getPriority()).toBe(0); // the broker's thread keeps its own priority
+    } finally {
+      await rec.stop();
+    }
   });
 
   it('flushAll resolves once everything queued is committed and readable', async () => {
