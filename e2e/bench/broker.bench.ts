@@ -1,15 +1,15 @@
 import { Aedes } from 'aedes';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect as netConnect, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { AliciaBroker } from '../../electron/broker/broker.js';
 import { Credentials } from '../../electron/broker/credentials.js';
+import { mainThreadCpuMs as mainThreadCpu, procStatCpuMs } from '../../electron/recorder/threadCpu.js';
 import type { BenchSection } from './types.js';
 import type { LoadConfig, LoadReport } from './brokerLoad.worker.js';
+import { fanIn, quantile, sleep, startPool, stopPool, type Pool } from './load.js';
 
 /**
  * Broker throughput and latency, side by side in one run:
@@ -59,138 +59,34 @@ interface Result {
   mean: number;
 }
 
-interface LoadWorker {
-  worker: Worker;
-  send(m: unknown): void;
-  next(type: LoadReport['type']): Promise<LoadReport>;
-}
-
-const WORKER_REPORT_TIMEOUT_MS = 60_000;
-
-function startWorker(name: string): LoadWorker {
-  const worker = new Worker(new URL('./brokerLoad.worker.js', import.meta.url));
-  const queue: LoadReport[] = [];
-  const waiters: ((r: LoadReport) => void)[] = [];
-  let failure: Error | null = null;
-  const fail = (e: Error) => {
-    failure = e;
-    for (const w of waiters.splice(0)) w({ type: 'error', message: e.message });
-  };
-  worker.on('message', (r: LoadReport) => {
-    if (r.type === 'error') return fail(new Error(`${name} worker: ${r.message}`));
-    const w = waiters.shift();
-    if (w) w(r);
-    else queue.push(r);
-  });
-  worker.on('error', fail);
-  return {
-    worker,
-    send: (m) => worker.postMessage(m),
-    async next(type) {
-      if (failure) throw failure;
-      // bounded: a worker whose client was disconnected (e.g. by a broker limit) must not hang the bench
-      const r =
-        queue.shift() ??
-        (await new Promise<LoadReport>((res) => {
-          const timer = setTimeout(() => {
-            const i = waiters.indexOf(done);
-            if (i >= 0) waiters.splice(i, 1);
-            res({ type: 'error', message: `${name} worker: no '${type}' report within ${WORKER_REPORT_TIMEOUT_MS} ms` });
-          }, WORKER_REPORT_TIMEOUT_MS);
-          const done = (x: LoadReport) => {
-            clearTimeout(timer);
-            res(x);
-          };
-          waiters.push(done);
-        }));
-      if (r.type === 'error') throw new Error(r.message);
-      if (r.type !== type) throw new Error(`expected ${type} from ${name} worker, got ${r.type}`);
-      return r;
-    },
-  };
-}
-
-interface Pool {
-  sub: LoadWorker;
-  pubs: LoadWorker[];
-}
-
-let clockTick = 0;
 /**
  * utime + stime of one thread or process from /proc (Linux), in ms. Throughput on a shared 2-core
  * machine swings with the neighbours' load; CPU time per message barely does, so it is the fairer
  * broker-vs-broker figure. For the in-process brokers we read the main thread only
  * (/proc/self/task/<pid>), which is where Aedes runs; the client worker threads are excluded.
  */
-function procCpuMs(path: string): number {
-  if (!clockTick) {
-    try {
-      clockTick = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      clockTick = 100;
-    }
-  }
-  const stat = readFileSync(path, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / clockTick;
-}
-const mainThreadCpuMs = () => procCpuMs(`/proc/self/task/${process.pid}/stat`);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const cpuOf = (path: string): number => procStatCpuMs(path) ?? NaN;
+const mainThreadCpuMs = () => mainThreadCpu() ?? NaN;
 
 async function throughput(pool: Pool, t: Target, qos: 0 | 1): Promise<{ rate: number; loss: number; cpuUsPerMsg: number }> {
-  const base = { url: t.url, qos, topicPrefix: t.topicPrefix, filter: t.filter, payloadBytes: PAYLOAD_BYTES, durationMs: THROUGHPUT_MS };
-  const { sub, pubs } = pool;
-  sub.send({ run: { ...base, role: 'subscriber', auth: t.subAuth, clients: 1 } satisfies LoadConfig });
-  await sub.next('ready');
-  try {
-    const perWorker = PUBLISHERS / pubs.length;
-    // distinct topic per publisher: prefix + worker index, the worker appends its client index
-    pubs.forEach((p, w) =>
-      p.send({
-        run: {
-          ...base,
-          topicPrefix: `${t.topicPrefix}w${w}c`,
-          role: 'publishers',
-          auth: t.pubAuth,
-          clients: perWorker,
-        } satisfies LoadConfig,
-      }),
-    );
-    for (const p of pubs) await p.next('ready');
-    const cpu0 = t.cpuMs();
-    for (const p of pubs) p.send('go');
-    let sent = 0;
-    let startedAt = Infinity;
-    for (const p of pubs) {
-      const r = (await p.next('published')) as Extract<LoadReport, { type: 'published' }>;
-      sent += r.sent;
-      startedAt = Math.min(startedAt, r.startedAt);
-    }
-    // drain: until everything arrived or nothing moved for 0.5 s
-    let last = -1;
-    let still = 0;
-    let count: Extract<LoadReport, { type: 'count' }> = { type: 'count', received: 0, firstAt: 0, lastAt: 0 };
-    while (still < 10) {
-      sub.send('count');
-      count = (await sub.next('count')) as typeof count;
-      if (count.received >= sent) break;
-      still = count.received === last ? still + 1 : 0;
-      last = count.received;
-      await sleep(50);
-    }
-    const cpuUsPerMsg = count.received > 0 ? ((t.cpuMs() - cpu0) * 1000) / count.received : NaN;
-    if (process.env.BENCH_DEBUG) {
-      process.stderr.write(
-        `${t.name} qos${qos}: sent ${sent} received ${count.received} in ${((count.lastAt - startedAt) / 1000).toFixed(2)} s, ${cpuUsPerMsg.toFixed(1)} us CPU/msg\n`,
-      );
-    }
-    const seconds = (count.lastAt - startedAt) / 1000;
-    return { rate: seconds > 0 ? count.received / seconds : 0, loss: sent > 0 ? 1 - count.received / sent : 0, cpuUsPerMsg };
-  } finally {
-    sub.send('stop');
-    await sub.next('stopped');
+  let cpu0 = NaN;
+  const r = await fanIn(pool, {
+    url: t.url,
+    qos,
+    topicPrefix: t.topicPrefix,
+    filter: t.filter,
+    subAuth: t.subAuth,
+    pubAuth: t.pubAuth,
+    publishers: PUBLISHERS,
+    payloadBytes: PAYLOAD_BYTES,
+    durationMs: THROUGHPUT_MS,
+    beforeGo: () => (cpu0 = t.cpuMs()),
+  });
+  const cpuUsPerMsg = r.received > 0 ? ((t.cpuMs() - cpu0) * 1000) / r.received : NaN;
+  if (process.env.BENCH_DEBUG) {
+    process.stderr.write(`${t.name} qos${qos}: sent ${r.sent} received ${r.received}, ${cpuUsPerMsg.toFixed(1)} us CPU/msg\n`);
   }
+  return { rate: r.rate, loss: r.loss, cpuUsPerMsg };
 }
 
 async function roundTrips(pool: Pool, t: Target): Promise<{ p50: number; p95: number; mean: number }> {
@@ -213,9 +109,8 @@ async function roundTrips(pool: Pool, t: Target): Promise<{ p50: number; p95: nu
     } satisfies LoadConfig,
   });
   const r = (await w.next('rtt')) as Extract<LoadReport, { type: 'rtt' }>;
-  const l = r.latenciesMs.sort((a, b) => a - b);
-  const at = (q: number) => l[Math.min(l.length - 1, Math.floor(q * l.length))] ?? NaN;
-  return { p50: at(0.5), p95: at(0.95), mean: l.reduce((a, b) => a + b, 0) / Math.max(1, l.length) };
+  const l = r.latenciesMs;
+  return { p50: quantile(l, 0.5), p95: quantile(l, 0.95), mean: l.reduce((a, b) => a + b, 0) / Math.max(1, l.length) };
 }
 
 async function freePort(): Promise<number> {
@@ -329,7 +224,7 @@ async function mosquitto(): Promise<Target> {
     name: 'Mosquitto 2.0 (Debian, no auth)',
     url: `mqtt://127.0.0.1:${port}`,
     ...openTopics(),
-    cpuMs: () => procCpuMs(`/proc/${proc.pid}/stat`),
+    cpuMs: () => cpuOf(`/proc/${proc.pid}/stat`),
     async stop() {
       proc.kill('SIGTERM');
       await Promise.race([exited, sleep(2000).then(() => proc.kill('SIGKILL'))]);
@@ -350,10 +245,7 @@ export async function run(): Promise<BenchSection> {
       errors.push(`${start.name}: ${(e as Error).message}`);
     }
   }
-  const pool: Pool = {
-    sub: startWorker('subscriber'),
-    pubs: Array.from({ length: PUBLISHER_WORKERS }, (_, i) => startWorker(`publisher ${i}`)),
-  };
+  const pool = startPool(PUBLISHER_WORKERS);
   const results: Result[] = targets.map((t) => ({
     name: t.name,
     qos0: 0,
@@ -399,7 +291,7 @@ export async function run(): Promise<BenchSection> {
       }
     }
   } finally {
-    await Promise.all([pool.sub, ...pool.pubs].map((w) => w.worker.terminate()));
+    await stopPool(pool);
     for (const t of targets) await t.stop().catch((e: unknown) => errors.push(`${t.name} stop: ${(e as Error).message}`));
   }
   const aedes = results.find((r) => r.name.startsWith('Aedes'));

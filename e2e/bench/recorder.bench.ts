@@ -4,17 +4,16 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { IntervalHistogram } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
 import { AliciaBroker } from '../../electron/broker/broker.js';
 import { Credentials } from '../../electron/broker/credentials.js';
-import type { BusPacket, InProcessBus } from '../../electron/broker/types.js';
 import { openRecorderDb } from '../../electron/recorder/db.js';
 import { answerRecorderRequest } from '../../electron/recorder/queries.js';
+import { hookBus } from '../../electron/recorder/hookBus.js';
 import { Recorder } from '../../electron/recorder/recorder.js';
 import { RecorderStore } from '../../electron/recorder/store.js';
 import { mainThreadCpuMs } from '../../electron/recorder/threadCpu.js';
 import { seal } from '../../services/protocol/envelope.js';
-import type { LoadConfig, LoadReport } from './brokerLoad.worker.js';
+import { fanIn, quantile, sleep, startPool, stopPool, type Pool } from './load.js';
 import type { BenchSection } from './types.js';
 
 /**
@@ -34,26 +33,9 @@ const INGEST_N = 100_000;
 const FANIN_MS = 2500;
 const ROWS_1M = 1_000_000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function payload(seq: number): Buffer {
   const head = JSON.stringify(seal({ seq }, { source: 'bench', trace_id: `t${seq % 50_000}` }));
   return Buffer.from(`${head.slice(0, -1)},"pad":"${'x'.repeat(Math.max(0, PAYLOAD_BYTES - head.length - 10))}"}`);
-}
-
-/** An InProcessBus that only feeds the recorder's publish hook (no broker in the way). */
-function hookBus(): { bus: InProcessBus; emit(p: BusPacket): void } {
-  const listeners = new Set<(p: BusPacket) => void>();
-  return {
-    bus: {
-      onPublish: (l) => (listeners.add(l), () => void listeners.delete(l)),
-      publish: async () => {},
-      subscribe: async () => async () => {},
-    },
-    emit: (p) => {
-      for (const l of listeners) l(p);
-    },
-  };
 }
 
 async function ingest(dir: string): Promise<{ rate: number; dropped: number; maxFlushMs: number; mbps: number; delay: LoopDelay }> {
@@ -139,29 +121,6 @@ async function paced(
   return { delay: loopDelay(h), written: st?.written ?? 0, dropped: st?.dropped ?? 0, maxPackMs: pack ?? NaN };
 }
 
-function startWorker(cfg: LoadConfig): { worker: Worker; next: (type: LoadReport['type']) => Promise<LoadReport> } {
-  const worker = new Worker(new URL('./brokerLoad.worker.js', import.meta.url), { workerData: cfg });
-  // the load worker waits for { run: config } (one worker can serve several measurements)
-  worker.postMessage({ run: cfg });
-  const queue: LoadReport[] = [];
-  const waiters: ((r: LoadReport) => void)[] = [];
-  worker.on('message', (r: LoadReport) => {
-    const w = waiters.shift();
-    if (w) w(r);
-    else queue.push(r);
-  });
-  worker.on('error', (e) => {
-    for (const w of waiters.splice(0)) w({ type: 'error', message: e.message });
-  });
-  const next = async (type: LoadReport['type']): Promise<LoadReport> => {
-    const r = queue.shift() ?? (await new Promise<LoadReport>((res) => waiters.push(res)));
-    if (r.type === 'error') throw new Error(`${cfg.role}: ${r.message}`);
-    if (r.type !== type) throw new Error(`expected ${type} from ${cfg.role}, got ${r.type}`);
-    return r;
-  };
-  return { worker, next };
-}
-
 /** Event-loop delay of this (the broker's) thread, in ms: how long the broker could not run. */
 interface LoopDelay {
   p99: number;
@@ -174,92 +133,52 @@ function loopDelay(h: IntervalHistogram): LoopDelay {
 }
 
 /** Messages/s delivered to the wildcard subscriber while 4 publishers go flat out. */
-async function fanIn(
+async function fanInRun(
+  pool: Pool,
   url: string,
   c: ReturnType<Credentials['all']>,
   rec: Recorder | null,
 ): Promise<{
   rate: number;
-  loss: number;
-  sent: number;
   delay: LoopDelay;
   brokerCpuUs: number;
   writerCpuUs: number;
   lagRows: number;
   catchUpMs: number;
 }> {
-  const base = {
+  // perf_hooks.monitorEventLoopDelay: a timer on this thread that records how late it fires,
+  // i.e. the longest stretch the broker's event loop was held (https://nodejs.org/api/perf_hooks.html).
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  let cpu0 = NaN;
+  let w0 = NaN;
+  const r = await fanIn(pool, {
     url,
-    qos: 0 as const,
+    qos: 0,
+    topicPrefix: 'alicia/device/status/bench_',
     filter: 'alicia/device/status/+',
+    subAuth: [c.stt],
+    pubAuth: [c['device-manager']],
+    publishers: 4,
     payloadBytes: PAYLOAD_BYTES,
     durationMs: FANIN_MS,
     freshIds: true,
-  };
-  const sub = startWorker({ ...base, topicPrefix: 'alicia/device/status/bench_', role: 'subscriber', auth: [c.stt], clients: 1 });
-  const pubs: ReturnType<typeof startWorker>[] = [];
-  try {
-    await sub.next('ready');
-    for (let w = 0; w < 2; w++)
-      pubs.push(
-        startWorker({
-          ...base,
-          topicPrefix: `alicia/device/status/bench_w${w}c`,
-          role: 'publishers',
-          auth: [c['device-manager']],
-          clients: 2,
-        }),
-      );
-    for (const p of pubs) await p.next('ready');
-    // perf_hooks.monitorEventLoopDelay: a timer on this thread that records how late it fires,
-    // i.e. the longest stretch the broker's event loop was held (https://nodejs.org/api/perf_hooks.html).
-    const h = monitorEventLoopDelay({ resolution: 10 });
-    h.enable();
-    const cpu0 = mainThreadCpuMs() ?? NaN;
-    const w0 = rec?.stats().writer_cpu_ms ?? NaN;
-    for (const p of pubs) p.worker.postMessage('go');
-    let sent = 0;
-    let startedAt = Infinity;
-    for (const p of pubs) {
-      const r = (await p.next('published')) as Extract<LoadReport, { type: 'published' }>;
-      sent += r.sent;
-      startedAt = Math.min(startedAt, r.startedAt);
-    }
-    let last = -1;
-    let still = 0;
-    let count: Extract<LoadReport, { type: 'count' }> = { type: 'count', received: 0, firstAt: 0, lastAt: 0 };
-    while (still < 10) {
-      sub.worker.postMessage('count');
-      count = (await sub.next('count')) as typeof count;
-      if (count.received >= sent) break;
-      still = count.received === last ? still + 1 : 0;
-      last = count.received;
-      await sleep(100);
-    }
-    h.disable();
-    // Rows not yet committed when the last message was delivered: how far the writer (at a lower
-    // priority) fell behind; then wait until it has caught up (its CPU counts).
-    const lagRows = rec?.stats().queued ?? 0;
-    const c0 = performance.now();
-    if (rec) await rec.flushAll();
-    const catchUpMs = rec ? performance.now() - c0 : 0;
-    const brokerCpuUs = (((mainThreadCpuMs() ?? NaN) - cpu0) * 1000) / Math.max(1, count.received);
-    const writerCpuUs = rec ? (((rec.stats().writer_cpu_ms ?? NaN) - w0) * 1000) / Math.max(1, count.received) : 0;
-    const seconds = (count.lastAt - startedAt) / 1000;
-    return {
-      rate: seconds > 0 ? count.received / seconds : 0,
-      loss: sent > 0 ? 1 - count.received / sent : 0,
-      sent,
-      delay: loopDelay(h),
-      brokerCpuUs,
-      writerCpuUs,
-      lagRows,
-      catchUpMs,
-    };
-  } finally {
-    sub.worker.postMessage('stop');
-    await Promise.all([sub, ...pubs].map((w) => w.worker.terminate()));
-  }
+    pollMs: 100,
+    beforeGo: () => {
+      h.enable();
+      cpu0 = mainThreadCpuMs() ?? NaN;
+      w0 = rec?.stats().writer_cpu_ms ?? NaN;
+    },
+  });
+  h.disable();
+  // Rows not yet committed when the last message was delivered: how far the writer (at a lower
+  // priority) fell behind; then wait until it has caught up (its CPU counts).
+  const lagRows = rec?.stats().queued ?? 0;
+  const c0 = performance.now();
+  if (rec) await rec.flushAll();
+  const catchUpMs = rec ? performance.now() - c0 : 0;
+  const brokerCpuUs = (((mainThreadCpuMs() ?? NaN) - cpu0) * 1000) / Math.max(1, r.received);
+  const writerCpuUs = rec ? (((rec.stats().writer_cpu_ms ?? NaN) - w0) * 1000) / Math.max(1, r.received) : 0;
+  return { rate: r.rate, delay: loopDelay(h), brokerCpuUs, writerCpuUs, lagRows, catchUpMs };
 }
 
 /** Build a 1M-row recorder database in SQL: 20 topics, 100k traces of 10 messages, 1 ms apart. */
@@ -292,11 +211,6 @@ function build1M(path: string): number {
   for (const sql of indexes) db.exec(sql);
   db.close();
   return (performance.now() - t0) / 1000;
-}
-
-function pct(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
 }
 
 export async function run(): Promise<BenchSection> {
@@ -357,6 +271,7 @@ export async function run(): Promise<BenchSection> {
     }); // flat-out publishers: see broker.bench.ts
     await broker.start();
     const c = credentials.all();
+    const pool = startPool(2);
     const off: number[] = [];
     const on: number[] = [];
     const offDelay: LoopDelay[] = [];
@@ -369,7 +284,7 @@ export async function run(): Promise<BenchSection> {
     const catchUps: number[] = [];
     let writerNice: number | null = null;
     const runOff = async () => {
-      const o = await fanIn(broker.addresses.mqttUrl, c, null);
+      const o = await fanInRun(pool, broker.addresses.mqttUrl, c, null);
       off.push(o.rate);
       offDelay.push(o.delay);
       cpuOff.push(o.brokerCpuUs);
@@ -377,7 +292,7 @@ export async function run(): Promise<BenchSection> {
     const runOn = async (round: number) => {
       const rec = new Recorder({ dbPath: join(dir, `fanin-${round}.db`), bus: broker });
       await rec.start();
-      const r = await fanIn(broker.addresses.mqttUrl, c, rec);
+      const r = await fanInRun(pool, broker.addresses.mqttUrl, c, rec);
       on.push(r.rate);
       onDelay.push(r.delay);
       cpuOn.push(r.brokerCpuUs);
@@ -402,11 +317,12 @@ export async function run(): Promise<BenchSection> {
         }
       }
     } finally {
+      await stopPool(pool);
       await broker.stop();
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const ratios = on.map((x, i) => x / off[i]!);
-    const median = pct(ratios, 0.5);
+    const median = quantile(ratios, 0.5);
     rows.push([
       'broker fan-in, recorder off (4 pub -> 1 wildcard sub, QoS 0, auth+ACL)',
       `${Math.round(mean(off))} msg/s`,
@@ -430,17 +346,17 @@ export async function run(): Promise<BenchSection> {
     const fmtUs = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(', ');
     rows.push([
       "CPU per delivered message: broker's thread, recorder off",
-      `${pct(cpuOff, 0.5).toFixed(1)} µs`,
+      `${quantile(cpuOff, 0.5).toFixed(1)} µs`,
       `median; ${fmtUs(cpuOff)} µs per round`,
     ]);
     rows.push([
       "CPU per delivered message: broker's thread, recorder on (copy into the open batch, hand-over)",
-      `${pct(cpuOn, 0.5).toFixed(1)} µs`,
+      `${quantile(cpuOn, 0.5).toFixed(1)} µs`,
       `median; ${fmtUs(cpuOn)} µs per round`,
     ]);
     rows.push([
       'CPU per delivered message: writer thread',
-      `${pct(cpuWriter, 0.5).toFixed(1)} µs`,
+      `${quantile(cpuWriter, 0.5).toFixed(1)} µs`,
       `median; ${fmtUs(cpuWriter)} µs per round`,
     ]);
     const fmtDelay = (ds: LoopDelay[]) => ds.map((d) => `${d.p99.toFixed(1)}/${d.max.toFixed(1)}`).join(', ');
@@ -506,18 +422,18 @@ export async function run(): Promise<BenchSection> {
     ]);
     rows.push([
       'trace query on 1M rows (store, 10 messages)',
-      `p50 ${pct(traceMs, 0.5).toFixed(2)} ms`,
-      `p95 ${pct(traceMs, 0.95).toFixed(2)} ms, max ${Math.max(...traceMs).toFixed(2)} ms over 300 traces (${found} rows)`,
+      `p50 ${quantile(traceMs, 0.5).toFixed(2)} ms`,
+      `p95 ${quantile(traceMs, 0.95).toFixed(2)} ms, max ${Math.max(...traceMs).toFixed(2)} ms over 300 traces (${found} rows)`,
     ]);
     rows.push([
       'trace request -> sealed response body (validate, query, pack)',
-      `p50 ${pct(busMs, 0.5).toFixed(2)} ms`,
-      `p95 ${pct(busMs, 0.95).toFixed(2)} ms (target < 10 ms)`,
+      `p50 ${quantile(busMs, 0.5).toFixed(2)} ms`,
+      `p95 ${quantile(busMs, 0.95).toFixed(2)} ms (target < 10 ms)`,
     ]);
     rows.push([
       "messages page 'alicia/device/status/+', 100 rows, desc, keyset",
-      `p50 ${pct(pageMs, 0.5).toFixed(2)} ms`,
-      `p95 ${pct(pageMs, 0.95).toFixed(2)} ms over 50 consecutive pages`,
+      `p50 ${quantile(pageMs, 0.5).toFixed(2)} ms`,
+      `p95 ${quantile(pageMs, 0.95).toFixed(2)} ms over 50 consecutive pages`,
     ]);
     notes.push(
       "Ingest feeds the recorder's onPublish hook directly (2,000 messages per event-loop turn) and waits for the last commit: WAL, synchronous=NORMAL, 2,000-row transactions.",

@@ -91,6 +91,13 @@ const MAX_CACHED_REFS = 100_000;
 /** More matching topics than this and a wildcard query scans the time index instead of merging per-topic index ranges. */
 const MAX_MERGE_TOPICS = 200;
 
+/** Cache a ref (the cache starts over when full: the tables hold every ref anyway). */
+function remember(cache: Map<string, number>, key: string, ref: number): number {
+  if (cache.size >= MAX_CACHED_REFS) cache.clear();
+  cache.set(key, ref);
+  return ref;
+}
+
 function toMessage(r: Record<string, unknown>): StoredMessage {
   const m: StoredMessage = {
     id: r.id as number,
@@ -121,7 +128,7 @@ export class RecorderStore {
   private readonly insertMsgs = new Map<number, Statement>();
   private readonly insertTopic: Statement;
   private readonly addTopicCounts: Statement;
-  private readonly insertRef: Statement;
+  private readonly upsertRef: Statement;
   private readonly selectRef: Statement;
   private readonly upsertSession: Statement;
   /** topic -> topics.ref and trace/session id -> refs.ref, for every string the tables hold that was seen lately */
@@ -143,7 +150,8 @@ export class RecorderStore {
     );
     this.addTopicCounts = db.prepare('UPDATE topics SET n = n + ?, bytes = bytes + ?, last_time = max(last_time, ?) WHERE ref = ?');
     this.selectRef = db.prepare('SELECT ref FROM refs WHERE key = ?').pluck();
-    this.insertRef = db.prepare('INSERT INTO refs (key) VALUES (?)');
+    // One statement for a new id and a known one (a known one after a restart, when the cache is empty).
+    this.upsertRef = db.prepare('INSERT INTO refs (key) VALUES (?) ON CONFLICT(key) DO UPDATE SET key = key RETURNING ref');
     // A command and its result fill different columns of one row, in whichever order they arrive.
     this.upsertSession = db.prepare(
       `INSERT INTO voice_sessions (key, session_id, trace_id, sort_time, started, ended, input, command_text, ok, transcription, intent,
@@ -194,24 +202,12 @@ export class RecorderStore {
 
   /** topics.ref of a topic, created on first sight (inside the insert transaction). */
   private topicRef(topic: string): number {
-    let ref = this.topicRefs.get(topic);
-    if (ref === undefined) {
-      ref = (this.insertTopic.get(topic) as { ref: number }).ref;
-      if (this.topicRefs.size >= MAX_CACHED_REFS) this.topicRefs.clear();
-      this.topicRefs.set(topic, ref);
-    }
-    return ref;
+    return this.topicRefs.get(topic) ?? remember(this.topicRefs, topic, (this.insertTopic.get(topic) as { ref: number }).ref);
   }
 
   /** refs.ref of a trace or session id, created on first sight (inside the insert transaction). */
   private keyRef(key: string): number {
-    let ref = this.keyRefs.get(key);
-    if (ref === undefined) {
-      ref = (this.selectRef.get(key) as number | undefined) ?? Number(this.insertRef.run(key).lastInsertRowid);
-      if (this.keyRefs.size >= MAX_CACHED_REFS) this.keyRefs.clear();
-      this.keyRefs.set(key, ref);
-    }
-    return ref;
+    return this.keyRefs.get(key) ?? remember(this.keyRefs, key, (this.upsertRef.get(key) as { ref: number }).ref);
   }
 
   /** The stored ref of a topic / id for a query, without creating one (null: nothing has it). */

@@ -20,17 +20,21 @@ export function currentThreadId(): number | null {
   }
 }
 
-/** utime + stime of thread `tid` of this process in ms, or null when it cannot be read (not Linux, thread gone). */
-export function threadCpuMs(tid: number | null): number | null {
-  if (tid === null) return null;
+/** utime + stime in ms from a /proc stat file (/proc/<pid>/stat, /proc/self/task/<tid>/stat), or null when it cannot be read. */
+export function procStatCpuMs(path: string): number | null {
   try {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     // Fields after the parenthesised command name (which may hold spaces): state is [0], utime [11], stime [12].
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
   } catch {
     return null;
   }
+}
+
+/** utime + stime of thread `tid` of this process in ms, or null when it cannot be read (not Linux, thread gone). */
+export function threadCpuMs(tid: number | null): number | null {
+  return tid === null ? null : procStatCpuMs(`/proc/self/task/${tid}/stat`);
 }
 
 /** CPU of the process's main thread (where the broker runs) in ms, or null. */

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seal } from '../../services/protocol/envelope.js';
 import { connectClient, waitFor } from '../broker/testing/mqttClient.js';
 import { startTestBroker } from '../broker/testing/testBroker.js';
-import type { BusPacket, InProcessBus } from '../broker/types.js';
+import type { BusPacket } from '../broker/types.js';
+import { hookBus } from './hookBus.js';
 import { Recorder } from './recorder.js';
 import { ask, RESPONSE_TOPIC } from './testing/query.js';
 
@@ -20,21 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** An InProcessBus that only feeds the recorder's publish hook, synchronously, like the broker does. */
-function hookBus(): { bus: InProcessBus; emit(p: BusPacket): void } {
-  const listeners = new Set<(p: BusPacket) => void>();
-  return {
-    bus: {
-      onPublish: (l) => (listeners.add(l), () => void listeners.delete(l)),
-      publish: async () => {},
-      subscribe: async () => async () => {},
-    },
-    emit: (p) => {
-      for (const l of listeners) l(p);
-    },
-  };
-}
 
 function packet(seq: number): BusPacket {
   return {

@@ -1,0 +1,19 @@
+import type { BusPacket, InProcessBus } from '../broker/types.js';
+
+/**
+ * An InProcessBus that only feeds onPublish listeners, synchronously, the way the broker does: the
+ * recorder's publish path without a broker in front (its tests and the ingest benchmark).
+ */
+export function hookBus(): { bus: InProcessBus; emit(p: BusPacket): void } {
+  const listeners = new Set<(p: BusPacket) => void>();
+  return {
+    bus: {
+      onPublish: (l) => (listeners.add(l), () => void listeners.delete(l)),
+      publish: async () => {},
+      subscribe: async () => async () => {},
+    },
+    emit: (p) => {
+      for (const l of listeners) l(p);
+    },
+  };
+}
