@@ -148,10 +148,15 @@ test('a device credential from the panel lets the device publish in its own tree
     const password = /^password=(.+)$/m.exec(readFileSync(file, 'utf8'))?.[1];
     expect(password).toBeTruthy();
 
-    // The example line, pointed at this host's port, works as pasted in a shell (real mosquitto_pub).
-    await page.getByLabel('broker host').fill(hostname);
-    await page.getByLabel('broker port').fill(port);
+    // The example line names this host's real MQTT listener, announced on alicia/system/host (the test
+    // host runs with --mqtt-port 0, so a guessed 1883 would be wrong), and works as pasted in a shell
+    // (real mosquitto_pub), nothing typed in.
+    expect(port).not.toBe('1883');
+    await expect(page.getByTestId('cred-broker-source')).toHaveAttribute('data-source', 'host');
+    await expect(page.getByLabel('broker host')).toHaveValue(hostname);
+    await expect(page.getByLabel('broker port')).toHaveValue(port);
     const example = (await page.getByTestId('cred-example').textContent()) ?? '';
+    expect(example).toContain(`mosquitto_pub -h ${hostname} -p ${port} -u device:${name} `);
     const sub = new Promise<string>((resolve) => {
       const on = (tp: string, payload: Buffer) => {
         if (tp !== topic) return;

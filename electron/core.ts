@@ -105,11 +105,13 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
       log.info('LAN access on (MQTT over TLS)', { url: listener.url, fingerprint256: listener.fingerprint256 });
     }
 
-    // The host's own record (issue 7: the LAN certificate fingerprint shown in the window),
-    // retained, published in-process: no client may publish this topic (acl.ts HOST_ONLY_TOPICS).
+    // The host's own record (issue 7: the LAN certificate fingerprint shown in the window; the local
+    // MQTT address, which the window cannot see from its WebSocket), retained, published in-process:
+    // no client may publish this topic (acl.ts HOST_ONLY_TOPICS).
     const hostInfo = seal(
       {
         version: opts.version ?? '0.0.0',
+        mqtt_url: addresses.mqttUrl,
         lan: lan ? { enabled: true, url: lan.url, fingerprint256: lan.fingerprint256 } : null,
         started_at: Date.now(),
       },

@@ -1,10 +1,10 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, Host, ROOT, pidAlive, sleep, until } from '../support/host.js';
+import { Host, HostStartError, pidAlive, sleep, startHost, until } from '../support/host.js';
 
 /**
  * Issue 7 "Faults": the host itself killed -9 and restarted on the same data dir: device registry,
@@ -108,26 +108,28 @@ describe('host kill -9 and restart on the same data dir', () => {
   }, 170_000);
 });
 
-/** Run `alicia serve` on a data dir that cannot be used; it must exit non-zero, once, naming the path. */
+/**
+ * Run `alicia serve` (startHost) on a data dir that cannot be used; it must exit non-zero, once,
+ * naming the path. Resolves with how it exited; a host that became ready fails the test.
+ */
 async function serveOnce(dir: string): Promise<{ code: number | null; stderr: string; ms: number; runtimeWritten: boolean }> {
   const t0 = Date.now();
-  const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', dir, '--mqtt-port', '0', '--ws-port', '0', '--http-port', '0'], {
-    cwd: ROOT,
-    env: { ...process.env, ALICIA_DATA_DIR: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  clearTimeout(timer);
-  let runtimeWritten = true;
+  let failed: HostStartError;
   try {
-    execFileSync('test', ['-e', join(dir, 'runtime.json')]);
-  } catch {
-    runtimeWritten = false;
+    const h = await startHost({ dataDir: dir, timeoutMs: 30_000 });
+    await h.stop({ keep: true });
+    throw new Error(`the host started on an unusable data dir ${dir}`);
+  } catch (e) {
+    if (!(e instanceof HostStartError)) throw e;
+    failed = e;
   }
-  return { code, stderr, ms: Date.now() - t0, runtimeWritten };
+  // exit null: not ready within 30 s and killed by startHost, i.e. hung instead of exiting
+  return {
+    code: failed.exit?.code ?? null,
+    stderr: failed.stderr,
+    ms: Date.now() - t0,
+    runtimeWritten: existsSync(join(dir, 'runtime.json')),
+  };
 }
 
 /** A tmpfs mounted read-only or tiny: real EROFS / ENOSPC even for root. Null where mounting is not allowed. */

@@ -7,8 +7,9 @@ import { operatorClient, startHost, until, type HostProcess } from '../support/h
 /**
  * A clean stop is a quiet one: SIGTERM to `alicia serve` stops the services (each says goodbye and
  * disconnects), then the broker, which closes the clients still connected. None of that is a fault,
- * so none of it may reach host.log or stderr as a warning or an error (a user reading the log after
- * quitting would otherwise look for a problem that is not there).
+ * so none of it may reach host.log, a service's own log (logs/<service>.log) or stderr as a warning
+ * or an error (a user reading the log after quitting would otherwise look for a problem that is not
+ * there; the health monitor used to log a critical "discovery is down" alert at every quit).
  */
 
 let host: HostProcess | null = null;
@@ -22,8 +23,22 @@ function hostLog(dataDir: string): string {
   return readFileSync(join(dataDir, 'logs', 'host.log'), 'utf8');
 }
 
+/**
+ * Shutdown noise whose fix lives outside this test's change, tolerated until it lands (then delete
+ * the entry): discovery still publishes a registry update for a service that said goodbye after its
+ * own stop began, and logs the refused publish (NOT_CONNECTED) as a warning (services/discovery).
+ */
+const PENDING_FIX: { service: string; line: RegExp }[] = [
+  { service: 'discovery', line: /"level":"warn","service":"discovery","msg":"discovery update not published","code":"NOT_CONNECTED"/ },
+];
+
+/** logs/<service>.log: `<iso time> [stdout|stderr|supervisor] <line>` (electron/supervisor/serviceLog.ts). */
+function serviceLog(dataDir: string, name: string): string {
+  return readFileSync(join(dataDir, 'logs', `${name}.log`), 'utf8');
+}
+
 describe('alicia serve stopped with SIGTERM', () => {
-  it('stops every service and the broker without a warning or an error in host.log or on stderr', async () => {
+  it("stops every service and the broker without a warning or an error in host.log, the services' logs or on stderr", async () => {
     host = await startHost();
     const h = host;
     // An operator subscribed to everything, left connected: the broker routes every service's last
@@ -58,6 +73,21 @@ describe('alicia serve stopped with SIGTERM', () => {
     }
     expect(r.code).toBe(0);
     expect(logLines.filter((l) => /"level":"(warn|error)"/.test(l))).toEqual([]);
+    for (const name of SERVICE_NAMES) {
+      // from the supervisor's stop message on (its log file is written asynchronously, so a byte offset
+      // taken at the SIGTERM may fall before the service's last start-up lines)
+      const all = serviceLog(h.dataDir, name).trim().split('\n');
+      const lines = all.slice(all.findLastIndex((l) => / \[supervisor\] stopping$/.test(l)));
+      // the stop is in it: a stop message and a clean exit, no SIGKILL after the grace period
+      const supervisorLines = lines.flatMap((l) => / \[supervisor\] (.*)$/.exec(l)?.[1] ?? []);
+      expect(supervisorLines, name).toEqual(['stopping', 'stopped (code 0)']);
+      // the runtime logger writes warn and error to stderr (services/runtime/logger.ts): nothing there either
+      const pending = PENDING_FIX.filter((p) => p.service === name);
+      expect(
+        lines.filter((l) => (/ \[stderr\] /.test(l) || /"level":"(warn|error)"/.test(l)) && !pending.some((p) => p.line.test(l))),
+        name,
+      ).toEqual([]);
+    }
     expect(stderrLines).toEqual(['alicia serve: stopping (SIGTERM)']);
   }, 120_000);
 });

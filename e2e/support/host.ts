@@ -69,6 +69,19 @@ export interface HostProcess {
   stop(opts?: { keep?: boolean }): Promise<HostExit & { ms: number }>;
 }
 
+/** startHost() gave up: the host exited before it was ready (`exit` set) or was not ready in time (killed, `exit` null). */
+export class HostStartError extends Error {
+  constructor(
+    message: string,
+    readonly exit: HostExit | null,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    super(message);
+    this.name = 'HostStartError';
+  }
+}
+
 /** Build first: `npm run build` (npm test does it): the host and the window it serves. */
 export function assertBuilt(): void {
   for (const f of [CLI, WINDOW_INDEX]) if (!existsSync(f)) throw new Error(`${f} is missing: run "npm run build" first`);
@@ -122,9 +135,10 @@ export async function startHost(opts: StartHostOptions = {}): Promise<HostProces
         ? `the host was not ready within ${opts.timeoutMs ?? 90_000} ms`
         : null;
     if (why) {
+      const exitBeforeReady = exit as HostExit | null;
       child.kill('SIGKILL');
       await stop({ keep: opts.dataDir !== undefined });
-      throw new Error(`${why}\nstdout: ${out.slice(-3000)}\nstderr: ${err.slice(-3000)}`);
+      throw new HostStartError(`${why}\nstdout: ${out.slice(-3000)}\nstderr: ${err.slice(-3000)}`, exitBeforeReady, out, err);
     }
     await sleep(100);
   }

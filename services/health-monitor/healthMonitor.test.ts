@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestBroker } from '../../electron/broker/testing/testBroker.js';
 import type { TestBroker } from '../../electron/broker/testing/testBroker.js';
 import { seal } from '../protocol/envelope.js';
 import { BusService } from '../runtime/busService.js';
+import type { Logger } from '../runtime/logger.js';
 import { TestClient } from '../device-manager/testing/busClient.js';
 import { HealthMonitor } from './healthMonitor.js';
 
@@ -70,5 +71,59 @@ describe('health-monitor through a real broker', () => {
     const late = await TestClient.retained(tb.url, tb.credentials.window, 'alicia/health/status');
     expect(late).toMatchObject({ overall: 'down' });
     expect((late!.services as Record<string, { status: string }>).tts?.status).toBe('down');
+  });
+});
+
+describe('health-monitor at its own stop', () => {
+  it('once the supervisor announced its stop, services going offline raise no alert and log no warning', async () => {
+    // A broker of its own: this monitor must not share the client id or the aggregate topic with the one above.
+    const broker = await startTestBroker();
+    const lines: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
+    const at =
+      (level: string) =>
+      (msg: string, fields?: Record<string, unknown>): void =>
+        void lines.push(fields === undefined ? { level, msg } : { level, msg, fields });
+    const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+    const watcher = await TestClient.connect(broker.url, broker.credentials.operator);
+    const mon = new HealthMonitor({
+      connection: { url: broker.url, ...broker.credentials['health-monitor'] },
+      config: { tick_ms: 50, publish_interval_ms: 60_000 },
+      logger,
+    });
+    const tts = new (class extends BusService {})({
+      name: 'tts',
+      connection: { url: broker.url, ...broker.credentials.tts },
+      heartbeatMs: 200,
+    });
+    try {
+      await watcher.sub('alicia/health/status');
+      await mon.start();
+      await tts.start();
+      await watcher.nextJson('alicia/health/status', svcStatus('tts', 'healthy'));
+
+      // What the supervisor publishes before it sends the stop message (supervisor.ts publishState).
+      const stopping = { service: 'health-monitor', state: 'stopping', pid: process.pid, restarts: 0, startedAt: Date.now() - 1_000 };
+      await watcher.pub('alicia/system/services/health-monitor', seal(stopping, { source: 'supervisor' }), { retain: true });
+      await vi.waitFor(() => expect(lines.map((l) => l.msg)).toContain('stop announced by the supervisor: no more alerts'), {
+        timeout: 5_000,
+      });
+
+      // The host stops everyone at once: tts says goodbye (offline heartbeat) before the monitor's own stop message.
+      await tts.stop();
+      await vi.waitFor(
+        () =>
+          expect(lines).toContainEqual({ level: 'debug', msg: 'went offline while this monitor stops: no alert', fields: { of: 'tts' } }),
+        { timeout: 5_000 },
+      );
+      await mon.stop();
+      // An alert is logged as a warning before it is published: none, and no failed publish either.
+      expect(lines.filter((l) => l.level === 'warn' || l.level === 'error')).toEqual([]);
+      expect(lines.map((l) => l.msg)).toContain('stopped');
+    } finally {
+      await tts.stop();
+      await mon.stop();
+      await watcher.close();
+      await broker.stop();
+    }
   });
 });

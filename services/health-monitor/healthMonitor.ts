@@ -3,6 +3,7 @@ import { AliciaError, toErrorInfo } from '../protocol/errors.js';
 import { lastSegment } from '../protocol/topics.js';
 import { BusService, serviceConfigFromEnv } from '../runtime/busService.js';
 import type { ConnectionOptions } from '../runtime/busService.js';
+import type { Logger } from '../runtime/logger.js';
 import { HealthEvaluator, healthThresholdsSchema } from './healthEvaluator.js';
 import type { HealthThresholds } from './healthEvaluator.js';
 
@@ -21,11 +22,16 @@ export interface HealthMonitorOptions {
   now?: () => number;
   heartbeatMs?: number;
   clientId?: string;
+  logger?: Logger;
 }
 
 /**
  * The health monitor: heartbeats, service metrics and supervisor states in; the retained aggregate
  * alicia/health/status and de-duplicated alerts on alicia/health/alert out.
+ *
+ * Its own stop ends its watch. The host stops every service at once (supervisor.ts doStop), so the
+ * others going offline then are the shutdown, not faults: alerting on them only wrote a critical
+ * "<service> is down" and a NOT_CONNECTED "health not published" into its log at every quit.
  */
 export class HealthMonitor extends BusService {
   readonly config: HealthMonitorConfig;
@@ -33,6 +39,14 @@ export class HealthMonitor extends BusService {
   private timer: NodeJS.Timeout | null = null;
   private lastPublished = 0;
   private publishing: Promise<void> = Promise.resolve();
+  /**
+   * The supervisor announced this monitor's stop: "stopping" on alicia/system/services/health-monitor,
+   * published as it sends the stop message (at a host stop, in the same turn as every other
+   * service's, so before any of them can go offline).
+   */
+  private stopAnnounced = false;
+  /** stop() reached onStop(): the stop message (over IPC it usually beats the announcement) or a signal. */
+  private stopBegun = false;
 
   constructor(opts: HealthMonitorOptions = {}) {
     super({
@@ -42,6 +56,7 @@ export class HealthMonitor extends BusService {
       ...(opts.connection ? { connection: opts.connection } : {}),
       ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
       ...(opts.clientId ? { clientId: opts.clientId } : {}),
+      ...(opts.logger ? { logger: opts.logger } : {}),
     });
     const r = healthMonitorConfigSchema.safeParse(opts.config ?? serviceConfigFromEnv());
     if (!r.success) {
@@ -56,7 +71,9 @@ export class HealthMonitor extends BusService {
   protected override async onStart(): Promise<void> {
     await this.subscribe('alicia/health/heartbeat/+', (msg, topic) => {
       // The topic names the service (the ACL makes it unforgeable); the body's field could lie.
-      this.evaluator.heartbeat({ service: lastSegment(topic), status: msg.status, interval_ms: msg.interval_ms });
+      const service = lastSegment(topic);
+      this.evaluator.heartbeat({ service, status: msg.status, interval_ms: msg.interval_ms });
+      if (this.stopping && msg.status === 'offline') this.log.debug('went offline while this monitor stops: no alert', { of: service });
       this.evaluate(false);
     });
     await this.subscribe('alicia/health/status/+', (msg, topic) => {
@@ -68,22 +85,44 @@ export class HealthMonitor extends BusService {
       });
       this.evaluate(false);
     });
-    await this.subscribe('alicia/system/services/+', (msg, topic) => {
-      this.evaluator.supervisor({ service: lastSegment(topic), state: msg.state });
-      this.evaluate(false);
-    });
+    await this.subscribe(
+      'alicia/system/services/+',
+      (msg, topic) => {
+        const service = lastSegment(topic);
+        // The pid says the announcement is about this process, not one of an earlier run.
+        if (service === this.name && msg.pid === process.pid) {
+          const announced = msg.state === 'stopping';
+          if (announced && !this.stopping) this.log.info('stop announced by the supervisor: no more alerts');
+          this.stopAnnounced = announced;
+        }
+        this.evaluator.supervisor({ service, state: msg.state });
+        this.evaluate(false);
+      },
+      // QoS 0: the states are retained and each supersedes the last, so a fresh subscription has
+      // them all and nothing needs queueing while this monitor is down. At a host stop they come
+      // thick and fast (every service stopping, then stopped) while its connection closes; at QoS 1
+      // each wanted a PUBACK written into the ended socket ("mqtt error: write after end").
+      { qos: 0 },
+    );
     this.timer = setInterval(() => this.evaluate(true), this.config.tick_ms);
     this.timer.unref();
     this.evaluate(true);
   }
 
   protected override async onStop(): Promise<void> {
+    this.stopBegun = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.publishing;
   }
 
+  private get stopping(): boolean {
+    return this.stopAnnounced || this.stopBegun;
+  }
+
   private evaluate(periodic: boolean): void {
+    // Inputs are still recorded (above); only judging and publishing stop with the monitor.
+    if (this.stopping) return;
     const { changed, alerts, aggregate } = this.evaluator.evaluate();
     const due = periodic && Date.now() - this.lastPublished >= this.config.publish_interval_ms;
     if (!changed && !due && alerts.length === 0) return;
@@ -99,7 +138,10 @@ export class HealthMonitor extends BusService {
           await this.publish('alicia/health/status', aggregate, { retain: true });
         }
       } catch (e) {
-        this.log.warn('health not published', toErrorInfo(e) as unknown as Record<string, unknown>);
+        // Queued just before the stop and caught by the closing connection: part of the stop, not a fault.
+        const fields = toErrorInfo(e) as unknown as Record<string, unknown>;
+        if (this.stopping) this.log.debug('health not published: stopping', fields);
+        else this.log.warn('health not published', fields);
       }
     });
   }

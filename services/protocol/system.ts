@@ -194,6 +194,13 @@ export const credentialsResponseSchema = z.looseObject({
  */
 export const hostInfoSchema = z.looseObject({
   version: z.string(),
+  /**
+   * The local MQTT TCP listener, e.g. "mqtt://127.0.0.1:1883" (the port may be any with
+   * `--mqtt-port 0`): what services and tools on this machine connect to. The window only knows its
+   * WebSocket address, so it takes the host and port of its "try it" examples from here. Optional:
+   * hosts before it did not publish it.
+   */
+  mqtt_url: z.string().max(512).optional(),
   lan: z
     .looseObject({
       enabled: z.boolean(),

@@ -44,6 +44,18 @@ describe('alicia/system/host in the window', () => {
     expect(html).toMatch(new RegExp(`data-testid="lan-fingerprint"[^>]*>${FP}<`));
   });
 
+  it("carries the host's local MQTT listener to the store; a record without it (an older host) still validates", async () => {
+    await route({ version: '1.2.3', mqtt_url: 'mqtt://127.0.0.1:40731', lan: null, started_at: 1_700_000_000_002 });
+    expect(useHealth.getState().host?.mqtt_url).toBe('mqtt://127.0.0.1:40731');
+    await route({ version: '1.2.2', lan: null, started_at: 1_700_000_000_003 });
+    expect(useHealth.getState().host?.version).toBe('1.2.2');
+    expect(useHealth.getState().host?.mqtt_url).toBeUndefined();
+    const bad = new TextEncoder().encode(
+      JSON.stringify(seal({ version: '1', mqtt_url: 1883, lan: null, started_at: 1 }, { source: 'host' })),
+    );
+    expect(() => decode('alicia/system/host', bad)).toThrow();
+  });
+
   it('says LAN access is off when the host has no LAN listener', async () => {
     await route({ version: '1.2.3', lan: null, started_at: 1_700_000_000_001 });
     const html = renderToStaticMarkup(createElement(HostInfo, { host: useHealth.getState().host }));

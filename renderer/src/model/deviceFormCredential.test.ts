@@ -30,10 +30,40 @@ describe('device credential form', () => {
     expect(dataDirOf('C:\\Users\\u\\AppData\\alicia\\device-credentials\\lamp1.txt')).toBe('C:\\Users\\u\\AppData\\alicia');
   });
 
-  it('prefers the LAN listener for the example, else the host the window reached', () => {
-    expect(brokerAddress('mqtts://192.168.1.20:8883', 'ws://127.0.0.1:9001')).toEqual({ host: '192.168.1.20', port: '8883', tls: true });
-    expect(brokerAddress(null, 'ws://127.0.0.1:40123/')).toEqual({ host: '127.0.0.1', port: '1883', tls: false });
-    expect(brokerAddress(null, '')).toEqual({ host: '127.0.0.1', port: '1883', tls: false });
+  it('prefers the LAN listener for the example, else the MQTT listener the host announced', () => {
+    expect(brokerAddress('mqtts://192.168.1.20:8883', 'mqtt://127.0.0.1:1883', 'ws://127.0.0.1:9001')).toEqual({
+      host: '192.168.1.20',
+      port: '8883',
+      tls: true,
+      source: 'lan',
+    });
+    // `--mqtt-port 0`: whatever port the host got, never a guessed 1883
+    expect(brokerAddress(null, 'mqtt://127.0.0.1:40731', 'ws://127.0.0.1:40123/mqtt')).toEqual({
+      host: '127.0.0.1',
+      port: '40731',
+      tls: false,
+      source: 'host',
+    });
+    expect(brokerAddress(null, 'mqtt://[::1]:1884', 'ws://[::1]:9001/mqtt')).toEqual({
+      host: '::1',
+      port: '1884',
+      tls: false,
+      source: 'host',
+    });
+    // a listener on every interface is reached the way the window reached the host
+    expect(brokerAddress(null, 'mqtt://0.0.0.0:1999', 'ws://10.0.0.5:9001/mqtt')).toMatchObject({ host: '10.0.0.5', port: '1999' });
+    expect(brokerAddress(null, 'mqtt://[::]:1999', '')).toMatchObject({ host: '127.0.0.1', port: '1999' });
+  });
+
+  it('falls back to the host the window reached and port 1883 with a host that does not announce its listener', () => {
+    expect(brokerAddress(null, null, 'ws://127.0.0.1:40123/')).toEqual({ host: '127.0.0.1', port: '1883', tls: false, source: 'guess' });
+    expect(brokerAddress(null, 'not a url', 'ws://localhost:9001/mqtt')).toEqual({
+      host: 'localhost',
+      port: '1883',
+      tls: false,
+      source: 'guess',
+    });
+    expect(brokerAddress(null, null, '')).toEqual({ host: '127.0.0.1', port: '1883', tls: false, source: 'guess' });
   });
 
   it("builds a mosquitto_pub line that reads the password from the host's file, quotes and all", () => {

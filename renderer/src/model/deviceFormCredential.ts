@@ -59,8 +59,19 @@ export function mosquittoPubExample(e: PubExample): string {
   return parts.join(' ');
 }
 
-/** Host and port for the example: the LAN listener when it is on, else the host the window reached, port 1883. */
-export function brokerAddress(lanUrl: string | null, wsUrl: string): { host: string; port: string; tls: boolean } {
+/** Where the example's host and port came from (the panel says so next to them). */
+export type BrokerAddressSource = 'lan' | 'host' | 'guess';
+
+/**
+ * Host and port for the example: the LAN listener when it is on; else the local MQTT listener the
+ * host announced (alicia/system/host mqtt_url: any port with `--mqtt-port 0`); else, from a host
+ * that does not announce it, the host the window reached and the default port 1883.
+ */
+export function brokerAddress(
+  lanUrl: string | null,
+  mqttUrl: string | null,
+  wsUrl: string,
+): { host: string; port: string; tls: boolean; source: BrokerAddressSource } {
   const parse = (u: string): URL | null => {
     try {
       return new URL(u);
@@ -68,8 +79,15 @@ export function brokerAddress(lanUrl: string | null, wsUrl: string): { host: str
       return null;
     }
   };
+  const bare = (hostname: string) => hostname.replace(/^\[|\]$/g, '');
   const lan = lanUrl ? parse(lanUrl) : null;
-  if (lan && lan.hostname) return { host: lan.hostname.replace(/^\[|\]$/g, ''), port: lan.port || '8883', tls: true };
-  const ws = parse(wsUrl);
-  return { host: ws?.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1', port: '1883', tls: false };
+  if (lan && lan.hostname) return { host: bare(lan.hostname), port: lan.port || '8883', tls: true, source: 'lan' };
+  const reached = bare(parse(wsUrl)?.hostname ?? '') || '127.0.0.1';
+  const mqtt = mqttUrl ? parse(mqttUrl) : null;
+  if (mqtt && mqtt.hostname) {
+    // A listener on every interface (host 0.0.0.0 or ::) is reached the way the window reached the host.
+    const host = bare(mqtt.hostname);
+    return { host: host === '0.0.0.0' || host === '::' ? reached : host, port: mqtt.port || '1883', tls: false, source: 'host' };
+  }
+  return { host: reached, port: '1883', tls: false, source: 'guess' };
 }

@@ -8,10 +8,23 @@ import {
 } from '../../actions/deviceActions.js';
 import { CopyButton } from '../../components/CopyButton.js';
 import { brokerAddress, credentialNameProblem, dataDirOf, mosquittoPubExample } from '../../model/deviceFormCredential.js';
+import type { BrokerAddressSource } from '../../model/deviceFormCredential.js';
 import { useConnection } from '../../stores/connectionStore.js';
 import { useDevices } from '../../stores/devicesStore.js';
 import type { IssuedCredential } from '../../stores/devicesStore.js';
 import { useHealth } from '../../stores/healthStore.js';
+
+const SOURCE_HINT: Record<BrokerAddressSource, string> = {
+  lan: 'LAN listener (TLS)',
+  host: "the host's MQTT TCP listener",
+  guess: 'the MQTT TCP port of config.json ports.mqtt (this host does not announce it)',
+};
+
+function AddressInput(p: { label: string; value: string; onChange: (v: string) => void; size: number }) {
+  return (
+    <input type="text" className="mono" value={p.value} onChange={(e) => p.onChange(e.target.value)} aria-label={p.label} size={p.size} />
+  );
+}
 
 /**
  * What add_device answered, shown once (until dismissed or revoked). The host never puts the
@@ -20,14 +33,16 @@ import { useHealth } from '../../stores/healthStore.js';
  */
 function Issued({ c }: { c: IssuedCredential }) {
   const lanUrl = useHealth((s) => (s.host?.lan?.enabled ? s.host.lan.url : null));
+  const mqttUrl = useHealth((s) => s.host?.mqtt_url ?? null);
   const wsUrl = useConnection((s) => s.url);
-  const guess = brokerAddress(lanUrl, wsUrl);
-  const [host, setHost] = useState(guess.host);
-  const [port, setPort] = useState(guess.port);
+  const guess = brokerAddress(lanUrl, mqttUrl, wsUrl);
+  // null until the user types: the fields follow the host's record, which may arrive after this mounts
+  const [host, setHost] = useState<string | null>(null);
+  const [port, setPort] = useState<string | null>(null);
   const example = mosquittoPubExample({
     name: c.device,
-    host: host.trim() || guess.host,
-    port: port.trim() || guess.port,
+    host: host?.trim() || guess.host,
+    port: port?.trim() || guess.port,
     passwordFile: c.password_file,
     ...(guess.tls ? { caFile: `${dataDirOf(c.password_file)}/lan-cert.pem` } : {}),
   });
@@ -66,10 +81,12 @@ function Issued({ c }: { c: IssuedCredential }) {
       <div className="issued-try">
         <div className="dform-row small">
           <span className="muted">Try it: broker</span>
-          <input type="text" className="mono" value={host} onChange={(e) => setHost(e.target.value)} aria-label="broker host" size={14} />
+          <AddressInput label="broker host" value={host ?? guess.host} onChange={setHost} size={14} />
           <span className="muted">port</span>
-          <input type="text" className="mono" value={port} onChange={(e) => setPort(e.target.value)} aria-label="broker port" size={5} />
-          <span className="muted">{guess.tls ? 'LAN listener (TLS)' : 'the MQTT TCP port of config.json ports.mqtt'}</span>
+          <AddressInput label="broker port" value={port ?? guess.port} onChange={setPort} size={5} />
+          <span className="muted" data-testid="cred-broker-source" data-source={guess.source}>
+            {SOURCE_HINT[guess.source]}
+          </span>
         </div>
         <div className="example">
           <pre className="code" data-testid="cred-example">
