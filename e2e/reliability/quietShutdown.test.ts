@@ -23,15 +23,6 @@ function hostLog(dataDir: string): string {
   return readFileSync(join(dataDir, 'logs', 'host.log'), 'utf8');
 }
 
-/**
- * Shutdown noise whose fix lives outside this test's change, tolerated until it lands (then delete
- * the entry): discovery still publishes a registry update for a service that said goodbye after its
- * own stop began, and logs the refused publish (NOT_CONNECTED) as a warning (services/discovery).
- */
-const PENDING_FIX: { service: string; line: RegExp }[] = [
-  { service: 'discovery', line: /"level":"warn","service":"discovery","msg":"discovery update not published","code":"NOT_CONNECTED"/ },
-];
-
 /** logs/<service>.log: `<iso time> [stdout|stderr|supervisor] <line>` (electron/supervisor/serviceLog.ts). */
 function serviceLog(dataDir: string, name: string): string {
   return readFileSync(join(dataDir, 'logs', `${name}.log`), 'utf8');
@@ -82,9 +73,8 @@ describe('alicia serve stopped with SIGTERM', () => {
       const supervisorLines = lines.flatMap((l) => / \[supervisor\] (.*)$/.exec(l)?.[1] ?? []);
       expect(supervisorLines, name).toEqual(['stopping', 'stopped (code 0)']);
       // the runtime logger writes warn and error to stderr (services/runtime/logger.ts): nothing there either
-      const pending = PENDING_FIX.filter((p) => p.service === name);
       expect(
-        lines.filter((l) => (/ \[stderr\] /.test(l) || /"level":"(warn|error)"/.test(l)) && !pending.some((p) => p.line.test(l))),
+        lines.filter((l) => / \[stderr\] /.test(l) || /"level":"(warn|error)"/.test(l)),
         name,
       ).toEqual([]);
     }

@@ -85,7 +85,9 @@ export class DiscoveryService extends BusService {
   }
 
   private emit(e: RegistryEvent | { event: 'snapshot'; service?: undefined } | null): void {
-    if (!e) return;
+    // Once stop() began the connection is closing: other services going offline in the same host
+    // stop are not news worth publishing (the next start publishes a fresh snapshot).
+    if (!e || this.stopping) return;
     const services = this.registry.snapshot();
     if (e.event !== 'snapshot') this.log.info(`service ${e.event}`, { service: e.service });
     // In order: a subscriber must never see an older registry after a newer one.

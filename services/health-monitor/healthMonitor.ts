@@ -116,8 +116,9 @@ export class HealthMonitor extends BusService {
     await this.publishing;
   }
 
-  private get stopping(): boolean {
-    return this.stopAnnounced || this.stopBegun;
+  /** Its own stop has begun (the runtime's, or announced by the supervisor before the signal arrives). */
+  protected override get stopping(): boolean {
+    return super.stopping || this.stopAnnounced || this.stopBegun;
   }
 
   private evaluate(periodic: boolean): void {

@@ -133,6 +133,11 @@ export class BusService {
   /** Override: release what onStart acquired. */
   protected onStop(): Promise<void> | void {}
 
+  /** stop() has begun (or finished): publishing is over, the connection is closing. */
+  protected get stopping(): boolean {
+    return this.state === 'stopping' || this.state === 'stopped';
+  }
+
   get running(): boolean {
     return this.state === 'running';
   }
@@ -192,7 +197,9 @@ export class BusService {
     };
     this.client = client;
     client.on('message', (topic, payload, packet) => this.dispatch(topic, payload, packet));
-    client.on('error', (err) => this.log.warn('mqtt error', { error: err.message }));
+    // While stopping, a message arriving as the connection closes fails its ack write ("write after
+    // end"): expected then, a warning only while running.
+    client.on('error', (err) => (this.stopping ? this.log.debug : this.log.warn).call(this.log, 'mqtt error', { error: err.message }));
     client.on('connect', (connack) => {
       // Nagle + delayed ACK cost ~88 ms per QoS 1 round trip here; MQTT.js has no option (PLATFORM.md).
       (client.stream as Partial<Socket>).setNoDelay?.(true);
