@@ -18,6 +18,7 @@ import type { z } from 'zod';
 import type { brokerStatsSchema } from '../../services/protocol/system.js';
 import { MAX_TOPIC_LEVELS, canPublish, canSubscribe, deviceDiscoveryConfigRefusal, isValidPublishTopic } from './acl.js';
 import type { Credentials } from './credentials.js';
+import { DEFAULT_OFFLINE_SESSION_EXPIRY_MS, OfflineSessions } from './offlineSessions.js';
 import { ClientRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rateLimit.js';
 import { createCoalescingWebSocketStream } from './wsStream.js';
 import type { BrokerAddresses, BusPacket, InProcessBus } from './types.js';
@@ -52,6 +53,8 @@ export interface AliciaBrokerOptions {
   maxSubscriptionsPerClient?: number;
   /** per-client PUBLISH rate (token bucket, rateLimit.ts; default 2,000/s, burst 5,000); null = off */
   rateLimit?: RateLimitOptions | null;
+  /** a persistent (clean:false) session offline this long is ended (offlineSessions.ts; default 5 min, 0 = never) */
+  offlineSessionExpiryMs?: number;
   log?: BrokerLog;
 }
 
@@ -133,6 +136,7 @@ export class AliciaBroker implements InProcessBus {
       statsIntervalMs: opts.statsIntervalMs ?? 5000,
       maxClients: opts.maxClients ?? 500,
       maxSubscriptionsPerClient: opts.maxSubscriptionsPerClient ?? 1000,
+      offlineSessionExpiryMs: opts.offlineSessionExpiryMs ?? DEFAULT_OFFLINE_SESSION_EXPIRY_MS,
       log: opts.log ?? defaultLog,
     };
     const rl = opts.rateLimit === undefined ? DEFAULT_RATE_LIMIT : opts.rateLimit;
@@ -175,6 +179,12 @@ export class AliciaBroker implements InProcessBus {
       this.installDropFilter(broker);
       broker.on('clientError', (client, err) => this.onClientError(client, err));
       broker.on('connectionError', (client, err) => this.onClientError(client, err));
+      // bounds what stopped/failed services' persistent sessions hold (stops itself on broker close)
+      new OfflineSessions(broker, {
+        expiryMs: o.offlineSessionExpiryMs,
+        onExpired: (clientId, queued) => o.log('info', 'offline session expired', { clientId, queued }),
+        onError: (clientId, err) => o.log('warn', 'offline session expiry failed', { clientId, error: err.message }),
+      }).start();
 
       // step 2: TCP listener. noDelay: without it a QoS 1 request/response takes ~88 ms here
       // (Nagle + delayed ACK, ../shared/PLATFORM.md); with it ~0.2 ms.
