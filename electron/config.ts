@@ -58,9 +58,9 @@ export const configSchema = z.strictObject({
       max_rows: positiveInt.default(5_000_000),
       // nice value of the writer thread (Linux): 0 = same priority as the broker; higher = history
       // yields the CPU to delivery and the services, and catches up when they are idle
-      writer_nice: z.number().int().min(0).max(19).default(10),
+      writer_nice: z.number().int().min(0).max(19).default(19),
     })
-    .default({ enabled: true, max_age_hours: 168, max_bytes: 500 * 1024 * 1024, max_rows: 5_000_000, writer_nice: 10 }),
+    .default({ enabled: true, max_age_hours: 168, max_bytes: 500 * 1024 * 1024, max_rows: 5_000_000, writer_nice: 19 }),
   supervisor: z
     .strictObject({
       ...comment,

@@ -30,6 +30,8 @@ export interface LoadConfig {
   warmup?: number;
   /** publishers: a new message id per message and a new trace id every 10 (as a busy bus has), instead of one fixed payload */
   freshIds?: boolean;
+  /** publishers: this worker's messages/s in all (spread over its clients) instead of flat out */
+  ratePerSecond?: number;
 }
 
 export type LoadReport =
@@ -87,6 +89,12 @@ async function publishers(cfg: LoadConfig): Promise<void> {
   });
   const startedAt = now();
   const stopAt = startedAt + cfg.durationMs;
+  if (cfg.ratePerSecond) {
+    const sent = await paced(cfg, clients, startedAt, stopAt, () => (cfg.freshIds ? fresh(seqNo++) : payload));
+    post({ type: 'published', sent, startedAt, endedAt: now() });
+    await Promise.all(clients.map((c) => c.endAsync()));
+    return;
+  }
   let sent = 0;
   await Promise.all(
     clients.map(
@@ -120,6 +128,30 @@ async function publishers(cfg: LoadConfig): Promise<void> {
   const endedAt = now();
   post({ type: 'published', sent, startedAt, endedAt });
   await Promise.all(clients.map((c) => c.endAsync()));
+}
+
+/**
+ * A steady offered load: every 2 ms, publish what the rate says should have gone by now, round
+ * robin over the clients. A broker that cannot keep up makes the sockets back up (QoS 0 has no
+ * acknowledgement to wait for), so the subscriber's rate shows what it delivered.
+ */
+async function paced(cfg: LoadConfig, clients: MqttClient[], startedAt: number, stopAt: number, next: () => string): Promise<number> {
+  const rate = cfg.ratePerSecond!;
+  let sent = 0;
+  let rr = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const t = Math.min(now(), stopAt);
+      const due = Math.floor(((t - startedAt) / 1000) * rate);
+      for (; sent < due; sent++)
+        clients[rr++ % clients.length]!.publish(`${cfg.topicPrefix}${rr % clients.length}`, next(), { qos: cfg.qos });
+      if (t >= stopAt) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 2);
+  });
+  return sent;
 }
 
 async function subscriber(cfg: LoadConfig): Promise<void> {

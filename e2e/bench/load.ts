@@ -99,6 +99,8 @@ export interface FanInOptions {
   payloadBytes: number;
   durationMs: number;
   freshIds?: boolean;
+  /** offered messages/s in all (spread over the publisher workers); default flat out */
+  ratePerSecond?: number;
   /** called once everyone is connected, right before the publishers start */
   beforeGo?: () => void;
   /** how often the subscriber's count is polled while draining */
@@ -132,6 +134,7 @@ export async function fanIn(pool: Pool, o: FanInOptions): Promise<FanInResult> {
           role: 'publishers',
           auth: o.pubAuth,
           clients: perWorker,
+          ...(o.ratePerSecond ? { ratePerSecond: o.ratePerSecond / pubs.length } : {}),
         } satisfies LoadConfig,
       }),
     );
@@ -156,7 +159,9 @@ export async function fanIn(pool: Pool, o: FanInOptions): Promise<FanInResult> {
       last = count.received;
       await sleep(o.pollMs ?? 50);
     }
-    const seconds = (count.lastAt - startedAt) / 1000;
+    // Paced: the run lasts at least its duration (a broker that keeps up delivers the last message
+    // right after it; one that does not, later), so clock skew between threads cannot shorten it.
+    const seconds = Math.max((count.lastAt - startedAt) / 1000, o.ratePerSecond ? o.durationMs / 1000 : 0);
     return {
       rate: seconds > 0 ? count.received / seconds : 0,
       loss: sent > 0 ? 1 - count.received / sent : 0,

@@ -31,6 +31,8 @@ import type { BenchSection } from './types.js';
 const PAYLOAD_BYTES = 256;
 const INGEST_N = 100_000;
 const FANIN_MS = 2500;
+/** offered load of the fan-in runs: the issue's target is stated at 30k msg/s */
+const FANIN_RATE = 30_000;
 const ROWS_1M = 1_000_000;
 
 function payload(seq: number): Buffer {
@@ -161,6 +163,7 @@ async function fanInRun(
     publishers: 4,
     payloadBytes: PAYLOAD_BYTES,
     durationMs: FANIN_MS,
+    ratePerSecond: FANIN_RATE,
     freshIds: true,
     pollMs: 100,
     beforeGo: () => {
@@ -307,7 +310,7 @@ export async function run(): Promise<BenchSection> {
     try {
       // Off/on pairs, the order flipped every round so drift in the machine's load cancels out.
       // RECORDER_BENCH_ROUNDS: more pairs on a noisy machine.
-      for (let round = 0; round < Number(process.env.RECORDER_BENCH_ROUNDS ?? 4); round++) {
+      for (let round = 0; round < Number(process.env.RECORDER_BENCH_ROUNDS ?? 6); round++) {
         if (round % 2 === 0) {
           await runOff();
           await runOn(round);
@@ -324,19 +327,19 @@ export async function run(): Promise<BenchSection> {
     const ratios = on.map((x, i) => x / off[i]!);
     const median = quantile(ratios, 0.5);
     rows.push([
-      'broker fan-in, recorder off (4 pub -> 1 wildcard sub, QoS 0, auth+ACL)',
-      `${Math.round(mean(off))} msg/s`,
-      off.map((x) => Math.round(x)).join(', '),
+      `broker fan-in at ${FANIN_RATE / 1000}k msg/s offered, recorder off (4 pub -> 1 wildcard sub, QoS 0, auth+ACL)`,
+      `${Math.round(quantile(off, 0.5))} msg/s`,
+      `median delivered; ${off.map((x) => Math.round(x)).join(', ')}`,
     ]);
     rows.push([
-      'broker fan-in, recorder on',
-      `${Math.round(mean(on))} msg/s`,
-      `${on.map((x) => Math.round(x)).join(', ')}; recorded ${recStats.written}, dropped ${recStats.dropped}`,
+      `broker fan-in at ${FANIN_RATE / 1000}k msg/s offered, recorder on`,
+      `${Math.round(quantile(on, 0.5))} msg/s`,
+      `median delivered; ${on.map((x) => Math.round(x)).join(', ')}; recorded ${recStats.written}, dropped ${recStats.dropped}`,
     ]);
     rows.push([
-      'on / off throughput ratio (mean of rounds; per round)',
-      (mean(on) / mean(off)).toFixed(3),
-      `cost ${((1 - mean(on) / mean(off)) * 100).toFixed(1)} % (target < 10 %); per round ${ratios.map((r) => r.toFixed(2)).join(', ')}, median ${median.toFixed(3)}`,
+      'on / off delivered ratio (median of the off/on pairs)',
+      median.toFixed(3),
+      `cost ${((1 - median) * 100).toFixed(1)} % (target < 10 %); pairs ${ratios.map((r) => r.toFixed(2)).join(', ')}; ratio of means ${(mean(on) / mean(off)).toFixed(3)}`,
     ]);
     rows.push([
       'writer behind when the last message was delivered (rows), then caught up in',
@@ -436,8 +439,8 @@ export async function run(): Promise<BenchSection> {
       `p95 ${quantile(pageMs, 0.95).toFixed(2)} ms over 50 consecutive pages`,
     ]);
     notes.push(
-      "Ingest feeds the recorder's onPublish hook directly (2,000 messages per event-loop turn) and waits for the last commit: WAL, synchronous=NORMAL, 2,000-row transactions.",
-      "Fan-in: the same embedded broker alternates recorder off/on; publishers and subscriber are mqtt.js clients in worker threads. The recorder writes on its own writer thread; the broker's thread only enqueues and copies each batch (max_pack_ms), but on 2 cores the writer still competes with the broker for CPU at saturation.",
+      "Ingest feeds the recorder's onPublish hook directly (2,000 messages per event-loop turn) and waits for the last commit: WAL, synchronous=NORMAL, 8,000-row transactions.",
+      "Fan-in: the same embedded broker runs off/on pairs, the order flipped every pair; 4 mqtt.js publishers in 2 worker threads offer 30,000 msg/s in all (paced every 2 ms; 256 B envelopes, a new message id per message and a new trace id every 10) to 1 wildcard subscriber in its own worker thread; delivered = received / max(run, first publish to last receipt). This 2-core machine delivers about that much with the recorder off, so the runs sit at saturation: every CPU microsecond the recorder takes is taken from the broker or the load generator. The recorder copies each message into the open batch on the broker's thread; its writer thread runs at nice 19 and catches up after the run (writer behind / caught up).",
       "Event-loop delay: perf_hooks.monitorEventLoopDelay on the broker's thread (10 ms resolution in fan-in, 5 ms in the steady run): how long the broker could not run. On a shared, overloaded machine descheduling shows up here too: compare on vs off within one run.",
       'Machine: 2 cores shared with other work; compare the on/off pair, not absolute figures across runs.',
     );

@@ -56,7 +56,7 @@ export interface RecorderOptions {
   retentionChunk?: number;
   /** at most this many free pages are returned to the file system per step (default 256 = 1 MiB) */
   vacuumPages?: number;
-  /** nice value of the writer thread (Linux; default 10, 0 = the broker's priority) */
+  /** nice value of the writer thread (Linux; default 19, the lowest: history runs when delivery leaves CPU; 0 = the broker's priority) */
   writerNice?: number;
   /** MQTT filters not recorded (default: the recorder's own responses and Aedes' $SYS heartbeats) */
   skipTopics?: string[];
@@ -292,7 +292,7 @@ export class Recorder {
       retentionChunk: opts.retentionChunk ?? 5000,
       vacuumPages,
       bounds: { maxResponseBytes: opts.maxResponseBytes ?? 1024 * 1024, maxInlinePayload: opts.maxInlinePayload ?? 64 * 1024 },
-      nice: Math.max(0, Math.min(19, Math.floor(opts.writerNice ?? 10))),
+      nice: Math.max(0, Math.min(19, Math.floor(opts.writerNice ?? 19))),
     };
   }
 
