@@ -111,6 +111,9 @@ export class BusService {
   private readonly started = deferred();
   /** answered request ids, persisted in the service's data dir (issue 7: no second answer after kill -9) */
   private handledIds = new HandledRequests(null);
+  /** answered ids waiting for `unflushedStream` to drain before they go on file */
+  private unflushed: string[] = [];
+  private unflushedStream: unknown = null;
   private readonly handles: string[] = [];
   private readonly emits = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
@@ -545,9 +548,11 @@ export class BusService {
         }
         const replyIds = { correlation_id: msg.correlation_id ?? msg.id, trace_id: msg.trace_id, session_id: msg.session_id };
         const handled = Promise.resolve().then(() => handler(msg, { topic }));
-        // the id is remembered right after the reply is written (sendReply writes synchronously)
+        // the id is remembered right after the reply is written (sendReply writes synchronously), and
+        // put on file once that write has left the process (persistAfterFlush)
         const answered = (sent: Promise<unknown>) => {
-          this.handledIds.add(msg.id);
+          this.handledIds.remember(msg.id);
+          this.persistAfterFlush(msg.id);
           return sent;
         };
         handled
@@ -565,6 +570,39 @@ export class BusService {
       },
       1,
     );
+  }
+
+  /**
+   * Put an answered request id on file once everything written so far has left the process. Under
+   * load the socket's own buffer holds writes (the reply, then the request's PUBACK behind it); a
+   * kill -9 then loses both, the broker redelivers the request, and an id already on file would
+   * drop it unanswered (seen: 12 of 1,000 in the kill -9 test on a busy machine). A kernel socket
+   * buffer is sent even after the process dies, so once the stream has drained the reply reaches
+   * the broker. A stream that dies first takes its ids with it: those requests come back.
+   */
+  private persistAfterFlush(id: string): void {
+    const s = this.client?.stream as (Partial<Socket> & { writableLength?: number; destroyed?: boolean }) | undefined;
+    if (this.unflushedStream !== s) {
+      this.unflushed = []; // the ids of a stream that died go with it
+      this.unflushedStream = s ?? null;
+    }
+    if (!s || !s.writableLength) {
+      for (const i of this.unflushed.splice(0)) this.handledIds.persist(i);
+      this.handledIds.persist(id);
+      return;
+    }
+    this.unflushed.push(id);
+    if (this.unflushed.length > 1) return; // a check is already scheduled
+    // 'drain' only follows a write that hit the high-water mark: poll the buffer instead.
+    const check = () => {
+      if (this.unflushedStream !== s || s.destroyed) return;
+      if (s.writableLength) {
+        setTimeout(check, 2).unref();
+        return;
+      }
+      for (const i of this.unflushed.splice(0)) this.handledIds.persist(i);
+    };
+    setTimeout(check, 2).unref();
   }
 
   /**

@@ -33,14 +33,29 @@ export class HandledRequests {
     return this.ids.has(id);
   }
 
-  /** Remember an answered request id (memory always; the file when the service has a data dir). */
+  /** Remember an answered request id, in memory and in the file (when the service has a data dir). */
   add(id: string): void {
+    if (this.ids.has(id)) return;
+    this.remember(id);
+    this.persist(id);
+  }
+
+  /** In memory only: this process answers the id once. */
+  remember(id: string): void {
     if (this.ids.has(id)) return;
     this.ids.add(id);
     if (this.ids.size > this.keep) {
       const first = this.ids.values().next().value;
       if (first !== undefined) this.ids.delete(first);
     }
+  }
+
+  /**
+   * In the file: a restarted process will not answer it again. Call it once the answer has left the
+   * process (is in the kernel's socket buffer): an id on file whose answer died in the process's own
+   * write buffer would turn the redelivered request into a lost one.
+   */
+  persist(id: string): void {
     if (!this.path || id.includes('\n')) return;
     try {
       if (this.lines === 0) mkdirSync(dirname(this.path), { recursive: true });
