@@ -111,9 +111,6 @@ export class BusService {
   private readonly started = deferred();
   /** answered request ids, persisted in the service's data dir (issue 7: no second answer after kill -9) */
   private handledIds = new HandledRequests(null);
-  /** answered ids waiting for `unflushedStream` to drain before they go on file */
-  private unflushed: string[] = [];
-  private unflushedStream: unknown = null;
   private readonly handles: string[] = [];
   private readonly emits = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
@@ -577,32 +574,19 @@ export class BusService {
    * load the socket's own buffer holds writes (the reply, then the request's PUBACK behind it); a
    * kill -9 then loses both, the broker redelivers the request, and an id already on file would
    * drop it unanswered (seen: 12 of 1,000 in the kill -9 test on a busy machine). A kernel socket
-   * buffer is sent even after the process dies, so once the stream has drained the reply reaches
-   * the broker. A stream that dies first takes its ids with it: those requests come back.
+   * buffer is sent even after the process dies, so once the reply is out it reaches the broker.
+   * A zero-length write's callback runs when every write before it has been handed to the kernel
+   * (Writable keeps order); on a stream that dies first it never runs and the request comes back.
    */
   private persistAfterFlush(id: string): void {
-    const s = this.client?.stream as (Partial<Socket> & { writableLength?: number; destroyed?: boolean }) | undefined;
-    if (this.unflushedStream !== s) {
-      this.unflushed = []; // the ids of a stream that died go with it
-      this.unflushedStream = s ?? null;
-    }
-    if (!s || !s.writableLength) {
-      for (const i of this.unflushed.splice(0)) this.handledIds.persist(i);
+    const s = this.client?.stream as Partial<Socket> | undefined;
+    if (!s?.write || !s.writableLength) {
       this.handledIds.persist(id);
       return;
     }
-    this.unflushed.push(id);
-    if (this.unflushed.length > 1) return; // a check is already scheduled
-    // 'drain' only follows a write that hit the high-water mark: poll the buffer instead.
-    const check = () => {
-      if (this.unflushedStream !== s || s.destroyed) return;
-      if (s.writableLength) {
-        setTimeout(check, 2).unref();
-        return;
-      }
-      for (const i of this.unflushed.splice(0)) this.handledIds.persist(i);
-    };
-    setTimeout(check, 2).unref();
+    s.write(EMPTY, (err) => {
+      if (!err) this.handledIds.persist(id);
+    });
   }
 
   /**
@@ -808,6 +792,8 @@ export class BusService {
 }
 
 /** Longest a request's PUBACK waits for its handler (holdAck); a slower handler is acked anyway. */
+/** written after a reply to learn when it has left the process (persistAfterFlush) */
+const EMPTY = Buffer.alloc(0);
 const ACK_HOLD_MAX_MS = 30_000;
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
