@@ -1,7 +1,16 @@
 import type { Database as Db } from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openDatabase } from '../../services/runtime/sqlite.js';
+
+/** Size of a database file in bytes; 0 when it does not exist (no WAL yet). */
+export function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
 
 /** Bumped when the schema changes; migrations below run in order on open. */
 export const RECORDER_SCHEMA_VERSION = 2;

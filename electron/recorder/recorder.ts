@@ -10,6 +10,7 @@ import { topicFor, topicMatches } from '../../services/protocol/topics.js';
 import { openDatabase } from '../../services/runtime/sqlite.js';
 import type { BusPacket, InProcessBus } from '../broker/types.js';
 import { BatchBuilder } from './batchCodec.js';
+import { fileSize } from './db.js';
 import type { PackedBatch } from './batchCodec.js';
 import { threadCpuMs } from './threadCpu.js';
 import type { ExportQuery } from './exporter.js';
@@ -104,14 +105,6 @@ export interface RecorderStats {
 
 const REQUEST_TOPIC = topicFor('alicia/system/recorder/request');
 const RESPONSE_TOPIC = topicFor('alicia/system/recorder/response');
-
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0; // no WAL yet, or :memory:
-  }
-}
 
 /**
  * The skip list as one check for the publish path: exact topics by Set lookup, wildcard filters

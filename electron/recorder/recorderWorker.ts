@@ -1,8 +1,7 @@
-import { statSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { unpackBatch } from './batchCodec.js';
-import { openRecorderDb } from './db.js';
+import { fileSize, openRecorderDb } from './db.js';
 import { ndjsonLines } from './exporter.js';
 import { answerRecorderRequest } from './queries.js';
 import { RecorderStore } from './store.js';
@@ -23,14 +22,6 @@ const init = workerData as WorkerInit;
 
 function post(m: FromWorker): void {
   port!.postMessage(m);
-}
-
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0; // no WAL yet, or :memory:
-  }
 }
 
 const db = openRecorderDb(init.dbPath, { walAutocheckpointPages: init.walAutocheckpointPages, journalSizeLimit: init.walLimit });

@@ -83,7 +83,7 @@ const COLS =
   'm.id AS id, m.time AS time, t.topic AS topic, m.qos AS qos, m.retain AS retain, m.client_id AS client_id, m.principal AS principal, m.msg_id AS msg_id, tr.key AS trace_id, m.correlation_id AS correlation_id, sr.key AS session_id, m.source AS source, m.size AS size, m.truncated AS truncated';
 const INSERT_COLS =
   'time, topic_ref, payload, size, truncated, qos, retain, client_id, principal, msg_id, trace_ref, correlation_id, session_ref, source';
-const INSERT_WIDTH = 14;
+const INSERT_WIDTH = INSERT_COLS.split(',').length;
 /** Rows per INSERT statement (x 14 columns = 448 parameters, far below SQLite's 32766). */
 const ROWS_PER_INSERT = 32;
 /** Interned strings kept in memory; past this the cache starts over (the tables hold them all). */
