@@ -7,9 +7,11 @@ import { join } from 'node:path';
 import { AliciaBroker } from '../../electron/broker/broker.js';
 import { Credentials } from '../../electron/broker/credentials.js';
 import { mainThreadCpuMs as mainThreadCpu, procStatCpuMs } from '../../electron/recorder/threadCpu.js';
+import { sleep } from '../support/host.js';
 import type { BenchSection } from './types.js';
 import type { LoadConfig, LoadReport } from './brokerLoad.worker.js';
-import { fanIn, quantile, sleep, startPool, stopPool, type Pool } from './load.js';
+import { fanIn, startPool, stopPool, type Pool } from './load.js';
+import { quantile } from './stats.js';
 
 /**
  * Broker throughput and latency, side by side in one run:

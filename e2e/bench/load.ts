@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { sleep } from '../support/host.js';
 import type { LoadConfig, LoadReport } from './brokerLoad.worker.js';
 
 /**
@@ -6,15 +7,6 @@ import type { LoadConfig, LoadReport } from './brokerLoad.worker.js';
  * (brokerLoad.worker.ts), so the broker under test keeps its thread to itself. Shared by the
  * broker and recorder benchmarks.
  */
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The q-quantile (0..1) of xs, nearest rank; NaN when empty. */
-export function quantile(xs: readonly number[], q: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-}
 
 export interface LoadWorker {
   worker: Worker;

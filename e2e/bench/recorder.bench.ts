@@ -8,12 +8,15 @@ import { AliciaBroker } from '../../electron/broker/broker.js';
 import { Credentials } from '../../electron/broker/credentials.js';
 import { openRecorderDb } from '../../electron/recorder/db.js';
 import { answerRecorderRequest } from '../../electron/recorder/queries.js';
+import type { BusPacket } from '../../electron/broker/types.js';
 import { hookBus } from '../../electron/recorder/hookBus.js';
 import { Recorder } from '../../electron/recorder/recorder.js';
 import { RecorderStore } from '../../electron/recorder/store.js';
 import { mainThreadCpuMs } from '../../electron/recorder/threadCpu.js';
 import { seal } from '../../services/protocol/envelope.js';
-import { fanIn, quantile, sleep, startPool, stopPool, type Pool } from './load.js';
+import { fanIn, startPool, stopPool, type Pool } from './load.js';
+import { quantile } from './stats.js';
+import { sleep } from '../support/host.js';
 import type { BenchSection } from './types.js';
 
 /**
@@ -42,25 +45,32 @@ function payload(seq: number): Buffer {
   return Buffer.from(`${head.slice(0, -1)},"pad":"${'x'.repeat(Math.max(0, PAYLOAD_BYTES - head.length - 10))}"}`);
 }
 
+/** Pre-built 256 B envelopes, one per sequence number mod 1000. */
+const PAYLOADS = Array.from({ length: 1000 }, (_, i) => payload(i));
+
+/** Message `seq` as the broker would hand it to the publish hook: 20 topics, the payloads above. */
+function packet(seq: number): BusPacket {
+  return {
+    topic: `alicia/device/status/d${seq % 20}`,
+    payload: PAYLOADS[seq % 1000]!,
+    qos: 0,
+    retain: false,
+    clientId: 'bench',
+    principal: 'operator',
+    time: Date.now(),
+  };
+}
+
 async function ingest(dir: string): Promise<{ rate: number; dropped: number; maxFlushMs: number; mbps: number; delay: LoopDelay }> {
   const { bus, emit } = hookBus();
   const rec = new Recorder({ dbPath: join(dir, 'ingest.db'), bus, maxQueue: INGEST_N, flushIntervalMs: 50 });
   await rec.start();
-  const payloads = Array.from({ length: 1000 }, (_, i) => payload(i));
   const h = monitorEventLoopDelay({ resolution: 10 });
   h.enable();
   const t0 = performance.now();
   // 2,000 messages per event-loop turn: a broker delivering flat out
   for (let i = 0; i < INGEST_N; i++) {
-    emit({
-      topic: `alicia/device/status/d${i % 20}`,
-      payload: payloads[i % 1000]!,
-      qos: 0,
-      retain: false,
-      clientId: 'bench',
-      principal: 'operator',
-      time: Date.now(),
-    });
+    emit(packet(i));
     if (i % 2000 === 1999) await yieldToLoop();
   }
   while (rec.stats().written + rec.stats().dropped < INGEST_N) await sleep(5);
@@ -93,7 +103,6 @@ async function paced(
   const { bus, emit } = hookBus();
   const rec = withRecorder ? new Recorder({ dbPath: join(dir, `paced-${Date.now()}.db`), bus }) : null;
   await rec?.start();
-  const payloads = Array.from({ length: 1000 }, (_, i) => payload(i));
   const h = monitorEventLoopDelay({ resolution: 5 });
   h.enable();
   const perTick = PACED_RATE / 100;
@@ -102,15 +111,7 @@ async function paced(
   await new Promise<void>((res) => {
     const timer = setInterval(() => {
       for (let i = 0; i < perTick; i++, seq++) {
-        emit({
-          topic: `alicia/device/status/d${seq % 20}`,
-          payload: payloads[seq % 1000]!,
-          qos: 0,
-          retain: false,
-          clientId: 'bench',
-          principal: 'operator',
-          time: Date.now(),
-        });
+        emit(packet(seq));
       }
       if (performance.now() - t0 >= PACED_MS) {
         clearInterval(timer);
@@ -121,8 +122,7 @@ async function paced(
   h.disable();
   const st = rec?.stats();
   await rec?.stop();
-  const pack = (st as { max_pack_ms?: number } | undefined)?.max_pack_ms;
-  return { delay: loopDelay(h), written: st?.written ?? 0, dropped: st?.dropped ?? 0, maxPackMs: pack ?? NaN };
+  return { delay: loopDelay(h), written: st?.written ?? 0, dropped: st?.dropped ?? 0, maxPackMs: st?.max_pack_ms ?? NaN };
 }
 
 /** Event-loop delay of this (the broker's) thread, in ms: how long the broker could not run. */

@@ -4,6 +4,7 @@ import mqtt from 'mqtt';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from '../fixtures/host.js';
 import { startHost } from '../support/host.js';
+import { quantile } from './stats.js';
 import type { BenchSection } from './types.js';
 import type { UiLoadConfig, UiLoadReport } from './uiLoad.worker.js';
 
@@ -43,11 +44,6 @@ function topSelfTime(profile: { nodes: ProfileNode[]; samples: number[]; timeDel
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)
     .map(([k, us]) => `${((us / total) * 100).toFixed(1)}% ${k}`);
-}
-
-function pct(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
 export async function run(): Promise<BenchSection> {
@@ -295,8 +291,8 @@ export async function run(): Promise<BenchSection> {
         ['UI count still rising after the publisher stopped (s)', caughtUpS, ''],
         ['topics in the tree (all)', topicsShown, `>= ${TOPICS}`],
         ['frames recorded', frames.length, ''],
-        ['frame time p50 (ms)', Math.round(pct(sorted, 50) * 10) / 10, ''],
-        ['frame time p95 (ms)', Math.round(pct(sorted, 95) * 10) / 10, '< 33'],
+        ['frame time p50 (ms)', Math.round(quantile(sorted, 0.5) * 10) / 10, ''],
+        ['frame time p95 (ms)', Math.round(quantile(sorted, 0.95) * 10) / 10, '< 33'],
         ['frame time max (ms)', Math.round((sorted[sorted.length - 1] ?? NaN) * 10) / 10, ''],
         ['JS heap before (MB)', mb(heapBefore), ''],
         ['JS heap peak (MB)', mb(heapPeak), '< 300'],

@@ -16,6 +16,7 @@ import { TtsService } from '../../services/tts/ttsService.js';
 import { VoiceRouter } from '../../services/voice-router/voiceRouter.js';
 import { AiService } from '../../services/ai/aiService.js';
 import { SttService } from '../../services/stt/sttService.js';
+import { quantile } from './stats.js';
 import type { BenchSection } from './types.js';
 
 const exec = promisify(execFile);
@@ -126,12 +127,6 @@ class BenchClient {
   }
 }
 
-function pct(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-}
-
 async function utterance(dir: string, text: string, v: (typeof VOICES)[number], i: number): Promise<string> {
   const raw = join(dir, `${i}.raw.wav`);
   const out = join(dir, `${i}.wav`);
@@ -192,7 +187,7 @@ export async function run(): Promise<BenchSection> {
     const rows: (string | number)[][] = [];
     const add = (label: string, xs: Outcome[], pick: (o: Outcome) => number) => {
       const v = xs.map(pick);
-      rows.push([label, v.length, pct(v, 50), pct(v, 95)]);
+      rows.push([label, v.length, quantile(v, 0.5), quantile(v, 0.95)]);
     };
     const okText = text.filter((o) => o.ok);
     const okSpoken = spoken.filter((o) => o.ok);
