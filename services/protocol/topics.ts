@@ -311,7 +311,7 @@ export const TOPICS = {
     schema: system.hostInfoSchema,
     retain: true,
     qos: 1,
-    doc: 'The host: version, start time, LAN listener and its certificate fingerprint (host only)',
+    doc: 'The host: version, start time, local MQTT URL, LAN listener and its certificate fingerprint (host only)',
   }),
   '$SYS/alicia/broker/stats': def({
     pattern: '$SYS/alicia/broker/stats',
