@@ -8,7 +8,7 @@ import {
   type Subscription,
 } from 'aedes';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { seal } from '../../services/protocol/envelope.js';
@@ -21,6 +21,7 @@ import type { Credentials } from './credentials.js';
 import { DEFAULT_OFFLINE_SESSION_EXPIRY_MS, OfflineSessions } from './offlineSessions.js';
 import { ClientRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rateLimit.js';
 import { createCoalescingWebSocketStream } from './wsStream.js';
+import { coalesceWrites } from './socketWrites.js';
 import type { BrokerAddresses, BusPacket, InProcessBus } from './types.js';
 
 export type BrokerLogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -297,6 +298,9 @@ export class AliciaBroker implements InProcessBus {
       conn.destroy();
       return;
     }
+    // TCP and TLS: one syscall per event-loop turn instead of one per delivered PUBLISH
+    // (socketWrites.ts); the window's WebSocket stream already coalesces (wsStream.ts)
+    if (conn instanceof Socket) coalesceWrites(conn);
     this.sockets.add(conn);
     conn.once('close', () => this.sockets.delete(conn));
     const client = broker.handle(conn, req);
