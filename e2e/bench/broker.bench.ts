@@ -4,13 +4,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect as netConnect, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AliciaBroker } from '../../electron/broker/broker.js';
-import { Credentials } from '../../electron/broker/credentials.js';
 import { mainThreadCpuMs as mainThreadCpu, procStatCpuMs } from '../../electron/recorder/threadCpu.js';
 import { sleep } from '../support/host.js';
 import type { BenchSection } from './types.js';
 import type { LoadConfig, LoadReport } from './brokerLoad.worker.js';
-import { fanIn, startPool, stopPool, type Pool } from './load.js';
+import { benchBroker, fanIn, startPool, stopPool, type Pool } from './load.js';
 import { quantile } from './stats.js';
 
 /**
@@ -125,18 +123,7 @@ async function freePort(): Promise<number> {
 
 async function alicia(): Promise<Target> {
   const dir = await mkdtemp(join(tmpdir(), 'alicia-bench-'));
-  const credentials = await Credentials.loadOrCreate(dir);
-  // The per-client rate limit (2,000 msg/s by default, issue 7) would disconnect a bench publisher
-  // running flat out; raise it so the limiter stays on the path (its cost is measured) but never trips.
-  const broker = new AliciaBroker({
-    dataDir: dir,
-    credentials,
-    mqttPort: 0,
-    wsPort: 0,
-    log: () => undefined,
-    rateLimit: { messagesPerSecond: 10_000_000, burst: 10_000_000 },
-  });
-  await broker.start();
+  const { broker, credentials } = await benchBroker(dir);
   const c = credentials.all();
   return {
     name: 'AliciaBroker (auth + ACL)',

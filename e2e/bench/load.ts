@@ -1,4 +1,6 @@
 import { Worker } from 'node:worker_threads';
+import { AliciaBroker } from '../../electron/broker/broker.js';
+import { Credentials } from '../../electron/broker/credentials.js';
 import { sleep } from '../support/host.js';
 import type { LoadConfig, LoadReport } from './brokerLoad.worker.js';
 
@@ -15,6 +17,27 @@ export interface LoadWorker {
 }
 
 const WORKER_REPORT_TIMEOUT_MS = 60_000;
+
+/**
+ * The embedded broker as the benchmarks run it: ephemeral ports, no log, no stats timer, its
+ * credentials in `dir`. The per-client rate limit (2,000 msg/s by default, issue 7) would
+ * disconnect a publisher running flat out; it is raised so the limiter stays on the path (its
+ * cost is measured) but never trips.
+ */
+export async function benchBroker(dir: string): Promise<{ broker: AliciaBroker; credentials: Credentials }> {
+  const credentials = await Credentials.loadOrCreate(dir);
+  const broker = new AliciaBroker({
+    dataDir: dir,
+    credentials,
+    mqttPort: 0,
+    wsPort: 0,
+    statsIntervalMs: 0,
+    log: () => undefined,
+    rateLimit: { messagesPerSecond: 10_000_000, burst: 10_000_000 },
+  });
+  await broker.start();
+  return { broker, credentials };
+}
 
 /** One load worker; it waits for { run: LoadConfig } messages (one worker serves many runs). */
 export function startLoadWorker(name: string): LoadWorker {

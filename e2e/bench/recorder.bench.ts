@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { IntervalHistogram } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { AliciaBroker } from '../../electron/broker/broker.js';
-import { Credentials } from '../../electron/broker/credentials.js';
+import type { Credentials } from '../../electron/broker/credentials.js';
 import { openRecorderDb } from '../../electron/recorder/db.js';
 import { answerRecorderRequest } from '../../electron/recorder/queries.js';
 import type { BusPacket } from '../../electron/broker/types.js';
@@ -14,7 +13,7 @@ import { Recorder } from '../../electron/recorder/recorder.js';
 import { RecorderStore } from '../../electron/recorder/store.js';
 import { mainThreadCpuMs } from '../../electron/recorder/threadCpu.js';
 import { seal } from '../../services/protocol/envelope.js';
-import { fanIn, startPool, stopPool, type Pool } from './load.js';
+import { benchBroker, fanIn, startPool, stopPool, type Pool } from './load.js';
 import { quantile } from './stats.js';
 import { sleep } from '../support/host.js';
 import type { BenchSection } from './types.js';
@@ -265,17 +264,7 @@ export async function run(): Promise<BenchSection> {
     process.stderr.write(`recorder bench: paced loop delay p99/max off ${fmtD(pOff)} on ${fmtD(pOn)} ms; ${pInfo}\n`);
     // 2. fan-in, recorder off / on, alternating
     const bdir = join(dir, 'broker');
-    const credentials = await Credentials.loadOrCreate(bdir);
-    const broker = new AliciaBroker({
-      dataDir: bdir,
-      credentials,
-      mqttPort: 0,
-      wsPort: 0,
-      statsIntervalMs: 0,
-      log: () => undefined,
-      rateLimit: { messagesPerSecond: 10_000_000, burst: 10_000_000 },
-    }); // flat-out publishers: see broker.bench.ts
-    await broker.start();
+    const { broker, credentials } = await benchBroker(bdir);
     const c = credentials.all();
     const pool = startPool(2);
     const off: number[] = [];
