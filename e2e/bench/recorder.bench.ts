@@ -315,30 +315,23 @@ export async function run(): Promise<BenchSection> {
           await runOff();
         }
       }
-      // The same pairs at a load with headroom (fewer rounds: the headline is the 30k set).
-      for (let round = 0; round < 4; round++) {
-        const order = round % 2 === 0 ? [false, true] : [true, false];
-        for (const withRec of order) {
-          const rec = withRec ? new Recorder({ dbPath: join(dir, `fanin-low-${round}.db`), bus: broker }) : null;
-          await rec?.start();
-          const r = await fanInRun(pool, broker.addresses.mqttUrl, c, rec, FANIN_RATE_LOW);
-          (withRec ? lowOn : lowOff).push(r.rate);
-          await rec?.stop();
+      // Rates only, 4 pairs (the 30k set above is the headline): `rate` msg/s offered, 0 = flat out.
+      const ratePairs = async (rate: number, name: string, off: number[], on: number[]) => {
+        for (let round = 0; round < 4; round++) {
+          for (const withRec of round % 2 === 0 ? [false, true] : [true, false]) {
+            const rec = withRec ? new Recorder({ dbPath: join(dir, `fanin-${name}-${round}.db`), bus: broker }) : null;
+            await rec?.start();
+            (withRec ? on : off).push((await fanInRun(pool, broker.addresses.mqttUrl, c, rec, rate)).rate);
+            await rec?.stop();
+          }
         }
-      }
+      };
+      // The same pairs at a load with headroom.
+      await ratePairs(FANIN_RATE_LOW, 'low', lowOff, lowOn);
       // Capacity: the publishers flat out (up to 64 publishes in flight per client), where this
       // machine saturates and the recorder's CPU (copy on the broker's thread, the writer thread)
       // competes with the broker and the load generator for the two cores.
-      for (let round = 0; round < 4; round++) {
-        const order = round % 2 === 0 ? [false, true] : [true, false];
-        for (const withRec of order) {
-          const rec = withRec ? new Recorder({ dbPath: join(dir, `fanin-max-${round}.db`), bus: broker }) : null;
-          await rec?.start();
-          const r = await fanInRun(pool, broker.addresses.mqttUrl, c, rec, 0);
-          (withRec ? maxOn : maxOff).push(r.rate);
-          await rec?.stop();
-        }
-      }
+      await ratePairs(0, 'max', maxOff, maxOn);
     } finally {
       await stopPool(pool);
       await broker.stop();
