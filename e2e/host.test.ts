@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import { seal } from '../services/protocol/envelope.js';
@@ -445,6 +445,7 @@ describe('alicia CLI', () => {
     expect(r.stderr).toContain(dir);
     expect(r.stderr).toMatch(/not writable/);
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // a message, not a stack trace
+    rmSync(dirname(parentFile), { recursive: true, force: true });
   });
 
   it('a bad config value: an error naming the key and the file, exit 1', () => {

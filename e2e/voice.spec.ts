@@ -10,12 +10,18 @@ import { CHROMIUM_ARGS, runtimeFromEnv } from './fixtures/host.js';
 const rt = runtimeFromEnv();
 
 // The microphone is Chromium's fake capture device playing an espeak-ng WAV once (PLATFORM.md).
-const dir = mkdtempSync(join(tmpdir(), 'alicia-voice-'));
+// Playwright also loads this file in its runner process to list the tests, where nothing is
+// launched and afterAll never runs: only a worker (TEST_WORKER_INDEX set) makes the WAV, and
+// removes it afterwards.
+const inWorker = process.env.TEST_WORKER_INDEX !== undefined;
+const dir = inWorker ? mkdtempSync(join(tmpdir(), 'alicia-voice-')) : join(tmpdir(), 'alicia-voice-not-in-a-worker');
 const raw = join(dir, 'raw.wav');
 const wav = join(dir, 'utt.wav');
-execFileSync('espeak-ng', ['-v', 'en-us', '-s', '140', '-w', raw, 'turn on the kitchen light']);
-// 16 kHz mono 16-bit, with silence after the speech so "end on silence" has something to hear.
-execFileSync('sox', [raw, '-r', '16000', '-c', '1', '-b', '16', wav, 'pad', '0.5', '2.0']);
+if (inWorker) {
+  execFileSync('espeak-ng', ['-v', 'en-us', '-s', '140', '-w', raw, 'turn on the kitchen light']);
+  // 16 kHz mono 16-bit, with silence after the speech so "end on silence" has something to hear.
+  execFileSync('sox', [raw, '-r', '16000', '-c', '1', '-b', '16', wav, 'pad', '0.5', '2.0']);
+}
 
 test.use({
   launchOptions: {
