@@ -4,7 +4,7 @@ import { defineConfig } from 'vite';
 
 // The window: built into dist/renderer and served by the headless host or loaded by Electron from
 // files, hence relative asset URLs (base './').
-const root = fileURLToPath(new URL('.', import.meta.url));
+const root = fileURLToPath(new URL('./', import.meta.url));
 
 export default defineConfig({
   root,

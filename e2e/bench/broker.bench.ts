@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect as netConnect, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mainThreadCpuMs as mainThreadCpu, procStatCpuMs } from '../../electron/recorder/threadCpu.js';
+import { mainThreadCpuMs as mainThreadCpu, procStatCpuMs } from '../../electron/host/recorder/threadCpu.js';
 import { sleep } from '../support/host.js';
 import type { BenchSection } from './types.js';
 import type { LoadConfig, LoadReport } from './brokerLoad.worker.js';
@@ -317,7 +317,7 @@ export async function run(): Promise<BenchSection> {
     notes: [
       `Fan-in: ${PUBLISHERS} publishers (mqtt.js, ${PUBLISHER_WORKERS} worker threads, ${WINDOW_NOTE}) -> 1 subscriber on a wildcard (own worker thread), ${PAYLOAD_BYTES} B JSON, ${THROUGHPUT_MS / 1000} s per run, interleaved, best of ${ROUNDS}; msg/s = messages received by the subscriber / time from the first publish to the last receipt.`,
       `Round trip: QoS 1 request -> responder -> QoS 1 response, one at a time, ${RTT_ROUNDS} rounds (at most ${RTT_MAX_MS / 1000} s) after 100 warm-up, interleaved, the round with the lower p50 of ${ROUNDS}; TCP_NODELAY on every client and listener (without it ~88 ms: Nagle + delayed ACK).`,
-      'AliciaBroker: publishers authenticate as device-manager (each PUBLISH passes the ACL check), the subscriber as stt, the round trip runs voice-router -> ai; no in-process onPublish listener attached (the recorder adds its own cost). AliciaBroker sends what one event-loop turn writes to a TCP client in one syscall (electron/broker/socketWrites.ts); standalone Aedes writes every delivered PUBLISH with its own writev, which is most of the CPU/msg difference between the two rows. Aedes and AliciaBroker run in the bench process main thread; Mosquitto in its own process (set_tcp_nodelay true; max_queued_messages / max_inflight_messages unlimited, like Aedes).',
+      'AliciaBroker: publishers authenticate as device-manager (each PUBLISH passes the ACL check), the subscriber as stt, the round trip runs voice-router -> ai; no in-process onPublish listener attached (the recorder adds its own cost). AliciaBroker sends what one event-loop turn writes to a TCP client in one syscall (electron/host/broker/socketWrites.ts); standalone Aedes writes every delivered PUBLISH with its own writev, which is most of the CPU/msg difference between the two rows. Aedes and AliciaBroker run in the bench process main thread; Mosquitto in its own process (set_tcp_nodelay true; max_queued_messages / max_inflight_messages unlimited, like Aedes).',
       'CPU µs/msg: CPU time of the broker (the main thread for the two Aedes brokers, /proc/self/task/<pid>/stat; the mosquitto process, /proc/<pid>/stat) during a run divided by messages delivered; lowest of the rounds. "CPU/msg vs Aedes" < 1.00x means cheaper per message than standalone Aedes. It moves less than msg/s with the load other processes put on the shared cores (CPU contention still inflates it through cache misses).',
       'The machine is shared: other work on the same cores shows up as noise in msg/s and latency; compare rows of one run, not runs.',
       ...errors.map((e) => `FAILED ${e}`),

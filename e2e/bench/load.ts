@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { AliciaBroker } from '../../electron/broker/broker.js';
-import { Credentials } from '../../electron/broker/credentials.js';
+import { AliciaBroker } from '../../electron/host/broker/broker.js';
+import { Credentials } from '../../electron/host/broker/credentials.js';
 import { sleep } from '../support/host.js';
 import type { LoadConfig, LoadReport } from './brokerLoad.worker.js';
 

@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { IntervalHistogram } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { Credentials } from '../../electron/broker/credentials.js';
-import { openRecorderDb } from '../../electron/recorder/db.js';
-import { answerRecorderRequest } from '../../electron/recorder/queries.js';
-import type { BusPacket } from '../../electron/broker/types.js';
-import { hookBus } from '../../electron/recorder/hookBus.js';
-import { Recorder } from '../../electron/recorder/recorder.js';
-import { RecorderStore } from '../../electron/recorder/store.js';
-import { mainThreadCpuMs } from '../../electron/recorder/threadCpu.js';
-import { seal } from '../../services/protocol/envelope.js';
+import type { Credentials } from '../../electron/host/broker/credentials.js';
+import { openRecorderDb } from '../../electron/host/recorder/db.js';
+import { answerRecorderRequest } from '../../electron/host/recorder/queries.js';
+import type { BusPacket } from '../../electron/host/broker/types.js';
+import { hookBus } from '../../electron/host/recorder/hookBus.js';
+import { Recorder } from '../../electron/host/recorder/recorder.js';
+import { RecorderStore } from '../../electron/host/recorder/store.js';
+import { mainThreadCpuMs } from '../../electron/host/recorder/threadCpu.js';
+import { seal } from '../../services/lib/protocol/envelope.js';
 import { benchBroker, fanIn, startPool, stopPool, type Pool } from './load.js';
 import { quantile } from './stats.js';
 import { sleep } from '../support/host.js';
@@ -429,7 +429,7 @@ export async function run(): Promise<BenchSection> {
     }
     const pageMs: number[] = [];
     let cursor: { time: number; id: number } | undefined;
-    const { compileFilter } = await import('../../electron/recorder/filter.js');
+    const { compileFilter } = await import('../../electron/host/recorder/filter.js');
     for (let i = 0; i < 50; i++) {
       const t0 = performance.now();
       const p = store.page({
@@ -466,7 +466,7 @@ export async function run(): Promise<BenchSection> {
     notes.push(
       "Ingest feeds the recorder's onPublish hook directly (2,000 messages per event-loop turn) and waits for the last commit: WAL, synchronous=NORMAL, 8,000-row transactions.",
       "Fan-in: the same embedded broker runs off/on pairs, the order flipped every pair; 4 mqtt.js publishers in 2 worker threads offer 30,000 msg/s in all (paced every 2 ms; 256 B envelopes, a new message id per message and a new trace id every 10) to 1 wildcard subscriber in its own worker thread; delivered = received / max(run, first publish to last receipt). The recorder copies each message into the open batch on the broker's thread; its writer thread runs at nice 19 and catches up after the run (writer behind / caught up).",
-      "Headroom: the broker sends each client's writes of one event-loop turn in one syscall (electron/broker/socketWrites.ts). Before that it spent ~30 µs of its thread per delivered message here (now ~22), 30k msg/s was all this 2-core machine could deliver with the recorder off, and the on/off ratio at 30k measured saturation (0.84 to 0.95 over runs). Capacity (publishers flat out) is where the recorder's CPU shows: the copy on the broker's thread and the writer thread (nice 19, which only yields to busy threads) share the two cores with the broker and the load generator.",
+      "Headroom: the broker sends each client's writes of one event-loop turn in one syscall (electron/host/broker/socketWrites.ts). Before that it spent ~30 µs of its thread per delivered message here (now ~22), 30k msg/s was all this 2-core machine could deliver with the recorder off, and the on/off ratio at 30k measured saturation (0.84 to 0.95 over runs). Capacity (publishers flat out) is where the recorder's CPU shows: the copy on the broker's thread and the writer thread (nice 19, which only yields to busy threads) share the two cores with the broker and the load generator.",
       "Event-loop delay: perf_hooks.monitorEventLoopDelay on the broker's thread (10 ms resolution in fan-in, 5 ms in the steady run): how long the broker could not run. On a shared, overloaded machine descheduling shows up here too: compare on vs off within one run.",
       'Machine: 2 cores shared with other work; compare the on/off pair, not absolute figures across runs.',
     );

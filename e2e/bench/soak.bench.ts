@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { SERVICE_NAMES } from '../../services/protocol/services.js';
-import { mulberry32 } from '../reliability/fuzzCases.js';
+import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
+import { mulberry32 } from '../system/reliability/fuzzCases.js';
 import { Host, sleep } from '../support/host.js';
 import type { BenchSection } from './types.js';
 

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import mqtt from 'mqtt';
 import { chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS } from '../fixtures/host.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/browser.js';
 import { startHost } from '../support/host.js';
 import { quantile } from './stats.js';
 import type { BenchSection } from './types.js';

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
-import { AliciaBroker } from '../../electron/broker/broker.js';
-import { Credentials } from '../../electron/broker/credentials.js';
-import { newId, seal } from '../../services/protocol/envelope.js';
-import type { ServiceName } from '../../services/protocol/services.js';
-import type { BusService, ConnectionOptions } from '../../services/runtime/busService.js';
+import { AliciaBroker } from '../../electron/host/broker/broker.js';
+import { Credentials } from '../../electron/host/broker/credentials.js';
+import { newId, seal } from '../../services/lib/protocol/envelope.js';
+import type { ServiceName } from '../../services/lib/protocol/services.js';
+import type { BusService, ConnectionOptions } from '../../services/lib/runtime/busService.js';
 import { DeviceManager } from '../../services/device-manager/deviceManager.js';
 import { TtsService } from '../../services/tts/ttsService.js';
 import { VoiceRouter } from '../../services/voice-router/voiceRouter.js';
@@ -34,7 +34,7 @@ const exec = promisify(execFile);
  * Issue 3 targets: typed p50 < 150 ms to device changed + reply audio; spoken p50 < 300 ms.
  */
 
-/** sentence -> the intent it means (names of services/language/intents.ts) */
+/** sentence -> the intent it means (names of services/lib/language/intents.ts) */
 const SENTENCES: readonly [string, string][] = [
   ['turn on the kitchen light', 'turn_on'],
   ['turn off the kitchen light', 'turn_off'],

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { RuntimeInfo } from '../../electron/headless.js';
-import { newId, seal } from '../../services/protocol/envelope.js';
-import { SERVICE_NAMES } from '../../services/protocol/services.js';
-import { TOPICS, type RequestTopic, type TopicPattern } from '../../services/protocol/topics.js';
+import type { RuntimeInfo } from '../../electron/host/headless.js';
+import { newId, seal } from '../../services/lib/protocol/envelope.js';
+import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
+import { TOPICS, type RequestTopic, type TopicPattern } from '../../services/lib/protocol/topics.js';
 
 /**
- * The whole headless host (`node dist/electron/cli.js serve`) as a child process: free ports, a
+ * The whole headless host (`node dist/electron/host/cli.js serve`) as a child process: free ports, a
  * fresh (or given) data dir, ready when it has written a new DIR/runtime.json and printed its URL.
  * The one harness for every test and benchmark that runs the real host: vitest whole-host,
  * reliability and security tests (from source), the Playwright global setup, and the soak and
@@ -32,7 +32,7 @@ function repoRoot(): string {
 }
 
 export const ROOT = repoRoot();
-export const CLI = join(ROOT, 'dist', 'electron', 'cli.js');
+export const CLI = join(ROOT, 'dist', 'electron', 'host', 'cli.js');
 const WINDOW_INDEX = join(ROOT, 'dist', 'renderer', 'index.html');
 
 /** Output kept per stream: a soak run must not grow without bound, a test's whole output fits. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { summarizeIssues } from '../protocol/envelope.js';
-import { AliciaError } from '../protocol/errors.js';
+import { summarizeIssues } from '../lib/protocol/envelope.js';
+import { AliciaError } from '../lib/protocol/errors.js';
 
 /**
  * The ai section of the configuration (ALICIA_SERVICE_CONFIG). The LLM fallback is off unless an

@@ -1,12 +1,12 @@
-import { DeviceRegistry, deviceInfoFromStatus } from '../language/deviceRegistry.js';
-import type { ConversationContext, IntentResult } from '../language/intentTypes.js';
-import { matchIntent } from '../language/matcher.js';
-import { AliciaError, toErrorInfo } from '../protocol/errors.js';
-import type { BodyOf, MessageOf } from '../protocol/topics.js';
-import { lastSegment } from '../protocol/topics.js';
-import { BusService } from '../runtime/busService.js';
-import type { ConnectionOptions } from '../runtime/busService.js';
-import { CircuitBreaker } from '../runtime/circuitBreaker.js';
+import { DeviceRegistry, deviceInfoFromStatus } from '../lib/language/deviceRegistry.js';
+import type { ConversationContext, IntentResult } from '../lib/language/intentTypes.js';
+import { matchIntent } from '../lib/language/matcher.js';
+import { AliciaError, toErrorInfo } from '../lib/protocol/errors.js';
+import type { BodyOf, MessageOf } from '../lib/protocol/topics.js';
+import { lastSegment } from '../lib/protocol/topics.js';
+import { BusService } from '../lib/runtime/busService.js';
+import type { ConnectionOptions } from '../lib/runtime/busService.js';
+import { CircuitBreaker } from '../lib/runtime/circuitBreaker.js';
 import { parseAiConfig } from './aiConfig.js';
 import type { AiConfig } from './aiConfig.js';
 import { LlmClient } from './llmClient.js';
@@ -38,7 +38,7 @@ export function sanitizeContext(raw: Record<string, unknown> | undefined): Conve
 
 /**
  * Intent recognition on `alicia/ai/request` -> `alicia/ai/response`: sentence templates with slots
- * (services/language) over the devices known from the retained alicia/device/status/+ messages,
+ * (services/lib/language) over the devices known from the retained alicia/device/status/+ messages,
  * with the session's conversation context passed in and returned updated.
  * Optional fallback for sentences no template matches: an OpenAI-compatible chat endpoint, off by
  * default, behind a timeout and a circuit breaker, its answer validated before use.

@@ -1,4 +1,4 @@
-import { AliciaError } from '../protocol/errors.js';
+import { AliciaError } from '../lib/protocol/errors.js';
 import type { LlmConfig } from './aiConfig.js';
 
 export interface ChatMessage {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ACTIONS, checkAction } from '../language/actions.js';
-import type { DeviceRegistry } from '../language/deviceRegistry.js';
-import type { ConversationContext, DeviceCommand, IntentResult } from '../language/intentTypes.js';
+import { ACTIONS, checkAction } from '../lib/language/actions.js';
+import type { DeviceRegistry } from '../lib/language/deviceRegistry.js';
+import type { ConversationContext, DeviceCommand, IntentResult } from '../lib/language/intentTypes.js';
 import type { ChatMessage } from './llmClient.js';
 
 /**

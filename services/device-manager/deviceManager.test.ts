@@ -2,8 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestBroker } from '../../electron/broker/testing/testBroker.js';
-import type { TestBroker } from '../../electron/broker/testing/testBroker.js';
+import { startTestBroker } from '../../electron/host/broker/testing/testBroker.js';
+import type { TestBroker } from '../../electron/host/broker/testing/testBroker.js';
 import { DeviceManager } from './deviceManager.js';
 import { TestClient } from './testing/busClient.js';
 

@@ -1,10 +1,10 @@
 import { join, resolve } from 'node:path';
-import type { BodyOf, MessageOf } from '../protocol/topics.js';
-import { HA_DISCOVERY_FILTER, HA_DISCOVERY_FILTER_NODE, HA_DISCOVERY_PREFIX, topicFor } from '../protocol/topics.js';
-import { AliciaError, toErrorInfo } from '../protocol/errors.js';
-import type { ErrorInfo } from '../protocol/errors.js';
-import { BusService, serviceConfigFromEnv } from '../runtime/busService.js';
-import type { ConnectionOptions } from '../runtime/busService.js';
+import type { BodyOf, MessageOf } from '../lib/protocol/topics.js';
+import { HA_DISCOVERY_FILTER, HA_DISCOVERY_FILTER_NODE, HA_DISCOVERY_PREFIX, topicFor } from '../lib/protocol/topics.js';
+import { AliciaError, toErrorInfo } from '../lib/protocol/errors.js';
+import type { ErrorInfo } from '../lib/protocol/errors.js';
+import { BusService, serviceConfigFromEnv } from '../lib/runtime/busService.js';
+import type { ConnectionOptions } from '../lib/runtime/busService.js';
 import { actionsOf, applyAction, defaultState, defaultTraits, simulateTick } from './deviceModels.js';
 import type { ModelDevice, ModelLimits } from './deviceModels.js';
 import { parseDeviceManagerConfig } from './deviceManagerConfig.js';

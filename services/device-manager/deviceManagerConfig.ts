@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AliciaError } from '../protocol/errors.js';
+import { AliciaError } from '../lib/protocol/errors.js';
 
 /** The device-manager section of the service config (ALICIA_SERVICE_CONFIG). Unknown keys are ignored. */
 export const deviceManagerConfigSchema = z.looseObject({

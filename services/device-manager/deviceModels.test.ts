@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AliciaError } from '../protocol/errors.js';
+import { AliciaError } from '../lib/protocol/errors.js';
 import { applyAction, defaultState, simulateTick } from './deviceModels.js';
 import type { ModelDevice } from './deviceModels.js';
 

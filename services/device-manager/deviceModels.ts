@@ -1,4 +1,4 @@
-import { AliciaError } from '../protocol/errors.js';
+import { AliciaError } from '../lib/protocol/errors.js';
 import type { DeviceKind } from './deviceTypes.js';
 import type { DeviceState } from './deviceTypes.js';
 
@@ -8,7 +8,7 @@ import type { DeviceState } from './deviceTypes.js';
  * target state it translates into Home Assistant command payloads for adopted devices, so both
  * kinds of device validate actions and parameters identically.
  *
- * State shapes (published as `state` on alicia/device/status/<id>, see services/protocol/device.ts):
+ * State shapes (published as `state` on alicia/device/status/<id>, see services/lib/protocol/device.ts):
  *   light / switch:       { on: boolean, brightness?: 0-100 }   (brightness only with the "brightness" trait)
  *   thermostat / climate: { target: °C, mode: string, current: °C | null }
  *   lock:                 { locked: boolean }

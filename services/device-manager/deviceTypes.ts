@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { deviceKindSchema } from '../protocol/device.js';
+import type { deviceKindSchema } from '../lib/protocol/device.js';
 
 export type DeviceKind = z.infer<typeof deviceKindSchema>;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AliciaError } from '../protocol/errors.js';
+import { AliciaError } from '../lib/protocol/errors.js';
 import { availabilityOf, onlineOf, planCommand, reflectState } from './haBridge.js';
 import { parseHaConfig } from './haConfig.js';
 import type { HaEntity } from './haConfig.js';

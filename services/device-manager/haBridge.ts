@@ -1,4 +1,4 @@
-import { AliciaError } from '../protocol/errors.js';
+import { AliciaError } from '../lib/protocol/errors.js';
 import { applyAction } from './deviceModels.js';
 import type { ModelDevice } from './deviceModels.js';
 import type { DeviceState } from './deviceTypes.js';

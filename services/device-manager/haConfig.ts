@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HA_DISCOVERY_PREFIX } from '../protocol/topics.js';
+import { HA_DISCOVERY_PREFIX } from '../lib/protocol/topics.js';
 import { TRAITS } from './deviceModels.js';
 import type { DeviceKind } from './deviceTypes.js';
 import { compileTemplate } from './haTemplate.js';

@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { deviceIdSchema } from '../protocol/common.js';
-import { deviceKindSchema } from '../protocol/device.js';
-import { AliciaError } from '../protocol/errors.js';
+import { deviceIdSchema } from '../lib/protocol/common.js';
+import { deviceKindSchema } from '../lib/protocol/device.js';
+import { AliciaError } from '../lib/protocol/errors.js';
 import { defaultState, defaultTraits } from './deviceModels.js';
 import type { DeviceRecord } from './deviceTypes.js';
 

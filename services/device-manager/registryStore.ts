@@ -1,9 +1,9 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { deviceKindSchema } from '../protocol/device.js';
-import { AliciaError } from '../protocol/errors.js';
-import { openDatabase } from '../runtime/sqlite.js';
+import { deviceKindSchema } from '../lib/protocol/device.js';
+import { AliciaError } from '../lib/protocol/errors.js';
+import { openDatabase } from '../lib/runtime/sqlite.js';
 import type { DeviceOrigin, DeviceRecord, DeviceState } from './deviceTypes.js';
 
 interface Row {

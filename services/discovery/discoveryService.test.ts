@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker } from '../../electron/broker/testing/testBroker.js';
-import type { TestBroker } from '../../electron/broker/testing/testBroker.js';
-import { seal } from '../protocol/envelope.js';
-import { BusService } from '../runtime/busService.js';
+import { startTestBroker } from '../../electron/host/broker/testing/testBroker.js';
+import type { TestBroker } from '../../electron/host/broker/testing/testBroker.js';
+import { seal } from '../lib/protocol/envelope.js';
+import { BusService } from '../lib/runtime/busService.js';
 import { TestClient } from '../device-manager/testing/busClient.js';
 import { DiscoveryService } from './discoveryService.js';
 

@@ -1,4 +1,4 @@
-import { runService } from '../runtime/busService.js';
+import { runService } from '../lib/runtime/busService.js';
 import { DiscoveryService } from './discoveryService.js';
 
 runService(() => new DiscoveryService());

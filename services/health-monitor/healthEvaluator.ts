@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SERVICE_HEALTH } from '../protocol/health.js';
+import type { SERVICE_HEALTH } from '../lib/protocol/health.js';
 
 /**
  * Per-service health from heartbeats, metrics and the supervisor's process state. Pure (the clock

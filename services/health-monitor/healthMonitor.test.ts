@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startTestBroker } from '../../electron/broker/testing/testBroker.js';
-import type { TestBroker } from '../../electron/broker/testing/testBroker.js';
-import { seal } from '../protocol/envelope.js';
-import { BusService } from '../runtime/busService.js';
-import type { Logger } from '../runtime/logger.js';
+import { startTestBroker } from '../../electron/host/broker/testing/testBroker.js';
+import type { TestBroker } from '../../electron/host/broker/testing/testBroker.js';
+import { seal } from '../lib/protocol/envelope.js';
+import { BusService } from '../lib/runtime/busService.js';
+import type { Logger } from '../lib/runtime/logger.js';
 import { TestClient } from '../device-manager/testing/busClient.js';
 import { HealthMonitor } from './healthMonitor.js';
 

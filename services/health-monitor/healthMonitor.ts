@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { AliciaError, toErrorInfo } from '../protocol/errors.js';
-import { lastSegment } from '../protocol/topics.js';
-import { BusService, serviceConfigFromEnv } from '../runtime/busService.js';
-import type { ConnectionOptions } from '../runtime/busService.js';
-import type { Logger } from '../runtime/logger.js';
+import { AliciaError, toErrorInfo } from '../lib/protocol/errors.js';
+import { lastSegment } from '../lib/protocol/topics.js';
+import { BusService, serviceConfigFromEnv } from '../lib/runtime/busService.js';
+import type { ConnectionOptions } from '../lib/runtime/busService.js';
+import type { Logger } from '../lib/runtime/logger.js';
 import { HealthEvaluator, healthThresholdsSchema } from './healthEvaluator.js';
 import type { HealthThresholds } from './healthEvaluator.js';
 

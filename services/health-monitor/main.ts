@@ -1,4 +1,4 @@
-import { runService } from '../runtime/busService.js';
+import { runService } from '../lib/runtime/busService.js';
 import { HealthMonitor } from './healthMonitor.js';
 
 runService(() => new HealthMonitor());

@@ -1,4 +1,4 @@
-import { AliciaError } from '../protocol/errors.js';
+import { AliciaError } from '../lib/protocol/errors.js';
 import type { Pointer, PocketsphinxLib } from './pocketsphinxLib.js';
 
 /** What one pass over an utterance gives back. */

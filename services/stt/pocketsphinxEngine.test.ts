@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseWav, toMono16k } from '../audio/wav.js';
-import { buildGrammar, loadDictionaryWords } from '../language/grammar.js';
-import { matchIntent } from '../language/matcher.js';
-import { defaultHomeRegistry } from '../language/testing/defaultHome.js';
+import { parseWav, toMono16k } from '../lib/audio/wav.js';
+import { buildGrammar, loadDictionaryWords } from '../lib/language/grammar.js';
+import { matchIntent } from '../lib/language/matcher.js';
+import { defaultHomeRegistry } from '../lib/language/testing/defaultHome.js';
 import { GRAMMAR_BEAMS, PHONE_LOOP_BEAMS, PocketsphinxEngine } from './pocketsphinxEngine.js';
 import type { SttRecognition } from './sttEngine.js';
 import { COMMAND_SENTENCES, OUT_OF_GRAMMAR, SpeechCorpus, VOICES } from './testing/speech.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { activity, energyAbove } from '../audio/wav.js';
-import { AliciaError } from '../protocol/errors.js';
+import { activity, energyAbove } from '../lib/audio/wav.js';
+import { AliciaError } from '../lib/protocol/errors.js';
 import { PocketsphinxDecoder } from './pocketsphinxDecoder.js';
 import type { DecodeResult } from './pocketsphinxDecoder.js';
 import { loadPocketsphinx } from './pocketsphinxLib.js';

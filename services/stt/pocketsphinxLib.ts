@@ -1,6 +1,6 @@
 import koffi from 'koffi';
 import type { LibraryHandle } from 'koffi';
-import { AliciaError } from '../protocol/errors.js';
+import { AliciaError } from '../lib/protocol/errors.js';
 
 /**
  * The pocketsphinx C library through koffi (no native addon to rebuild per Node/Electron ABI).

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { summarizeIssues } from '../protocol/envelope.js';
-import { AliciaError } from '../protocol/errors.js';
+import { summarizeIssues } from '../lib/protocol/envelope.js';
+import { AliciaError } from '../lib/protocol/errors.js';
 
 /** The stt section of the configuration (ALICIA_SERVICE_CONFIG); every field has a default. */
 export const sttConfigSchema = z.object({

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker } from '../../electron/broker/testing/testBroker.js';
-import type { TestBroker } from '../../electron/broker/testing/testBroker.js';
-import { parseWav } from '../audio/wav.js';
-import { matchIntent } from '../language/matcher.js';
-import { defaultHomeDevices } from '../language/testing/defaultHome.js';
-import { seal } from '../protocol/envelope.js';
+import { startTestBroker } from '../../electron/host/broker/testing/testBroker.js';
+import type { TestBroker } from '../../electron/host/broker/testing/testBroker.js';
+import { parseWav } from '../lib/audio/wav.js';
+import { matchIntent } from '../lib/language/matcher.js';
+import { defaultHomeDevices } from '../lib/language/testing/defaultHome.js';
+import { seal } from '../lib/protocol/envelope.js';
 import { OperatorClient } from '../voice-router/testing/operatorClient.js';
 import { SttService } from './sttService.js';
 import { SpeechCorpus, VOICES } from './testing/speech.js';

@@ -1,4 +1,4 @@
-import { rms, toDbfs } from '../audio/wav.js';
+import { rms, toDbfs } from '../lib/audio/wav.js';
 
 export interface TrimOptions {
   /** frames louder than this (dBFS) count as active; the same -40 dBFS as the engine's energy gate */

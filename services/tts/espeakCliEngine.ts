@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AliciaError } from '../protocol/errors.js';
-import { parseWav } from '../audio/wav.js';
+import { AliciaError } from '../lib/protocol/errors.js';
+import { parseWav } from '../lib/audio/wav.js';
 import type { SynthesisOptions, SynthesisOutput, TtsEngine } from './ttsEngine.js';
 
 /**

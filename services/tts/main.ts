@@ -1,5 +1,5 @@
-import { runService, serviceConfigFromEnv } from '../runtime/busService.js';
+import { runService, serviceConfigFromEnv } from '../lib/runtime/busService.js';
 import { TtsService } from './ttsService.js';
 
-// Connection from ALICIA_MQTT_*; the tts config section from ALICIA_SERVICE_CONFIG (services/runtime).
+// Connection from ALICIA_MQTT_*; the tts config section from ALICIA_SERVICE_CONFIG (services/lib/runtime).
 runService(() => new TtsService({ config: serviceConfigFromEnv() }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AliciaError } from '../protocol/errors.js';
+import { AliciaError } from '../lib/protocol/errors.js';
 import { SerialQueue } from './serialQueue.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

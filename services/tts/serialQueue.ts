@@ -1,5 +1,5 @@
-import { AliciaError } from '../protocol/errors.js';
-import type { ErrorCode } from '../protocol/errors.js';
+import { AliciaError } from '../lib/protocol/errors.js';
+import type { ErrorCode } from '../lib/protocol/errors.js';
 
 interface Job {
   run: (remainingMs: number) => Promise<unknown>;

@@ -1,4 +1,4 @@
-import { AliciaError } from '../protocol/errors.js';
+import { AliciaError } from '../lib/protocol/errors.js';
 
 /**
  * Clean a sentence for speaking: control characters (C0, DEL, C1) and Unicode line/paragraph

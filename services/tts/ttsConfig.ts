@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { AliciaError } from '../protocol/errors.js';
-import { summarizeIssues } from '../protocol/envelope.js';
+import { AliciaError } from '../lib/protocol/errors.js';
+import { summarizeIssues } from '../lib/protocol/envelope.js';
 
 /** The tts section of the configuration (ALICIA_SERVICE_CONFIG); every field has a default. */
 export const ttsConfigSchema = z.object({

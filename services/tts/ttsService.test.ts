@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker } from '../../electron/broker/testing/testBroker.js';
-import type { TestBroker } from '../../electron/broker/testing/testBroker.js';
-import { parseWav, rms } from '../audio/wav.js';
+import { startTestBroker } from '../../electron/host/broker/testing/testBroker.js';
+import type { TestBroker } from '../../electron/host/broker/testing/testBroker.js';
+import { parseWav, rms } from '../lib/audio/wav.js';
 import { OperatorClient } from '../voice-router/testing/operatorClient.js';
 import { TtsService } from './ttsService.js';
 import type { TtsServiceOptions } from './ttsService.js';

@@ -1,8 +1,8 @@
-import { BusService } from '../runtime/busService.js';
-import type { ConnectionOptions } from '../runtime/busService.js';
-import { AliciaError, toErrorInfo } from '../protocol/errors.js';
-import type { BodyOf } from '../protocol/topics.js';
-import { encodeWav } from '../audio/wav.js';
+import { BusService } from '../lib/runtime/busService.js';
+import type { ConnectionOptions } from '../lib/runtime/busService.js';
+import { AliciaError, toErrorInfo } from '../lib/protocol/errors.js';
+import type { BodyOf } from '../lib/protocol/topics.js';
+import { encodeWav } from '../lib/audio/wav.js';
 import { EspeakWasmEngine } from './espeakWasmEngine.js';
 import { EspeakCliEngine } from './espeakCliEngine.js';
 import { SerialQueue } from './serialQueue.js';

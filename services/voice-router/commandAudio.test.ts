@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeWav, parseWav } from '../audio/wav.js';
+import { encodeWav, parseWav } from '../lib/audio/wav.js';
 import { prepareCommandAudio } from './commandAudio.js';
 
 /** a 440 Hz tone, interleaved when stereo */

@@ -1,6 +1,6 @@
-import { AliciaError } from '../protocol/errors.js';
-import { TARGET_RATE, WAV_MAX_RATE, WAV_MIN_RATE, decodeBase64Strict, encodeWav, parseWav, toMono16k } from '../audio/wav.js';
-import type { PcmAudio } from '../audio/wav.js';
+import { AliciaError } from '../lib/protocol/errors.js';
+import { TARGET_RATE, WAV_MAX_RATE, WAV_MIN_RATE, decodeBase64Strict, encodeWav, parseWav, toMono16k } from '../lib/audio/wav.js';
+import type { PcmAudio } from '../lib/audio/wav.js';
 
 export interface CommandFormat {
   container?: 'wav' | 'pcm';

@@ -1,4 +1,4 @@
-import type { MessageOf } from '../protocol/topics.js';
+import type { MessageOf } from '../lib/protocol/topics.js';
 
 export interface KnownDevice {
   name: string;

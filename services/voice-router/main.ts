@@ -1,5 +1,5 @@
-import { runService, serviceConfigFromEnv } from '../runtime/busService.js';
+import { runService, serviceConfigFromEnv } from '../lib/runtime/busService.js';
 import { VoiceRouter } from './voiceRouter.js';
 
-// Connection from ALICIA_MQTT_*; the voice-router config section from ALICIA_SERVICE_CONFIG (services/runtime).
+// Connection from ALICIA_MQTT_*; the voice-router config section from ALICIA_SERVICE_CONFIG (services/lib/runtime).
 runService(() => new VoiceRouter({ config: serviceConfigFromEnv() }));

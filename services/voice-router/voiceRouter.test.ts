@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseWav } from '../audio/wav.js';
+import { parseWav } from '../lib/audio/wav.js';
 import { SpeechCorpus } from '../stt/testing/speech.js';
 import { OperatorClient } from './testing/operatorClient.js';
 import { Pipeline, waitUntil } from './testing/pipeline.js';

@@ -1,10 +1,10 @@
-import { BusService } from '../runtime/busService.js';
-import type { ConnectionOptions } from '../runtime/busService.js';
-import type { BreakerOptions } from '../runtime/circuitBreaker.js';
-import { AliciaError, toErrorInfo } from '../protocol/errors.js';
-import type { ErrorInfo } from '../protocol/errors.js';
-import { lastSegment } from '../protocol/topics.js';
-import type { BodyOf, MessageOf } from '../protocol/topics.js';
+import { BusService } from '../lib/runtime/busService.js';
+import type { ConnectionOptions } from '../lib/runtime/busService.js';
+import type { BreakerOptions } from '../lib/runtime/circuitBreaker.js';
+import { AliciaError, toErrorInfo } from '../lib/protocol/errors.js';
+import type { ErrorInfo } from '../lib/protocol/errors.js';
+import { lastSegment } from '../lib/protocol/topics.js';
+import type { BodyOf, MessageOf } from '../lib/protocol/topics.js';
 import { ContextStore } from './contextStore.js';
 import { DeviceStateCache } from './deviceStateCache.js';
 import { runVoiceSession } from './voiceSession.js';
@@ -146,7 +146,7 @@ export class VoiceRouter extends BusService {
       : info;
     const result: VoiceResult = {
       // seal() lifts session_id into the envelope, where it must be 1..128 chars: an empty one made
-      // the error result itself invalid (found by e2e/reliability/fuzz.test.ts)
+      // the error result itself invalid (found by e2e/system/reliability/fuzz.test.ts)
       session_id: typeof sid === 'string' && sid.length > 0 ? sid.slice(0, 128) : 'unknown',
       ok: false,
       transcription: '',

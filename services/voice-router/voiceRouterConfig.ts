@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { AliciaError } from '../protocol/errors.js';
-import { summarizeIssues } from '../protocol/envelope.js';
+import { AliciaError } from '../lib/protocol/errors.js';
+import { summarizeIssues } from '../lib/protocol/envelope.js';
 
 const ms = (dflt: number) => z.number().int().min(10).max(120_000).default(dflt);
 

@@ -1,6 +1,6 @@
-import { AliciaError, toErrorInfo } from '../protocol/errors.js';
-import type { ErrorCode, ErrorInfo } from '../protocol/errors.js';
-import type { BodyOf, MessageOf } from '../protocol/topics.js';
+import { AliciaError, toErrorInfo } from '../lib/protocol/errors.js';
+import type { ErrorCode, ErrorInfo } from '../lib/protocol/errors.js';
+import type { BodyOf, MessageOf } from '../lib/protocol/topics.js';
 import { prepareCommandAudio } from './commandAudio.js';
 import type { CommandFormat } from './commandAudio.js';
 import type { SessionContext } from './contextStore.js';

@@ -1,4 +1,4 @@
-import { isAliciaError } from '../../../services/protocol/errors.js';
+import { isAliciaError } from '../../../services/lib/protocol/errors.js';
 import { request } from '../bus/connection.js';
 import type { AddDeviceRequest, InitialState } from '../model/deviceForm.js';
 import { initialCommands } from '../model/deviceForm.js';
@@ -105,7 +105,7 @@ export async function listDeviceCredentials(): Promise<void> {
 
 /**
  * Create (or re-issue) the credential of external device `name`. The host writes the password to
- * a 0600 file and answers with its path, never the password (services/protocol/system.ts): the
+ * a 0600 file and answers with its path, never the password (services/lib/protocol/system.ts): the
  * response topic is seen by every window and recorded.
  */
 export async function createDeviceCredential(name: string): Promise<boolean> {

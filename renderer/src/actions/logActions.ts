@@ -1,4 +1,4 @@
-import { topicFor } from '../../../services/protocol/topics.js';
+import { topicFor } from '../../../services/lib/protocol/topics.js';
 import { request } from '../bus/connection.js';
 import { traceMessagesFrom } from '../model/sessions.js';
 import { LOG_LINES_PER_SERVICE, useServices } from '../stores/servicesStore.js';

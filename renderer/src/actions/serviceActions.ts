@@ -1,4 +1,4 @@
-import { isAliciaError } from '../../../services/protocol/errors.js';
+import { isAliciaError } from '../../../services/lib/protocol/errors.js';
 import { request } from '../bus/connection.js';
 import { useServices } from '../stores/servicesStore.js';
 import type { ServiceAction } from '../stores/servicesStore.js';

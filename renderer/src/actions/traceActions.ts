@@ -1,4 +1,4 @@
-import { isAliciaError } from '../../../services/protocol/errors.js';
+import { isAliciaError } from '../../../services/lib/protocol/errors.js';
 import { request } from '../bus/connection.js';
 import { fromRecorder, mergeHistory, traceMessagesFrom } from '../model/sessions.js';
 import type { SessionSummary } from '../model/sessions.js';
@@ -23,7 +23,7 @@ export async function loadTrace(trace_id: string, attempt = 0): Promise<void> {
   useTraces.setState((s) => ({ details: { ...s.details, [trace_id]: { loading: true, messages: s.details[trace_id]?.messages ?? [] } } }));
   try {
     // The body's trace_id shares its name with the envelope's, and seal() keeps the envelope's
-    // (services/protocol/envelope.ts): so the request itself must travel on the trace it asks for.
+    // (services/lib/protocol/envelope.ts): so the request itself must travel on the trace it asks for.
     const r = await request(
       'alicia/system/recorder/request',
       { query: 'trace', trace_id, limit: 1000 },

@@ -1,5 +1,5 @@
-import { newId } from '../../../services/protocol/envelope.js';
-import { isAliciaError } from '../../../services/protocol/errors.js';
+import { newId } from '../../../services/lib/protocol/envelope.js';
+import { isAliciaError } from '../../../services/lib/protocol/errors.js';
 import { startMic, micErrorText } from '../audio/micRecorder.js';
 import type { EndReason, MicSession } from '../audio/micRecorder.js';
 import { request } from '../bus/connection.js';

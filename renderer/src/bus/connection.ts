@@ -1,10 +1,10 @@
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
-import { decode } from '../../../services/protocol/decode.js';
-import { newId, seal } from '../../../services/protocol/envelope.js';
-import { AliciaError } from '../../../services/protocol/errors.js';
-import { TOPICS, patternOf } from '../../../services/protocol/topics.js';
-import type { BodyOf, MessageOf, RequestTopic, TopicPattern } from '../../../services/protocol/topics.js';
+import { decode } from '../../../services/lib/protocol/decode.js';
+import { newId, seal } from '../../../services/lib/protocol/envelope.js';
+import { AliciaError } from '../../../services/lib/protocol/errors.js';
+import { TOPICS, patternOf } from '../../../services/lib/protocol/topics.js';
+import type { BodyOf, MessageOf, RequestTopic, TopicPattern } from '../../../services/lib/protocol/topics.js';
 import { TopicIndex } from '../model/topicIndex.js';
 import { useConnection } from '../stores/connectionStore.js';
 import { useTopics } from '../stores/topicsStore.js';

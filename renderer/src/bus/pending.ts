@@ -1,5 +1,5 @@
-import { AliciaError } from '../../../services/protocol/errors.js';
-import type { ErrorCode } from '../../../services/protocol/errors.js';
+import { AliciaError } from '../../../services/lib/protocol/errors.js';
+import type { ErrorCode } from '../../../services/lib/protocol/errors.js';
 
 /**
  * Outstanding control-plane requests, keyed by correlation id (Aedes is MQTT 3.1.1: correlation

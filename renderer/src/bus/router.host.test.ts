@@ -1,8 +1,8 @@
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { decode } from '../../../services/protocol/decode.js';
-import { seal } from '../../../services/protocol/envelope.js';
+import { decode } from '../../../services/lib/protocol/decode.js';
+import { seal } from '../../../services/lib/protocol/envelope.js';
 import { useHealth } from '../stores/healthStore.js';
 import { HostInfo } from '../views/HostInfo.js';
 import { routeMessage } from './router.js';

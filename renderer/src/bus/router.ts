@@ -1,5 +1,5 @@
-import { lastSegment } from '../../../services/protocol/topics.js';
-import type { MessageOf, TopicPattern } from '../../../services/protocol/topics.js';
+import { lastSegment } from '../../../services/lib/protocol/topics.js';
+import type { MessageOf, TopicPattern } from '../../../services/lib/protocol/topics.js';
 import { applyLive } from '../model/sessions.js';
 import { useDevices } from '../stores/devicesStore.js';
 import type { DeviceStatus } from '../stores/devicesStore.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deviceRegistryRequestSchema } from '../../../services/protocol/device.js';
+import { deviceRegistryRequestSchema } from '../../../services/lib/protocol/device.js';
 import {
   emptyDeviceForm,
   fieldOfServiceError,

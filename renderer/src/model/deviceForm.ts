@@ -1,5 +1,5 @@
-import { DEVICE_KINDS, deviceRegistryRequestSchema } from '../../../services/protocol/device.js';
-import type { BodyOf } from '../../../services/protocol/topics.js';
+import { DEVICE_KINDS, deviceRegistryRequestSchema } from '../../../services/lib/protocol/device.js';
+import type { BodyOf } from '../../../services/lib/protocol/topics.js';
 
 /**
  * The "Add device" form of the Devices view: its values, their validation and what is sent.
@@ -22,7 +22,7 @@ export const THERMOSTAT_MODES = ['heat', 'cool', 'off'] as const;
 export const SENSOR_READINGS = ['temperature', 'humidity', 'motion'] as const;
 export type SensorReading = (typeof SENSOR_READINGS)[number];
 
-/** Limits of the registry request (services/protocol/device.ts). */
+/** Limits of the registry request (services/lib/protocol/device.ts). */
 const MAX_TEXT = 80;
 const MAX_ALIASES = 20;
 const ID_RE = /^[a-z0-9_][a-z0-9_-]{0,63}$/;
@@ -87,7 +87,7 @@ export function slugify(name: string): string {
     .replace(/_+$/, '');
 }
 
-/** "The Kitchen  Light" -> "kitchen light": how a phrase is heard (services/language/normalize.ts drops a leading article too). */
+/** "The Kitchen  Light" -> "kitchen light": how a phrase is heard (services/lib/language/normalize.ts drops a leading article too). */
 export function spokenKey(phrase: string): string {
   const words = phrase
     .toLowerCase()
@@ -122,7 +122,7 @@ function phrasesOf(name: string, aliases: readonly string[], room: string): { ph
     const key = spokenKey(phrase);
     if (key === '') continue;
     out.push({ phrase, key });
-    // services/language/deviceRegistry.ts adds "<room> <name>" when the name lacks the room
+    // services/lib/language/deviceRegistry.ts adds "<room> <name>" when the name lacks the room
     if (r !== '' && !key.includes(r)) out.push({ phrase: `${room} ${phrase}`, key: `${r} ${key}` });
   }
   return out;
@@ -280,7 +280,7 @@ export interface InitialCommand {
 
 /**
  * The commands that take a new device from the state the device manager gave it to the state the
- * user asked for (the registry `add` request has no state: services/protocol/device.ts).
+ * user asked for (the registry `add` request has no state: services/lib/protocol/device.ts).
  */
 export function initialCommands(initial: InitialState, state: Record<string, unknown>): InitialCommand[] {
   switch (initial.kind) {
@@ -311,7 +311,7 @@ export function initialCommands(initial: InitialState, state: Record<string, unk
   }
 }
 
-/** A command to try by voice on a new device (templates of services/language/intents.ts), or null. */
+/** A command to try by voice on a new device (templates of services/lib/language/intents.ts), or null. */
 export function voiceExample(request: AddDeviceRequest): string | null {
   const d = request.device;
   const the = `the ${spokenKey(d.name)}`;

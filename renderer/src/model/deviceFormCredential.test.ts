@@ -3,11 +3,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isDeviceName } from '../../../services/protocol/services.js';
+import { isDeviceName } from '../../../services/lib/protocol/services.js';
 import { brokerAddress, credentialNameProblem, dataDirOf, mosquittoPubExample, shellQuote } from './deviceFormCredential.js';
 
 describe('device credential form', () => {
-  it('accepts exactly the names the host accepts (services/protocol isDeviceName)', () => {
+  it('accepts exactly the names the host accepts (services/lib/protocol isDeviceName)', () => {
     for (const name of ['lamp1', 'porch_sensor', 'z2m-bridge', 'a'.repeat(40)]) {
       expect(credentialNameProblem(name), name).toBeNull();
       expect(isDeviceName(name)).toBe(true);
@@ -67,7 +67,7 @@ describe('device credential form', () => {
   });
 
   it("builds a mosquitto_pub line that reads the password from the host's file, quotes and all", () => {
-    // The file as the host writes it (electron/broker/credentialRotation.ts), in a path that needs quoting.
+    // The file as the host writes it (electron/host/broker/credentialRotation.ts), in a path that needs quoting.
     const dir = join(mkdtempSync(join(tmpdir(), 'cred-')), "it's here", 'device-credentials');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'lamp1.txt');

@@ -1,8 +1,8 @@
-import { DEVICE_NAME_RE, isDeviceName } from '../../../services/protocol/services.js';
+import { DEVICE_NAME_RE, isDeviceName } from '../../../services/lib/protocol/services.js';
 
 /**
  * The "Device credentials" panel: the name of an external device's credential (its MQTT username
- * is `device:<name>`, its topics `<name>/#`: services/protocol/services.ts deviceAclFor) and the
+ * is `device:<name>`, its topics `<name>/#`: services/lib/protocol/services.ts deviceAclFor) and the
  * mosquitto_pub line a user can paste to try it. Pure, tested in deviceFormCredential.test.ts.
  */
 

@@ -1,6 +1,6 @@
 /**
  * WAV (RIFF, PCM 16-bit little endian) encoding of captured microphone samples, the format the STT
- * service expects (services/protocol/voice.ts: audio travels as base64 WAV with its format beside it).
+ * service expects (services/lib/protocol/voice.ts: audio travels as base64 WAV with its format beside it).
  */
 export function encodeWav(samples: Float32Array, sampleRate: number): Uint8Array {
   const dataBytes = samples.length * 2;

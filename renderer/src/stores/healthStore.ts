@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { MessageOf } from '../../../services/protocol/topics.js';
+import type { MessageOf } from '../../../services/lib/protocol/topics.js';
 
 export type HealthAggregate = MessageOf<'alicia/health/status'>;
 export type HealthAlert = MessageOf<'alicia/health/alert'>;

@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { SERVICE_NAMES } from '../../../services/protocol/services.js';
+import { SERVICE_NAMES } from '../../../services/lib/protocol/services.js';
 import { LineChart, PALETTE } from '../components/LineChart.js';
 import { useNow } from '../components/useNow.js';
 import { formatDuration, formatRate, formatTime } from '../model/format.js';

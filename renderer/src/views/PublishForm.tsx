@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { FormEvent } from 'react';
-import { isValidFilter } from '../../../services/protocol/topics.js';
+import { isValidFilter } from '../../../services/lib/protocol/topics.js';
 import { publishRaw } from '../bus/connection.js';
 import { useTopics } from '../stores/topicsStore.js';
 

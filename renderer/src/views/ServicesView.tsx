@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { SERVICE_NAMES } from '../../../services/protocol/services.js';
+import { SERVICE_NAMES } from '../../../services/lib/protocol/services.js';
 import { loadRecentLogs } from '../actions/logActions.js';
 import { formatLogLine } from './logLine.js';
 import { serviceAction } from '../actions/serviceActions.js';

@@ -1,7 +1,7 @@
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import type { Socket } from 'node:net';
-import { newId, seal } from '../../protocol/envelope.js';
+import { newId, seal } from '../../lib/protocol/envelope.js';
 
 /**
  * A plain MQTT.js client for bus tests (the operator, a fake Home Assistant device): raw topics,

@@ -1,8 +1,8 @@
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import type { Socket } from 'node:net';
-import { seal, newId } from '../../protocol/envelope.js';
-import type { Credential } from '../../../electron/broker/types.js';
+import { seal, newId } from '../../lib/protocol/envelope.js';
+import type { Credential } from '../../../electron/host/broker/types.js';
 
 export interface Received {
   topic: string;

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestBroker } from '../../../electron/broker/testing/testBroker.js';
-import type { TestBroker } from '../../../electron/broker/testing/testBroker.js';
-import type { BusService, ConnectionOptions } from '../../runtime/busService.js';
-import type { ServiceName } from '../../protocol/services.js';
+import { startTestBroker } from '../../../electron/host/broker/testing/testBroker.js';
+import type { TestBroker } from '../../../electron/host/broker/testing/testBroker.js';
+import type { BusService, ConnectionOptions } from '../../lib/runtime/busService.js';
+import type { ServiceName } from '../../lib/protocol/services.js';
 import { DeviceManager } from '../../device-manager/deviceManager.js';
 import { TtsService } from '../../tts/ttsService.js';
 import { SttService } from '../../stt/sttService.js';

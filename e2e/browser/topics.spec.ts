@@ -1,0 +1,70 @@
+import { expect, test } from '@playwright/test';
+import { openApp } from '../support/app.js';
+import { mosquittoPub, mosquittoSub } from '../support/bus.js';
+import { runtimeFromEnv } from '../support/browser.js';
+
+const rt = runtimeFromEnv();
+const run = Date.now().toString(36);
+
+test('a message from mosquitto_pub appears under its path with its payload', async ({ page }) => {
+  await openApp(page, rt, 'topics');
+  const topic = `e2e/${run}/tree/hello`;
+  await mosquittoPub(rt, topic, JSON.stringify({ greeting: 'hi from mosquitto', n: 1 }));
+  // expand the path level by level, as a person would
+  for (const level of [`e2e`, `e2e/${run}`, `e2e/${run}/tree`]) {
+    const row = page.locator(`[data-topic="${level}"]`);
+    await expect(row).toBeVisible();
+    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.locator('.caret').click();
+  }
+  const leaf = page.locator(`[data-topic="${topic}"]`);
+  await expect(leaf).toBeVisible();
+  await expect(leaf).toContainText('hi from mosquitto');
+  await leaf.click();
+  await expect(page.getByTestId('payload')).toContainText('"greeting": "hi from mosquitto"');
+});
+
+test('the publish form reaches a mosquitto_sub', async ({ page }) => {
+  await openApp(page, rt, 'topics');
+  const topic = `e2e/${run}/form/out`;
+  const sub = await mosquittoSub(rt, topic, { count: 1, waitS: 15 });
+  await page.getByTestId('publish-topic').fill(topic);
+  await page.getByTestId('publish-payload').fill('{"from":"the publish form"}');
+  await page.getByTestId('publish-send').click();
+  await expect(page.getByTestId('publish-result')).toContainText('Sent');
+  expect(await sub.messages).toContain('{"from":"the publish form"}');
+});
+
+test('clearing a retained topic removes it from the broker and the tree', async ({ page }) => {
+  const topic = `e2e/${run}/retained/lamp`;
+  await mosquittoPub(rt, topic, '{"on":true}', { retain: true });
+  await openApp(page, rt, 'topics');
+  await page.getByTestId('topic-filter').fill(`${run}/retained`);
+  const row = page.locator(`[data-topic="${topic}"]`);
+  await expect(row).toBeVisible();
+  await expect(row.locator('.rbadge')).toBeVisible();
+  await row.click();
+  await page.getByTestId('clear-retained').click();
+  await expect(row).toHaveCount(0);
+  // a new subscriber gets no retained copy any more
+  const sub = await mosquittoSub(rt, topic, { count: 1, waitS: 2 });
+  expect(await sub.messages).toEqual([]);
+});
+
+test('clearing a subtree clears every retained topic under it', async ({ page }) => {
+  const base = `e2e/${run}/subtree`;
+  await mosquittoPub(rt, `${base}/a`, '1', { retain: true });
+  await mosquittoPub(rt, `${base}/b/c`, '2', { retain: true });
+  await openApp(page, rt, 'topics');
+  for (const level of ['e2e', `e2e/${run}`]) {
+    const r = page.locator(`[data-topic="${level}"]`);
+    await expect(r).toBeVisible();
+    if ((await r.getAttribute('aria-expanded')) !== 'true') await r.locator('.caret').click();
+  }
+  await page.locator(`[data-topic="${base}"]`).click();
+  page.once('dialog', (d) => void d.accept());
+  await page.getByTestId('clear-subtree').click();
+  await expect(page.getByTestId('topic-detail')).toContainText('Cleared 2 retained topics');
+  await expect(page.locator(`[data-topic="${base}"]`)).toHaveCount(0);
+  const sub = await mosquittoSub(rt, `${base}/#`, { count: 1, waitS: 2 });
+  expect(await sub.messages).toEqual([]);
+});

@@ -1,0 +1,500 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import type { MqttClient } from 'mqtt';
+import { seal } from '../../services/lib/protocol/envelope.js';
+import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
+import type { ServiceName } from '../../services/lib/protocol/services.js';
+import { TOPICS } from '../../services/lib/protocol/topics.js';
+import type { RequestTopic, TopicPattern } from '../../services/lib/protocol/topics.js';
+import { BusService } from '../../services/lib/runtime/busService.js';
+import { AliciaError } from '../../services/lib/protocol/errors.js';
+import { CLI, ROOT, assertBuilt, childPids, operatorClient, pidAlive, startHost, until } from '../support/host.js';
+import type { HostProcess } from '../support/host.js';
+
+/**
+ * The whole host as a user runs it: `node dist/electron/host/cli.js serve` in a child process, real
+ * broker, real service processes, real SQLite, real MQTT clients (mqtt.js and Debian's mosquitto
+ * clients). Build first: npx tsc -b tsconfig.build.json.
+ */
+const run = promisify(execFile);
+
+interface State {
+  service: string;
+  state: string;
+  pid: number | null;
+  restarts: number;
+  startedAt: number | null;
+  exit_signal?: string | null;
+  last_error?: string;
+}
+
+let host: HostProcess;
+let op: MqttClient;
+const states = new Map<string, State>();
+const history = new Map<string, string[]>();
+/** every message the operator client saw, by topic */
+const seen: { topic: string; msg: Record<string, unknown> | null; raw: string; at: number }[] = [];
+
+const REQUEST_TOPICS = (Object.keys(TOPICS) as TopicPattern[]).filter((p) => TOPICS[p].kind === 'request') as RequestTopic[];
+
+function send(topic: string, payload: string): void {
+  op.publish(topic, payload, { qos: 1 });
+}
+
+/** Publish a request with a fresh correlation id; resolve with the reply or error message for it. */
+async function ask(
+  pattern: RequestTopic,
+  body: Record<string, unknown>,
+  timeoutMs = 20_000,
+): Promise<{ topic: string; msg: Record<string, unknown> }> {
+  const correlation_id = `e2e-${Math.random().toString(16).slice(2)}`;
+  const from = seen.length;
+  send(pattern, JSON.stringify(seal(body, { source: 'operator', correlation_id })));
+  const def = TOPICS[pattern] as { reply?: string; error?: string };
+  const hit = await until(
+    `a reply to ${pattern}`,
+    () => seen.slice(from).find((m) => (m.topic === def.reply || m.topic === def.error) && m.msg?.correlation_id === correlation_id),
+    timeoutMs,
+  );
+  return { topic: hit.topic, msg: hit.msg! };
+}
+
+async function supervisor(action: string, service: string) {
+  return (await ask('alicia/system/supervisor/request', { action, service }, 30_000)).msg;
+}
+
+async function waitState(service: string, state: string, timeoutMs = 30_000): Promise<State> {
+  return until(
+    `${service} ${state} (now ${states.get(service)?.state})`,
+    () => states.get(service)?.state === state && states.get(service),
+    timeoutMs,
+  );
+}
+
+beforeAll(async () => {
+  assertBuilt();
+  // Small crash limits so "kill -9 repeatedly -> failed" takes seconds, and proves config.json is honoured.
+  host = await startHost({ config: { supervisor: { max_crashes: 3, backoff_initial_ms: 200, backoff_max_ms: 2000 } } });
+  op = await operatorClient(host.runtime);
+  op.on('message', (topic, payload) => {
+    const raw = payload.toString('utf8');
+    let msg: Record<string, unknown> | null = null;
+    try {
+      msg = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      /* not JSON */
+    }
+    seen.push({ topic, msg, raw, at: Date.now() });
+    if (seen.length > 20_000) seen.splice(0, 10_000);
+    if (topic.startsWith('alicia/system/services/') && msg) {
+      const s = msg as unknown as State;
+      states.set(s.service, s);
+      history.set(s.service, [...(history.get(s.service) ?? []), s.state]);
+    }
+  });
+  // deduplicated: Aedes answers a SUBSCRIBE that repeats a filter with one SUBACK code too few, which mqtt.js rejects
+  const filters = ['alicia/system/services/+', ...REQUEST_TOPICS.flatMap((p) => [TOPICS[p].reply, TOPICS[p].error])];
+  await op.subscribeAsync([...new Set(filters)], { qos: 1 });
+  await until('retained service states', () => states.size === SERVICE_NAMES.length, 10_000);
+}, 120_000);
+
+afterAll(async () => {
+  await op?.endAsync();
+  if (host && host.child.exitCode === null) await host.stop();
+});
+
+describe('alicia serve: the whole host', () => {
+  it('is ready: runtime.json (0600) holds the operator credential, one line gives the URL, HTTP serves the window', async () => {
+    const file = join(host.dataDir, 'runtime.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const rt = host.runtime;
+    expect(rt.pid).toBe(host.child.pid);
+    expect(rt.mqtt.username).toBe('operator');
+    expect(rt.mqtt.url).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    expect(rt.ws.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+/);
+    expect(rt.http.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const creds = JSON.parse(readFileSync(join(host.dataDir, 'credentials.json'), 'utf8')) as {
+      credentials: Record<string, { password: string }>;
+    };
+    expect(rt.mqtt.password).toBe(creds.credentials.operator!.password);
+    const lines = host.stdout().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(rt.http.url);
+    // never a credential on the console
+    for (const c of Object.values(creds.credentials)) {
+      expect(host.stdout()).not.toContain(c.password);
+      expect(host.stderr()).not.toContain(c.password);
+    }
+    const page = await fetch(rt.http.url);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const conn = (await (await fetch(new URL('/api/connection', rt.http.url))).json()) as Record<string, string>;
+    expect(conn.username).toBe('window');
+    expect(conn.password).toBe(creds.credentials.window!.password);
+    expect(conn.ws_url).toBe(rt.ws.url);
+  });
+
+  it('runs every service, each state retained on alicia/system/services/<name>', async () => {
+    for (const name of SERVICE_NAMES) {
+      const s = await waitState(name, 'running', 60_000);
+      expect(s.pid, name).toBeTypeOf('number');
+      expect(pidAlive(s.pid!), name).toBe(true);
+      expect(s.startedAt).toBeTypeOf('number');
+    }
+    // they are the host's children, nothing else
+    const kids = childPids(host.child.pid!);
+    for (const name of SERVICE_NAMES) expect(kids).toContain(states.get(name)!.pid);
+  }, 90_000);
+
+  it('kill -9 of a service: crashed, then running again within seconds, and it answers requests', async () => {
+    const before = await waitState('tts', 'running');
+    const t0 = Date.now();
+    process.kill(before.pid!, 'SIGKILL');
+    await waitState('tts', 'crashed', 10_000);
+    expect(states.get('tts')!.exit_signal).toBe('SIGKILL');
+    const after = await waitState('tts', 'running', 30_000);
+    const recoveredMs = Date.now() - t0;
+    expect(after.pid).not.toBe(before.pid);
+    expect(after.restarts).toBe(before.restarts + 1);
+    const r = await ask('alicia/voice/tts/request', { text: 'hello' }, 30_000);
+    expect(['alicia/voice/tts/result', 'alicia/voice/tts/error']).toContain(r.topic);
+    console.log(`[measure] tts kill -9 -> running again in ${recoveredMs} ms; reply ok=${String(r.msg.ok)}`);
+  }, 90_000);
+
+  it('stop / start / restart through alicia/system/supervisor/request are answered and done', async () => {
+    const pid = (await waitState('device-manager', 'running')).pid!;
+    const stopped = await supervisor('stop', 'device-manager');
+    expect(stopped).toMatchObject({ ok: true, service: 'device-manager', action: 'stop', state: 'stopped', source: 'supervisor' });
+    expect(pidAlive(pid)).toBe(false);
+    expect(states.get('device-manager')!.state).toBe('stopped');
+
+    const started = await supervisor('start', 'device-manager');
+    expect(started).toMatchObject({ ok: true, action: 'start', state: 'running' });
+    const pid2 = states.get('device-manager')!.pid!;
+    expect(pidAlive(pid2)).toBe(true);
+
+    const restarted = await supervisor('restart', 'device-manager');
+    expect(restarted).toMatchObject({ ok: true, action: 'restart', state: 'running' });
+    expect(pidAlive(pid2)).toBe(false);
+    expect(states.get('device-manager')!.pid).not.toBe(pid2);
+
+    const unknown = await supervisor('start', 'no-such-service');
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'SERVICE_UNKNOWN' } });
+    const bad = await supervisor('explode', 'device-manager');
+    expect(bad).toMatchObject({ ok: false, error: { code: 'SERVICE_BAD_ACTION' } });
+  }, 120_000);
+
+  it('a request to a stopped service times out with a coded error; the circuit breaker opens, then half-opens', async () => {
+    class Probe extends BusService {
+      constructor() {
+        // The voice router is tts's natural caller; the operator credential, and its own client id, keep the real one untouched.
+        super({
+          name: 'voice-router' as ServiceName,
+          version: 'e2e',
+          clientId: `e2e-probe-${process.pid}`,
+          connection: { url: host.runtime.mqtt.url, username: host.runtime.mqtt.username, password: host.runtime.mqtt.password },
+          breaker: { failureThreshold: 2, resetTimeoutMs: 1500 },
+          heartbeatMs: 60_000,
+        });
+      }
+    }
+    const probe = new Probe();
+    await probe.start();
+    try {
+      expect(await supervisor('stop', 'tts')).toMatchObject({ ok: true, state: 'stopped' });
+      const code = async () => {
+        try {
+          await probe.request('alicia/voice/tts/request', { text: 'anyone there?' }, { timeoutMs: 800 });
+          return 'answered';
+        } catch (e) {
+          return e instanceof AliciaError ? e.code : String(e);
+        }
+      };
+      expect(await code()).toBe('TIMEOUT');
+      expect(await code()).toBe('TIMEOUT');
+      expect(probe.breaker('alicia/voice/tts/request').state).toBe('open');
+      expect(await code()).toBe('CIRCUIT_OPEN');
+      await new Promise((r) => setTimeout(r, 1600));
+      expect(probe.breaker('alicia/voice/tts/request').state).toBe('half_open');
+      expect(await supervisor('start', 'tts')).toMatchObject({ ok: true, state: 'running' });
+      // the trial call goes through to the restarted service and closes the circuit
+      const reply = await probe.request('alicia/voice/tts/request', { text: 'hello again' }, { timeoutMs: 20_000 }).then(
+        () => 'answered',
+        (e: unknown) => (e instanceof AliciaError ? e.code : String(e)),
+      );
+      expect(['answered', 'TTS_ENGINE_FAILED', 'TTS_TIMEOUT']).toContain(reply);
+      expect(probe.breaker('alicia/voice/tts/request').state).toBe(reply === 'answered' ? 'closed' : 'open');
+    } finally {
+      await probe.stop();
+    }
+  }, 90_000);
+
+  it('mosquitto_sub and mosquitto_pub with the operator credential from runtime.json see and send messages', async () => {
+    const { url, username, password } = host.runtime.mqtt;
+    const port = new URL(url).port;
+    const auth = ['-h', '127.0.0.1', '-p', port, '-u', username, '-P', password];
+    // retained service states, as an external tool sees them
+    const sub = await run('mosquitto_sub', [...auth, '-t', 'alicia/system/services/+', '-C', String(SERVICE_NAMES.length), '-W', '10'], {
+      timeout: 15_000,
+    });
+    const got = sub.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as State);
+    expect(got.map((s) => s.service).sort()).toEqual([...SERVICE_NAMES].sort());
+    // a hand-typed request from mosquitto_pub (no envelope: the decoder fills it in) is answered, and mosquitto_sub sees the answer
+    const waiting = run('mosquitto_sub', [...auth, '-t', 'alicia/system/supervisor/response', '-C', '1', '-W', '20'], { timeout: 25_000 });
+    await new Promise((r) => setTimeout(r, 500));
+    await run('mosquitto_pub', [
+      ...auth,
+      '-q',
+      '1',
+      '-t',
+      'alicia/system/supervisor/request',
+      '-m',
+      JSON.stringify({ action: 'start', service: 'discovery', correlation_id: 'from-mosquitto' }),
+    ]);
+    const resp = JSON.parse((await waiting).stdout.trim()) as Record<string, unknown>;
+    expect(resp).toMatchObject({ ok: true, service: 'discovery', state: 'running', correlation_id: 'from-mosquitto' });
+    // a wrong password is refused
+    const bad = spawnSync(
+      'mosquitto_sub',
+      ['-h', '127.0.0.1', '-p', port, '-u', username, '-P', 'wrong', '-t', '#', '-C', '1', '-W', '3'],
+      { encoding: 'utf8' },
+    );
+    expect(bad.status).not.toBe(0);
+  }, 60_000);
+
+  it('malformed JSON, schema-invalid and unknown-major requests on every request topic get coded errors, and each service keeps answering', async () => {
+    const results: string[] = [];
+    for (const pattern of REQUEST_TOPICS) {
+      const def = TOPICS[pattern] as { error: string; reply: string };
+      const cases: [string, string, string][] = [
+        ['BAD_JSON', '{"text": "unterminated', ''],
+        ['SCHEMA_INVALID', '', 'schema'],
+        ['UNSUPPORTED_VERSION', '', 'major'],
+      ];
+      for (const [code, raw, kind] of cases) {
+        const correlation_id = `bad-${kind || 'json'}-${Math.random().toString(16).slice(2)}`;
+        const payload =
+          kind === 'schema'
+            ? JSON.stringify({
+                ...seal({}, { source: 'operator', correlation_id }),
+                action: 12345,
+                text: 12345,
+                query: 12345,
+                device_id: '!!',
+                audio_data: 12345,
+              })
+            : kind === 'major'
+              ? JSON.stringify({
+                  ...seal({ text: 'hi', action: 'list', query: 'stats', service: 'ai' }, { source: 'operator', correlation_id }),
+                  v: '2.0',
+                })
+              : raw;
+        const from = seen.length;
+        send(pattern, payload);
+        // The voice router reports bad requests as VOICE_BAD_REQUEST with the decoder's code in details.cause
+        // (its result topic carries full voice results), so the cause is what is compared there.
+        // The recorder answers a query failing its schema with its own RECORDER_BAD_QUERY.
+        const codeOf = (m: Record<string, unknown>) => {
+          const e = m.error as { code?: string; details?: { cause?: string } } | undefined;
+          if (e?.code === 'RECORDER_BAD_QUERY' && kind === 'schema') return 'SCHEMA_INVALID';
+          return e?.code === 'VOICE_BAD_REQUEST' && e.details?.cause ? e.details.cause : e?.code;
+        };
+        const hit = await until(
+          `${code} on ${def.error} for ${pattern}`,
+          () =>
+            seen
+              .slice(from)
+              .find(
+                (m) =>
+                  m.topic === def.error &&
+                  m.msg?.ok === false &&
+                  (kind === ''
+                    ? (m.msg.request_topic === pattern || m.msg.request_topic === undefined) && codeOf(m.msg) === 'BAD_JSON'
+                    : m.msg.correlation_id === correlation_id),
+              ),
+          15_000,
+        ).catch(() => null);
+        const got = hit?.msg ? (codeOf(hit.msg) ?? 'no code') : 'no answer';
+        results.push(`${pattern} ${code}: ${got}`);
+      }
+    }
+    console.log(`[measure] bad requests:\n  ${results.join('\n  ')}`);
+    expect(results).toEqual(results.map((r) => r.replace(/^(\S+) (\S+): .*$/, '$1 $2: $2')));
+    // ... and every service still answers a valid request (an engine-level coded error is an answer too)
+    const valid: [RequestTopic, Record<string, unknown>][] = [
+      ['alicia/ai/request', { text: 'turn on the kitchen light' }],
+      ['alicia/voice/tts/request', { text: 'still here' }],
+      ['alicia/device/registry/request', { action: 'list' }],
+      ['alicia/voice/command', { session_id: 'e2e-session', text: 'turn on the kitchen light', speak: false }],
+      ['alicia/system/recorder/request', { query: 'stats' }],
+      ['alicia/system/supervisor/request', { action: 'start', service: 'stt' }],
+    ];
+    for (const [pattern, body] of valid) {
+      const r = await ask(pattern, body, 30_000);
+      expect(r.msg.correlation_id, pattern).toBeDefined();
+    }
+  }, 180_000);
+
+  it('kill -9 repeatedly: state failed, no more restarts, the other services unaffected; a user start revives it', async () => {
+    const victim = 'health-monitor';
+    // the services running now (the test above fails if any is not) must stay untouched
+    const others = SERVICE_NAMES.filter((n) => n !== victim && states.get(n)?.state === 'running');
+    const otherPids = new Map(others.map((n) => [n, states.get(n)!.pid]));
+    // max_crashes is 3 in this host's config.json: the 4th crash within the window is one too many
+    for (let i = 0; i < 4; i++) {
+      const s = await waitState(victim, 'running', 30_000);
+      process.kill(s.pid!, 'SIGKILL');
+      await until(`${victim} crash ${i + 1}`, () => ['crashed', 'failed'].includes(states.get(victim)!.state), 10_000);
+    }
+    const failed = await waitState(victim, 'failed', 10_000);
+    expect(failed.last_error).toMatch(/crashed 4 times/);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(states.get(victim)!.state).toBe('failed');
+    for (const n of others) {
+      expect(states.get(n)!.state, n).toBe('running');
+      expect(states.get(n)!.pid, n).toBe(otherPids.get(n));
+    }
+    const revived = await supervisor('start', victim);
+    expect(revived).toMatchObject({ ok: true, state: 'running' });
+  }, 120_000);
+
+  it('the service log files and the log topic have the services output', async () => {
+    const log = readFileSync(join(host.dataDir, 'logs', 'tts.log'), 'utf8');
+    expect(log).toContain('[supervisor] started pid');
+    expect(log).toContain('[supervisor] crashed (signal SIGKILL)');
+    const creds = JSON.parse(readFileSync(join(host.dataDir, 'credentials.json'), 'utf8')) as {
+      credentials: Record<string, { password: string }>;
+    };
+    for (const name of SERVICE_NAMES) {
+      const text = existsSync(join(host.dataDir, 'logs', `${name}.log`))
+        ? readFileSync(join(host.dataDir, 'logs', `${name}.log`), 'utf8')
+        : '';
+      for (const c of Object.values(creds.credentials)) expect(text.includes(c.password), `${name}.log leaks a password`).toBe(false);
+    }
+  });
+
+  it('a second host on the same data dir is refused (two supervisors would run every service twice)', () => {
+    const r = spawnSync(
+      process.execPath,
+      [CLI, 'serve', '--data-dir', host.dataDir, '--mqtt-port', '0', '--ws-port', '0', '--http-port', '0'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`another Alicia host (pid ${host.runtime.pid})`);
+    expect(existsSync(join(host.dataDir, 'runtime.json'))).toBe(true);
+  });
+
+  it('SIGTERM stops everything, leaves no child process behind and removes runtime.json', async () => {
+    const pids = [
+      ...new Set([
+        ...SERVICE_NAMES.map((n) => states.get(n)?.pid).filter((p): p is number => typeof p === 'number'),
+        ...childPids(host.child.pid!),
+      ]),
+    ];
+    expect(pids.length).toBeGreaterThanOrEqual(SERVICE_NAMES.filter((n) => states.get(n)?.state === 'running').length);
+    expect(pids.every(pidAlive)).toBe(true);
+    const dataDir = host.dataDir;
+    const r = await host.stop({ keep: true });
+    console.log(`[measure] host SIGTERM -> exit in ${r.ms} ms`);
+    expect(r.code).toBe(0);
+    await until('children gone', () => !pids.some(pidAlive), 5000).catch(() => undefined);
+    expect(pids.filter(pidAlive)).toEqual([]);
+    expect(existsSync(join(dataDir, 'runtime.json'))).toBe(false);
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 30_000);
+});
+
+describe('alicia CLI', () => {
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+
+  it('--help prints the usage and exits 0', () => {
+    const r = cli(['serve', '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('--data-dir DIR');
+    expect(r.stdout).toContain('--mqtt-port N');
+  });
+
+  it('an unknown flag, a bad port, a missing command: a clear message and exit code 2', () => {
+    const unknown = cli(['serve', '--mqt-port', '1']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('unknown option --mqt-port');
+    const badPort = cli(['serve', '--http-port', '70000']);
+    expect(badPort.status).toBe(2);
+    expect(badPort.stderr).toContain('--http-port must be a port number');
+    const notNum = cli(['serve', '--ws-port=abc']);
+    expect(notNum.status).toBe(2);
+    const none = cli([]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('missing command');
+  });
+
+  it('an unusable data dir: an error naming the path, exit 1, nothing started', () => {
+    const parentFile = join(mkdtempSync(join(tmpdir(), 'alicia-e2e-')), 'a-file');
+    writeFileSync(parentFile, 'not a directory');
+    const dir = join(parentFile, 'data');
+    const r = cli(['serve', '--data-dir', dir, '--mqtt-port', '0', '--ws-port', '0', '--http-port', '0']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(dir);
+    expect(r.stderr).toMatch(/not writable/);
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // a message, not a stack trace
+    rmSync(dirname(parentFile), { recursive: true, force: true });
+  });
+
+  it('a bad config value: an error naming the key and the file, exit 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'alicia-e2e-'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ supervisor: { grace_ms: -5 } }));
+    const r = cli(['serve', '--data-dir', dir, '--mqtt-port', '0', '--ws-port', '0', '--http-port', '0']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('"supervisor.grace_ms"');
+    expect(r.stderr).toContain(join(dir, 'config.json'));
+    expect(existsSync(join(dir, 'runtime.json'))).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('npm start without an Electron binary runs the headless host and says why', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'electron', 'desktop', 'start.js'), '--help'], {
+      encoding: 'utf8',
+      env: { ...process.env, DISPLAY: '' },
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/^alicia: starting the headless host .*: no (Electron binary|display)/);
+  });
+});
+
+describe('alicia serve killed with kill -9', () => {
+  it('leaves no orphans: every service notices the lost IPC channel and exits; a new host starts on the same data dir', async () => {
+    const h = await startHost({ config: { services: { stt: { enabled: false }, tts: { enabled: false } } } });
+    try {
+      const op2 = await operatorClient(h.runtime);
+      const pids = new Map<string, number>();
+      op2.on('message', (_t, payload) => {
+        const s = JSON.parse(payload.toString()) as State;
+        if (s.state === 'running' && s.pid !== null) pids.set(s.service, s.pid);
+      });
+      await op2.subscribeAsync('alicia/system/services/+');
+      await until('running services', () => pids.size >= 3, 60_000);
+      await op2.endAsync();
+      const kids = childPids(h.child.pid!);
+      expect(kids.length).toBeGreaterThanOrEqual(pids.size);
+      h.child.kill('SIGKILL');
+      await h.exited;
+      await until(`children ${kids.join(',')} gone`, () => !kids.some(pidAlive), 15_000);
+      // the stale runtime.json (pid of a dead host) does not block the next start in the same data dir
+      expect(existsSync(join(h.dataDir, 'runtime.json'))).toBe(true);
+      const h2 = await startHost({ dataDir: h.dataDir });
+      expect(h2.runtime.pid).not.toBe(h.runtime.pid);
+      await h2.stop({ keep: true });
+    } finally {
+      await h.stop();
+    }
+  }, 180_000);
+});

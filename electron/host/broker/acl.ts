@@ -1,0 +1,231 @@
+import { expandConfig } from '../../../services/device-manager/haConfig.js';
+import { aclFor, deviceAclFor, isDevicePrincipal, isServiceName, type AnyPrincipal } from '../../../services/lib/protocol/services.js';
+import { topicMatches } from '../../../services/lib/protocol/topics.js';
+
+/**
+ * Per-principal access rules, pure. The table lives in services/lib/protocol/services.ts (aclFor);
+ * docs/security.md prints it (aclTable.ts). Rules:
+ *  - a service publishes/subscribes only within its own patterns; `EXTERNAL` in a pattern list means
+ *    "any topic outside alicia/, homeassistant/ and $-topics" (Home Assistant adopted devices);
+ *  - operator may do everything;
+ *  - window (an MQTT-Explorer-like UI) may subscribe to anything including $SYS/#, and publish
+ *    anything except $-topics;
+ *  - nobody but the broker itself publishes $SYS/... (Aedes docs, "authorizePublish": clients
+ *    publishing $SYS is a DoS vector, moscajs/aedes#597), nor alicia/system/host (the host's
+ *    retained record with the LAN certificate fingerprint: a forged one would make the window show
+ *    an attacker's fingerprint, so only the in-process host publishes it);
+ *  - an external device `device:<name>` only within its own topics (deviceAclFor).
+ */
+
+/** Published only in-process by the host (electron/core.ts); refused for every client, operator included. */
+export const HOST_ONLY_TOPICS: ReadonlySet<string> = new Set(['alicia/system/host']);
+
+export const EXTERNAL = 'EXTERNAL';
+
+/** Deepest topic / filter a client may use (issue 7 limits). Aedes's own hard cap is 100. */
+export const MAX_TOPIC_LEVELS = 16;
+
+const RESERVED_ROOTS = new Set(['alicia', 'homeassistant']);
+
+function isExternalRoot(level: string): boolean {
+  return level !== '+' && level !== '#' && !level.startsWith('$') && !RESERVED_ROOTS.has(level);
+}
+
+/** Syntactically valid topic name for PUBLISH: non-empty, no wildcards, no NUL, not too deep. */
+export function isValidPublishTopic(topic: string, maxLevels = MAX_TOPIC_LEVELS): boolean {
+  if (topic.length === 0 || topic.length > 65535) return false;
+  if (topic.includes('+') || topic.includes('#') || topic.includes('\u0000')) return false;
+  return levelCount(topic) <= maxLevels;
+}
+
+/** Valid subscription filter ([MQTT-4.7.1]): # only last and alone in its level, + alone in its level. */
+export function isValidSubscribeFilter(filter: string, maxLevels = MAX_TOPIC_LEVELS): boolean {
+  if (filter.length === 0 || filter.length > 65535 || filter.includes('\u0000')) return false;
+  const segs = filter.split('/');
+  if (segs.length > maxLevels) return false;
+  return segs.every((s, i) => (s.includes('#') ? s === '#' && i === segs.length - 1 : !s.includes('+') || s === '+'));
+}
+
+function levelCount(topic: string): number {
+  let n = 1;
+  for (let i = 0; i < topic.length; i++) if (topic.charCodeAt(i) === 47) n++;
+  return n;
+}
+
+function patternsFor(principal: AnyPrincipal, kind: 'publish' | 'subscribe'): readonly string[] {
+  if (isServiceName(principal)) return aclFor(principal)[kind];
+  if (isDevicePrincipal(principal)) return deviceAclFor(principal.slice(7))[kind];
+  return [];
+}
+
+/** Drop the memoised decisions of a principal (a removed device: its cache must not outlive it). */
+export function forgetPrincipal(principal: AnyPrincipal): void {
+  compiled.delete(principal);
+  decisions.delete(principal);
+}
+
+/** canPublish runs for every PUBLISH: the table is compiled once per principal (no per-message allocation). */
+interface CompiledPublish {
+  exact: ReadonlySet<string>;
+  wildcard: readonly string[];
+  external: boolean;
+}
+const compiled = new Map<AnyPrincipal, CompiledPublish>();
+
+function compiledPublish(principal: AnyPrincipal): CompiledPublish {
+  let c = compiled.get(principal);
+  if (!c) {
+    const pats = patternsFor(principal, 'publish');
+    c = {
+      exact: new Set(pats.filter((p) => p !== EXTERNAL && !p.includes('+') && !p.includes('#'))),
+      wildcard: pats.filter((p) => p !== EXTERNAL && (p.includes('+') || p.includes('#'))),
+      external: pats.includes(EXTERNAL),
+    };
+    compiled.set(principal, c);
+  }
+  return c;
+}
+
+/**
+ * Decisions are memoised per principal: a service publishes on a handful of topics over and over,
+ * so the common case is one Map lookup. Bounded (cleared when full) so random topics cannot grow it.
+ */
+const DECISION_CACHE_MAX = 4096;
+const decisions = new Map<AnyPrincipal, Map<string, boolean>>();
+
+export function canPublish(principal: AnyPrincipal, topic: string): boolean {
+  let cache = decisions.get(principal);
+  if (!cache) decisions.set(principal, (cache = new Map()));
+  const known = cache.get(topic);
+  if (known !== undefined) return known;
+  const ok = decidePublish(principal, topic);
+  if (cache.size >= DECISION_CACHE_MAX) cache.clear();
+  cache.set(topic, ok);
+  return ok;
+}
+
+function decidePublish(principal: AnyPrincipal, topic: string): boolean {
+  if (!isValidPublishTopic(topic)) return false;
+  if (topic.charCodeAt(0) === 36) return false; // '$': $SYS and any other $-topic are the broker's
+  if (HOST_ONLY_TOPICS.has(topic)) return false;
+  if (principal === 'operator' || principal === 'window') return true;
+  const c = compiledPublish(principal);
+  if (c.exact.has(topic)) return true;
+  for (const p of c.wildcard) if (topicMatches(p, topic)) return true;
+  if (c.external) {
+    const slash = topic.indexOf('/');
+    return isExternalRoot(slash < 0 ? topic : topic.slice(0, slash));
+  }
+  return false;
+}
+
+export function canSubscribe(principal: AnyPrincipal, filter: string): boolean {
+  if (!isValidSubscribeFilter(filter)) return false;
+  if (principal === 'operator' || principal === 'window') return true;
+  return covered(filter.split('/'), patternsFor(principal, 'subscribe'), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filter coverage: is every topic a filter can match also matched by at least one pattern?
+
+/** A literal no pattern contains: stands for "any other level value" when a wildcard is split. */
+const OTHER = '\u0000other';
+
+/** Does pattern P match every topic that filter F matches? (single pattern, level by level) */
+function subsumes(p: readonly string[], f: readonly string[]): boolean {
+  for (let i = 0; ; i++) {
+    const ps = p[i];
+    const fs = f[i];
+    if (ps === '#') {
+      // '#' at level 0 never matches $-topics [MQTT-4.7.2-1]
+      return !(i === 0 && fs !== undefined && fs.startsWith('$'));
+    }
+    if (fs === undefined) return ps === undefined;
+    if (ps === undefined) return false;
+    if (fs === '#') return false; // only a '#' covers a '#'
+    if (fs === '+') {
+      if (ps !== '+') return false;
+      continue;
+    }
+    if (ps === '+') {
+      if (i === 0 && fs.startsWith('$')) return false;
+      continue;
+    }
+    if (ps !== fs) return false;
+  }
+}
+
+function subsumedByExternal(f: readonly string[]): boolean {
+  const root = f[0];
+  return root !== undefined && isExternalRoot(root);
+}
+
+/**
+ * Exact union coverage: if no single pattern covers F, split F's first wildcard into the literals
+ * the patterns name at that level plus OTHER, and require every branch to be covered. A '#' at
+ * level i becomes "the parent topic itself" plus "c/#" for each candidate c. Depth-capped, so an
+ * uncoverable '#' ends as "not covered" (safe side).
+ */
+function covered(f: readonly string[], patterns: readonly string[], depth: number): boolean {
+  if (depth > MAX_TOPIC_LEVELS + 2) return false;
+  const split = patterns.map((p) => (p === EXTERNAL ? null : p.split('/')));
+  if (patterns.includes(EXTERNAL) && subsumedByExternal(f)) return true;
+  for (const p of split) if (p && subsumes(p, f)) return true;
+
+  const i = f.findIndex((s) => s === '+' || s === '#');
+  if (i < 0) return false; // a concrete topic no pattern matches
+  const candidates = new Set<string>([OTHER]);
+  if (i === 0) for (const r of RESERVED_ROOTS) candidates.add(r);
+  for (const p of split) {
+    const s = p?.[i];
+    if (s !== undefined && s !== '+' && s !== '#') candidates.add(s);
+  }
+  const prefix = f.slice(0, i);
+  if (f[i] === '+') {
+    const rest = f.slice(i + 1);
+    for (const c of candidates) if (!covered([...prefix, c, ...rest], patterns, depth + 1)) return false;
+    return true;
+  }
+  // '#': the parent level itself ('a/#' matches 'a' [MQTT-4.7.1-2]) ...
+  if (i > 0 && !covered(prefix, patterns, depth + 1)) return false;
+  // ... and everything below it
+  for (const c of candidates) if (!covered([...prefix, c, '#'], patterns, depth + 1)) return false;
+  return true;
+}
+
+/**
+ * The ACL lets `device:<name>` publish only its own discovery config topics, but the config's
+ * *content* names the topics the device manager will then read and command (command_topic,
+ * state_topic, availability...). A config pointing them at alicia/ or at another device's prefix
+ * would turn the device manager (which may publish to any external topic) into a confused deputy
+ * for the device. The broker is the only place that knows who published a config (MQTT 3.1.1 has
+ * no user properties), so it checks here: every *topic value after HA's abbreviation and `~`
+ * expansion (services/device-manager/haConfig.ts expandConfig, as Home Assistant does) must be the
+ * device's own `<name>` or lie under `<name>/`. Returns the refusal reason, or null when allowed.
+ * An empty payload (a retained config being cleared) is allowed.
+ */
+export function deviceDiscoveryConfigRefusal(principal: AnyPrincipal, topic: string, payload: Buffer): string | null {
+  if (!isDevicePrincipal(principal) || !topic.startsWith('homeassistant/') || payload.length === 0) return null;
+  const name = principal.slice(7);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return 'discovery config is not JSON';
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return 'discovery config is not a JSON object';
+  const cfg = expandConfig(raw as Record<string, unknown>);
+  const own = (t: unknown) => typeof t === 'string' && (t === name || t.startsWith(`${name}/`));
+  for (const [k, v] of Object.entries(cfg)) {
+    if (k.endsWith('topic') && v !== undefined && v !== null && v !== '' && !own(v)) {
+      return `discovery config ${k} ${JSON.stringify(String(v)).slice(0, 80)} is outside ${name}/`;
+    }
+  }
+  if (Array.isArray(cfg.availability)) {
+    for (const a of cfg.availability as unknown[]) {
+      const t = a && typeof a === 'object' ? (a as Record<string, unknown>).topic : undefined;
+      if (t !== undefined && !own(t)) return `discovery config availability topic is outside ${name}/`;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,83 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AliciaError } from '../../services/lib/protocol/errors.js';
+import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
+import { loadConfig, parseConfig } from './config.js';
+import { defaultConfigPath } from './paths.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'alicia-config-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function configError(fn: () => unknown): AliciaError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(AliciaError);
+    expect((e as AliciaError).code).toBe('CONFIG_INVALID');
+    return e as AliciaError;
+  }
+  throw new Error('expected a CONFIG_INVALID error');
+}
+
+describe('config', () => {
+  it('creates config.json from the shipped default on first start, and the default is valid', () => {
+    const cfg = loadConfig(dir);
+    expect(readFileSync(join(dir, 'config.json'), 'utf8')).toBe(readFileSync(defaultConfigPath(), 'utf8'));
+    expect(cfg.host).toBe('127.0.0.1');
+    expect(cfg.ports).toEqual({ mqtt: 1883, ws: 9001, http: 8470 });
+    expect(Object.keys(cfg.services).filter((k) => k !== '//')).toEqual([...SERVICE_NAMES]);
+    expect(cfg.services.stt.enabled).toBe(true);
+  });
+
+  it('keeps an existing config.json and fills missing sections with defaults', () => {
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({ ports: { mqtt: 1999 }, services: { tts: { enabled: false, config: { voice: 'en-us' } } } }),
+    );
+    const cfg = loadConfig(dir);
+    expect(cfg.ports).toEqual({ mqtt: 1999, ws: 9001, http: 8470 });
+    expect(cfg.services.tts).toEqual({ enabled: false, config: { voice: 'en-us' } });
+    expect(cfg.services.ai).toEqual({ enabled: true, config: {} });
+    expect(cfg.supervisor.max_crashes).toBe(5);
+  });
+
+  it('command-line overrides win over the file', () => {
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ host: '0.0.0.0', ports: { mqtt: 1999 } }));
+    const cfg = loadConfig(dir, { host: '127.0.0.1', mqttPort: 0, httpPort: 0 });
+    expect(cfg.host).toBe('127.0.0.1');
+    expect(cfg.ports).toEqual({ mqtt: 0, ws: 9001, http: 0 });
+  });
+
+  it('a bad value is an error naming the key and the file', () => {
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ports: { mqtt: 99999 } }));
+    const e = configError(() => loadConfig(dir));
+    expect(e.message).toContain(join(dir, 'config.json'));
+    expect(e.message).toContain('"ports.mqtt"');
+  });
+
+  it('an unknown key (a typo) is an error naming it', () => {
+    const e = configError(() => parseConfig({ services: { stt: { enabeld: false } } }, '/x/config.json'));
+    expect(e.message).toContain('"services.stt.enabeld"');
+    const top = configError(() => parseConfig({ hots: '1.2.3.4' }, '/x/config.json'));
+    expect(top.message).toContain('"hots"');
+    const svc = configError(() => parseConfig({ services: { speech: {} } }, '/x/config.json'));
+    expect(svc.message).toContain('"services.speech"');
+  });
+
+  it('a service config section is passed through unvalidated (the service validates it)', () => {
+    const cfg = parseConfig({ services: { stt: { config: { beam: 1e-80, grammar: { words: ['a'] } } } } }, 'f');
+    expect(cfg.services.stt.config).toEqual({ beam: 1e-80, grammar: { words: ['a'] } });
+  });
+
+  it('a file that is not JSON is an error naming the file', () => {
+    writeFileSync(join(dir, 'config.json'), '{ "host": ');
+    const e = configError(() => loadConfig(dir));
+    expect(e.message).toContain(join(dir, 'config.json'));
+    expect(e.message).toMatch(/not valid JSON/);
+  });
+});

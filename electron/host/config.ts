@@ -1,0 +1,166 @@
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { AliciaError } from '../../services/lib/protocol/errors.js';
+import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
+import { CONFIG_FILE, defaultConfigPath } from './paths.js';
+
+/**
+ * The host's configuration: <dataDir>/config.json, created from resources/config.default.json on
+ * first start. Validation is strict: an unknown key is an error, so a typo ("enabeld") is reported
+ * at startup instead of being silently ignored. Two exceptions: the "//" comment key, and each
+ * service's own `config` object, which is passed to the service as ALICIA_SERVICE_CONFIG and
+ * validated there (the service knows its fields; the host does not). Missing keys take defaults,
+ * so a config.json written by an older version keeps working. Command-line flags override it.
+ */
+const port = z.number().int().min(0).max(65535);
+const positiveInt = z.number().int().positive();
+const comment = { '//': z.string().optional() };
+
+const serviceSection = z.strictObject({
+  ...comment,
+  enabled: z.boolean().default(true),
+  config: z.record(z.string(), z.unknown()).default({}),
+});
+
+const servicesShape = Object.fromEntries(SERVICE_NAMES.map((n) => [n, serviceSection.default({ enabled: true, config: {} })])) as Record<
+  (typeof SERVICE_NAMES)[number],
+  z.ZodDefault<typeof serviceSection>
+>;
+
+export const configSchema = z.strictObject({
+  ...comment,
+  /** listen address of every listener (MQTT TCP, WebSocket, HTTP); 127.0.0.1 unless you mean LAN access */
+  host: z.string().min(1).default('127.0.0.1'),
+  ports: z
+    .strictObject({ ...comment, mqtt: port.default(1883), ws: port.default(9001), http: port.default(8470) })
+    .default({ mqtt: 1883, ws: 9001, http: 8470 }),
+  log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  broker: z
+    .strictObject({
+      ...comment,
+      max_payload_bytes: positiveInt.default(8 * 1024 * 1024),
+      max_clients: positiveInt.default(500),
+      max_subscriptions_per_client: positiveInt.default(1000),
+      stats_interval_ms: z.number().int().min(0).default(5000),
+    })
+    .default({ max_payload_bytes: 8 * 1024 * 1024, max_clients: 500, max_subscriptions_per_client: 1000, stats_interval_ms: 5000 }),
+  // issue 7 LAN access (H9): off by default; when on, an extra MQTT-over-TLS listener (electron/host/broker/tls.ts)
+  lan: z
+    .strictObject({ ...comment, enabled: z.boolean().default(false), host: z.string().min(1).default('0.0.0.0'), port: port.default(8883) })
+    .default({ enabled: false, host: '0.0.0.0', port: 8883 }),
+  recorder: z
+    .strictObject({
+      ...comment,
+      enabled: z.boolean().default(true),
+      max_age_hours: z.number().positive().default(168),
+      max_bytes: positiveInt.default(500 * 1024 * 1024),
+      max_rows: positiveInt.default(5_000_000),
+      // nice value of the writer thread (Linux): 0 = same priority as the broker; higher = history
+      // yields the CPU to delivery and the services, and catches up when they are idle
+      writer_nice: z.number().int().min(0).max(19).default(19),
+    })
+    .default({ enabled: true, max_age_hours: 168, max_bytes: 500 * 1024 * 1024, max_rows: 5_000_000, writer_nice: 19 }),
+  supervisor: z
+    .strictObject({
+      ...comment,
+      backoff_initial_ms: positiveInt.default(500),
+      backoff_max_ms: positiveInt.default(30_000),
+      stable_ms: positiveInt.default(60_000),
+      max_crashes: z.number().int().min(0).default(5),
+      crash_window_ms: positiveInt.default(60_000),
+      grace_ms: positiveInt.default(3_000),
+      ready_timeout_ms: positiveInt.default(30_000),
+      log_file_max_bytes: positiveInt.default(5 * 1024 * 1024),
+      log_files_kept: positiveInt.default(3),
+    })
+    .default({
+      backoff_initial_ms: 500,
+      backoff_max_ms: 30_000,
+      stable_ms: 60_000,
+      max_crashes: 5,
+      crash_window_ms: 60_000,
+      grace_ms: 3_000,
+      ready_timeout_ms: 30_000,
+      log_file_max_bytes: 5 * 1024 * 1024,
+      log_files_kept: 3,
+    }),
+  services: z.strictObject({ ...comment, ...servicesShape }).default(() => z.strictObject(servicesShape).parse({})),
+});
+
+export type AliciaConfig = z.output<typeof configSchema>;
+export type ServiceConfigSection = z.output<typeof serviceSection>;
+
+/** Flags that override the file (CLI or Electron main). */
+export interface ConfigOverrides {
+  host?: string;
+  mqttPort?: number;
+  wsPort?: number;
+  httpPort?: number;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const key = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
+  if (issue.code === 'unrecognized_keys') {
+    const where = issue.path.length ? `${key}.` : '';
+    return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${where}${k}"`).join(', ')}`;
+  }
+  return `"${key}": ${issue.message}`;
+}
+
+/** Validate a parsed config object. Throws AliciaError CONFIG_INVALID naming the file and every bad key. */
+export function parseConfig(raw: unknown, file: string): AliciaConfig {
+  const r = configSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const issues = r.error.issues.slice(0, 10).map(describeIssue);
+  throw new AliciaError('CONFIG_INVALID', `invalid configuration in ${file}: ${issues.join('; ')}`, {
+    file,
+    issues: r.error.issues.slice(0, 10).map((i) => ({ key: i.path.map(String).join('.'), message: i.message })),
+  });
+}
+
+/**
+ * Read <dataDir>/config.json, creating it from the default first. The data dir must exist.
+ * Throws AliciaError CONFIG_INVALID naming the file (and the key) for unreadable, non-JSON or invalid content.
+ */
+export function loadConfig(dataDir: string, overrides: ConfigOverrides = {}, defaultsFile = defaultConfigPath()): AliciaConfig {
+  const file = join(dataDir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT')
+      throw new AliciaError('CONFIG_INVALID', `cannot read config file ${file}: ${code ?? (e as Error).message}`, { file });
+    try {
+      // COPYFILE_EXCL: never overwrite a config another process just wrote
+      copyFileSync(defaultsFile, file, 1);
+      text = readFileSync(file, 'utf8');
+    } catch (e2) {
+      const c2 = (e2 as NodeJS.ErrnoException).code;
+      throw new AliciaError('CONFIG_INVALID', `cannot create config file ${file} from ${defaultsFile}: ${c2 ?? (e2 as Error).message}`, {
+        file,
+      });
+    }
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new AliciaError('CONFIG_INVALID', `config file ${file} is not valid JSON: ${(e as Error).message}`, { file });
+  }
+  return applyOverrides(parseConfig(raw, file), overrides);
+}
+
+export function applyOverrides(cfg: AliciaConfig, o: ConfigOverrides): AliciaConfig {
+  return {
+    ...cfg,
+    host: o.host ?? cfg.host,
+    ports: {
+      ...cfg.ports,
+      mqtt: o.mqttPort ?? cfg.ports.mqtt,
+      ws: o.wsPort ?? cfg.ports.ws,
+      http: o.httpPort ?? cfg.ports.http,
+    },
+  };
+}

@@ -1,0 +1,206 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { seal } from '../../services/lib/protocol/envelope.js';
+import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
+import type { Principal } from '../../services/lib/protocol/services.js';
+import { topicFor } from '../../services/lib/protocol/topics.js';
+import type { Logger } from '../../services/lib/runtime/logger.js';
+import { AliciaBroker } from './broker/broker.js';
+import { Credentials } from './broker/credentials.js';
+import { CredentialRotation, DEVICE_CREDENTIALS_DIR } from './broker/credentialRotation.js';
+import { loadOrCreateLanCertificate, startLanListener } from './broker/tls.js';
+import type { BrokerAddresses } from './broker/types.js';
+import type { AliciaConfig } from './config.js';
+import { RECORDER_DB } from './paths.js';
+import { Recorder } from './recorder/recorder.js';
+import type { Launcher } from './supervisor/launcher.js';
+import { Supervisor } from './supervisor/supervisor.js';
+import type { ServiceStateName } from './supervisor/supervisedService.js';
+
+export interface CoreOptions {
+  /** must exist and be writable (the caller checks, so it can name the path in its error) */
+  dataDir: string;
+  host: string;
+  /** 0 = any free port */
+  mqttPort: number;
+  wsPort: number;
+  launcher: Launcher;
+  /** holds <name>/main.js per service (dist/services) */
+  servicesDir: string;
+  config: AliciaConfig;
+  log: Logger;
+  /** browser Origins allowed on the WebSocket listener (the window's origin) */
+  allowedOrigins?: string[];
+  /** the app's version (package.json), published on alicia/system/host; default "0.0.0" */
+  version?: string;
+}
+
+export interface Core {
+  readonly dataDir: string;
+  readonly broker: AliciaBroker;
+  readonly credentials: Credentials;
+  /** null when disabled in config (recorder.enabled: false) */
+  readonly recorder: Recorder | null;
+  readonly supervisor: Supervisor;
+  /** mqttUrl (services, tools) and wsUrl (the window) */
+  readonly addresses: BrokerAddresses;
+  /** the LAN TLS listener and its certificate fingerprint (for the window); null unless config lan.enabled */
+  readonly lan: { url: string; fingerprint256: string } | null;
+  /** Resolves when every enabled service is running or has settled (crashed/failed), or after timeoutMs. */
+  whenServicesSettled(timeoutMs?: number): Promise<Record<string, ServiceStateName>>;
+  /** Stops supervisor (services) -> recorder -> broker, each failure logged and the next still run. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The host-agnostic core, used by the headless host and by Electron main: credentials -> broker ->
+ * recorder -> supervisor (+ services), stopped in reverse order (Zigbee2MQTT's controller: start in
+ * order, stop in reverse, catching each failure so the next part still stops).
+ */
+export async function startCore(opts: CoreOptions): Promise<Core> {
+  const { config, log } = opts;
+  const steps: { name: string; stop: () => Promise<void> }[] = [];
+  const stopAll = async () => {
+    for (const step of steps.splice(0).reverse()) {
+      try {
+        await step.stop();
+      } catch (e) {
+        log.error(`stopping ${step.name} failed`, { error: (e as Error).message });
+      }
+    }
+  };
+  try {
+    // step 1: credentials (<dataDir>/credentials.json, 0600)
+    const credentials = await Credentials.loadOrCreate(opts.dataDir);
+
+    // step 2: broker
+    const broker = new AliciaBroker({
+      dataDir: opts.dataDir,
+      credentials,
+      host: opts.host,
+      mqttPort: opts.mqttPort,
+      wsPort: opts.wsPort,
+      allowedOrigins: opts.allowedOrigins ?? [],
+      maxPayloadBytes: config.broker.max_payload_bytes,
+      maxClients: config.broker.max_clients,
+      maxSubscriptionsPerClient: config.broker.max_subscriptions_per_client,
+      statsIntervalMs: config.broker.stats_interval_ms,
+      log: (level, msg, fields) => log[level](`broker: ${msg}`, fields),
+    });
+    steps.push({ name: 'broker', stop: () => broker.stop() });
+    await broker.start();
+    const addresses = broker.addresses;
+
+    // step 2b (issue 7, H9): LAN access, off by default, TLS only (self-signed certificate made on first use)
+    let lan: { url: string; fingerprint256: string } | null = null;
+    if (config.lan.enabled) {
+      const certificate = await loadOrCreateLanCertificate(opts.dataDir);
+      const listener = await startLanListener((s) => broker.acceptConnection(s), {
+        host: config.lan.host,
+        port: config.lan.port,
+        certificate,
+      });
+      steps.push({ name: 'lan listener', stop: () => listener.close() });
+      lan = { url: listener.url, fingerprint256: listener.fingerprint256 };
+      log.info('LAN access on (MQTT over TLS)', { url: listener.url, fingerprint256: listener.fingerprint256 });
+    }
+
+    // The host's own record (issue 7: the LAN certificate fingerprint shown in the window; the local
+    // MQTT address, which the window cannot see from its WebSocket), retained, published in-process:
+    // no client may publish this topic (acl.ts HOST_ONLY_TOPICS).
+    const hostInfo = seal(
+      {
+        version: opts.version ?? '0.0.0',
+        mqtt_url: addresses.mqttUrl,
+        lan: lan ? { enabled: true, url: lan.url, fingerprint256: lan.fingerprint256 } : null,
+        started_at: Date.now(),
+      },
+      { source: 'host' },
+    );
+    await broker.publish(topicFor('alicia/system/host'), JSON.stringify(hostInfo), { qos: 1, retain: true });
+
+    // step 3: recorder (every message -> SQLite)
+    let recorder: Recorder | null = null;
+    if (config.recorder.enabled) {
+      const r = new Recorder({
+        dbPath: join(opts.dataDir, RECORDER_DB),
+        bus: broker,
+        limits: {
+          maxAgeMs: config.recorder.max_age_hours * 3600_000,
+          maxBytes: config.recorder.max_bytes,
+          maxRows: config.recorder.max_rows,
+        },
+        writerNice: config.recorder.writer_nice,
+        log: {
+          info: (m, f) => log.info(`recorder: ${m}`, f),
+          warn: (m, f) => log.warn(`recorder: ${m}`, f),
+          error: (m, f) => log.error(`recorder: ${m}`, f),
+        },
+      });
+      steps.push({ name: 'recorder', stop: () => r.stop() });
+      await r.start();
+      recorder = r;
+    }
+
+    // Each service's config section, retained where it may read it (alicia/system/config/<name>).
+    for (const name of SERVICE_NAMES) {
+      const msg = seal(config.services[name].config, { source: 'host' });
+      await broker.publish(topicFor('alicia/system/config/+', name), JSON.stringify(msg), { qos: 1, retain: true });
+    }
+
+    // step 4: supervisor + services
+    mkdirSync(join(opts.dataDir, 'logs'), { recursive: true, mode: 0o700 });
+    const s = config.supervisor;
+    const supervisor = new Supervisor({
+      bus: broker,
+      launcher: opts.launcher,
+      servicesDir: opts.servicesDir,
+      dataDir: opts.dataDir,
+      services: SERVICE_NAMES.map((name) => ({ name, enabled: config.services[name].enabled, config: config.services[name].config })),
+      mqttUrl: addresses.mqttUrl,
+      credentialFor: (name) => credentials.get(name as Principal),
+      log,
+      policy: {
+        backoffInitialMs: s.backoff_initial_ms,
+        backoffMaxMs: s.backoff_max_ms,
+        stableMs: s.stable_ms,
+        maxCrashes: s.max_crashes,
+        crashWindowMs: s.crash_window_ms,
+        graceMs: s.grace_ms,
+        readyTimeoutMs: s.ready_timeout_ms,
+      },
+      logFile: { maxBytes: s.log_file_max_bytes, keep: s.log_files_kept },
+      extraEnv: { ALICIA_LOG_LEVEL: config.log_level },
+    });
+    steps.push({ name: 'supervisor', stop: () => supervisor.stop() });
+    await supervisor.start();
+
+    // step 5 (issue 7, H9): credential rotation requests from the window / operator
+    const rotation = new CredentialRotation({
+      bus: broker,
+      credentials,
+      disconnectPrincipal: (p) => broker.disconnectPrincipal(p),
+      deviceCredentialsDir: join(opts.dataDir, DEVICE_CREDENTIALS_DIR),
+      restartService: (name) => supervisor.control('restart', name),
+      log,
+    });
+    steps.push({ name: 'credential rotation', stop: () => rotation.stop() });
+    await rotation.start();
+
+    let stopping: Promise<void> | undefined;
+    return {
+      dataDir: opts.dataDir,
+      broker,
+      credentials,
+      recorder,
+      supervisor,
+      addresses,
+      lan,
+      whenServicesSettled: (timeoutMs) => supervisor.whenSettled(timeoutMs),
+      stop: () => (stopping ??= stopAll()),
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}

@@ -1,0 +1,381 @@
+import { accessSync, chmodSync, constants, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { AliciaError } from '../../services/lib/protocol/errors.js';
+import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
+import type { Logger, LogLevel } from '../../services/lib/runtime/logger.js';
+import { loadConfig } from './config.js';
+import type { ConfigOverrides } from './config.js';
+import { startCore } from './core.js';
+import type { Core } from './core.js';
+import { HostHttpServer } from './http/server.js';
+import { RUNTIME_FILE, appRoot, defaultDataDir, rendererDir, servicesDir } from './paths.js';
+import { RotatingFile } from './supervisor/rotatingFile.js';
+import { NodeLauncher } from './supervisor/nodeLauncher.js';
+
+export interface ServeOptions extends ConfigOverrides {
+  dataDir: string;
+}
+
+/** A usage error: the CLI prints it with the usage text and exits 2. */
+export class UsageError extends Error {}
+
+export const SERVE_USAGE = `Usage: alicia serve [options]
+
+Runs the Alicia host without a window: MQTT broker, recorder, all services, and the control
+center in your browser.
+
+Options:
+  --data-dir DIR    data directory (default: $ALICIA_DATA_DIR, else ~/.alicia)
+  --host ADDR       listen address of MQTT, WebSocket and HTTP (default from config: 127.0.0.1)
+  --mqtt-port N     MQTT over TCP port (default from config: 1883; 0 = any free port)
+  --ws-port N       MQTT over WebSocket port (default from config: 9001; 0 = any free port)
+  --http-port N     control center web page port (default from config: 8470; 0 = any free port)
+  -h, --help        show this help
+
+When ready it writes DIR/runtime.json (mode 0600: broker URL and operator credential for tools
+such as mosquitto_sub) and prints the URL. Ctrl+C (SIGINT) or SIGTERM stops everything.`;
+
+function parsePort(flag: string, v: string): number {
+  if (!/^\d{1,5}$/.test(v) || Number(v) > 65535)
+    throw new UsageError(`${flag} must be a port number 0-65535 (0 = any free port), got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+/** Parse `serve` flags. Returns null for --help. Throws UsageError for unknown flags and bad values. */
+export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeOptions | null {
+  const out: ServeOptions = { dataDir: defaultDataDir(env) };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-h' || arg === '--help') return null;
+    const eq = arg.indexOf('=');
+    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      if (arg.startsWith('--') && eq > 0) return arg.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--data-dir': {
+        const v = value();
+        if (!v) throw new UsageError('--data-dir needs a directory');
+        out.dataDir = resolve(v);
+        break;
+      }
+      case '--host': {
+        const v = value();
+        if (!/^[A-Za-z0-9.:[\]-]+$/.test(v)) throw new UsageError(`--host must be an address such as 127.0.0.1, got ${JSON.stringify(v)}`);
+        out.host = v;
+        break;
+      }
+      case '--mqtt-port':
+        out.mqttPort = parsePort(flag, value());
+        break;
+      case '--ws-port':
+        out.wsPort = parsePort(flag, value());
+        break;
+      case '--http-port':
+        out.httpPort = parsePort(flag, value());
+        break;
+      default:
+        throw new UsageError(arg.startsWith('-') ? `unknown option ${flag}` : `unexpected argument ${JSON.stringify(arg)}`);
+    }
+  }
+  return out;
+}
+
+/** Host log: JSON lines to <dataDir>/logs/host.log at the configured level, warnings and errors also to stderr. */
+export function createHostLogger(dataDir: string, level: LogLevel): Logger {
+  const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+  const file = new RotatingFile(join(dataDir, 'logs', 'host.log'), {}, (e) =>
+    process.stderr.write(`cannot write host log: ${e.message}\n`),
+  );
+  const write = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
+    if (order[lvl] < order[level]) return;
+    const line = JSON.stringify({ t: new Date().toISOString(), level: lvl, part: 'host', msg, ...fields }) + '\n';
+    file.append(line);
+    if (order[lvl] >= order.warn) process.stderr.write(line);
+  };
+  return {
+    debug: (m, f) => write('debug', m, f),
+    info: (m, f) => write('info', m, f),
+    warn: (m, f) => write('warn', m, f),
+    error: (m, f) => write('error', m, f),
+  };
+}
+
+/** Create the data dir (0700) and prove it is writable; AliciaError CONFIG_INVALID naming the path otherwise. */
+export function prepareDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    accessSync(dataDir, constants.W_OK);
+    const probe = join(dataDir, `.write-test-${process.pid}`);
+    writeFileSync(probe, 'ok');
+    rmSync(probe);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new AliciaError(
+      'CONFIG_INVALID',
+      `data directory ${dataDir} is not writable (${code}); choose another with --data-dir or ALICIA_DATA_DIR`,
+      { path: dataDir },
+    );
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** After a kill -9 the pid in a stale runtime.json may belong to an unrelated process by now (Linux: check its command line). */
+function looksLikeHost(pid: number): boolean {
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return /cli\.js|start\.js|alicia|electron/i.test(cmd);
+  } catch {
+    return true; // no /proc (macOS, Windows): trust the pid
+  }
+}
+
+/** Refuse a second host on the same data dir (two supervisors would run every service twice). */
+function checkNotRunning(dataDir: string): void {
+  const file = join(dataDir, RUNTIME_FILE);
+  try {
+    const rt = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown };
+    if (typeof rt.pid === 'number' && rt.pid !== process.pid && pidAlive(rt.pid) && looksLikeHost(rt.pid)) {
+      throw new AliciaError(
+        'CONFIG_INVALID',
+        `another Alicia host (pid ${rt.pid}) is using ${dataDir} (see ${file}); stop it or use another --data-dir`,
+      );
+    }
+  } catch (e) {
+    if (e instanceof AliciaError) throw e;
+    /* absent or unreadable: a stale file from a killed host, replaced when we are ready */
+  }
+}
+
+export interface RuntimeInfo {
+  mqtt: { url: string; username: string; password: string };
+  ws: { url: string };
+  http: { url: string };
+  pid: number;
+}
+
+/** Atomic write with mode 0600 (it holds the operator credential). */
+export function writeRuntimeFile(dataDir: string, info: RuntimeInfo): string {
+  const file = join(dataDir, RUNTIME_FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
+  return file;
+}
+
+export interface RunningHost {
+  core: Core;
+  http: HostHttpServer;
+  runtimeFile: string;
+  info: RuntimeInfo;
+  /** stops HTTP, services, recorder, broker; removes runtime.json. Idempotent. */
+  stop(): Promise<void>;
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(appRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/**
+ * Start the headless host: data dir -> config -> HTTP server (its port fixes the window's Origin,
+ * which the broker's WebSocket listener must know) -> core (credentials, broker, recorder,
+ * supervisor + services) -> wait for the services -> runtime.json.
+ */
+export async function startHeadless(opts: ServeOptions): Promise<RunningHost> {
+  const dataDir = resolve(opts.dataDir);
+  prepareDataDir(dataDir);
+  checkNotRunning(dataDir);
+  const config = loadConfig(dataDir, opts);
+  mkdirSync(join(dataDir, 'logs'), { recursive: true, mode: 0o700 });
+  const log = createHostLogger(dataDir, config.log_level);
+  const version = packageVersion();
+
+  const http = new HostHttpServer({ host: config.host, port: config.ports.http, rendererDir: rendererDir(), version, log });
+  try {
+    await http.start();
+  } catch (e) {
+    throw listenError(e, 'HTTP', config.host, config.ports.http, '--http-port');
+  }
+  let core: Core;
+  try {
+    core = await startCore({
+      dataDir,
+      host: config.host,
+      mqttPort: config.ports.mqtt,
+      wsPort: config.ports.ws,
+      launcher: new NodeLauncher(),
+      servicesDir: servicesDir(),
+      config,
+      log,
+      allowedOrigins: http.allowedOrigins,
+      version,
+    });
+  } catch (e) {
+    await http.stop();
+    const err = e as NodeJS.ErrnoException & { port?: number };
+    if (err.code === 'EADDRINUSE' || err.code === 'EACCES')
+      throw listenError(e, 'MQTT/WebSocket', config.host, err.port ?? config.ports.mqtt, '--mqtt-port / --ws-port');
+    throw e;
+  }
+  const window = core.credentials.get('window');
+  http.setConnection({ wsUrl: core.addresses.wsUrl, username: window.username, password: window.password });
+
+  const settled = await core.whenServicesSettled();
+  const notRunning = SERVICE_NAMES.filter((name) => config.services[name].enabled && settled[name] !== 'running').map((name) => [
+    name,
+    settled[name],
+  ]);
+  if (notRunning.length > 0) {
+    log.warn('some services are not running', { services: Object.fromEntries(notRunning), logs: join(dataDir, 'logs') });
+  }
+
+  const operator = core.credentials.get('operator');
+  const info: RuntimeInfo = {
+    mqtt: { url: core.addresses.mqttUrl, username: operator.username, password: operator.password },
+    ws: { url: core.addresses.wsUrl },
+    http: { url: http.url },
+    pid: process.pid,
+  };
+  const runtimeFile = writeRuntimeFile(dataDir, info);
+  log.info('ready', { http: info.http.url, mqtt: info.mqtt.url, ws: info.ws.url });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    core,
+    http,
+    runtimeFile,
+    info,
+    stop: () =>
+      (stopping ??= (async () => {
+        try {
+          rmSync(runtimeFile, { force: true });
+        } catch {
+          /* a read-only dir now: the pid check handles the stale file */
+        }
+        await http.stop().catch((e: unknown) => log.error('stopping http failed', { error: String(e) }));
+        await core.stop();
+      })()),
+  };
+}
+
+function listenError(e: unknown, what: string, host: string, port: number, flag: string): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE')
+    return new AliciaError(
+      'CONFIG_INVALID',
+      `${what} port ${port} on ${host} is already in use; choose another with ${flag} (0 = any free port)`,
+    );
+  if (code === 'EACCES')
+    return new AliciaError('CONFIG_INVALID', `no permission to listen on ${host}:${port} (${what}); choose a port above 1023 with ${flag}`);
+  if (code === 'EADDRNOTAVAIL')
+    return new AliciaError('CONFIG_INVALID', `cannot listen on ${host}: not an address of this machine (--host)`);
+  return e as Error;
+}
+
+/** Hard limit for a stop (issue 2: SIGINT/SIGTERM stop everything within 5 s). */
+const STOP_DEADLINE_MS = 4500;
+
+/**
+ * `alicia serve`: start, print the URL, stop on SIGINT/SIGTERM. Resolves with the exit code.
+ * 0 = stopped by a signal, 1 = could not start (message on stderr).
+ */
+export async function serve(argv: string[]): Promise<number> {
+  let opts: ServeOptions | null;
+  try {
+    opts = parseServeArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`alicia serve: ${e.message}\n\n${SERVE_USAGE}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (!opts) {
+    process.stdout.write(SERVE_USAGE + '\n');
+    return 0;
+  }
+
+  let host: RunningHost | undefined;
+  let signalled: string | undefined;
+  const onEarlySignal = (sig: string) => (signalled = sig);
+  process.on('SIGINT', onEarlySignal);
+  process.on('SIGTERM', onEarlySignal);
+  try {
+    host = await startHeadless(opts);
+  } catch (e) {
+    const msg = e instanceof AliciaError ? e.message : `${(e as Error).message}`;
+    process.stderr.write(`alicia serve: cannot start: ${msg}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onEarlySignal);
+    process.off('SIGTERM', onEarlySignal);
+  }
+  const running = host;
+  return new Promise<number>((done) => {
+    let exiting = false;
+    const stop = (why: string, code: number) => {
+      if (exiting) {
+        // A second Ctrl+C: do not wait for the graceful path.
+        killChildren(running);
+        process.exit(code || 130);
+      }
+      exiting = true;
+      process.stderr.write(`alicia serve: stopping (${why})\n`);
+      const deadline = setTimeout(() => {
+        process.stderr.write(`alicia serve: stop took longer than ${STOP_DEADLINE_MS} ms; killing the services\n`);
+        killChildren(running);
+        process.exit(code || 1);
+      }, STOP_DEADLINE_MS);
+      deadline.unref();
+      running.stop().then(
+        () => {
+          clearTimeout(deadline);
+          done(code);
+        },
+        (e: unknown) => {
+          process.stderr.write(`alicia serve: stop failed: ${String(e)}\n`);
+          killChildren(running);
+          done(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => stop('SIGINT', 0));
+    process.on('SIGTERM', () => stop('SIGTERM', 0));
+    process.on('uncaughtException', (e) => {
+      process.stderr.write(`alicia serve: internal error: ${e.stack ?? e.message}\n`);
+      stop('internal error', 1);
+    });
+    process.stdout.write(
+      `Alicia Control Center is running at ${running.info.http.url} (MQTT ${running.info.mqtt.url}, data ${resolve(opts.dataDir)})\n`,
+    );
+    if (signalled) stop(signalled, 0);
+  });
+}
+
+function killChildren(host: RunningHost): void {
+  for (const s of host.core.supervisor.status()) {
+    if (s.pid !== null) {
+      try {
+        process.kill(s.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+}

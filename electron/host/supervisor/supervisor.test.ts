@@ -1,0 +1,272 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { startTestBroker } from '../broker/testing/testBroker.js';
+import type { TestBroker } from '../broker/testing/testBroker.js';
+import { seal } from '../../../services/lib/protocol/envelope.js';
+import { createLogger } from '../../../services/lib/runtime/logger.js';
+import { NodeLauncher } from './nodeLauncher.js';
+import { Supervisor } from './supervisor.js';
+import type { SupervisedServiceSpec } from './supervisor.js';
+import type { ServiceStatus } from './supervisedService.js';
+import type { Principal } from '../../../services/lib/protocol/services.js';
+
+const MINI = fileURLToPath(new URL('./testing/fixtures/miniService.mjs', import.meta.url));
+
+let tb: TestBroker;
+let sup: Supervisor | undefined;
+let op: MqttClient;
+/** every state each service went through, from the retained topic (as the window sees it) */
+let states: Map<string, ServiceStatus[]>;
+
+const quiet = createLogger('supervisor-test', 'error');
+
+function mini(name: string, mode = 'normal', enabled = true): SupervisedServiceSpec {
+  return { name, enabled, modulePath: MINI, config: { mode } };
+}
+
+function makeSupervisor(services: SupervisedServiceSpec[], policy = {}) {
+  sup = new Supervisor({
+    bus: tb.broker,
+    launcher: new NodeLauncher(),
+    servicesDir: '/nonexistent',
+    dataDir: tb.dataDir,
+    services,
+    mqttUrl: tb.url,
+    credentialFor: (s) => tb.credentials[s as Principal],
+    log: quiet,
+    // generous readiness/grace: on a loaded 2-core machine a Node process can take seconds to start
+    policy: { backoffInitialMs: 100, graceMs: 4000, readyTimeoutMs: 25_000, ...policy },
+  });
+  return sup;
+}
+
+async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const last = (name: string) => states.get(name)?.at(-1);
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+function request(body: unknown, raw?: string): Promise<Record<string, unknown>> {
+  const correlation_id = `c-${Math.random()}`;
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('no supervisor response')), 15_000);
+    const onMsg = (topic: string, payload: Buffer) => {
+      const m = JSON.parse(payload.toString()) as Record<string, unknown>;
+      if (topic === 'alicia/system/supervisor/response' && (m.correlation_id === correlation_id || raw !== undefined)) {
+        clearTimeout(t);
+        op.off('message', onMsg);
+        resolve(m);
+      }
+    };
+    op.on('message', onMsg);
+    op.publish('alicia/system/supervisor/request', raw ?? JSON.stringify(seal(body as object, { source: 'operator', correlation_id })), {
+      qos: 1,
+    });
+  });
+}
+
+beforeEach(async () => {
+  tb = await startTestBroker();
+  states = new Map();
+  op = await mqtt.connectAsync(tb.url, { ...tb.credentials.operator, reconnectPeriod: 0 });
+  op.on('message', (topic, payload) => {
+    if (!topic.startsWith('alicia/system/services/') || payload.length === 0) return;
+    const s = JSON.parse(payload.toString()) as ServiceStatus;
+    states.set(s.service, [...(states.get(s.service) ?? []), s]);
+  });
+  await op.subscribeAsync(['alicia/system/services/+', 'alicia/system/supervisor/response', 'alicia/system/logs/+'], { qos: 1 });
+});
+
+afterEach(async () => {
+  await sup?.stop();
+  sup = undefined;
+  await op.endAsync();
+  await tb.stop();
+});
+
+// Real processes on a shared 2-core machine: waits are generous (they only bound a failure, never assert speed).
+describe('Supervisor', { timeout: 120_000 }, () => {
+  it('starts every enabled service in order, each running once registered + heartbeating, with its own credential, config and data dir', async () => {
+    const s = makeSupervisor([mini('discovery'), mini('stt'), { ...mini('tts'), enabled: false }]);
+    await s.start();
+    const settled = await s.whenSettled(30_000);
+    expect(settled).toEqual({ discovery: 'running', stt: 'running', tts: 'stopped' });
+    const st = await until('retained running', () => last('stt')?.state === 'running' && last('stt'));
+    expect(st.pid).toBeTypeOf('number');
+    expect(alive(st.pid!)).toBe(true);
+    expect(st.startedAt).toBeTypeOf('number');
+    expect(states.get('stt')!.map((x) => x.state)).toEqual(['stopped', 'starting', 'running']);
+    expect(last('tts')?.state).toBe('stopped');
+    // the fixture logged its config and data dir; the log file has it
+    const logFile = join(tb.dataDir, 'logs', 'stt.log');
+    await until('log file', () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('fixture starting'));
+    const log = readFileSync(logFile, 'utf8');
+    expect(log).toContain('"mode":"normal"');
+    expect(log).toContain(`"data_dir":"${join(tb.dataDir, 'services', 'stt')}"`);
+    expect(statSync(join(tb.dataDir, 'services', 'stt')).isDirectory()).toBe(true);
+  });
+
+  it('a kill -9 is a crash: state crashed, then running again with a new pid and restarts = 1', async () => {
+    const s = makeSupervisor([mini('ai')]);
+    await s.start();
+    await s.whenSettled();
+    const first = last('ai')!;
+    process.kill(first.pid!, 'SIGKILL');
+    await until('crashed', () => last('ai')?.state === 'crashed');
+    const crashed = last('ai')!;
+    expect(crashed.exit_signal).toBe('SIGKILL');
+    expect(crashed.pid).toBeNull();
+    const back = await until('running again', () => last('ai')?.state === 'running' && last('ai'));
+    expect(back.pid).not.toBe(first.pid);
+    expect(back.restarts).toBe(1);
+  });
+
+  it('too many crashes in the window -> failed, no more restarts, others unaffected; a user start revives it', async () => {
+    const s = makeSupervisor([mini('tts'), mini('stt', 'crash-on-start')], { maxCrashes: 2, crashWindowMs: 60_000 });
+    await s.start();
+    await until('failed', () => last('stt')?.state === 'failed', 60_000);
+    const seen = states.get('stt')!.map((x) => x.state);
+    expect(seen.filter((x) => x === 'crashed')).toHaveLength(2);
+    expect(last('stt')!.last_error).toMatch(/crashed 3 times/);
+    const restarts = last('stt')!.restarts;
+    await new Promise((r) => setTimeout(r, 600));
+    expect(last('stt')!.state).toBe('failed');
+    expect(last('stt')!.restarts).toBe(restarts);
+    expect(last('tts')!.state).toBe('running');
+    expect(states.get('tts')!.filter((x) => x.state === 'crashed')).toHaveLength(0);
+    // a user start is a fresh chance (it crashes again here, but it was launched)
+    const r = await request({ action: 'start', service: 'stt' });
+    expect(r.ok).toBe(false);
+    expect((r.error as { code: string }).code).toBe('SERVICE_START_FAILED');
+    // a fresh chance: its crash history was reset, so this crash is a crash again, not an instant `failed`
+    expect(r.state).toBe('crashed');
+    expect(last('stt')!.restarts).toBeGreaterThan(restarts);
+  });
+
+  it('answers stop / start / restart requests with the correlation id, and does what they say', async () => {
+    const s = makeSupervisor([mini('device-manager'), mini('health-monitor')]);
+    await s.start();
+    await s.whenSettled();
+    const pid = last('device-manager')!.pid!;
+
+    const stopped = await request({ action: 'stop', service: 'device-manager' });
+    expect(stopped).toMatchObject({ ok: true, service: 'device-manager', action: 'stop', state: 'stopped', source: 'supervisor' });
+    expect(alive(pid)).toBe(false);
+    expect(last('device-manager')).toMatchObject({ state: 'stopped', exit_code: 0 });
+    // a graceful stop: the fixture got the stop message and said so
+    await until('stop logged', () => readFileSync(join(tb.dataDir, 'logs', 'device-manager.log'), 'utf8').includes('fixture stopping'));
+
+    const started = await request({ action: 'start', service: 'device-manager' });
+    expect(started).toMatchObject({ ok: true, state: 'running' });
+    const pid2 = last('device-manager')!.pid!;
+    expect(alive(pid2)).toBe(true);
+
+    const restarted = await request({ action: 'restart', service: 'device-manager' });
+    expect(restarted).toMatchObject({ ok: true, state: 'running' });
+    expect(alive(pid2)).toBe(false);
+    expect(last('device-manager')!.pid).not.toBe(pid2);
+
+    const all = await request({ action: 'stop', service: '*' });
+    expect(all.ok).toBe(true);
+    expect(all.services).toEqual([
+      { service: 'device-manager', state: 'stopped' },
+      { service: 'health-monitor', state: 'stopped' },
+    ]);
+  });
+
+  it('answers bad requests with coded errors on the response topic', async () => {
+    const s = makeSupervisor([mini('discovery')]);
+    await s.start();
+    await s.whenSettled();
+    const unknown = await request({ action: 'stop', service: 'nope' });
+    expect(unknown).toMatchObject({ ok: false, service: 'nope', error: { code: 'SERVICE_UNKNOWN' } });
+    const badAction = await request({ action: 'explode', service: 'discovery' });
+    expect(badAction).toMatchObject({ ok: false, action: 'explode', error: { code: 'SERVICE_BAD_ACTION' } });
+    const badJson = await request(undefined, '{"action": "stop", ');
+    expect(badJson).toMatchObject({ ok: false, error: { code: 'BAD_JSON' }, request_topic: 'alicia/system/supervisor/request' });
+    const major = await request(
+      undefined,
+      JSON.stringify({ v: '2.0', id: 'x', ts: 1, source: 'operator', trace_id: 't', action: 'stop', service: 'discovery' }),
+    );
+    expect(major).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED_VERSION' } });
+    const missing = await request({ action: 'stop' });
+    expect(missing).toMatchObject({ ok: false, error: { code: 'SCHEMA_INVALID' } });
+    // none of it touched the service
+    expect(last('discovery')!.state).toBe('running');
+  });
+
+  it('a service that ignores the stop message is killed after the grace period', async () => {
+    const s = makeSupervisor([mini('voice-router', 'ignore-stop')], { graceMs: 500 });
+    await s.start();
+    await s.whenSettled();
+    const pid = last('voice-router')!.pid!;
+    const r = await request({ action: 'stop', service: 'voice-router' });
+    expect(r).toMatchObject({ ok: true, state: 'stopped' });
+    expect(last('voice-router')!.exit_signal).toBe('SIGKILL');
+    expect(alive(pid)).toBe(false);
+  });
+
+  it('a service that never becomes ready is killed after the ready timeout and counted as a crash', async () => {
+    const s = makeSupervisor([mini('stt', 'never-ready')], { readyTimeoutMs: 600, backoffInitialMs: 60_000 });
+    await s.start();
+    await until('crashed', () => last('stt')?.state === 'crashed', 30_000);
+    expect(last('stt')!.last_error).toMatch(/not ready/);
+    expect(last('stt')!.exit_signal).toBe('SIGKILL');
+  });
+
+  it('a clean exit (code 0) is a stop, not a crash', async () => {
+    const s = makeSupervisor([mini('ai', 'exit-clean')]);
+    await s.start();
+    await until('stopped', () => (states.get('ai') ?? []).some((x) => x.state === 'starting') && last('ai')?.state === 'stopped');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(last('ai')).toMatchObject({ state: 'stopped', exit_code: 0, restarts: 0 });
+  });
+
+  it('publishes stdout/stderr on the log topic in batches and never the service password', async () => {
+    const lines: { stream: string; lines: string[] }[] = [];
+    op.on('message', (topic, payload) => {
+      if (topic === 'alicia/system/logs/tts') lines.push(JSON.parse(payload.toString()) as { stream: string; lines: string[] });
+    });
+    const s = makeSupervisor([mini('tts', 'print-secret')]);
+    await s.start();
+    await s.whenSettled();
+    await until('log lines', () => lines.some((l) => l.lines.some((x) => x.includes('my password is'))));
+    const all = lines.flatMap((l) => l.lines).join('\n');
+    expect(all).toContain('my password is ***');
+    expect(all).not.toContain(tb.credentials.tts.password);
+    expect(lines.some((l) => l.stream === 'supervisor' && l.lines.some((x) => x.startsWith('started pid')))).toBe(true);
+    const file = readFileSync(join(tb.dataDir, 'logs', 'tts.log'), 'utf8');
+    expect(file).not.toContain(tb.credentials.tts.password);
+    expect(statSync(join(tb.dataDir, 'logs', 'tts.log')).mode & 0o777).toBe(0o600);
+  });
+
+  it('stop() stops every service, leaves no process behind and can run twice', async () => {
+    const s = makeSupervisor([mini('discovery'), mini('stt'), mini('ai', 'ignore-stop')], { graceMs: 500 });
+    await s.start();
+    await s.whenSettled();
+    const pids = s.status().map((x) => x.pid!);
+    expect(pids.every(alive)).toBe(true);
+    await s.stop();
+    await s.stop();
+    expect(pids.some(alive)).toBe(false);
+    expect(s.status().map((x) => x.state)).toEqual(['stopped', 'stopped', 'stopped']);
+  });
+});

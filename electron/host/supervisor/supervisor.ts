@@ -1,0 +1,282 @@
+import { join } from 'node:path';
+import { decode, peekEnvelope } from '../../../services/lib/protocol/decode.js';
+import { seal } from '../../../services/lib/protocol/envelope.js';
+import { AliciaError, toErrorInfo } from '../../../services/lib/protocol/errors.js';
+import type { ErrorInfo } from '../../../services/lib/protocol/errors.js';
+import { lastSegment, topicFor } from '../../../services/lib/protocol/topics.js';
+import type { Logger } from '../../../services/lib/runtime/logger.js';
+import type { BusPacket, Credential, InProcessBus } from '../broker/types.js';
+import type { Launcher, LaunchSpec } from './launcher.js';
+import { inheritedEnv } from './serviceEnv.js';
+import { ServiceLog } from './serviceLog.js';
+import { DEFAULT_POLICY, SupervisedService } from './supervisedService.js';
+import type { RestartPolicy, ServiceStateName, ServiceStatus } from './supervisedService.js';
+
+export interface SupervisedServiceSpec {
+  name: string;
+  /** launch it at start() (a disabled service can still be started by a request) */
+  enabled: boolean;
+  /** this service's config section, passed as ALICIA_SERVICE_CONFIG (JSON); omitted when undefined */
+  config?: unknown;
+  /** entry module; default <servicesDir>/<name>/main.js */
+  modulePath?: string;
+}
+
+export interface SupervisorOptions {
+  bus: InProcessBus;
+  launcher: Launcher;
+  /** directory holding <name>/main.js for each service (dist/services) */
+  servicesDir: string;
+  /** the host's data dir: logs go to <dataDir>/logs, service data to <dataDir>/services/<name> */
+  dataDir: string;
+  /** in launch order */
+  services: SupervisedServiceSpec[];
+  /** URL the services connect to (the broker's TCP listener) */
+  mqttUrl: string;
+  /** the broker credential of a service (read at every launch, so a rotation applies on the next start) */
+  credentialFor: (service: string) => Credential;
+  log: Logger;
+  policy?: Partial<RestartPolicy>;
+  /** log files: rotate past this size (default 5 MiB), keep this many old ones (default 3) */
+  logFile?: { maxBytes?: number; keep?: number };
+  /** extra env for every service (e.g. ALICIA_LOG_LEVEL); never credentials of other principals */
+  extraEnv?: Record<string, string>;
+}
+
+const SOURCE = 'supervisor';
+
+/**
+ * Runs the services: launches each through the Launcher, watches readiness on the bus
+ * (discovery register + first heartbeat of that pid), restarts crashes with backoff, publishes each
+ * service's state retained on alicia/system/services/<name>, and answers
+ * alicia/system/supervisor/request. Constructor assigns; start() acquires; stop() releases and is idempotent.
+ */
+export class Supervisor {
+  private readonly services = new Map<string, SupervisedService>();
+  private readonly logs = new Map<string, ServiceLog>();
+  private readonly policy: RestartPolicy;
+  private unsubscribes: (() => Promise<void>)[] = [];
+  private started = false;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    this.policy = { ...DEFAULT_POLICY, ...opts.policy };
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const { bus } = this.opts;
+    for (const spec of this.opts.services) this.add(spec);
+    // Readiness evidence. The in-process subscription sees every message the broker accepted.
+    this.unsubscribes.push(
+      await bus.subscribe(topicFor('alicia/system/discovery/register'), (p) => this.onRegister(p)),
+      await bus.subscribe('alicia/health/heartbeat/+', (p) => this.onHeartbeat(p)),
+      await bus.subscribe('alicia/system/supervisor/request', (p) => void this.onRequest(p)),
+    );
+    // Publish every service's state once, so a retained `running` left by a previous host run
+    // (with a pid that no longer exists) is replaced before anything reads it.
+    for (const s of this.services.values()) this.publishState(s.status());
+    for (const spec of this.opts.services) {
+      if (spec.enabled) void this.services.get(spec.name)!.start();
+    }
+  }
+
+  /** Resolves when every enabled service is running or has settled otherwise (crashed/failed), or after timeoutMs. */
+  async whenSettled(timeoutMs = this.policy.readyTimeoutMs + 2000): Promise<Record<string, ServiceStateName>> {
+    const out: Record<string, ServiceStateName> = {};
+    await Promise.all(
+      [...this.services.values()].map(async (s) => {
+        out[s.name] = await s.whenSettled(timeoutMs);
+      }),
+    );
+    return out;
+  }
+
+  status(): ServiceStatus[] {
+    return [...this.services.values()].map((s) => s.status());
+  }
+
+  names(): string[] {
+    return [...this.services.keys()];
+  }
+
+  /** Start/stop/restart one service or all ('*'); the same operation the bus request performs. */
+  async control(action: 'start' | 'stop' | 'restart', service: string): Promise<{ service: string; state: ServiceStateName }[]> {
+    const targets = service === '*' ? [...this.services.values()] : [this.services.get(service)];
+    if (targets.some((t) => t === undefined))
+      throw new AliciaError('SERVICE_UNKNOWN', `unknown service ${JSON.stringify(service)}; known: ${this.names().join(', ')}`);
+    return Promise.all((targets as SupervisedService[]).map(async (t) => ({ service: t.name, state: await t[action]() })));
+  }
+
+  /** Stop every service (in parallel: each gets the stop message, then SIGKILL after the grace period). Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    for (const u of this.unsubscribes.splice(0)) await u().catch(() => undefined);
+    await Promise.all(
+      [...this.services.values()].map((s) =>
+        s.stop().catch((e: unknown) => this.opts.log.error('stop failed', { service: s.name, error: String(e) })),
+      ),
+    );
+    for (const l of this.logs.values()) l.close();
+  }
+
+  private add(spec: SupervisedServiceSpec): void {
+    const { opts } = this;
+    const logsDir = join(opts.dataDir, 'logs');
+    const serviceDir = join(opts.dataDir, 'services', spec.name);
+    let fileErrorReported = false;
+    const log = new ServiceLog({
+      service: spec.name,
+      filePath: join(logsDir, `${spec.name}.log`),
+      bus: opts.bus,
+      file: opts.logFile ?? {},
+      secrets: () => {
+        try {
+          return [opts.credentialFor(spec.name).password];
+        } catch {
+          return [];
+        }
+      },
+      onFileError: (err) => {
+        if (!fileErrorReported) opts.log.error('cannot write service log file', { service: spec.name, error: err.message });
+        fileErrorReported = true;
+      },
+    });
+    this.logs.set(spec.name, log);
+    const launchSpec = (): LaunchSpec => {
+      const cred = opts.credentialFor(spec.name);
+      // The host's environment minus ALICIA_* (the host may hold the operator's credential there),
+      // except the few every service inherits (serviceEnv.ts).
+      const env = inheritedEnv(process.env);
+      Object.assign(env, opts.extraEnv, {
+        ALICIA_SERVICE_NAME: spec.name,
+        ALICIA_MQTT_URL: opts.mqttUrl,
+        ALICIA_MQTT_USERNAME: cred.username,
+        ALICIA_MQTT_PASSWORD: cred.password,
+        ALICIA_DATA_DIR: serviceDir,
+      });
+      if (spec.config !== undefined) env.ALICIA_SERVICE_CONFIG = JSON.stringify(spec.config);
+      return {
+        name: spec.name,
+        modulePath: spec.modulePath ?? join(opts.servicesDir, spec.name, 'main.js'),
+        env,
+        cwd: serviceDir,
+      };
+    };
+    const svc = new SupervisedService({
+      name: spec.name,
+      launcher: opts.launcher,
+      spec: launchSpec,
+      dirs: [serviceDir],
+      policy: this.policy,
+      log,
+      onChange: (s) => this.publishState(s),
+    });
+    this.services.set(spec.name, svc);
+  }
+
+  private publishState(status: ServiceStatus): void {
+    const msg = seal(status, { source: SOURCE });
+    this.opts.bus
+      .publish(topicFor('alicia/system/services/+', status.service), JSON.stringify(msg), { qos: 1, retain: true })
+      // Only possible while the broker is closing; the next change publishes the state again.
+      .catch((e: unknown) => this.opts.log.warn('cannot publish service state', { service: status.service, error: String(e) }));
+    const level = status.state === 'crashed' || status.state === 'failed' ? 'warn' : 'info';
+    this.opts.log[level](`service ${status.service} ${status.state}`, {
+      pid: status.pid,
+      restarts: status.restarts,
+      ...(status.last_error ? { last_error: status.last_error } : {}),
+    });
+  }
+
+  private onRegister(p: BusPacket): void {
+    try {
+      const m = decode('alicia/system/discovery/register', p.payload);
+      // Trust the principal over the body: a service can only vouch for itself.
+      if (p.principal !== null && p.principal !== m.service && p.principal !== 'operator') return;
+      this.services.get(m.service)?.sawRegister(m.pid);
+    } catch {
+      /* invalid registers are the discovery service's business (it logs them) */
+    }
+  }
+
+  private onHeartbeat(p: BusPacket): void {
+    try {
+      const m = decode('alicia/health/heartbeat/+', p.payload);
+      const name = lastSegment(p.topic);
+      if (m.service !== name) return;
+      if (p.principal !== null && p.principal !== name && p.principal !== 'operator') return;
+      this.services.get(name)?.sawHeartbeat(m.pid, m.status);
+    } catch {
+      /* ignored, as above */
+    }
+  }
+
+  private async onRequest(p: BusPacket): Promise<void> {
+    const peek = peekEnvelope(p.payload);
+    let action = '';
+    let service = '';
+    const reply = (body: { ok: boolean; state?: string; error?: ErrorInfo; services?: unknown }) => {
+      const fields = {
+        source: SOURCE,
+        ...(peek.correlation_id ? { correlation_id: peek.correlation_id } : {}),
+        ...(peek.trace_id ? { trace_id: peek.trace_id } : {}),
+      };
+      const msg = seal({ service, action, ...body, ...(body.ok ? {} : { request_topic: p.topic }) }, fields);
+      this.opts.bus
+        .publish(topicFor('alicia/system/supervisor/response'), JSON.stringify(msg), { qos: 1, retain: false })
+        .catch(() => undefined);
+    };
+    try {
+      // raw fields first, so even a failed decode can say which service/action it was about
+      try {
+        const raw = JSON.parse(p.payload.toString('utf8')) as Record<string, unknown>;
+        if (typeof raw.service === 'string') service = raw.service.slice(0, 64);
+        if (typeof raw.action === 'string') action = raw.action.slice(0, 32);
+      } catch {
+        /* decode below reports it */
+      }
+      let m;
+      try {
+        m = decode('alicia/system/supervisor/request', p.payload);
+      } catch (e) {
+        // A bad action is its own code so the window can say "unknown action" rather than "bad schema".
+        if (e instanceof AliciaError && e.code === 'SCHEMA_INVALID' && action && !['start', 'stop', 'restart'].includes(action)) {
+          throw new AliciaError('SERVICE_BAD_ACTION', `unknown action ${JSON.stringify(action)}: use start, stop or restart`);
+        }
+        throw e;
+      }
+      service = m.service;
+      action = m.action;
+      const results = await this.control(m.action, m.service);
+      const ok = results.every((r) => (m.action === 'stop' ? r.state === 'stopped' : r.state === 'running'));
+      const body: { ok: boolean; state?: string; error?: ErrorInfo; services?: unknown } = { ok };
+      if (m.service === '*') body.services = results;
+      else body.state = results[0]!.state;
+      if (!ok) {
+        const bad = results.filter((r) => (m.action === 'stop' ? r.state !== 'stopped' : r.state !== 'running'));
+        body.error = {
+          code: 'SERVICE_START_FAILED',
+          message: bad
+            .map(
+              (r) =>
+                `${r.service} is ${r.state}${this.services.get(r.service)?.status().last_error ? `: ${this.services.get(r.service)!.status().last_error}` : ''}`,
+            )
+            .join('; '),
+        };
+      }
+      reply(body);
+    } catch (e) {
+      reply({
+        ok: false,
+        error: toErrorInfo(e),
+        ...(this.services.has(service) ? { state: this.services.get(service)!.currentState } : {}),
+      });
+    }
+  }
+}
