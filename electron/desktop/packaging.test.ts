@@ -12,11 +12,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { TrayLevel } from './tray.js';
 
 /**
- * Building a package needs downloads (the Electron zip, native-module headers) that the project
- * machines cannot make (PLATFORM.md), so this test checks build/electron-builder.yml the way
- * electron-builder reads it: its loader, its JSON-schema validation and its file filter, then the
- * things a broken package would show only on a user's machine (a missing icon, a native addon left
- * inside the asar archive, a deb without the speech recogniser).
+ * Building a package needs downloads (the Electron zip from GitHub, native-module headers) that the
+ * project's machines cannot make (they reach only the npm registry and Debian's mirror), so this test
+ * checks build/electron-builder.yml the way electron-builder reads it: its loader, its JSON-schema
+ * validation and its file filter, then the things a broken package would show only on a user's
+ * machine (a missing icon, a native addon left inside the asar archive, a deb without the speech
+ * recogniser).
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CONFIG = 'build/electron-builder.yml';
@@ -104,10 +105,11 @@ describe('electron-builder configuration', () => {
     }
   });
 
-  it('the main entry and the preload the window loads are where main.ts expects them', () => {
+  it('the main entry and the preload the window loads are where main.ts and mainWindow.ts expect them', () => {
     expect(pkg.main).toBe('dist/electron/desktop/main.js');
-    const mainSource = readFileSync(path.join(ROOT, 'electron/desktop/main.ts'), 'utf8');
-    expect(mainSource).toContain("path.join(import.meta.dirname, 'preload.cjs')");
+    // mainWindow.ts compiles next to main.js, so its import.meta.dirname is main.js's folder
+    const windowSource = readFileSync(path.join(ROOT, 'electron/desktop/mainWindow.ts'), 'utf8');
+    expect(windowSource).toContain("path.join(import.meta.dirname, 'preload.cjs')");
     // preload.cts compiles to preload.cjs next to main.js (tsconfig: .cts -> .cjs)
     expect(existsSync(path.join(ROOT, 'electron/desktop/preload.cts'))).toBe(true);
   });
@@ -168,7 +170,7 @@ describe('electron-builder configuration', () => {
     expect(pngSize(path.join(ROOT, config.mac?.icon as string))).toEqual({ width: 1024, height: 1024 });
     expect(pngSize(path.join(ROOT, config.win?.icon as string))).toEqual({ width: 256, height: 256 });
     expect(existsSync(path.join(ROOT, 'resources/icons/icon.svg'))).toBe(true);
-    // the window icon main.ts sets
+    // the window icon mainWindow.ts sets
     expect(pngSize(path.join(ROOT, 'resources/icons/png/512x512.png'))).toEqual({ width: 512, height: 512 });
   });
 

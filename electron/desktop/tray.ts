@@ -3,7 +3,7 @@ import type { MessageOf } from '../../services/lib/protocol/topics.js';
 
 /**
  * What the tray icon says: one overall level (its colour), a one-line label and a tooltip, computed
- * from what the bus already carries. Pure, so it is unit-tested; main.ts owns the Tray object.
+ * from what the bus already carries. Pure, so it is unit-tested; trayController.ts owns the Tray object.
  *
  * Two sources, because each alone can mislead:
  *  - alicia/system/services/<name> (supervisor, retained): is the process up? This is authoritative

@@ -7,7 +7,7 @@ import { z } from 'zod';
  * made visible again when the display it was on is gone (a laptop undocked from its monitor would
  * otherwise open the window off-screen, out of reach).
  *
- * Pure logic plus two small file functions; the Electron glue in main.ts passes in the displays'
+ * Pure logic plus two small file functions; the Electron glue in mainWindow.ts passes in the displays'
  * work areas (screen.getAllDisplays()[i].workArea) and reads the window's normal bounds.
  */
 export interface Rect {

@@ -1,24 +1,16 @@
+import type { AliciaDesktopApi, DesktopConnection } from '../../../electron/desktop/desktopApi.js';
+
 /**
  * Where the bus is and which credential the window uses. In Electron the preload bridge answers
- * (contextIsolation on: only these functions cross); in a browser the headless host serves
- * GET /api/connection on the same origin as the page.
+ * (contextIsolation on: only the functions electron/desktop/desktopApi.ts declares cross); in a
+ * browser the headless host serves GET /api/connection, same shape, on the same origin as the page.
  */
-export interface ConnectionInfo {
-  ws_url: string;
-  username: string;
-  password: string;
-  version: string;
-}
-
-export interface AliciaBridge {
-  getConnection(): Promise<ConnectionInfo>;
-  openDataFolder?(): Promise<void>;
-  platform?: string;
-}
+export type ConnectionInfo = DesktopConnection;
 
 declare global {
   interface Window {
-    alicia?: AliciaBridge;
+    /** the desktop bridge (electron/desktop/preload.cts); absent in a browser */
+    alicia?: AliciaDesktopApi;
   }
 }
 
