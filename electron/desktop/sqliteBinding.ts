@@ -91,7 +91,7 @@ export function buildSteps(
         `--devdir=${tools.headersDir}`,
         '--jobs=max',
       ],
-      // Compiling SQLite takes about 1.5 min on 2 cores (PLATFORM.md); slow laptops get ample room.
+      // Compiling SQLite took about 1.5 min on the project's 2-core machines; slow laptops get ample room.
       timeoutMs: 15 * 60_000,
     });
   return steps;

@@ -3,9 +3,10 @@ import type { BuildResult } from './sqliteBinding.js';
 
 /**
  * What `npm start` does (electron/desktop/start.ts), decided from facts it gathers, so the decision is
- * tested here while Electron itself cannot run (PLATFORM.md): the desktop window where an Electron
- * binary and a display exist, with better-sqlite3 built for Electron (sqliteBinding.ts); the
- * headless host otherwise. Either way one line says which and why.
+ * tested here while Electron itself cannot run (its binary download needs GitHub, out of reach of the
+ * project's machines): the desktop window where an Electron binary and a display exist, with
+ * better-sqlite3 built for Electron (sqliteBinding.ts); the headless host otherwise. Either way one
+ * line says which and why.
  */
 export interface StartFacts {
   platform: NodeJS.Platform;

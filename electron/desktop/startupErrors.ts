@@ -37,7 +37,7 @@ export function describeStartupError(e: unknown, ctx: StartupContext): StartupPr
     };
   }
   // better-sqlite3 is compiled against one Node ABI; from a source checkout it is built for Node,
-  // and Electron needs it rebuilt (PLATFORM.md, "better-sqlite3 is ABI-bound").
+  // and Electron, whose Node has another ABI version, needs it rebuilt for that ABI.
   if (/NODE_MODULE_VERSION|was compiled against a different Node\.js version/.test(message)) {
     return {
       title: 'A native module was built for another runtime',

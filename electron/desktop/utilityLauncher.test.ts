@@ -8,13 +8,13 @@ import { launcherSuite, exitOf } from '../host/supervisor/testing/launcherSuite.
 import { UtilityLauncher } from './utilityLauncher.js';
 
 /**
- * The Electron binary cannot run on our machines (PLATFORM.md), so the UtilityLauncher adapter is
- * exercised against a stand-in with UtilityProcess's documented surface and quirks, backed by a real
- * Node child process: pid undefined until 'spawn' and after 'exit', 'exit' with a code only (a signal
+ * The Electron binary cannot run on the project's machines (its download needs GitHub, which they
+ * cannot reach), so the UtilityLauncher adapter is exercised against a stand-in with UtilityProcess's
+ * documented surface and quirks, backed by a real Node child process: pid undefined until 'spawn' and after 'exit', 'exit' with a code only (a signal
  * death becomes its number, as Chromium's termination status reports it), kill() without a signal
  * (SIGTERM), postMessage throwing once the channel is gone, stdout/stderr null after exit.
  * What this proves: the adapter's mapping onto the Launcher contract. What it cannot prove: Electron
- * itself; e2e/electron.spec.ts covers that wherever a binary exists.
+ * itself; e2e/browser/electron.spec.ts covers that wherever a binary exists.
  */
 class NodeBackedUtilityProcess extends EventEmitter {
   pid: number | undefined;

@@ -7,8 +7,8 @@ import { AliciaError } from '../../../services/lib/protocol/errors.js';
  * CSP Level 3, https://www.w3.org/TR/CSP3/):
  *  - default-src 'none': everything not listed below is refused.
  *  - script-src 'self': only the bundled scripts of the app origin; no eval, no inline script.
- *  - connect-src: exactly the broker's WebSocket URL (the renderer talks only MQTT over WebSocket,
- *    ARCHITECTURE.md "Control plane"), so a compromised page cannot reach any other server or port.
+ *  - connect-src: exactly the broker's WebSocket URL (every control action of the window is an MQTT
+ *    message over that one WebSocket), so a compromised page cannot reach any other server or port.
  *  - media-src/img-src blob: data:: the voice view plays the spoken reply from base64 WAV.
  *  - object-src, base-uri, form-action, frame-src 'none': no plugins, no <base> hijack, no form posts,
  *    no frames; frame-ancestors 'none' keeps the page from being framed.
