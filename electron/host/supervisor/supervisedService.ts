@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { backoffDelay } from '../../../services/lib/runtime/backoff.js';
 import type { LaunchedProcess, Launcher, LaunchSpec } from './launcher.js';
 import { STOP_MESSAGE } from './launcher.js';
 import type { ServiceLog } from './serviceLog.js';
@@ -199,7 +200,8 @@ export class SupervisedService {
     this.intent = 'run';
     if (this.state === 'starting' || this.state === 'running') return this.whenSettled(this.opts.policy.readyTimeoutMs + 1000);
     if (this.state === 'stopping') await this.exited();
-    // A user start (or restart) is a fresh chance, also after `failed` (issue 2: no more restarts until a user start).
+    // A user start (or restart) is a fresh chance, also after `failed`: a failed service is restarted only
+    // when someone asks, so a crash loop cannot burn CPU unattended, and asking must then really retry.
     this.crashTimes = [];
     this.consecutiveCrashes = 0;
     clearTimeout(this.restartTimer);
@@ -309,7 +311,8 @@ export class SupervisedService {
       this.set('failed');
       return;
     }
-    const delay = Math.min(p.backoffMaxMs, p.backoffInitialMs * 2 ** this.consecutiveCrashes);
+    // No jitter: one host restarts its own services, so there is no crowd of clients to spread out.
+    const delay = backoffDelay(this.consecutiveCrashes, { initialMs: p.backoffInitialMs, maxMs: p.backoffMaxMs, factor: 2, jitter: 0 });
     this.consecutiveCrashes++;
     this.opts.log.supervisor(`crashed (${how}); restarting in ${delay} ms`);
     this.set('crashed');

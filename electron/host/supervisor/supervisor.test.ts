@@ -54,6 +54,19 @@ async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs
   }
 }
 
+/**
+ * Sentinel for "the supervisor did not restart it". A restart is a timer of at most backoffMaxMs, set
+ * when the state just seen was decided, so a test timer of backoffMaxMs set now fires after it (Node
+ * runs due timers in the order they were set). A supervisor reply asked for after that (a request
+ * that touches no service) then arrives after any state the restart would have published, since the
+ * supervisor publishes both on the same broker to the same connection.
+ */
+async function afterAnyRestart(backoffMaxMs: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, backoffMaxMs));
+  const reply = await request({ action: 'stop', service: 'sentinel' });
+  expect(reply).toMatchObject({ ok: false, error: { code: 'SERVICE_UNKNOWN' } });
+}
+
 const last = (name: string) => states.get(name)?.at(-1);
 const alive = (pid: number) => {
   try {
@@ -140,14 +153,14 @@ describe('Supervisor', { timeout: 120_000 }, () => {
   });
 
   it('too many crashes in the window -> failed, no more restarts, others unaffected; a user start revives it', async () => {
-    const s = makeSupervisor([mini('tts'), mini('stt', 'crash-on-start')], { maxCrashes: 2, crashWindowMs: 60_000 });
+    const s = makeSupervisor([mini('tts'), mini('stt', 'crash-on-start')], { maxCrashes: 2, crashWindowMs: 60_000, backoffMaxMs: 200 });
     await s.start();
     await until('failed', () => last('stt')?.state === 'failed', 60_000);
     const seen = states.get('stt')!.map((x) => x.state);
     expect(seen.filter((x) => x === 'crashed')).toHaveLength(2);
     expect(last('stt')!.last_error).toMatch(/crashed 3 times/);
     const restarts = last('stt')!.restarts;
-    await new Promise((r) => setTimeout(r, 600));
+    await afterAnyRestart(200);
     expect(last('stt')!.state).toBe('failed');
     expect(last('stt')!.restarts).toBe(restarts);
     expect(last('tts')!.state).toBe('running');
@@ -159,6 +172,29 @@ describe('Supervisor', { timeout: 120_000 }, () => {
     // a fresh chance: its crash history was reset, so this crash is a crash again, not an instant `failed`
     expect(r.state).toBe('crashed');
     expect(last('stt')!.restarts).toBeGreaterThan(restarts);
+  });
+
+  it('restarts a crash after the backoff delay, doubling per consecutive crash up to the cap', async () => {
+    const supervisorLines: string[] = [];
+    op.on('message', (topic, payload) => {
+      const batch = JSON.parse(payload.toString()) as { stream?: string; lines?: string[] };
+      if (topic === 'alicia/system/logs/stt' && batch.stream === 'supervisor') supervisorLines.push(...(batch.lines ?? []));
+    });
+    const s = makeSupervisor([mini('stt', 'crash-on-start')], { backoffInitialMs: 100, backoffMaxMs: 300, maxCrashes: 3 });
+    await s.start();
+    await until('failed', () => last('stt')?.state === 'failed', 60_000);
+    await until('supervisor log', () => supervisorLines.some((l) => l.includes('not restarting')));
+    const delays = supervisorLines.flatMap((l) => /restarting in (\d+) ms/.exec(l)?.[1] ?? []).map(Number);
+    expect(delays).toEqual([100, 200, 300]);
+    // each restart waited its delay: from the crashed state's timestamp to the next launch's
+    const seen = states.get('stt')! as (ServiceStatus & { ts: number })[];
+    const gaps = seen.flatMap((x, i) => {
+      const next = seen[i + 1];
+      return x.state === 'crashed' && next?.state === 'starting' ? [next.ts - x.ts] : [];
+    });
+    expect(gaps).toHaveLength(3);
+    // (a millisecond or two of slack: the timestamps come from Date.now(), the timer from the event loop's clock)
+    gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(delays[i]! - 2));
   });
 
   it('answers stop / start / restart requests with the correlation id, and does what they say', async () => {
@@ -233,10 +269,10 @@ describe('Supervisor', { timeout: 120_000 }, () => {
   });
 
   it('a clean exit (code 0) is a stop, not a crash', async () => {
-    const s = makeSupervisor([mini('ai', 'exit-clean')]);
+    const s = makeSupervisor([mini('ai', 'exit-clean')], { backoffMaxMs: 100 });
     await s.start();
     await until('stopped', () => (states.get('ai') ?? []).some((x) => x.state === 'starting') && last('ai')?.state === 'stopped');
-    await new Promise((r) => setTimeout(r, 300));
+    await afterAnyRestart(100);
     expect(last('ai')).toMatchObject({ state: 'stopped', exit_code: 0, restarts: 0 });
   });
 
