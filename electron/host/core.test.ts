@@ -8,6 +8,7 @@ import mqtt from 'mqtt';
 import { decode } from '../../services/lib/protocol/decode.js';
 import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
 import { createLogger } from '../../services/lib/runtime/logger.js';
+import { waitFor } from './broker/testing/mqttClient.js';
 import { parseConfig } from './config.js';
 import { startCore } from './core.js';
 import type { Core } from './core.js';
@@ -74,7 +75,8 @@ describe('startCore', { timeout: 120_000 }, () => {
     const configs = new Set<string>();
     op.on('message', (t) => configs.add(t));
     await op.subscribeAsync('alicia/system/config/+');
-    await new Promise((r) => setTimeout(r, 300));
+    // retained messages follow the SUBACK, one per service section
+    await waitFor(() => configs.size >= SERVICE_NAMES.length, 'a retained config per service');
     expect(configs.size).toBe(SERVICE_NAMES.length);
     await op.endAsync();
 
@@ -114,8 +116,7 @@ describe('startCore', { timeout: 120_000 }, () => {
     const got: Buffer[] = [];
     op.on('message', (t, p) => t === 'alicia/system/host' && got.push(p));
     await op.subscribeAsync('alicia/system/host', { qos: 1 });
-    const deadline = Date.now() + 5000;
-    while (got.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => got.length > 0, 'the retained host message');
     const msg = decode('alicia/system/host', got[0]!);
     expect(msg.source).toBe('host');
     expect(msg.version).toBe('9.8.7');
@@ -131,7 +132,7 @@ describe('startCore', { timeout: 120_000 }, () => {
     await op.unsubscribeAsync('alicia/system/host');
     got.length = 0;
     await op.subscribeAsync('alicia/system/host', { qos: 1 });
-    while (got.length === 0 && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => got.length > 0, 'the retained host message again', 10_000);
     expect(decode('alicia/system/host', got[0]!).lan?.fingerprint256).toBe(core.lan!.fingerprint256);
     await op.endAsync();
   });

@@ -12,11 +12,23 @@ import type { LaunchedProcess, Launcher, LaunchSpec } from '../launcher.js';
  */
 export const FIXTURE = fileURLToPath(new URL('./fixtures/child.mjs', import.meta.url));
 
-export function collect(stream: Readable | null): { text: () => string } {
+/**
+ * Everything a child writes on one stream. `ended` resolves once the stream has ended (the child's
+ * end of the pipe closed: all it wrote is in `text()`), `includes(s)` once `s` has arrived.
+ */
+export function collect(stream: Readable | null): { text: () => string; ended: Promise<void>; includes: (s: string) => Promise<void> } {
   let buf = '';
+  const waiters: (() => void)[] = [];
   stream?.setEncoding('utf8');
-  stream?.on('data', (d: string) => (buf += d));
-  return { text: () => buf };
+  stream?.on('data', (d: string) => {
+    buf += d;
+    for (const w of waiters.splice(0)) w();
+  });
+  const ended = stream ? new Promise<void>((resolve) => stream.once('end', resolve).once('close', resolve)) : Promise.resolve();
+  const includes = async (s: string) => {
+    while (!buf.includes(s)) await new Promise<void>((resolve) => waiters.push(resolve));
+  };
+  return { text: () => buf, ended, includes };
 }
 
 export function exitOf(p: LaunchedProcess): Promise<{ code: number | null; signal: string | null }> {
@@ -63,8 +75,8 @@ export function launcherSuite(label: string, make: () => Launcher): void {
       // (no pid check here: utilityProcess only knows its pid after 'spawn')
       const exit = await exitOf(p);
       expect(exit.code).toBe(3);
-      // stdio may flush just after 'exit'
-      await new Promise((r) => setTimeout(r, 50));
+      // stdio may flush just after 'exit': read to the end of both pipes
+      await Promise.all([out.ended, err.ended]);
       expect(out.text()).toContain('hello stdout');
       expect(err.text()).toContain('hello stderr');
       expect(err.text()).not.toContain('hello stdout');
@@ -76,7 +88,7 @@ export function launcherSuite(label: string, make: () => Launcher): void {
         const p = launch(spec(['env']));
         const out = collect(p.stdout);
         expect((await exitOf(p)).code).toBe(0);
-        await new Promise((r) => setTimeout(r, 50));
+        await out.ended;
         const env = JSON.parse(out.text().trim().split('\n').pop() ?? '{}') as Record<string, string>;
         expect(env.FIXTURE_VAR).toBe('given');
         expect(env.ALICIA_LAUNCHER_LEAK_CHECK).toBeUndefined();
@@ -89,7 +101,7 @@ export function launcherSuite(label: string, make: () => Launcher): void {
       const p = launch(spec(['cwd']));
       const out = collect(p.stdout);
       await exitOf(p);
-      await new Promise((r) => setTimeout(r, 50));
+      await out.ended;
       expect(out.text().trim()).toBe(realpathSync(tmpdir()));
     });
 
@@ -104,7 +116,7 @@ export function launcherSuite(label: string, make: () => Launcher): void {
       const exited = exitOf(p);
       expect(p.postMessage({ type: 'stop' })).toBe(true);
       expect(await exited).toEqual({ code: 0, signal: null });
-      await new Promise((r) => setTimeout(r, 50));
+      await out.ended;
       expect(out.text()).toContain('stopping');
     });
 
@@ -130,8 +142,12 @@ export function launcherSuite(label: string, make: () => Launcher): void {
       const out = collect(p.stdout);
       await nextMessage(p);
       p.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 200));
+      await out.includes('ignoring SIGTERM');
       expect(out.text()).toContain('ignoring SIGTERM');
+      // Sentinel: the child answers a message sent after it handled SIGTERM, so it outlived the signal.
+      const echoed = nextMessage(p, (m) => typeof m === 'object' && m !== null && 'echo' in m);
+      expect(p.postMessage({ still: 'there' })).toBe(true);
+      expect(await echoed).toEqual({ echo: { still: 'there' } });
       expect(p.pid).toBeTypeOf('number');
       const exited = exitOf(p);
       p.kill('SIGKILL');
