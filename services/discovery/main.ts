@@ -1,4 +1,4 @@
-import { runService } from '../lib/runtime/busService.js';
+import { runService } from '../lib/runtime/serviceProcess.js';
 import { DiscoveryService } from './discoveryService.js';
 
 runService(() => new DiscoveryService());

@@ -1,4 +1,4 @@
-import { runService } from '../lib/runtime/busService.js';
+import { runService } from '../lib/runtime/serviceProcess.js';
 import { HealthMonitor } from './healthMonitor.js';
 
 runService(() => new HealthMonitor());

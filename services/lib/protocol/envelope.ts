@@ -34,7 +34,6 @@ export const envelopeShape = {
 
 export const envelopeSchema = z.looseObject(envelopeShape);
 export type Envelope = z.infer<typeof envelopeSchema>;
-export const ENVELOPE_KEYS = Object.keys(envelopeShape) as (keyof Envelope)[];
 
 /** Body fields of a message = everything but the envelope fields. */
 export type Body<T> = Omit<T, keyof Envelope>;

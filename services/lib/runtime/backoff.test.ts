@@ -13,6 +13,21 @@ describe('backoff', () => {
       expect(d).toBeLessThanOrEqual(480);
     }
   });
+  it('with jitter 0 it is exactly min(max, initial * 2 ** n), the restart delay of the supervisor and the recorder', () => {
+    const noRandom = () => {
+      throw new Error('jitter 0 must not draw a random number');
+    };
+    for (const [initialMs, maxMs] of [
+      [500, 30_000],
+      [200, 2_000],
+      [100, 5_000],
+      [33.3, 1_000],
+    ] as const) {
+      for (let n = 0; n <= 40; n++) {
+        expect(backoffDelay(n, { initialMs, maxMs, jitter: 0 }, noRandom)).toBe(Math.min(maxMs, initialMs * 2 ** n));
+      }
+    }
+  });
   it('retries transient failures then succeeds, waiting the backoff in between', async () => {
     const waits: number[] = [];
     let n = 0;

@@ -6,13 +6,17 @@ export interface BackoffOptions {
   jitter?: number;
 }
 
-/** Exponential backoff delay for attempt n (0-based): initial * factor^n, capped, with jitter. */
+/**
+ * Exponential backoff delay for attempt n (0-based): initial * factor^n, capped, with jitter (rounded
+ * to whole ms). With jitter 0 it is exactly `Math.min(max, initial * factor ** n)`, unrounded.
+ */
 export function backoffDelay(attempt: number, opts: BackoffOptions = {}, random: () => number = Math.random): number {
   const initial = opts.initialMs ?? 100;
   const max = opts.maxMs ?? 10_000;
   const factor = opts.factor ?? 2;
   const jitter = opts.jitter ?? 0.2;
-  const base = Math.min(max, initial * Math.pow(factor, Math.max(0, attempt)));
+  const base = Math.min(max, initial * factor ** Math.max(0, attempt));
+  if (jitter === 0) return base;
   return Math.round(base * (1 - jitter + jitter * 2 * random()));
 }
 

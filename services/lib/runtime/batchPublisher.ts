@@ -15,7 +15,7 @@ export interface BatchOptions {
 }
 
 /**
- * Batched publishing (seed pattern): queue messages and send them together, so N small events
+ * Batched publishing: queue messages and send them together, so N small events
  * cost one socket write instead of N. The queue is bounded: a stalled connection drops the oldest
  * (counted in `dropped`), never grows without limit.
  */

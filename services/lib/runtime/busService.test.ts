@@ -29,12 +29,15 @@ function conn(name: ServiceName): BusServiceOptions['connection'] {
 /** An 'ai' service whose intent is trivial: it echoes the text upper-cased; "boom" fails with a code. */
 class EchoAi extends BusService {
   calls = 0;
+  /** the text of every request acted on, in order */
+  readonly texts: string[] = [];
   constructor(extra: Partial<BusServiceOptions> = {}) {
     super({ name: 'ai', connection: conn('ai'), heartbeatMs: 200, metricsMs: 200, capabilities: ['test'], ...extra });
   }
   protected override async onStart() {
     await this.handle('alicia/ai/request', (msg) => {
       this.calls++;
+      this.texts.push(msg.text);
       if (msg.text === 'boom') throw new AliciaError('AI_NOT_UNDERSTOOD', 'boom is not a command');
       return {
         ok: true,
@@ -128,6 +131,7 @@ describe('BusService', () => {
   it('a redelivered request (same message id) is acted on once; a stale one is dropped', async () => {
     const ai = started.find((s) => s instanceof EchoAi) as EchoAi;
     const op = await operator();
+    await op.subscribeAsync('alicia/ai/response', { qos: 1 });
     const before = ai.calls;
     const msg = JSON.stringify(seal({ text: 'once' }, { source: 'op', id: 'fixed-id-1', correlation_id: 'c-dup' }));
     await op.publishAsync('alicia/ai/request', msg, { qos: 1 });
@@ -135,8 +139,15 @@ describe('BusService', () => {
     await op.publishAsync('alicia/ai/request', JSON.stringify(seal({ text: 'old' }, { source: 'op', ts: Date.now() - 60_000 })), {
       qos: 1,
     });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(ai.calls - before).toBe(1);
+    // Sentinel: a later request on the same topic is handled after the three above (one publisher,
+    // one topic: the broker keeps their order), so once it is answered they have all been seen.
+    const sentinel = nextMessage(op, 'alicia/ai/response', (m) => m.correlation_id === 'c-sentinel');
+    await op.publishAsync('alicia/ai/request', JSON.stringify(seal({ text: 'sentinel' }, { source: 'op', correlation_id: 'c-sentinel' })), {
+      qos: 1,
+    });
+    await expect(sentinel).resolves.toMatchObject({ response_text: 'SENTINEL' });
+    expect(ai.calls - before - 1).toBe(1); // minus the sentinel
+    expect(ai.texts.slice(-2)).toEqual(['once', 'sentinel']);
   });
 
   it('a request to a stopped service times out with TIMEOUT; the breaker opens, then half-opens and closes when it is back', async () => {
@@ -175,6 +186,7 @@ describe('BusService', () => {
   it('a request that timed out while its service was down is not acted on when the service comes back (deadline)', async () => {
     const router = await startSvc(new Router({ clientId: 'router-deadline' }));
     let calls = 0;
+    const acted: string[] = [];
     class LateDevices extends BusService {
       constructor() {
         super({ name: 'device-manager', clientId: 'late-devices', connection: conn('device-manager') });
@@ -182,6 +194,7 @@ describe('BusService', () => {
       protected override async onStart() {
         await this.handle('alicia/device/command', (m) => {
           calls++;
+          acted.push(m.device_id);
           return { ok: true, device_id: m.device_id, action: m.action, state: {} };
         });
       }
@@ -194,13 +207,14 @@ describe('BusService', () => {
       router.request('alicia/device/command', { device_id: 'kitchen_light', action: 'turn_on', params: {} }, { timeoutMs: 200 }),
     ).rejects.toMatchObject({ code: 'TIMEOUT' });
     const again = await startSvc(new LateDevices());
-    await new Promise((r) => setTimeout(r, 300));
-    expect(calls).toBe(0);
-    // and a fresh request is served
+    // Sentinel, and a fresh request is served: the broker delivers the queued request first (same
+    // session, same topic), so once this one is answered the expired one has been seen and dropped.
     await expect(
-      router.request('alicia/device/command', { device_id: 'kitchen_light', action: 'turn_on', params: {} }, { timeoutMs: 2000 }),
-    ).resolves.toMatchObject({ ok: true });
+      router.request('alicia/device/command', { device_id: 'hall_light', action: 'turn_on', params: {} }, { timeoutMs: 2000 }),
+    ).resolves.toMatchObject({ ok: true, device_id: 'hall_light' });
+    expect(acted.filter((d) => d === 'kitchen_light').length).toBe(0);
     expect(calls).toBe(1);
+    expect(acted).toEqual(['hall_light']);
     expect(again.running).toBe(true);
   });
 
@@ -239,6 +253,27 @@ describe('BusService', () => {
     const rogue = new Rogue();
     started.push(rogue);
     await expect(rogue.start()).rejects.toThrow(/refused by the broker/);
+  });
+
+  it('sealFor() seals like publish(): envelope ids including the deadline, the topic params, and the schema check', () => {
+    const router = new Router({ clientId: 'router-seal' });
+    const m = router.sealFor('alicia/ai/request', { text: 'hi' }, { correlation_id: 'c-1', trace_id: 't-1', deadline: 1_700_000_000_000 });
+    expect(m).toMatchObject({ topic: 'alicia/ai/request', qos: 1, retain: false });
+    expect(JSON.parse(m.payload)).toMatchObject({
+      text: 'hi',
+      source: 'voice-router',
+      correlation_id: 'c-1',
+      trace_id: 't-1',
+      deadline: 1_700_000_000_000,
+    });
+    expect(
+      router.sealFor(
+        'alicia/health/heartbeat/+',
+        { service: 'voice-router', pid: 1, seq: 1, uptime_ms: 0, status: 'ok', interval_ms: 1 },
+        { params: ['voice-router'] },
+      ).topic,
+    ).toBe('alicia/health/heartbeat/voice-router');
+    expect(() => router.sealFor('alicia/ai/request', { text: 42 } as never)).toThrow(expect.objectContaining({ code: 'SCHEMA_INVALID' }));
   });
 
   it('stop() releases everything and can run twice; publishing after stop is NOT_CONNECTED', async () => {

@@ -14,7 +14,7 @@ export interface BreakerOptions {
 }
 
 /**
- * Circuit breaker (closed / open / half-open), as in the seed's pattern list and Nygard's "Release It!":
+ * Circuit breaker (closed / open / half-open), as described in Nygard's "Release It!":
  * closed counts consecutive failures; at the threshold it opens and fails fast with CIRCUIT_OPEN;
  * after resetTimeoutMs one trial call is let through (half-open): success closes, failure reopens.
  */

@@ -70,9 +70,13 @@ describe('answered request ids on file', () => {
       ai.socket.cork();
       await op.publishAsync('alicia/ai/request', JSON.stringify(seal({ text: 'held' }, { source: 'op', id: 'held-1' })), { qos: 1 });
       await waitFor(() => ai.calls === 1, 'the handler ran');
-      await new Promise((r) => setTimeout(r, 100)); // the flush check polls every 2 ms
+      // Sentinel: a later request, read and handled after the first one's reply was written and its
+      // id remembered; still corked, so neither id may be on file yet.
+      await op.publishAsync('alicia/ai/request', JSON.stringify(seal({ text: 'held' }, { source: 'op', id: 'held-2' })), { qos: 1 });
+      await waitFor(() => ai.calls === 2, 'the sentinel handler ran');
       expect(ai.socket.writableLength).toBeGreaterThan(0); // the reply is still in the process
       expect(await onFile(file)).not.toContain('held-1');
+      expect(await onFile(file)).not.toContain('held-2');
       ai.socket.uncork();
       await waitFor(() => replies.includes('held-1'), 'the reply');
       const end = Date.now() + 5000;

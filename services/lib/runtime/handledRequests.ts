@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 
 /**
  * Ids of the requests a service has answered, kept in a small append-only file in its data dir so
- * they survive a crash (issue 7). QoS 1 is at-least-once: a request answered just before a kill -9,
+ * they survive a crash (docs/reliability.md, the kill -9 test). QoS 1 is at-least-once: a request answered just before a kill -9,
  * whose PUBACK never left, is redelivered to the restarted process; without this list it would act
  * and answer a second time (the kill -9 test saw 1 duplicate in 1,000).
  *

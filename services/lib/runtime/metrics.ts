@@ -30,12 +30,6 @@ export class LatencyRing {
   }
 }
 
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-}
-
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
 type TopicCounts = {

@@ -6,7 +6,7 @@ import type { Database as Db, Options } from 'better-sqlite3';
  * runtime this process runs on. `npm start` sets it when it launches Electron from a source
  * checkout: node_modules/better-sqlite3 is compiled for Node (npm ci; tests and the headless host
  * use it), and Electron's main process and utility processes need one built against Electron's ABI
- * (PLATFORM.md, "better-sqlite3 is ABI-bound"). electron/desktop/start.ts builds that one into a cache
+ * (a native addon loads only into the runtime ABI it was compiled for). electron/desktop/start.ts builds that one into a cache
  * folder instead of rebuilding node_modules in place, so `npm test` keeps working under Node.
  * Unset (tests, headless host, packaged app whose node_modules electron-builder rebuilt): the
  * package's own addon.

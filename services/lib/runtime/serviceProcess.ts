@@ -1,0 +1,94 @@
+import { AliciaError, toErrorInfo } from '../protocol/errors.js';
+import type { BusService, ConnectionOptions } from './busService.js';
+import { createLogger } from './logger.js';
+
+/**
+ * A service process: its settings from the environment the supervisor gives it
+ * (electron/host/supervisor/serviceEnv.ts), and runService(), the entry point of services/<name>/main.ts.
+ */
+
+/** A positive integer from the environment, or `dflt` when unset; CONFIG_INVALID otherwise. */
+export function envInt(name: string, dflt: number, env: NodeJS.ProcessEnv = process.env): number {
+  const v = env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new AliciaError('CONFIG_INVALID', `${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** The broker connection from ALICIA_MQTT_URL / ALICIA_MQTT_USERNAME / ALICIA_MQTT_PASSWORD. */
+export function connectionFromEnv(env: NodeJS.ProcessEnv = process.env): ConnectionOptions {
+  const url = env.ALICIA_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
+  if (!/^(mqtts?|wss?|tcp):\/\//.test(url))
+    throw new AliciaError('CONFIG_INVALID', `ALICIA_MQTT_URL must be an mqtt:// or ws:// URL, got ${JSON.stringify(url)}`);
+  return { url, username: env.ALICIA_MQTT_USERNAME, password: env.ALICIA_MQTT_PASSWORD };
+}
+
+/** This service's config section, passed by the supervisor as JSON in ALICIA_SERVICE_CONFIG. */
+export function serviceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  const raw = env.ALICIA_SERVICE_CONFIG;
+  if (!raw) return {};
+  try {
+    const v: unknown = JSON.parse(raw);
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    /* fall through */
+  }
+  throw new AliciaError('CONFIG_INVALID', 'ALICIA_SERVICE_CONFIG must be a JSON object');
+}
+
+/** Exit code of a service whose configuration is unusable (EX_CONFIG): the supervisor treats it like any crash. */
+const EX_CONFIG = 78;
+/** A stop that takes longer than this exits anyway (the supervisor's grace period is longer). */
+const STOP_DEADLINE_MS = 4_000;
+
+/**
+ * Entry point of a service process (services/<name>/main.ts): start, and stop cleanly on SIGTERM,
+ * SIGINT, a {type:'stop'} message from the supervisor (child_process IPC or Electron's parentPort),
+ * or the parent going away. A crash exits non-zero so the supervisor restarts it.
+ */
+export function runService(factory: () => BusService): void {
+  let svc: BusService;
+  try {
+    svc = factory();
+  } catch (e) {
+    // no service yet to log with: the supervisor names the log file after the service
+    createLogger('service').error('service could not be created', toErrorInfo(e) as unknown as Record<string, unknown>);
+    process.exit(EX_CONFIG);
+  }
+  let stopping = false;
+  const shutdown = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    svc.log.info('stopping', { why });
+    const force = setTimeout(() => process.exit(0), STOP_DEADLINE_MS);
+    force.unref();
+    svc.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('message', (m: unknown) => {
+    if ((m as { type?: string } | null)?.type === 'stop') shutdown('stop message');
+  });
+  // child_process IPC channel closed = the host died: do not linger as an orphan
+  process.on('disconnect', () => shutdown('parent disconnected'));
+  const parentPort = (process as unknown as { parentPort?: { on(ev: 'message', cb: (e: { data: unknown }) => void): void } }).parentPort;
+  parentPort?.on('message', (e) => {
+    if ((e.data as { type?: string } | null)?.type === 'stop') shutdown('stop message');
+  });
+  process.on('uncaughtException', (e) => {
+    svc.log.error('uncaught exception', { error: e.message, stack: e.stack });
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (e) => {
+    svc.log.error('unhandled rejection', toErrorInfo(e) as unknown as Record<string, unknown>);
+  });
+  svc.start().catch((e: unknown) => {
+    svc.log.error('start failed', toErrorInfo(e) as unknown as Record<string, unknown>);
+    process.exit(1);
+  });
+}
