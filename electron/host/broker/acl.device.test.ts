@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isDeviceName, isDevicePrincipal } from '../../../services/lib/protocol/services.js';
 import { HOST_ONLY_TOPICS, canPublish, canSubscribe, deviceDiscoveryConfigRefusal } from './acl.js';
 
-/** Per-device principals (issue 7: external devices cannot write outside their own topics). */
+/** Per-device principals: an external device cannot write outside its own topics (docs/security.md). */
 describe('device:<name> ACL', () => {
   it('accepts only [a-z0-9_-]{1,40} names that are not alicia/homeassistant', () => {
     expect(isDeviceName('lamp1')).toBe(true);

@@ -1,5 +1,6 @@
 import { expandConfig } from '../../../services/device-manager/haConfig.js';
 import { aclFor, deviceAclFor, isDevicePrincipal, isServiceName, type AnyPrincipal } from '../../../services/lib/protocol/services.js';
+import { isValidTopicFilter, isValidTopicName } from '../../../services/lib/protocol/topicNames.js';
 import { topicMatches } from '../../../services/lib/protocol/topics.js';
 
 /**
@@ -22,34 +23,17 @@ export const HOST_ONLY_TOPICS: ReadonlySet<string> = new Set(['alicia/system/hos
 
 export const EXTERNAL = 'EXTERNAL';
 
-/** Deepest topic / filter a client may use (issue 7 limits). Aedes's own hard cap is 100. */
+/**
+ * Deepest topic / filter a client may use, one of the limits against hostile or broken clients
+ * (docs/security.md, "Limits"): a deeper PUBLISH is dropped and a deeper filter gets SUBACK 0x80,
+ * well before Aedes's own hard cap of 100 levels, where Aedes disconnects the client.
+ */
 export const MAX_TOPIC_LEVELS = 16;
 
 const RESERVED_ROOTS = new Set(['alicia', 'homeassistant']);
 
 function isExternalRoot(level: string): boolean {
   return level !== '+' && level !== '#' && !level.startsWith('$') && !RESERVED_ROOTS.has(level);
-}
-
-/** Syntactically valid topic name for PUBLISH: non-empty, no wildcards, no NUL, not too deep. */
-export function isValidPublishTopic(topic: string, maxLevels = MAX_TOPIC_LEVELS): boolean {
-  if (topic.length === 0 || topic.length > 65535) return false;
-  if (topic.includes('+') || topic.includes('#') || topic.includes('\u0000')) return false;
-  return levelCount(topic) <= maxLevels;
-}
-
-/** Valid subscription filter ([MQTT-4.7.1]): # only last and alone in its level, + alone in its level. */
-export function isValidSubscribeFilter(filter: string, maxLevels = MAX_TOPIC_LEVELS): boolean {
-  if (filter.length === 0 || filter.length > 65535 || filter.includes('\u0000')) return false;
-  const segs = filter.split('/');
-  if (segs.length > maxLevels) return false;
-  return segs.every((s, i) => (s.includes('#') ? s === '#' && i === segs.length - 1 : !s.includes('+') || s === '+'));
-}
-
-function levelCount(topic: string): number {
-  let n = 1;
-  for (let i = 0; i < topic.length; i++) if (topic.charCodeAt(i) === 47) n++;
-  return n;
 }
 
 function patternsFor(principal: AnyPrincipal, kind: 'publish' | 'subscribe'): readonly string[] {
@@ -105,7 +89,7 @@ export function canPublish(principal: AnyPrincipal, topic: string): boolean {
 }
 
 function decidePublish(principal: AnyPrincipal, topic: string): boolean {
-  if (!isValidPublishTopic(topic)) return false;
+  if (!isValidTopicName(topic, MAX_TOPIC_LEVELS)) return false;
   if (topic.charCodeAt(0) === 36) return false; // '$': $SYS and any other $-topic are the broker's
   if (HOST_ONLY_TOPICS.has(topic)) return false;
   if (principal === 'operator' || principal === 'window') return true;
@@ -120,7 +104,7 @@ function decidePublish(principal: AnyPrincipal, topic: string): boolean {
 }
 
 export function canSubscribe(principal: AnyPrincipal, filter: string): boolean {
-  if (!isValidSubscribeFilter(filter)) return false;
+  if (!isValidTopicFilter(filter, MAX_TOPIC_LEVELS)) return false;
   if (principal === 'operator' || principal === 'window') return true;
   return covered(filter.split('/'), patternsFor(principal, 'subscribe'), 0);
 }

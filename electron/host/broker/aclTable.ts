@@ -28,7 +28,7 @@ export function renderAclMarkdown(): string {
     const acl = aclFor(s);
     rows.push(`| \`${s}\` | ${cell(acl.publish)} | ${cell(acl.subscribe)} |`);
   }
-  // external devices (issue 7): one row for all, `<name>` is the device's own name
+  // external devices: one row for all, `<name>` is the device's own name
   const dev = deviceAclFor(DEVICE_NAME_PLACEHOLDER);
   rows.push(`| \`device:${DEVICE_NAME_PLACEHOLDER}\` | ${cell(dev.publish)} | ${cell(dev.subscribe)} |`);
   return [ACL_TABLE_BEGIN, ...rows, ACL_TABLE_END].join('\n');

@@ -1,7 +1,7 @@
-import type { Client } from 'aedes';
 import type { MqttClient } from 'mqtt';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { clientById } from './aedesInternals.js';
 import { connectClient, waitFor } from './testing/mqttClient.js';
 import { startTestBroker, type TestBroker } from './testing/testBroker.js';
 
@@ -26,9 +26,7 @@ async function operator(b: TestBroker, clientId: string, url = b.url): Promise<M
   return c;
 }
 
-function serverClient(b: TestBroker, id: string): Client | undefined {
-  return (b.broker.aedes as unknown as { clients: Record<string, Client | undefined> }).clients[id];
-}
+const serverClient = (b: TestBroker, id: string) => clientById(b.broker.aedes, id);
 
 const warnings = (b: TestBroker) => b.logs.filter((l) => l.level === 'warn' || l.level === 'error');
 

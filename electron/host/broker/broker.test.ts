@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, serviceEnv, type TestBroker } from './testing/testBroker.js';
-import { collect, connectClient, sleep, waitFor } from './testing/mqttClient.js';
+import { collect, connectClient, roundTrip, waitFor } from './testing/mqttClient.js';
 import { SERVICE_NAMES } from '../../../services/lib/protocol/services.js';
 
 let tb: TestBroker;
@@ -65,19 +65,25 @@ describe('publish ACL', () => {
     // ... but its own result goes through on the same connection
     await stt.publishAsync('alicia/voice/stt/result', '{"ok":true}', { qos: 1 });
 
+    // the allowed message is the sentinel: published after the denied ones on the same connection,
+    // it arrives after anything they would have delivered
     await waitFor(() => seen.some((m) => m.topic === 'alicia/voice/stt/result'), 'the allowed message');
-    await sleep(100);
     expect(seen.map((m) => m.topic)).toEqual(['alicia/voice/stt/result']);
     expect(stt.connected).toBe(true);
     expect(tb.broker.stats().denied_publish).toBe(before + 2);
     expect(tb.logs.filter((l) => l.msg === 'publish denied (dropped)' && l.fields?.principal === 'stt').length).toBeGreaterThanOrEqual(2);
 
-    // a later subscriber gets no retained forgery
+    // a later subscriber gets no retained forgery. Sentinel: a retained message stored after the
+    // forgery would have been; a new subscription gets the retained messages in the order they
+    // were first stored, so once the sentinel is in, a stored forgery would be too
+    const sentinel = 'alicia/device/status/sentinel';
+    await tb.broker.publish(sentinel, '{"on":false}', { qos: 1, retain: true });
     const late = await as('operator');
     const lateSeen = collect(late);
     await late.subscribeAsync('alicia/device/status/+', { qos: 1 });
-    await sleep(150);
-    expect(lateSeen).toEqual([]);
+    await waitFor(() => lateSeen.some((m) => m.topic === sentinel), 'the retained sentinel');
+    expect(lateSeen.filter((m) => m.topic !== sentinel)).toEqual([]);
+    await tb.broker.publish(sentinel, '', { qos: 1, retain: true });
   });
 
   it('nobody but the broker publishes $SYS, not even the operator or window', async () => {
@@ -87,8 +93,11 @@ describe('publish ACL', () => {
     const op = await as('operator');
     await op.publishAsync('$SYS/alicia/broker/stats', '{"clients":999}', { qos: 1 });
     await sys.publishAsync('$SYS/alicia/broker/stats', '{"clients":999}', { qos: 1 });
-    await sleep(150);
-    expect(seen).toEqual([]);
+    // sentinel: the broker itself publishes on the same path afterwards
+    const sentinel = '$SYS/alicia/test/sentinel';
+    await tb.broker.publish(sentinel, '{}', { qos: 0 });
+    await waitFor(() => seen.some((m) => m.topic === sentinel), 'the sentinel');
+    expect(seen.filter((m) => m.topic !== sentinel)).toEqual([]);
     expect(op.connected && sys.connected).toBe(true);
   });
 
@@ -120,8 +129,8 @@ describe('subscribe ACL', () => {
     const op = await as('operator');
     await op.publishAsync('alicia/ai/request', '{}', { qos: 1 });
     await op.publishAsync('alicia/voice/tts/request', '{}', { qos: 1 });
-    await waitFor(() => seen.length > 0, 'the tts request');
-    await sleep(100);
+    // the tts request, published after the ai request by the same client, is the sentinel
+    await waitFor(() => seen.some((m) => m.topic === 'alicia/voice/tts/request'), 'the tts request');
     expect(seen.map((m) => m.topic)).toEqual(['alicia/voice/tts/request']);
     expect(tb.broker.stats().denied_subscribe).toBe(before + 2);
     expect(tts.connected).toBe(true);
@@ -143,8 +152,8 @@ describe('in-process bus', () => {
       await ai.publishAsync('alicia/ai/response', '{"ok":true}', { qos: 1 });
       await ai.publishAsync('alicia/voice/tts/request', '{}', { qos: 1 }); // denied for ai
       await tb.broker.publish('alicia/system/services/stt', '{"state":"running"}', { qos: 1, retain: true });
-      await waitFor(() => got.length >= 2, 'two packets');
-      await sleep(50);
+      // the in-process publish, after both of ai's were acknowledged, is the sentinel
+      await waitFor(() => got.some((g) => g.topic === 'alicia/system/services/stt'), 'the in-process publish');
       expect(got).toEqual([
         { topic: 'alicia/ai/response', principal: 'ai', clientId: 'ai-inproc-test' },
         { topic: 'alicia/system/services/stt', principal: null, clientId: null },
@@ -172,10 +181,15 @@ describe('in-process bus', () => {
       payload: '{"event":"snapshot","services":[]}',
     });
     expect(seen[0]?.topic).toBe('alicia/health/heartbeat/stt');
+    // sentinel: a second in-process subscription on the same filter, still in force; the broker
+    // hands a message to all its matching subscriptions at once
+    const sentinelInbox: string[] = [];
+    const unsubSentinel = await tb.broker.subscribe('alicia/system/discovery/+', (p) => sentinelInbox.push(p.payload.toString()));
     await unsub();
     await disc.publishAsync('alicia/system/discovery/update', '{}', { qos: 1 });
-    await sleep(100);
+    await waitFor(() => sentinelInbox.includes('{}'), 'the sentinel subscription');
     expect(inbox.length).toBe(1);
+    await unsubSentinel();
   });
 });
 
@@ -199,7 +213,9 @@ describe('client id takeover', () => {
   it('one principal cannot take over another principal’s client id; the same principal can', async () => {
     const ai = await as('ai', tb.url, { clientId: 'svc-ai' });
     await expect(connectClient(tb.url, { ...tb.credentials.stt, clientId: 'svc-ai' })).rejects.toMatchObject({ code: 2 });
-    await sleep(50);
+    // a takeover would have closed ai before the refused CONNECT was answered: a round trip on
+    // ai's connection after that answer proves it is still open
+    await roundTrip(ai, 'alicia/ai/response');
     expect(ai.connected).toBe(true);
     const closed = new Promise<void>((r) => ai.once('close', () => r()));
     const ai2 = await as('ai', tb.url, { clientId: 'svc-ai' });

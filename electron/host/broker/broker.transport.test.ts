@@ -3,7 +3,7 @@ import type { MqttClient } from 'mqtt';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decode } from '../../../services/lib/protocol/decode.js';
-import { STATS_TOPIC } from './broker.js';
+import { STATS_TOPIC } from './brokerStats.js';
 import { collect, connectClient, sleep, waitFor } from './testing/mqttClient.js';
 import { startTestBroker, type TestBroker } from './testing/testBroker.js';
 
@@ -162,7 +162,8 @@ describe('third-party clients (Debian mosquitto-clients)', () => {
 
 describe('TCP_NODELAY (Nagle trap guard)', () => {
   it('a QoS 1 request/response round trip through two service credentials takes well under 20 ms (median)', async () => {
-    // Without TCP_NODELAY on both ends this is ~88 ms per round trip here (../shared/PLATFORM.md);
+    // Without TCP_NODELAY on both ends this is ~88 ms per round trip here (Nagle's algorithm waits
+    // for the peer's delayed ACK);
     // the loose bound only catches that regression, the benchmark reports the real figure.
     const router = await as('voice-router');
     const ai = await as('ai');

@@ -8,7 +8,7 @@ import { connectClient, waitFor } from './testing/mqttClient.js';
 import { startTestBroker, type TestBroker } from './testing/testBroker.js';
 
 /**
- * Per-device credentials over alicia/system/credentials/request (issue 7), with the real broker
+ * Per-device credentials over alicia/system/credentials/request, with the real broker
  * and real mqtt.js clients: the password never appears on the bus, it lands in a 0600 file, it
  * lets the device connect within its ACL only, and remove_device disconnects the device.
  */

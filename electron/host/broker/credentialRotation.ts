@@ -31,7 +31,7 @@ const RESPONSE = 'alicia/system/credentials/response';
 export const DEVICE_CREDENTIALS_DIR = 'device-credentials';
 
 /**
- * Credential rotation from the window (issue 7): `alicia/system/credentials/request`
+ * Credential rotation from the window (docs/security.md): `alicia/system/credentials/request`
  * `{action:"rotate", principal:<service>|"services"}`, answered on .../response. Only operator and
  * window can publish there (no service ACL lists it; checked again here). Passwords never travel
  * on the bus: the new ones are written to credentials.json (0600, atomically) and each rotated
@@ -107,7 +107,7 @@ export class CredentialRotation {
   }
 
   /**
-   * add_device / remove_device / list_devices (issue 7, per-device credentials). The response
+   * add_device / remove_device / list_devices (per-device credentials). The response
    * topic is shared by every window and operator subscriber (and recorded), so a new password is
    * never put in it: it goes to `<deviceCredentialsDir>/<name>.txt` (0600 in a 0700 dir, on the
    * machine the user is at) and the answer names that file. The file is the only copy: the store

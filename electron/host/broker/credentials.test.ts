@@ -96,7 +96,7 @@ describe('Credentials', () => {
   });
 });
 
-describe('Credentials: external devices (issue 7)', () => {
+describe('Credentials: external devices', () => {
   it('issues a device password once, stores only its hash (0600), verifies it, re-issues and removes it', async () => {
     const c = await Credentials.loadOrCreate(dir);
     const a = await c.addDevice('lamp1');

@@ -32,7 +32,7 @@ interface FileShape {
   version: number;
   credentials: Record<string, { username: string; password: string }>;
   /**
-   * External devices (issue 7, per-device credentials): only a SHA-256 of the password is kept.
+   * External devices (per-device credentials): only a SHA-256 of the password is kept.
    * The host never needs a device's password again after handing it out once, and a 192-bit
    * random password needs no slow hash (nothing to brute-force), so verification stays cheap
    * under a CONNECT flood. Older versions ignore this key (no access for devices, as before).
@@ -46,8 +46,8 @@ function sha256(b: Buffer): Buffer {
 
 /**
  * The broker's credential store: one generated password per principal, kept in
- * `<dataDir>/credentials.json` with mode 0600 in a 0700 directory (issue 7: credentials live in
- * the data dir with mode 0600). Username = principal name. Passwords never go to logs.
+ * `<dataDir>/credentials.json` with mode 0600 in a 0700 directory, so that no other user of the
+ * machine can read them. Username = principal name. Passwords never go to logs.
  */
 export class Credentials {
   readonly path: string;

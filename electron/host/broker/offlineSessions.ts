@@ -1,4 +1,5 @@
 import type { Aedes, Client } from 'aedes';
+import { clientById, sessionStore, type ClientRef } from './aedesInternals.js';
 
 /**
  * Ends persistent MQTT sessions that stay offline too long (the broker side of MQTT 5's Session
@@ -22,15 +23,6 @@ export interface OfflineSessionsOptions {
   expiryMs: number;
   onExpired?: (clientId: string, queuedMessages: number) => void;
   onError?: (clientId: string, err: Error) => void;
-}
-
-type ClientRef = { id: string };
-/** The part of Aedes's persistence interface used here (aedes-persistence types/asyncPersistence.d.ts). */
-interface SessionStore {
-  cleanSubscriptions(client: ClientRef): Promise<void>;
-  outgoingStream(client: ClientRef): AsyncIterable<unknown>;
-  outgoingClearMessageId(client: ClientRef, packet: unknown): Promise<unknown>;
-  cleanIncoming?(client: ClientRef): Promise<void>;
 }
 
 export class OfflineSessions {
@@ -82,7 +74,7 @@ export class OfflineSessions {
   }
 
   private back(id: string): boolean {
-    return this.closed || (this.broker as unknown as { clients: Record<string, unknown> }).clients[id] !== undefined;
+    return this.closed || clientById(this.broker, id) !== undefined;
   }
 
   /**
@@ -92,7 +84,7 @@ export class OfflineSessions {
    */
   private async expire(id: string): Promise<void> {
     if (this.back(id)) return;
-    const p = (this.broker as unknown as { persistence: SessionStore }).persistence;
+    const p = sessionStore(this.broker);
     const ref: ClientRef = { id };
     await p.cleanSubscriptions(ref);
     let queued = 0;

@@ -1,5 +1,5 @@
 /**
- * Per-client message rate limit of the broker (issue 7 "Broker limits"): a token bucket per
+ * Per-client message rate limit of the broker (docs/security.md, "Limits"): a token bucket per
  * connection. Each PUBLISH takes one token; tokens refill at `messagesPerSecond` up to `burst`.
  * A client that finds the bucket empty is over the limit (the broker disconnects and logs it).
  *

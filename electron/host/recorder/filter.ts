@@ -1,5 +1,6 @@
 import { AliciaError } from '../../../services/lib/protocol/errors.js';
-import { isValidFilter, topicMatches } from '../../../services/lib/protocol/topics.js';
+import { isValidTopicFilter } from '../../../services/lib/protocol/topicNames.js';
+import { topicMatches } from '../../../services/lib/protocol/topics.js';
 
 /**
  * An MQTT topic filter turned into an index-friendly SQL condition plus an exact check.
@@ -16,7 +17,7 @@ export type CompiledFilter =
   | { kind: 'range'; filter: string; lo: string; hi: string; parent: string | null; exact: false };
 
 export function compileFilter(filter: string): CompiledFilter {
-  if (!isValidFilter(filter)) {
+  if (!isValidTopicFilter(filter)) {
     throw new AliciaError('RECORDER_BAD_QUERY', `invalid MQTT topic filter ${JSON.stringify(filter.slice(0, 80))}`);
   }
   const segs = filter.split('/');

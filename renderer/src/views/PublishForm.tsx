@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { FormEvent } from 'react';
-import { isValidFilter } from '../../../services/lib/protocol/topics.js';
+import { topicNameProblem } from '../../../services/lib/protocol/topicNames.js';
 import { publishRaw } from '../bus/connection.js';
 import { useTopics } from '../stores/topicsStore.js';
 
@@ -12,12 +12,7 @@ export function PublishForm() {
   const [retain, setRetain] = useState(false);
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
-  const bad =
-    topic === ''
-      ? 'a topic is required'
-      : topic.includes('+') || topic.includes('#') || !isValidFilter(topic)
-        ? 'wildcards (+ #) are not allowed when publishing'
-        : null;
+  const bad = topicNameProblem(topic)?.message ?? null;
   const jsonLooking = /^\s*[[{]/.test(payload);
   let jsonError: string | null = null;
   if (jsonLooking) {

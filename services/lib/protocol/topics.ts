@@ -5,6 +5,7 @@ import * as health from './health.js';
 import * as system from './system.js';
 import * as voice from './voice.js';
 import type { Envelope } from './envelope.js';
+import { isValidTopicName } from './topicNames.js';
 
 /**
  * The topic contract: every topic the system uses, declared once, with the schema of its body.
@@ -17,7 +18,7 @@ import type { Envelope } from './envelope.js';
  *  - event: a fact, never retained
  *  - state: the current value of something, always retained (device status, service status, discovery)
  */
-export type TopicKind = 'request' | 'reply' | 'error' | 'event' | 'state';
+type TopicKind = 'request' | 'reply' | 'error' | 'event' | 'state';
 
 export interface TopicDef {
   /** MQTT subscription pattern; `+` marks a parameter (device id, service name, ...) */
@@ -326,14 +327,6 @@ export type TopicPattern = keyof typeof TOPICS;
 type Def<P extends TopicPattern> = (typeof TOPICS)[P];
 export type RequestTopic = { [P in TopicPattern]: Def<P>['kind'] extends 'request' ? P : never }[TopicPattern];
 
-/** Concrete topic string for a pattern: `+` becomes `${string}`. */
-type Concrete<P extends string> = P extends `${infer A}/+/${infer B}`
-  ? `${A}/${string}/${Concrete<B>}`
-  : P extends `${infer A}/+`
-    ? `${A}/${string}`
-    : P;
-export type ConcreteTopic = { [P in TopicPattern]: Concrete<P> }[TopicPattern];
-
 /** The body type (without envelope) a topic pattern carries. */
 export type BodyOf<P extends TopicPattern> = z.input<Def<P>['schema']>;
 /** The decoded message (body after defaults + envelope) a topic pattern carries. */
@@ -348,7 +341,9 @@ export function topicFor<P extends TopicPattern>(pattern: P, ...params: string[]
     .map((seg) => {
       if (seg !== '+') return seg;
       const p = params[i++];
-      if (p === undefined || p === '' || /[+#/]/.test(p)) throw new Error(`bad topic parameter ${JSON.stringify(p)} for ${pattern}`);
+      // a parameter is one whole level of a topic name
+      if (p === undefined || p.includes('/') || !isValidTopicName(p))
+        throw new Error(`bad topic parameter ${JSON.stringify(p)} for ${pattern}`);
       return p;
     })
     .join('/');
@@ -356,7 +351,8 @@ export function topicFor<P extends TopicPattern>(pattern: P, ...params: string[]
 }
 
 /**
- * MQTT topic filter matching (MQTT 3.1.1 section 4.7): `+` one level, `#` this level and below
+ * MQTT topic filter matching (MQTT 3.1.1 section 4.7; which names and filters are valid at all is
+ * topicNames.ts): `+` one level, `#` this level and below
  * (incl. the parent: `a/#` matches `a`); `$` topics never match a leading wildcard. Walks filter
  * and topic level by level without splitting: it runs for every message on the broker's ACL and
  * the recorder's publish path, where allocating two arrays per call was most of their cost.
@@ -390,22 +386,11 @@ export function topicMatches(filter: string, topic: string): boolean {
   }
 }
 
-/** Is this a syntactically valid MQTT subscription filter? */
-export function isValidFilter(filter: string): boolean {
-  if (filter.length === 0 || filter.length > 65535 || filter.includes('\u0000')) return false;
-  const segs = filter.split('/');
-  return segs.every((s, i) => (s.includes('#') ? s === '#' && i === segs.length - 1 : !s.includes('+') || s === '+'));
-}
-
 const patterns = Object.keys(TOPICS) as TopicPattern[];
 
 /** Which declared pattern a concrete topic belongs to (undefined for foreign topics). */
 export function patternOf(topic: string): TopicPattern | undefined {
   return patterns.find((p) => topicMatches(p, topic));
-}
-
-export function topicDef<P extends TopicPattern>(pattern: P): Def<P> {
-  return TOPICS[pattern];
 }
 
 /** The last `+` parameter of a concrete topic (device id, service name). */

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Principal } from '../../../../services/lib/protocol/services.js';
-import { AliciaBroker, type AliciaBrokerOptions, type BrokerLog } from '../broker.js';
+import { AliciaBroker, type AliciaBrokerOptions } from '../broker.js';
 import { Credentials } from '../credentials.js';
-import type { Credential } from '../types.js';
+import type { BrokerLog, Credential } from '../types.js';
 
 export interface TestBroker {
   /** mqtt://127.0.0.1:PORT */

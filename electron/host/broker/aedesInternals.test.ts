@@ -1,0 +1,181 @@
+import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
+import type { MqttClient } from 'mqtt';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CHECKED_VERSIONS,
+  PACKET_TOO_LARGE,
+  PublishDropFilter,
+  RELIANCES,
+  clientById,
+  connectedClientList,
+  guardPacketSize,
+  hasSubscription,
+  publisherIdOf,
+  sessionStore,
+  subscriptionCount,
+} from './aedesInternals.js';
+import { connectClient, waitFor } from './testing/mqttClient.js';
+
+/**
+ * The library-patch file's pin: on another Aedes (or its parser or persistence) every reliance must
+ * be re-checked by hand, and each probe below fails naming the one that moved.
+ */
+
+/** The installed version of a package as Aedes resolves it (its own nested copy first). */
+function installedVersion(name: keyof typeof CHECKED_VERSIONS): string {
+  const fromHere = createRequire(import.meta.url);
+  const aedesMain = fromHere.resolve('aedes');
+  const main = name === 'aedes' ? aedesMain : createRequire(aedesMain).resolve(name);
+  // walk up from the package's entry file to its package.json (aedes exports no ./package.json)
+  for (let dir = dirname(main); dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === name && pkg.version) return pkg.version;
+    } catch {
+      // no package.json at this level: go up
+    }
+  }
+  throw new Error(`cannot find the package.json of ${name}`);
+}
+
+const moved = (what: keyof typeof RELIANCES) => `Aedes internal moved: ${RELIANCES[what]} (electron/host/broker/aedesInternals.ts)`;
+
+describe('pinned library versions', () => {
+  it.each(Object.keys(CHECKED_VERSIONS) as (keyof typeof CHECKED_VERSIONS)[])(
+    '%s is the version aedesInternals.ts was checked against',
+    (name) => {
+      const list = Object.entries(RELIANCES)
+        .map(([k, v]) => `  - ${k}: ${v}`)
+        .join('\n');
+      expect(
+        installedVersion(name),
+        `${name} ${installedVersion(name)} is installed, electron/host/broker/aedesInternals.ts was checked against ${CHECKED_VERSIONS[name]}. ` +
+          `Re-check each of these in the new source, then update CHECKED_VERSIONS:\n${list}\n`,
+      ).toBe(CHECKED_VERSIONS[name]);
+    },
+  );
+});
+
+describe('each reliance, probed on a plain Aedes', () => {
+  const LIMIT = 1024;
+  const filter = new PublishDropFilter();
+  const seen: { topic: string; publisher: string | undefined }[] = [];
+  const errors: { id: string; message: string }[] = [];
+  let broker: Aedes;
+  let server: Server;
+  let url: string;
+  const guarded: boolean[] = [];
+  const open: MqttClient[] = [];
+
+  beforeAll(async () => {
+    broker = await Aedes.createBroker({
+      authorizePublish: (_client, packet, done) => {
+        if (packet.topic.startsWith('drop/')) filter.drop(packet);
+        done(null);
+      },
+    });
+    filter.install(broker);
+    for (const event of ['clientError', 'connectionError'] as const) {
+      broker.on(event, (client, err) => errors.push({ id: client.id, message: err.message }));
+    }
+    await new Promise<void>((res) =>
+      broker.subscribe(
+        '#',
+        (packet: AedesPublishPacket, cb: () => void) => {
+          if (!packet.topic.startsWith('$SYS')) seen.push({ topic: packet.topic, publisher: publisherIdOf(packet) });
+          cb();
+        },
+        () => res(),
+      ),
+    );
+    server = createServer((socket) => guarded.push(guardPacketSize(broker.handle(socket), LIMIT)));
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
+    url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await Promise.all(open.map((c) => c.endAsync(true).catch(() => undefined)));
+    await new Promise<void>((res) => broker.close(() => res()));
+    await new Promise<void>((res) => server.close(() => res()));
+  });
+
+  async function client(clientId: string, clean = true): Promise<MqttClient> {
+    const c = await connectClient(url, { clientId, clean });
+    open.push(c);
+    return c;
+  }
+
+  it('clients: looked up by id, listed, gone after disconnect', async () => {
+    const c = await client('probe-clients');
+    const found: Client | undefined = clientById(broker, 'probe-clients');
+    expect(found?.id, moved('clients')).toBe('probe-clients');
+    expect(
+      connectedClientList(broker).map((x) => x.id),
+      moved('clients'),
+    ).toContain('probe-clients');
+    await c.endAsync();
+    await waitFor(() => clientById(broker, 'probe-clients') === undefined, moved('clients'));
+  });
+
+  it('subscriptions: counted and looked up by filter', async () => {
+    const c = await client('probe-subs');
+    await c.subscribeAsync(['a/+', 'b/#']);
+    const server = clientById(broker, 'probe-subs')!;
+    expect(subscriptionCount(server), moved('subscriptions')).toBe(2);
+    expect(hasSubscription(server, 'a/+'), moved('subscriptions')).toBe(true);
+    expect(hasSubscription(server, 'c'), moved('subscriptions')).toBe(false);
+  });
+
+  it('publisherId and publishEntry: routed packets name their publisher; dropped ones are acked, not routed', async () => {
+    const c = await client('probe-pub');
+    for (const qos of [0, 1, 2] as const) await c.publishAsync(`drop/q${qos}`, 'x', { qos, retain: true });
+    await c.publishAsync('keep/me', 'y', { qos: 1 });
+    await waitFor(() => seen.some((s) => s.topic === 'keep/me'), 'keep/me');
+    expect(seen, moved('publishEntry')).toEqual([{ topic: 'keep/me', publisher: 'probe-pub' }]);
+    expect(c.connected, moved('publishEntry')).toBe(true);
+    // nothing dropped was stored as retained either: the retained sentinel (kept: only drop/... is
+    // dropped) was stored after them, and a new subscriber gets retained messages in that order
+    await c.publishAsync('drop', 'sentinel', { qos: 1, retain: true });
+    const late = await client('probe-late');
+    const got: string[] = [];
+    late.on('message', (t) => got.push(t));
+    await late.subscribeAsync('drop/#');
+    await waitFor(() => got.includes('drop'), 'the retained sentinel');
+    expect(got, moved('publishEntry')).toEqual(['drop']);
+    expect(publisherIdOf({ topic: 'x' }), moved('publisherId')).toBeUndefined();
+  });
+
+  it('persistence: the session store holds what an offline persistent session was sent', async () => {
+    const c = await client('probe-session', false);
+    await c.subscribeAsync('queued/#', { qos: 1 });
+    await c.endAsync();
+    await waitFor(() => clientById(broker, 'probe-session') === undefined, 'probe-session to be offline');
+    await new Promise<void>((res) =>
+      broker.publish({ cmd: 'publish', topic: 'queued/1', payload: Buffer.from('q'), qos: 1, retain: false, dup: false }, () => res()),
+    );
+    const store = sessionStore(broker);
+    for (const m of ['cleanSubscriptions', 'outgoingStream', 'outgoingClearMessageId', 'cleanIncoming'] as const) {
+      expect(typeof store[m], moved('persistence')).toBe('function');
+    }
+    const queued: unknown[] = [];
+    for await (const p of store.outgoingStream({ id: 'probe-session' })) queued.push(p);
+    expect(queued, moved('persistence')).toHaveLength(1);
+    await store.outgoingClearMessageId({ id: 'probe-session' }, queued[0]);
+    const left: unknown[] = [];
+    for await (const p of store.outgoingStream({ id: 'probe-session' })) left.push(p);
+    expect(left, moved('persistence')).toEqual([]);
+  });
+
+  it('parser: a packet over the limit closes that client as soon as its header arrives', async () => {
+    const c = await client('probe-big');
+    expect(guarded.at(-1), moved('parser')).toBe(true);
+    const closed = new Promise<void>((r) => c.once('close', () => r()));
+    c.publish('big', Buffer.alloc(LIMIT * 64, 0x61), { qos: 0 });
+    await closed;
+    expect(errors.find((e) => e.id === 'probe-big')?.message ?? '', moved('parser')).toMatch(new RegExp(`^${PACKET_TOO_LARGE}`));
+    expect(seen.some((s) => s.topic === 'big')).toBe(false);
+  });
+});
