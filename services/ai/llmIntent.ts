@@ -17,9 +17,9 @@ import type { ChatMessage } from './llmClient.js';
 const MAX_COMMANDS = 8;
 
 /**
- * The actions the prompt offers a model, in the order it lists them. toggle, get_state and the
- * brightness/temperature steps are not offered (their effect depends on a state the model does not
- * see); an answer using them is refused, never sent.
+ * The actions the prompt offers a model, in the order it lists them: the everyday ones the fallback
+ * was built for. An answer using any other (toggle, get_state, the brightness and temperature
+ * steps) is refused, never sent.
  */
 const LLM_ACTIONS = [
   'turn_on',
