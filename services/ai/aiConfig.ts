@@ -4,7 +4,8 @@ import { AliciaError } from '../lib/protocol/errors.js';
 
 /**
  * The ai section of the configuration (ALICIA_SERVICE_CONFIG). The LLM fallback is off unless an
- * `llm` section with a url is given (issue 3: optional, off by default).
+ * `llm` section with a url is given: Alicia must understand its own commands offline, so a language
+ * model is an optional extra a user points at their own server, never a requirement.
  */
 export const aiConfigSchema = z.object({
   llm: z

@@ -1,17 +1,56 @@
 import { z } from 'zod';
-import { ACTIONS, checkAction } from '../lib/language/actions.js';
-import type { DeviceRegistry } from '../lib/language/deviceRegistry.js';
-import type { ConversationContext, DeviceCommand, IntentResult } from '../lib/language/intentTypes.js';
+import type { DeviceInfo, DeviceRegistry } from '../lib/language/deviceRegistry.js';
+import type { ConversationContext, IntentResult } from '../lib/language/intentTypes.js';
+import { DEFAULT_THERMOSTAT_LIMITS, PERCENT, canDo, parseDeviceAction, requiredParams } from '../lib/protocol/deviceActions.js';
+import type { DeviceActionName, DeviceCommand } from '../lib/protocol/deviceActions.js';
+import { isAliciaError } from '../lib/protocol/errors.js';
 import type { ChatMessage } from './llmClient.js';
 
 /**
  * The LLM fallback's prompt and the validation of its answer. The model only proposes: every
- * command must name a known device and an action that device can do, with parameters in range
- * (language/actions.ts), or the whole answer is discarded. Issue 3: a wrong device action is the
- * worst outcome, and a language model is the component most likely to invent one.
+ * command must name a known device and an action that device can do, with parameters that pass
+ * the action union (services/lib/protocol/deviceActions.ts), or the whole answer is discarded. A
+ * wrong device action is the worst outcome (worse than not understanding), and a language model is
+ * the component most likely to invent one.
  */
 
 const MAX_COMMANDS = 8;
+
+/**
+ * The actions the prompt offers a model, in the order it lists them: the everyday ones the fallback
+ * was built for. An answer using any other (toggle, get_state, the brightness and temperature
+ * steps) is refused, never sent.
+ */
+const LLM_ACTIONS = [
+  'turn_on',
+  'turn_off',
+  'set_brightness',
+  'set_temperature',
+  'set_mode',
+  'lock',
+  'unlock',
+  'set_volume',
+  'volume_up',
+  'volume_down',
+  'play',
+  'pause',
+] as const satisfies readonly DeviceActionName[];
+
+/** A proposed command, checked against the device: the canonical command, or why it is refused. */
+export function checkLlmCommand(
+  d: DeviceInfo,
+  action: string,
+  params: Record<string, unknown>,
+): { ok: true; command: DeviceCommand } | { ok: false; reason: string } {
+  if (!(LLM_ACTIONS as readonly string[]).includes(action)) return { ok: false, reason: `unknown action ${JSON.stringify(action)}` };
+  if (!canDo(d, action)) return { ok: false, reason: `${d.name} (a ${d.kind}) cannot ${action}` };
+  try {
+    // The status does not carry a thermostat's own range: the default one here, the device manager checks the real one.
+    return { ok: true, command: { device_id: d.device_id, ...parseDeviceAction(action, params) } };
+  } catch (e) {
+    return { ok: false, reason: isAliciaError(e) ? e.message : String(e) };
+  }
+}
 
 export function llmMessages(text: string, registry: DeviceRegistry, context: ConversationContext): ChatMessage[] {
   const devices = registry
@@ -23,14 +62,16 @@ export function llmMessages(text: string, registry: DeviceRegistry, context: Con
       kind: d.kind,
       room: d.room,
       aliases: d.aliases,
-      actions: Object.entries(ACTIONS)
-        .filter(([, s]) => s.kinds.includes(d.kind) && (!s.trait || d.traits.includes(s.trait)))
-        .map(([a, s]) => (s.param ? `${a}(${s.param.name})` : a)),
+      actions: LLM_ACTIONS.filter((a) => canDo(d, a)).map((a) => {
+        const p = requiredParams(a);
+        return p.length > 0 ? `${a}(${p.join(', ')})` : a;
+      }),
     }));
+  const t = DEFAULT_THERMOSTAT_LIMITS;
   const system = [
     'You turn one spoken smart-home sentence into device commands. Answer with one JSON object only, no prose:',
     '{"understood": true|false, "commands": [{"device_id": "...", "action": "...", "params": {...}}], "response_text": "short reply to speak"}',
-    'Use only these devices and their listed actions; parameters: brightness and volume 0-100, target 5-35 (degrees C), mode heat|cool|off.',
+    `Use only these devices and their listed actions; parameters: brightness and volume ${PERCENT.min}-${PERCENT.max}, target ${t.min_temp}-${t.max_temp} (degrees C), mode ${t.modes.join('|')}.`,
     'If the sentence is not a command for these devices, or you are unsure which device is meant, answer {"understood": false, "commands": [], "response_text": ""}.',
     `Devices: ${JSON.stringify(devices)}`,
     context.last_device_id ? `The previous command was about device ${context.last_device_id} ("it" may refer to it).` : '',
@@ -75,9 +116,9 @@ export function validateLlmAnswer(content: string, registry: DeviceRegistry, con
   for (const c of a.commands) {
     const d = registry.get(c.device_id);
     if (!d) return { ok: false, reason: `unknown device ${JSON.stringify(c.device_id)}` };
-    const check = checkAction(d, c.action, c.params ?? {});
+    const check = checkLlmCommand(d, c.action, c.params ?? {});
     if (!check.ok) return { ok: false, reason: `${c.device_id}: ${check.reason}` };
-    commands.push({ device_id: d.device_id, action: c.action, params: check.params });
+    commands.push(check.command);
   }
   const first = commands[0]!;
   const device = registry.get(first.device_id)!;

@@ -97,6 +97,47 @@ describe('device-manager through a real broker', () => {
     expect(await status('bedroom_lamp')).toMatchObject({ state: { on: false } });
   });
 
+  it('checks commands against the action union: the same codes, messages and details as before it existed', async () => {
+    await startDm(await dataDir());
+    const refused = async (device_id: string, action: string, params: object) =>
+      ((await command({ device_id, action, params })) as { error: unknown }).error;
+    expect(await refused('kitchen_light', 'set_brightness', { brightness: 150 })).toEqual({
+      code: 'DEVICE_BAD_PARAMS',
+      message: 'brightness must be between 0 and 100',
+      details: { param: 'brightness', min: 0, max: 100 },
+    });
+    expect(await refused('kitchen_speaker', 'set_volume', { volume: 'loud' })).toEqual({
+      code: 'DEVICE_BAD_PARAMS',
+      message: 'volume must be a number',
+      details: { param: 'volume' },
+    });
+    expect(await refused('thermostat', 'set_temperature', {})).toEqual({
+      code: 'DEVICE_BAD_PARAMS',
+      message: 'temperature is required',
+      details: { param: 'temperature' },
+    });
+    expect(await refused('thermostat', 'set_mode', { mode: 'turbo' })).toEqual({
+      code: 'DEVICE_BAD_PARAMS',
+      message: 'mode must be one of heat, cool, off',
+      details: { param: 'mode', allowed: ['heat', 'cool', 'off'] },
+    });
+    expect(await refused('bedroom_lamp', 'set_brightness', { brightness: 50 })).toEqual({
+      code: 'DEVICE_BAD_ACTION',
+      message: 'a light cannot set_brightness',
+      details: { actions: ['get_state', 'turn_on', 'turn_off', 'toggle'] },
+    });
+    expect(await refused('front_door', 'explode', {})).toMatchObject({ code: 'DEVICE_BAD_ACTION', message: 'a lock cannot explode' });
+    // numbers as text and the older parameter names are still understood
+    expect(await command({ device_id: 'kitchen_light', action: 'set_brightness', params: { value: '55%' } })).toMatchObject({
+      ok: true,
+      state: { on: true, brightness: 55 },
+    });
+    expect(await command({ device_id: 'thermostat', action: 'set_temperature', params: { temperature: '22.5' } })).toMatchObject({
+      ok: true,
+      state: { target: 22.5 },
+    });
+  });
+
   it('registry add / rename / remove, and the registry and states survive a restart', async () => {
     const dir = await dataDir();
     const dm1 = await startDm(dir);

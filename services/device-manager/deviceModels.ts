@@ -1,12 +1,25 @@
+import { TRAITS } from '../lib/protocol/device.js';
+import type { DeviceKind } from '../lib/protocol/device.js';
+import {
+  DEFAULT_THERMOSTAT_LIMITS,
+  MIN_LIT_BRIGHTNESS,
+  PERCENT,
+  PERCENT_STEP,
+  TEMPERATURE_STEP,
+  actionsFor,
+  canDo,
+  parseDeviceAction,
+} from '../lib/protocol/deviceActions.js';
+import type { DeviceAction, ThermostatLimits } from '../lib/protocol/deviceActions.js';
 import { AliciaError } from '../lib/protocol/errors.js';
-import type { DeviceKind } from './deviceTypes.js';
 import type { DeviceState } from './deviceTypes.js';
 
 /**
  * Device models: what each kind of device does with an action. Pure functions, no I/O: the device
  * manager applies them to simulated devices (the default home) and uses the same result as the
  * target state it translates into Home Assistant command payloads for adopted devices, so both
- * kinds of device validate actions and parameters identically.
+ * kinds of device validate actions and parameters identically (against the action union of
+ * services/lib/protocol/deviceActions.ts, with the device's own thermostat limits).
  *
  * State shapes (published as `state` on alicia/device/status/<id>, see services/lib/protocol/device.ts):
  *   light / switch:       { on: boolean, brightness?: 0-100 }   (brightness only with the "brightness" trait)
@@ -15,20 +28,6 @@ import type { DeviceState } from './deviceTypes.js';
  *   speaker:              { volume: 0-100, playing: boolean }
  *   sensor:               readings, e.g. { temperature, humidity, motion }
  */
-
-export const TRAITS = {
-  onOff: 'on_off',
-  brightness: 'brightness',
-  setpoint: 'temperature_setpoint',
-  hvacMode: 'hvac_mode',
-  currentTemperature: 'current_temperature',
-  lock: 'lock',
-  volume: 'volume',
-  playback: 'playback',
-  temperature: 'temperature',
-  humidity: 'humidity',
-  motion: 'motion',
-} as const;
 
 /** Limits a model needs beyond its kind (thermostat range and modes); stored in the device's config. */
 export interface ModelLimits {
@@ -43,11 +42,6 @@ export interface ModelDevice {
   traits: readonly string[];
   limits?: ModelLimits;
 }
-
-export const DEFAULT_THERMOSTAT_MODES = ['heat', 'cool', 'off'] as const;
-const DEFAULT_MIN_TEMP = 5;
-const DEFAULT_MAX_TEMP = 35;
-const DEFAULT_STEP = 10;
 
 /** The traits a kind has when the home file or an `add` request does not list them. */
 export function defaultTraits(kind: DeviceKind): string[] {
@@ -93,64 +87,61 @@ export function defaultState(device: ModelDevice): DeviceState {
 
 /** The actions a device accepts (the window shows these; the ai service may check before commanding). */
 export function actionsOf(device: ModelDevice): string[] {
-  const a = ['get_state'];
-  switch (device.kind) {
-    case 'light':
-    case 'switch':
-      a.push('turn_on', 'turn_off', 'toggle');
-      if (device.traits.includes(TRAITS.brightness)) a.push('set_brightness', 'brightness_up', 'brightness_down');
-      break;
-    case 'thermostat':
-    case 'climate':
-      a.push('set_temperature', 'temperature_up', 'temperature_down', 'set_mode', 'turn_on', 'turn_off');
-      break;
-    case 'lock':
-      a.push('lock', 'unlock', 'toggle');
-      break;
-    case 'speaker':
-      a.push('play', 'pause', 'toggle', 'turn_on', 'turn_off', 'set_volume', 'volume_up', 'volume_down');
-      break;
-    case 'sensor':
-      break;
-  }
-  return a;
+  return actionsFor(device);
+}
+
+function thermostatLimits(device: ModelDevice): ThermostatLimits {
+  return {
+    min_temp: device.limits?.min_temp ?? DEFAULT_THERMOSTAT_LIMITS.min_temp,
+    max_temp: device.limits?.max_temp ?? DEFAULT_THERMOSTAT_LIMITS.max_temp,
+    modes: device.limits?.modes ?? DEFAULT_THERMOSTAT_LIMITS.modes,
+  };
 }
 
 /**
- * Apply an action to a device's state. Returns the new state (a fresh object; the input is not
- * mutated) or throws AliciaError DEVICE_BAD_ACTION (the device cannot do that) or DEVICE_BAD_PARAMS
- * (a parameter is missing, not a number, or out of range).
+ * Check a command against a device: AliciaError DEVICE_BAD_ACTION when the device cannot do it,
+ * DEVICE_BAD_PARAMS when a parameter is missing, not a number, or out of the device's range.
  */
-export function applyAction(device: ModelDevice, action: string, params: Record<string, unknown>, state: DeviceState): DeviceState {
-  if (action === 'get_state') return { ...state };
-  if (!actionsOf(device).includes(action)) {
+export function actionFor(device: ModelDevice, action: string, params: Record<string, unknown>): DeviceAction {
+  if (!canDo(device, action)) {
     throw new AliciaError('DEVICE_BAD_ACTION', `a ${device.kind} cannot ${action}`, { actions: actionsOf(device) });
   }
+  return parseDeviceAction(action, params, thermostatLimits(device));
+}
+
+/** Check and apply an action as it arrived (actionFor, then applyParsed). */
+export function applyAction(device: ModelDevice, action: string, params: Record<string, unknown>, state: DeviceState): DeviceState {
+  return applyParsed(device, actionFor(device, action, params), state);
+}
+
+/** Apply a checked action to a device's state. Returns the new state (a fresh object; the input is not mutated). */
+export function applyParsed(device: ModelDevice, a: DeviceAction, state: DeviceState): DeviceState {
+  if (a.action === 'get_state') return { ...state };
   switch (device.kind) {
     case 'light':
     case 'switch':
-      return applyLight(device, action, params, state);
+      return applyLight(device, a, state);
     case 'thermostat':
     case 'climate':
-      return applyThermostat(device, action, params, state);
+      return applyThermostat(device, a, state);
     case 'lock':
-      return { ...state, locked: action === 'lock' ? true : action === 'unlock' ? false : !(state.locked === true) };
+      return { ...state, locked: a.action === 'lock' ? true : a.action === 'unlock' ? false : !(state.locked === true) };
     case 'speaker':
-      return applySpeaker(action, params, state);
+      return applySpeaker(a, state);
     case 'sensor':
-      // actionsOf() gives a sensor only get_state, handled above.
-      throw new AliciaError('DEVICE_BAD_ACTION', `a sensor cannot ${action}`);
+      // actionsFor() gives a sensor only get_state, handled above.
+      throw new AliciaError('DEVICE_BAD_ACTION', `a sensor cannot ${a.action}`);
   }
 }
 
-function applyLight(device: ModelDevice, action: string, params: Record<string, unknown>, state: DeviceState): DeviceState {
+function applyLight(device: ModelDevice, a: DeviceAction, state: DeviceState): DeviceState {
   const dimmable = device.traits.includes(TRAITS.brightness);
   const on = state.on === true;
   // A dimmable light remembers its level while off, so turn_on restores it (as Hue/Z2M lights do).
-  const level = typeof state.brightness === 'number' && state.brightness > 0 ? state.brightness : 100;
-  switch (action) {
+  const level = typeof state.brightness === 'number' && state.brightness > 0 ? state.brightness : PERCENT.max;
+  switch (a.action) {
     case 'turn_on': {
-      const b = dimmable ? optionalNumber(params, ['brightness', 'value'], 'brightness', 0, 100) : undefined;
+      const b = dimmable ? a.params.brightness : undefined;
       if (b === 0) return { ...state, on: false };
       return dimmable ? { ...state, on: true, brightness: b ?? level } : { ...state, on: true };
     }
@@ -159,46 +150,37 @@ function applyLight(device: ModelDevice, action: string, params: Record<string, 
     case 'toggle':
       return dimmable && !on ? { ...state, on: true, brightness: level } : { ...state, on: !on };
     case 'set_brightness': {
-      const b = requiredNumber(params, ['brightness', 'value'], 'brightness', 0, 100);
+      const b = a.params.brightness;
       // 0 % means off; the previous level is kept for the next turn_on.
       return b === 0 ? { ...state, on: false } : { ...state, on: true, brightness: Math.round(b) };
     }
     case 'brightness_up':
     case 'brightness_down': {
-      const step = optionalNumber(params, ['step', 'value'], 'step', 1, 100) ?? DEFAULT_STEP;
-      const from = on ? level : action === 'brightness_up' ? 0 : level;
-      const next = clamp(action === 'brightness_up' ? from + step : from - step, 1, 100);
+      const step = a.params.step ?? PERCENT_STEP.default;
+      const from = on ? level : a.action === 'brightness_up' ? 0 : level;
+      const next = clamp(a.action === 'brightness_up' ? from + step : from - step, MIN_LIT_BRIGHTNESS, PERCENT.max);
       return { ...state, on: true, brightness: Math.round(next) };
     }
   }
-  throw new AliciaError('DEVICE_BAD_ACTION', `a ${device.kind} cannot ${action}`);
+  throw new AliciaError('DEVICE_BAD_ACTION', `a ${device.kind} cannot ${a.action}`);
 }
 
-function applyThermostat(device: ModelDevice, action: string, params: Record<string, unknown>, state: DeviceState): DeviceState {
-  const min = device.limits?.min_temp ?? DEFAULT_MIN_TEMP;
-  const max = device.limits?.max_temp ?? DEFAULT_MAX_TEMP;
-  const stepRes = device.limits?.temp_step ?? 0.5;
-  const modes = device.limits?.modes ?? DEFAULT_THERMOSTAT_MODES;
+function applyThermostat(device: ModelDevice, a: DeviceAction, state: DeviceState): DeviceState {
+  const { min_temp: min, max_temp: max, modes } = thermostatLimits(device);
+  const stepRes = device.limits?.temp_step ?? DEFAULT_THERMOSTAT_LIMITS.temp_step;
   const target = typeof state.target === 'number' ? state.target : 21;
   const current = typeof state.current === 'number' ? state.current : null;
   const round = (t: number) => Math.round(t / stepRes) * stepRes;
-  switch (action) {
-    case 'set_temperature': {
-      const t = requiredNumber(params, ['temperature', 'target', 'value'], 'temperature', min, max);
-      return { ...state, target: round(t) };
-    }
+  switch (a.action) {
+    case 'set_temperature':
+      return { ...state, target: round(a.params.target) };
     case 'temperature_up':
     case 'temperature_down': {
-      const step = optionalNumber(params, ['step', 'value'], 'step', 0.1, 10) ?? 1;
-      return { ...state, target: round(clamp(action === 'temperature_up' ? target + step : target - step, min, max)) };
+      const step = a.params.step ?? TEMPERATURE_STEP.default;
+      return { ...state, target: round(clamp(a.action === 'temperature_up' ? target + step : target - step, min, max)) };
     }
-    case 'set_mode': {
-      const mode = params.mode ?? params.value;
-      if (typeof mode !== 'string' || !modes.includes(mode)) {
-        throw new AliciaError('DEVICE_BAD_PARAMS', `mode must be one of ${modes.join(', ')}`, { param: 'mode', allowed: modes });
-      }
-      return { ...state, mode };
-    }
+    case 'set_mode':
+      return { ...state, mode: a.params.mode };
     case 'turn_off':
       if (!modes.includes('off')) throw new AliciaError('DEVICE_BAD_ACTION', 'this thermostat has no off mode');
       return { ...state, mode: 'off' };
@@ -210,12 +192,12 @@ function applyThermostat(device: ModelDevice, action: string, params: Record<str
       return { ...state, mode };
     }
   }
-  throw new AliciaError('DEVICE_BAD_ACTION', `a ${device.kind} cannot ${action}`);
+  throw new AliciaError('DEVICE_BAD_ACTION', `a ${device.kind} cannot ${a.action}`);
 }
 
-function applySpeaker(action: string, params: Record<string, unknown>, state: DeviceState): DeviceState {
+function applySpeaker(a: DeviceAction, state: DeviceState): DeviceState {
   const volume = typeof state.volume === 'number' ? state.volume : 30;
-  switch (action) {
+  switch (a.action) {
     case 'play':
     case 'turn_on':
       return { ...state, playing: true };
@@ -225,14 +207,14 @@ function applySpeaker(action: string, params: Record<string, unknown>, state: De
     case 'toggle':
       return { ...state, playing: !(state.playing === true) };
     case 'set_volume':
-      return { ...state, volume: Math.round(requiredNumber(params, ['volume', 'value'], 'volume', 0, 100)) };
+      return { ...state, volume: Math.round(a.params.volume) };
     case 'volume_up':
     case 'volume_down': {
-      const step = optionalNumber(params, ['step', 'value'], 'step', 1, 100) ?? DEFAULT_STEP;
-      return { ...state, volume: Math.round(clamp(action === 'volume_up' ? volume + step : volume - step, 0, 100)) };
+      const step = a.params.step ?? PERCENT_STEP.default;
+      return { ...state, volume: Math.round(clamp(a.action === 'volume_up' ? volume + step : volume - step, PERCENT.min, PERCENT.max)) };
     }
   }
-  throw new AliciaError('DEVICE_BAD_ACTION', `a speaker cannot ${action}`);
+  throw new AliciaError('DEVICE_BAD_ACTION', `a speaker cannot ${a.action}`);
 }
 
 /**
@@ -266,48 +248,15 @@ export function simulateTick(device: ModelDevice, state: DeviceState, rnd: () =>
   return state;
 }
 
-// --- parameter helpers ---
-
-function pick(params: Record<string, unknown>, names: readonly string[]): unknown {
-  for (const n of names) if (params[n] !== undefined && params[n] !== null) return params[n];
-  return undefined;
-}
-
-function toNumber(v: unknown, label: string): number {
-  // Voice and hand-typed commands may carry numbers as strings ("50", "50%").
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v.trim().replace(/%$/, '')) : NaN;
-  if (!Number.isFinite(n)) throw new AliciaError('DEVICE_BAD_PARAMS', `${label} must be a number`, { param: label });
-  return n;
-}
-
-function requiredNumber(params: Record<string, unknown>, names: readonly string[], label: string, min: number, max: number): number {
-  const v = pick(params, names);
-  if (v === undefined) throw new AliciaError('DEVICE_BAD_PARAMS', `${label} is required`, { param: label });
-  return inRange(toNumber(v, label), label, min, max);
-}
-
-function optionalNumber(
-  params: Record<string, unknown>,
-  names: readonly string[],
-  label: string,
-  min: number,
-  max: number,
-): number | undefined {
-  const v = pick(params, names);
-  return v === undefined ? undefined : inRange(toNumber(v, label), label, min, max);
-}
-
-/** Out-of-range values are refused, not clamped: "set the thermostat to 50" must not silently become 35. */
-function inRange(n: number, label: string, min: number, max: number): number {
-  if (n < min || n > max)
-    throw new AliciaError('DEVICE_BAD_PARAMS', `${label} must be between ${min} and ${max}`, { param: label, min, max });
-  return n;
-}
-
 function clamp(n: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, n));
 }
 
 function round1(n: number): number {
   return Math.round(n * 10) / 10;
+}
+
+/** States are small JSON objects: equal when they serialise alike (a repeated report changes nothing). */
+export function sameState(a: DeviceState, b: DeviceState): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -1,7 +1,4 @@
-import type { z } from 'zod';
-import type { deviceKindSchema } from '../lib/protocol/device.js';
-
-export type DeviceKind = z.infer<typeof deviceKindSchema>;
+import type { DeviceKind } from '../lib/protocol/device.js';
 
 /** The `state` object of a device status (shape per kind: see deviceModels.ts). */
 export type DeviceState = Record<string, unknown>;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AliciaError } from '../lib/protocol/errors.js';
 import { availabilityOf, onlineOf, planCommand, reflectState } from './haBridge.js';
 import { parseHaConfig } from './haConfig.js';
-import type { HaEntity } from './haConfig.js';
+import type { HaEntity } from './haEntity.js';
 
 function entity(topic: string, cfg: Record<string, unknown>): HaEntity {
   const r = parseHaConfig(topic, cfg);

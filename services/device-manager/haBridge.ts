@@ -1,8 +1,9 @@
+import { TRAITS } from '../lib/protocol/device.js';
 import { AliciaError } from '../lib/protocol/errors.js';
-import { applyAction } from './deviceModels.js';
+import { actionFor, applyParsed } from './deviceModels.js';
 import type { ModelDevice } from './deviceModels.js';
 import type { DeviceState } from './deviceTypes.js';
-import type { HaEntity } from './haConfig.js';
+import type { HaEntity } from './haEntity.js';
 import { compileTemplate, renderCommandTemplate } from './haTemplate.js';
 
 /**
@@ -31,12 +32,12 @@ export function modelOf(e: HaEntity): ModelDevice {
   return { kind: e.kind, traits: e.traits, limits: { min_temp: e.min_temp, max_temp: e.max_temp, temp_step: e.temp_step, modes: e.modes } };
 }
 
-const BRIGHTNESS_ACTIONS = new Set(['set_brightness', 'brightness_up', 'brightness_down']);
-
 /** Plan the messages for an action. Throws DEVICE_BAD_ACTION / DEVICE_BAD_PARAMS like the models do. */
 export function planCommand(e: HaEntity, action: string, params: Record<string, unknown>, state: DeviceState): CommandPlan {
-  const predicted = applyAction(modelOf(e), action, params, state);
-  if (action === 'get_state') return { messages: [], predicted, confirmTopics: [] };
+  const model = modelOf(e);
+  const a = actionFor(model, action, params);
+  const predicted = applyParsed(model, a, state);
+  if (a.action === 'get_state') return { messages: [], predicted, confirmTopics: [] };
   const out = (topic: string, payload: string): OutMessage => ({ topic, payload, qos: e.qos, retain: e.retain });
   const confirm = (...topics: (string | undefined)[]) => (e.optimistic ? [] : topics.filter((t): t is string => typeof t === 'string'));
 
@@ -45,7 +46,12 @@ export function planCommand(e: HaEntity, action: string, params: Record<string, 
       const cmd = e.command_topic;
       if (!cmd) throw new AliciaError('DEVICE_BAD_ACTION', `${e.name} has no command topic`);
       const on = predicted.on === true;
-      const withBrightness = on && e.traits.includes('brightness') && (BRIGHTNESS_ACTIONS.has(action) || params.brightness !== undefined);
+      const leveled =
+        a.action === 'set_brightness' ||
+        a.action === 'brightness_up' ||
+        a.action === 'brightness_down' ||
+        (a.action === 'turn_on' && a.params.brightness !== undefined);
+      const withBrightness = on && e.traits.includes(TRAITS.brightness) && leveled;
       const level = typeof predicted.brightness === 'number' ? predicted.brightness : 100;
       const scaled = Math.max(1, Math.round((level * e.brightness_scale) / 100));
       if (e.schema === 'json') {
@@ -86,7 +92,7 @@ export function planCommand(e: HaEntity, action: string, params: Record<string, 
     }
     case 'climate':
     case 'thermostat': {
-      if (action === 'set_temperature' || action === 'temperature_up' || action === 'temperature_down') {
+      if (a.action === 'set_temperature' || a.action === 'temperature_up' || a.action === 'temperature_down') {
         if (!e.temperature_command_topic) throw new AliciaError('DEVICE_BAD_ACTION', `${e.name} does not accept a target temperature`);
         const t = predicted.target as number;
         return {
@@ -103,7 +109,7 @@ export function planCommand(e: HaEntity, action: string, params: Record<string, 
       };
     }
     default:
-      throw new AliciaError('DEVICE_BAD_ACTION', `${e.name} cannot ${action}`);
+      throw new AliciaError('DEVICE_BAD_ACTION', `${e.name} cannot ${a.action}`);
   }
 }
 

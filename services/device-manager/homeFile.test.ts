@@ -4,7 +4,7 @@ import { AliciaError } from '../lib/protocol/errors.js';
 import { findDefaultHomeFile, parseHomeFile } from './homeFile.js';
 
 describe('default home file', () => {
-  it('resources/home.json is found and holds the seven devices of issue 3', () => {
+  it('resources/home.json is found and holds the seven devices of the default home', () => {
     const path = findDefaultHomeFile();
     expect(path).toMatch(/resources\/home\.json$/);
     const devices = parseHomeFile(readFileSync(path!, 'utf8'), path!);

@@ -1,4 +1,4 @@
-import { expandConfig } from '../../../services/device-manager/haConfig.js';
+import { expandConfig } from '../../../services/lib/protocol/haDiscovery.js';
 import { aclFor, deviceAclFor, isDevicePrincipal, isServiceName, type AnyPrincipal } from '../../../services/lib/protocol/services.js';
 import { isValidTopicFilter, isValidTopicName } from '../../../services/lib/protocol/topicNames.js';
 import { topicMatches } from '../../../services/lib/protocol/topics.js';

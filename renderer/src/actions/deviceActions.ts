@@ -1,3 +1,4 @@
+import type { DeviceAction, DeviceActionArgs, DeviceActionName } from '../../../services/lib/protocol/deviceActions.js';
 import { isAliciaError } from '../../../services/lib/protocol/errors.js';
 import { request } from '../bus/connection.js';
 import type { AddDeviceRequest, InitialState } from '../model/deviceForm.js';
@@ -12,8 +13,13 @@ function errorOf(e: unknown): ErrorShown {
 /**
  * Send alicia/device/command and track it per device: the card shows the command pending, and a
  * failure or timeout with its reason. The new state itself arrives on the retained status topic.
+ * Typed by the action union: `deviceCommand(id, 'set_brightness', { brightness: 40 })`.
  */
-export async function deviceCommand(device_id: string, action: string, params: Record<string, unknown> = {}): Promise<void> {
+export function deviceCommand<A extends DeviceActionName>(device_id: string, action: A, ...params: DeviceActionArgs<A>): Promise<void> {
+  return sendDeviceAction(device_id, { action, params: params[0] ?? {} } as DeviceAction);
+}
+
+async function sendDeviceAction(device_id: string, { action, params }: DeviceAction): Promise<void> {
   useDevices.setState((s) => ({ commands: { ...s.commands, [device_id]: { action, pending: true, at: Date.now() } } }));
   try {
     await request('alicia/device/command', { device_id, action, params }, { timeoutMs: 8000, what: `${action} ${device_id}` });
@@ -43,7 +49,7 @@ export async function addDevice(req: AddDeviceRequest, initial: InitialState): P
   const added = (reply.devices as { device_id?: unknown; state?: unknown }[] | undefined)?.find((d) => d.device_id === id);
   const state = added && typeof added.state === 'object' && added.state !== null ? (added.state as Record<string, unknown>) : {};
   // One at a time, in order: a failure shows on the card (deviceCommand), the device stays added.
-  for (const c of initialCommands(initial, state)) await deviceCommand(id, c.action, c.params);
+  for (const c of initialCommands(initial, state)) await sendDeviceAction(id, c);
   return { ok: true, device_id: id };
 }
 

@@ -138,7 +138,7 @@ describe('add device form', () => {
     expect(initialCommands(initialOf({ kind: 'light', on: false }), { on: false, brightness: 100 })).toEqual([]);
     expect(initialCommands(initialOf({ kind: 'switch', on: true }), { on: false })).toEqual([{ action: 'turn_on', params: {} }]);
     expect(initialCommands(initialOf({ kind: 'thermostat', target: '22.5', mode: 'heat' }), { target: 21, mode: 'off' })).toEqual([
-      { action: 'set_temperature', params: { temperature: 22.5 } },
+      { action: 'set_temperature', params: { target: 22.5 } },
       { action: 'set_mode', params: { mode: 'heat' } },
     ]);
     expect(initialCommands(initialOf({ kind: 'thermostat', target: '21', mode: 'off' }), { target: 21, mode: 'off' })).toEqual([]);

@@ -1,4 +1,7 @@
-import { DEVICE_KINDS, deviceRegistryRequestSchema } from '../../../services/lib/protocol/device.js';
+import { DEVICE_KINDS, TRAITS, deviceRegistryRequestSchema } from '../../../services/lib/protocol/device.js';
+import type { DeviceKind } from '../../../services/lib/protocol/device.js';
+import { DEFAULT_THERMOSTAT_LIMITS, MIN_LIT_BRIGHTNESS, PERCENT } from '../../../services/lib/protocol/deviceActions.js';
+import type { DeviceAction } from '../../../services/lib/protocol/deviceActions.js';
 import type { BodyOf } from '../../../services/lib/protocol/topics.js';
 
 /**
@@ -11,15 +14,17 @@ import type { BodyOf } from '../../../services/lib/protocol/topics.js';
  * name another device already answers to makes voice commands ambiguous.
  */
 
-export type DeviceKind = (typeof DEVICE_KINDS)[number];
 export const KINDS: readonly DeviceKind[] = DEVICE_KINDS;
 
-/** Thermostat limits and modes of a device added without its own (services/device-manager/deviceModels.ts defaults). */
-export const THERMOSTAT_MIN = 5;
-export const THERMOSTAT_MAX = 35;
-export const THERMOSTAT_STEP = 0.5;
-export const THERMOSTAT_MODES = ['heat', 'cool', 'off'] as const;
-export const SENSOR_READINGS = ['temperature', 'humidity', 'motion'] as const;
+/** Thermostat limits and modes of a device added without its own: the device manager's defaults. */
+export const THERMOSTAT_MIN = DEFAULT_THERMOSTAT_LIMITS.min_temp;
+export const THERMOSTAT_MAX = DEFAULT_THERMOSTAT_LIMITS.max_temp;
+export const THERMOSTAT_STEP = DEFAULT_THERMOSTAT_LIMITS.temp_step;
+export const THERMOSTAT_MODES = DEFAULT_THERMOSTAT_LIMITS.modes;
+/** A light that starts on starts lit (0 % would be off); volume may start at 0. Whole percents in the form. */
+export const BRIGHTNESS_RANGE = { min: MIN_LIT_BRIGHTNESS, max: PERCENT.max, step: 1 } as const;
+export const VOLUME_RANGE = { min: PERCENT.min, max: PERCENT.max, step: 1 } as const;
+export const SENSOR_READINGS = [TRAITS.temperature, TRAITS.humidity, TRAITS.motion] as const;
 export type SensorReading = (typeof SENSOR_READINGS)[number];
 
 /** Limits of the registry request (services/lib/protocol/device.ts). */
@@ -223,11 +228,12 @@ export function validateDeviceForm(v: DeviceFormValues, existing: readonly Known
     case 'light':
     case 'switch': {
       const dimmable = v.kind === 'light' && v.dimmable;
-      if (v.kind === 'light') traits = dimmable ? ['on_off', 'brightness'] : ['on_off'];
+      if (v.kind === 'light') traits = dimmable ? [TRAITS.onOff, TRAITS.brightness] : [TRAITS.onOff];
       let brightness: number | undefined;
       if (dimmable && v.on) {
-        const b = numberIn(v.brightness, 1, 100, 1);
-        if (b === null) errors.brightness = 'Brightness is a whole number from 1 to 100 %';
+        const r = BRIGHTNESS_RANGE;
+        const b = numberIn(v.brightness, r.min, r.max, r.step);
+        if (b === null) errors.brightness = `Brightness is a whole number from ${r.min} to ${r.max} %`;
         else brightness = b;
       }
       initial = { kind: v.kind, on: v.on, ...(brightness !== undefined ? { brightness } : {}) };
@@ -245,8 +251,9 @@ export function validateDeviceForm(v: DeviceFormValues, existing: readonly Known
       initial = { kind: 'lock', locked: v.locked };
       break;
     case 'speaker': {
-      const vol = numberIn(v.volume, 0, 100, 1);
-      if (vol === null) errors.volume = 'Volume is a whole number from 0 to 100 %';
+      const r = VOLUME_RANGE;
+      const vol = numberIn(v.volume, r.min, r.max, r.step);
+      if (vol === null) errors.volume = `Volume is a whole number from ${r.min} to ${r.max} %`;
       initial = { kind: 'speaker', volume: vol ?? 30 };
       break;
     }
@@ -273,10 +280,7 @@ export function validateDeviceForm(v: DeviceFormValues, existing: readonly Known
   return { ok: true, request, initial };
 }
 
-export interface InitialCommand {
-  action: string;
-  params: Record<string, unknown>;
-}
+export type InitialCommand = DeviceAction;
 
 /**
  * The commands that take a new device from the state the device manager gave it to the state the
@@ -298,7 +302,7 @@ export function initialCommands(initial: InitialState, state: Record<string, unk
     case 'thermostat':
     case 'climate': {
       const out: InitialCommand[] = [];
-      if (state.target !== initial.target) out.push({ action: 'set_temperature', params: { temperature: initial.target } });
+      if (state.target !== initial.target) out.push({ action: 'set_temperature', params: { target: initial.target } });
       if (state.mode !== initial.mode) out.push({ action: 'set_mode', params: { mode: initial.mode } });
       return out;
     }
@@ -327,7 +331,7 @@ export function voiceExample(request: AddDeviceRequest): string | null {
     case 'speaker':
       return `play music on ${the}`;
     case 'sensor':
-      return d.traits?.includes('temperature') ? `what is the temperature of ${the}` : null;
+      return d.traits?.includes(TRAITS.temperature) ? `what is the temperature of ${the}` : null;
   }
 }
 

@@ -1,4 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { TRAITS } from '../../../services/lib/protocol/device.js';
+import { DEFAULT_THERMOSTAT_LIMITS, MIN_LIT_BRIGHTNESS, PERCENT } from '../../../services/lib/protocol/deviceActions.js';
+import type { DeviceActionName } from '../../../services/lib/protocol/deviceActions.js';
 import { clearRemoval, deviceCommand, removeDevice } from '../actions/deviceActions.js';
 import { useNow } from '../components/useNow.js';
 import { formatDuration } from '../model/format.js';
@@ -7,15 +10,15 @@ import type { DeviceStatus } from '../stores/devicesStore.js';
 import { AddDeviceForm } from './devices/AddDeviceForm.js';
 import { DeviceCredentialsPanel } from './devices/DeviceCredentialsPanel.js';
 
-/** Thermostat modes when the device does not list its own (the device manager's defaults). */
-const DEFAULT_MODES = ['heat', 'cool', 'off'];
+/** Thermostat modes and setpoint step when the device does not list its own (the device manager's defaults). */
+const DEFAULT_MODES = DEFAULT_THERMOSTAT_LIMITS.modes;
+const SETPOINT_STEP = DEFAULT_THERMOSTAT_LIMITS.temp_step;
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-function can(d: DeviceStatus, action: string): boolean {
-  const actions = (d as { actions?: unknown }).actions;
+function can(d: DeviceStatus, action: DeviceActionName): boolean {
   // Older device managers do not list actions: fall back to what the kind implies.
-  return Array.isArray(actions) ? actions.includes(action) : true;
+  return d.actions ? d.actions.includes(action) : true;
 }
 
 /** A slider that sends on release, and follows the device while the user is not dragging it. */
@@ -86,11 +89,11 @@ function Controls({ d }: { d: DeviceStatus }) {
             <span className="knob" />
             {on ? 'On' : 'Off'}
           </button>
-          {can(d, 'set_brightness') && d.traits.includes('brightness') && (
+          {can(d, 'set_brightness') && d.traits.includes(TRAITS.brightness) && (
             <Slider
               value={num(s.brightness) ?? 0}
-              min={1}
-              max={100}
+              min={MIN_LIT_BRIGHTNESS}
+              max={PERCENT.max}
               step={1}
               label="Brightness"
               unit="%"
@@ -115,7 +118,7 @@ function Controls({ d }: { d: DeviceStatus }) {
           <div className="thermo">
             <button
               disabled={off}
-              onClick={() => void deviceCommand(id, 'set_temperature', { temperature: target - 0.5 })}
+              onClick={() => void deviceCommand(id, 'set_temperature', { target: target - SETPOINT_STEP })}
               aria-label="lower setpoint"
             >
               −
@@ -125,7 +128,7 @@ function Controls({ d }: { d: DeviceStatus }) {
             </span>
             <button
               disabled={off}
-              onClick={() => void deviceCommand(id, 'set_temperature', { temperature: target + 0.5 })}
+              onClick={() => void deviceCommand(id, 'set_temperature', { target: target + SETPOINT_STEP })}
               aria-label="raise setpoint"
             >
               +
@@ -174,8 +177,8 @@ function Controls({ d }: { d: DeviceStatus }) {
           </button>
           <Slider
             value={num(s.volume) ?? 0}
-            min={0}
-            max={100}
+            min={PERCENT.min}
+            max={PERCENT.max}
             step={1}
             label="Volume"
             unit="%"
@@ -205,7 +208,11 @@ function summary(d: DeviceStatus): string {
   switch (d.kind) {
     case 'light':
     case 'switch':
-      return s.on === true ? (typeof s.brightness === 'number' && d.traits.includes('brightness') ? `on · ${s.brightness}%` : 'on') : 'off';
+      return s.on === true
+        ? typeof s.brightness === 'number' && d.traits.includes(TRAITS.brightness)
+          ? `on · ${s.brightness}%`
+          : 'on'
+        : 'off';
     case 'lock':
       return s.locked === true ? 'locked' : 'unlocked';
     case 'speaker':

@@ -37,7 +37,7 @@ export class TestClient {
   /** Resolve with the first message (already subscribed) on a matching topic that passes `pred`. */
   next(
     match: (topic: string) => boolean,
-    pred: (payload: Buffer, retain: boolean) => boolean = () => true,
+    pred: (payload: Buffer, retain: boolean, topic: string) => boolean = () => true,
     timeoutMs = 5_000,
   ): Promise<{ topic: string; payload: Buffer; retain: boolean }> {
     return new Promise((resolve, reject) => {
@@ -46,7 +46,7 @@ export class TestClient {
         reject(new Error(`no matching message within ${timeoutMs} ms`));
       }, timeoutMs);
       const on = (topic: string, payload: Buffer, packet: { retain?: boolean }) => {
-        if (!match(topic) || !pred(payload, packet.retain === true)) return;
+        if (!match(topic) || !pred(payload, packet.retain === true, topic)) return;
         clearTimeout(timer);
         this.client.off('message', on);
         resolve({ topic, payload, retain: packet.retain === true });
@@ -100,25 +100,34 @@ export class TestClient {
     return reply;
   }
 
-  /** A retained message as a late subscriber sees it (fresh subscription on a fresh client). */
+  /**
+   * A retained message as a late subscriber sees it (fresh subscription on a fresh client), or null
+   * when there is none. Absence is proven by a sentinel, not by waiting: the broker starts sending a
+   * subscription's retained messages right after its SUBACK (Aedes completeSubscribe), so a message
+   * this client publishes to itself only after that SUBACK arrives behind them. `cred` must be
+   * allowed to publish outside alicia/ (window, operator).
+   */
   static async retained(
     url: string,
     cred: { username: string; password: string },
     topic: string,
-    timeoutMs = 2_000,
+    timeoutMs = 5_000,
   ): Promise<Record<string, unknown> | null> {
     const c = await TestClient.connect(url, cred);
+    const sentinel = `test/sentinel/${newId()}`;
     try {
-      const got = c
-        .next(
-          (t) => t === topic,
-          (_p, retain) => retain,
-          timeoutMs,
-        )
-        .catch(() => null);
+      const first = c.next(
+        (t) => t === sentinel || t === topic,
+        // a live (not retained) message on the topic itself is not what a late subscriber is given
+        (_p, retain, t) => retain || t === sentinel,
+        timeoutMs,
+      );
       await c.sub(topic);
-      const m = await got;
-      return m && m.payload.length > 0 ? (JSON.parse(m.payload.toString()) as Record<string, unknown>) : null;
+      await c.sub(sentinel);
+      await c.pub(sentinel, 'end');
+      const m = await first;
+      if (m.topic === sentinel) return null;
+      return m.payload.length > 0 ? (JSON.parse(m.payload.toString()) as Record<string, unknown>) : null;
     } finally {
       await c.close();
     }

@@ -8,8 +8,9 @@ import type { SlotType, TemplateNode } from './template.js';
 
 /**
  * JSGF grammar for pocketsphinx, generated from the same templates the matcher reads plus the
- * current device names, rooms and aliases. PLATFORM.md ("Offline voice"): the default language model
- * does not understand synthetic speech, a grammar of the known commands does.
+ * current device names, rooms and aliases: pocketsphinx's default English language model does not
+ * understand synthetic (espeak) speech, while a grammar of the known commands reaches ~90-96 % word
+ * accuracy on it (measured on this project's machines with wide beams, -beam 1e-80 -pbeam 1e-80 -wbeam 1e-60).
  *
  * The decoder can only say words that are in its pronunciation dictionary, so every word is checked
  * against the CMU dictionary; phrases with unknown words are left out and reported (a user who

@@ -1,3 +1,4 @@
+import type { DeviceCommand } from '../protocol/deviceActions.js';
 import type { DeviceInfo } from './deviceRegistry.js';
 import type { DeviceRegistry } from './deviceRegistry.js';
 
@@ -6,13 +7,6 @@ export interface ConversationContext {
   last_device_id?: string;
   last_intent?: string;
   last_room?: string;
-}
-
-/** A command in the device manager's vocabulary (alicia/device/command body). */
-export interface DeviceCommand {
-  device_id: string;
-  action: string;
-  params: Record<string, unknown>;
 }
 
 export type SlotPrimitive = string | number | boolean | null;

@@ -1,34 +1,35 @@
+import { DEFAULT_THERMOSTAT_LIMITS, PERCENT, canDo, deviceCommand } from '../protocol/deviceActions.js';
+import type { DefaultThermostatMode, DeviceActionArgs, DeviceActionName, DeviceCommand } from '../protocol/deviceActions.js';
 import type { DeviceInfo } from './deviceRegistry.js';
-import type { BuildEnv, BuildOutcome, DeviceCommand, IntentTemplate, ResolvedSlots } from './intentTypes.js';
+import type { BuildEnv, BuildOutcome, IntentTemplate, ResolvedSlots } from './intentTypes.js';
 
 /**
- * The intents Alicia understands (issue 3): each sentence template with the builder that turns its
- * slots into device-manager commands (services/device-manager/deviceModels.ts vocabulary) and a
- * reply. Order matters: the first template whose builder accepts a reading wins.
+ * The intents Alicia understands: each sentence template with the builder that turns its slots
+ * into device commands (the action union of services/lib/protocol/deviceActions.ts, so a builder
+ * that writes a wrong action/params pair does not compile) and a reply. Order matters: the first
+ * template whose builder accepts a reading wins.
  *
- * Safety rule from issue 3: a wrong device action is the worst outcome, so a builder refuses
- * (ok:false) whenever the device cannot do what was asked instead of guessing another device.
+ * Safety rule: a wrong device action is the worst outcome (worse than "I did not understand"), so a
+ * builder refuses (ok:false) whenever the device cannot do what was asked instead of guessing
+ * another device.
  */
 
 const has = (d: DeviceInfo, trait: string): boolean => d.traits.includes(trait);
 const isLight = (d: DeviceInfo): boolean => d.kind === 'light' || d.kind === 'switch';
 const isThermostat = (d: DeviceInfo): boolean => d.kind === 'thermostat' || d.kind === 'climate';
 const isSpeaker = (d: DeviceInfo): boolean => d.kind === 'speaker';
-const dimmable = (d: DeviceInfo): boolean => isLight(d) && has(d, 'brightness');
+const dimmable = (d: DeviceInfo): boolean => canDo(d, 'set_brightness');
 
-const cmd = (d: DeviceInfo, action: string, params: Record<string, unknown> = {}): DeviceCommand => ({
-  device_id: d.device_id,
-  action,
-  params,
-});
+const cmd = <A extends DeviceActionName>(d: DeviceInfo, action: A, ...params: DeviceActionArgs<A>): DeviceCommand =>
+  deviceCommand(d.device_id, action, ...params);
 const the = (d: DeviceInfo): string => `the ${d.name}`;
 const cap = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 const num = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(1));
 const no = (reason: string): BuildOutcome => ({ ok: false, reason });
 
-/** Thermostat limits of the default home (resources/home.json); the device manager enforces the real ones. */
-const MIN_TEMP = 5;
-const MAX_TEMP = 35;
+/** The status does not carry a thermostat's own range: refuse outside the default one; the device manager enforces the real one. */
+const { min_temp: MIN_TEMP, max_temp: MAX_TEMP } = DEFAULT_THERMOSTAT_LIMITS;
+/** "brighter"/"dimmer" by voice: a step a person notices (the device's own brightness_up step is smaller). */
 const BRIGHTNESS_STEP = 25;
 
 function needDevice(s: ResolvedSlots): DeviceInfo | BuildOutcome {
@@ -40,7 +41,7 @@ function onOff(on: boolean) {
     const d = needDevice(s);
     if ('ok' in d) return d;
     const word = on ? 'on' : 'off';
-    if (!(isLight(d) || isThermostat(d) || isSpeaker(d))) return no(`${cap(the(d))} cannot be turned ${word}.`);
+    if (!canDo(d, on ? 'turn_on' : 'turn_off')) return no(`${cap(the(d))} cannot be turned ${word}.`);
     return {
       ok: true,
       name: on ? 'turn_on' : 'turn_off',
@@ -84,7 +85,7 @@ function setValue(unit: Unit, only?: 'brightness' | 'volume' | 'temperature') {
     if (n === undefined) return no('To what value?');
     const want = only ?? (isThermostat(d) ? 'temperature' : isSpeaker(d) ? 'volume' : isLight(d) ? 'brightness' : undefined);
     if (want === 'temperature') {
-      if (!isThermostat(d) || unit === 'percent') return no(`${cap(the(d))} has no temperature to set.`);
+      if (!canDo(d, 'set_temperature') || unit === 'percent') return no(`${cap(the(d))} has no temperature to set.`);
       if (n < MIN_TEMP || n > MAX_TEMP) return no(`I can set ${the(d)} between ${MIN_TEMP} and ${MAX_TEMP} degrees.`);
       return {
         ok: true,
@@ -96,9 +97,10 @@ function setValue(unit: Unit, only?: 'brightness' | 'volume' | 'temperature') {
       };
     }
     if (unit === 'degrees') return no(`${cap(the(d))} is not a thermostat.`);
-    if (!Number.isInteger(n) || n < 0 || n > 100) return no('Give a value from 0 to 100 percent.');
+    if (!Number.isInteger(n) || n < PERCENT.min || n > PERCENT.max)
+      return no(`Give a value from ${PERCENT.min} to ${PERCENT.max} percent.`);
     if (want === 'volume') {
-      if (!isSpeaker(d)) return no(`${cap(the(d))} has no volume.`);
+      if (!canDo(d, 'set_volume')) return no(`${cap(the(d))} has no volume.`);
       return {
         ok: true,
         name: 'set_volume',
@@ -133,7 +135,7 @@ function brightness(delta: number) {
     // From the last known state when we have it (one absolute command, idempotent on retry);
     // otherwise the device manager's relative action.
     if (typeof cur === 'number') {
-      const target = Math.max(0, Math.min(100, Math.round(cur + delta)));
+      const target = Math.max(PERCENT.min, Math.min(PERCENT.max, Math.round(cur + delta)));
       return {
         ok: true,
         name: 'set_brightness',
@@ -156,7 +158,7 @@ function brightness(delta: number) {
 function setMode(s: ResolvedSlots): BuildOutcome {
   const d = needDevice(s);
   if ('ok' in d) return d;
-  if (!isThermostat(d)) return no(`${cap(the(d))} has no modes.`);
+  if (!canDo(d, 'set_mode')) return no(`${cap(the(d))} has no modes.`);
   const mode = s.mode ?? 'heat';
   return {
     ok: true,
@@ -172,7 +174,7 @@ function lock(locked: boolean) {
   return (s: ResolvedSlots): BuildOutcome => {
     const d = needDevice(s);
     if ('ok' in d) return d;
-    if (d.kind !== 'lock') return no(`${cap(the(d))} has no lock.`);
+    if (!canDo(d, locked ? 'lock' : 'unlock')) return no(`${cap(the(d))} has no lock.`);
     return {
       ok: true,
       name: locked ? 'lock' : 'unlock',
@@ -337,8 +339,8 @@ function firstThermostat(env: BuildEnv): DeviceInfo | undefined {
     .sort((a, b) => a.device_id.localeCompare(b.device_id))[0];
 }
 
-/** Mode words the {mode} slot accepts -> the thermostat mode (device-manager DEFAULT_THERMOSTAT_MODES). */
-export const MODE_WORDS: Readonly<Record<string, string>> = {
+/** Mode words the {mode} slot accepts -> the thermostat mode (one of the default modes every thermostat here has). */
+export const MODE_WORDS: Readonly<Record<string, DefaultThermostatMode>> = {
   heat: 'heat',
   heating: 'heat',
   cool: 'cool',

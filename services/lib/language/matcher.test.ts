@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { canDo, parseDeviceAction } from '../protocol/deviceActions.js';
 import { DeviceRegistry } from './deviceRegistry.js';
 import { matchIntent } from './matcher.js';
 import { normalize } from './normalize.js';
@@ -56,6 +57,16 @@ describe('matchIntent on the default home', () => {
     expect(r.intent.name).toBe(intent);
     expect(r.commands).toEqual(commands.map(([device_id, action, params]) => ({ device_id, action, params: params ?? {} })));
     expect(r.response_text.length).toBeGreaterThan(5);
+  });
+
+  it('builds only commands the device manager accepts as they are (canonical actions of the union)', () => {
+    for (const [text] of cases) {
+      for (const c of m(text).commands) {
+        const d = home.get(c.device_id)!;
+        expect(canDo(d, c.action), `${text}: ${c.action}`).toBe(true);
+        expect({ action: c.action, params: c.params }).toEqual(parseDeviceAction(c.action, c.params));
+      }
+    }
   });
 
   it('answers questions by naming the device state field the router fills {value} from', () => {

@@ -3,10 +3,30 @@ import { deviceIdSchema, errorInfoSchema } from './common.js';
 
 export const DEVICE_KINDS = ['light', 'switch', 'thermostat', 'lock', 'speaker', 'sensor', 'climate'] as const;
 export const deviceKindSchema = z.enum(DEVICE_KINDS);
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
+/** The capabilities a device status lists in `traits`; which actions need which: deviceActions.ts. */
+export const TRAITS = {
+  onOff: 'on_off',
+  brightness: 'brightness',
+  setpoint: 'temperature_setpoint',
+  hvacMode: 'hvac_mode',
+  currentTemperature: 'current_temperature',
+  lock: 'lock',
+  volume: 'volume',
+  playback: 'playback',
+  temperature: 'temperature',
+  humidity: 'humidity',
+  motion: 'motion',
+} as const;
+
+/**
+ * The wire shape only: `action` and `params` are checked against the device by the device manager
+ * (deviceActions.ts parseDeviceAction), so that an action the device cannot do is answered with
+ * DEVICE_BAD_ACTION and a bad parameter with DEVICE_BAD_PARAMS rather than a bare SCHEMA_INVALID.
+ */
 export const deviceCommandSchema = z.looseObject({
   device_id: deviceIdSchema,
-  /** e.g. turn_on, turn_off, toggle, set_brightness, set_temperature, set_mode, lock, unlock, set_volume, volume_up, volume_down, play, pause */
   action: z.string().min(1).max(64),
   params: z.record(z.string(), z.unknown()).default({}),
 });
@@ -28,8 +48,10 @@ export const deviceStatusSchema = z.looseObject({
   aliases: z.array(z.string()).default([]),
   /** lights: { on, brightness 0-100 }; thermostat: { target, mode, current }; lock: { locked }; speaker: { volume, playing }; sensor: readings */
   state: z.record(z.string(), z.unknown()),
-  /** capabilities, e.g. ["on_off","brightness"] */
+  /** capabilities, e.g. ["on_off","brightness"] (TRAITS) */
   traits: z.array(z.string()).default([]),
+  /** the actions this device accepts (deviceActions.ts actionsFor); absent from older device managers */
+  actions: z.array(z.string()).optional(),
   online: z.boolean(),
   /** "simulated" for the default home, "homeassistant" for adopted devices */
   origin: z.string().default('simulated'),

@@ -1,20 +1,23 @@
 import { useMemo, useRef, useState } from 'react';
 import type { FormEvent, ReactNode } from 'react';
+import type { DeviceKind } from '../../../../services/lib/protocol/device.js';
 import { addDevice } from '../../actions/deviceActions.js';
 import {
+  BRIGHTNESS_RANGE,
   KINDS,
   SENSOR_READINGS,
   THERMOSTAT_MAX,
   THERMOSTAT_MIN,
   THERMOSTAT_MODES,
   THERMOSTAT_STEP,
+  VOLUME_RANGE,
   emptyDeviceForm,
   fieldOfServiceError,
   slugify,
   validateDeviceForm,
   voiceExample,
 } from '../../model/deviceForm.js';
-import type { DeviceFormErrors, DeviceFormField, DeviceFormValues, DeviceKind, KnownDevice } from '../../model/deviceForm.js';
+import type { DeviceFormErrors, DeviceFormField, DeviceFormValues, KnownDevice } from '../../model/deviceForm.js';
 import { useDevices } from '../../stores/devicesStore.js';
 
 const KIND_HINTS: Record<DeviceKind, string> = {
@@ -273,9 +276,9 @@ export function AddDeviceForm({ onClose, onAdded }: { onClose: () => void; onAdd
                   word="at"
                   unit="%"
                   label="brightness"
-                  min={1}
-                  max={100}
-                  step={1}
+                  min={BRIGHTNESS_RANGE.min}
+                  max={BRIGHTNESS_RANGE.max}
+                  step={BRIGHTNESS_RANGE.step}
                   value={v.brightness}
                   onChange={(x) => set({ brightness: x }, ['brightness'])}
                   input={aria('brightness')}
@@ -326,9 +329,9 @@ export function AddDeviceForm({ onClose, onAdded }: { onClose: () => void; onAdd
               word="volume"
               unit="%"
               label="volume"
-              min={0}
-              max={100}
-              step={1}
+              min={VOLUME_RANGE.min}
+              max={VOLUME_RANGE.max}
+              step={VOLUME_RANGE.step}
               value={v.volume}
               onChange={(x) => set({ volume: x }, ['volume'])}
               input={aria('volume')}
