@@ -15,11 +15,12 @@ import type { PackedBatch } from './batchCodec.js';
 import { threadCpuMs } from './threadCpu.js';
 import type { ExportQuery } from './exporter.js';
 import { openFileSink, writeAll } from './ndjson.js';
-import { DEFAULT_LIMITS, RecorderStore } from './store.js';
-import type { RetentionLimits } from './store.js';
+import { DEFAULT_LIMITS } from './retention.js';
+import type { RetentionLimits } from './retention.js';
+import { RecorderStore } from './store.js';
 import type { DbState, FromWorker, ToWorker, WorkerInit } from './workerProtocol.js';
 
-export type { RetentionLimits } from './store.js';
+export type { RetentionLimits } from './retention.js';
 
 export interface RecorderLog {
   info(msg: string, fields?: Record<string, unknown>): void;
