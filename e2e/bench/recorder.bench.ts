@@ -8,13 +8,13 @@ import type { Credentials } from '../../electron/host/broker/credentials.js';
 import { openRecorderDb } from '../../electron/host/recorder/db.js';
 import { answerRecorderRequest } from '../../electron/host/recorder/queries.js';
 import type { BusPacket } from '../../electron/host/broker/types.js';
-import { hookBus } from '../../electron/host/recorder/hookBus.js';
 import { Recorder } from '../../electron/host/recorder/recorder.js';
 import { RecorderStore } from '../../electron/host/recorder/store.js';
 import { mainThreadCpuMs } from '../../electron/host/recorder/threadCpu.js';
 import { seal } from '../../services/lib/protocol/envelope.js';
 import { benchBroker, fanIn, startPool, stopPool, type Pool } from './load.js';
 import { quantile } from './stats.js';
+import { hookBus } from '../support/hookBus.js';
 import { sleep } from '../support/host.js';
 import type { BenchSection } from './types.js';
 
