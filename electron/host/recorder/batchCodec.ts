@@ -1,4 +1,4 @@
-import type { PendingRow } from './store.js';
+import type { PendingRow } from './batchWriter.js';
 
 /**
  * A batch of recorded messages in the form that crosses to the writer thread.

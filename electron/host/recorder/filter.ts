@@ -39,3 +39,23 @@ export function compileFilter(filter: string): CompiledFilter {
 export function filterAccepts(f: CompiledFilter, topic: string): boolean {
   return f.exact ? f.topic === topic : topicMatches(f.filter, topic);
 }
+
+/**
+ * A list of filters as one check for the publish path (the recorder's skip list): exact topics by
+ * Set lookup, wildcard filters only for topics that start with their literal prefix (so
+ * "$SYS/+/heartbeat" costs one startsWith for every alicia/... topic).
+ */
+export function compileFilterList(filters: readonly string[]): (topic: string) => boolean {
+  const exact = new Set<string>();
+  const wild: { prefix: string; filter: string }[] = [];
+  for (const f of filters) {
+    const i = f.search(/[+#]/);
+    if (i < 0) exact.add(f);
+    else wild.push({ prefix: f.slice(0, i), filter: f });
+  }
+  return (topic) => {
+    if (exact.has(topic)) return true;
+    for (const w of wild) if (topic.startsWith(w.prefix) && topicMatches(w.filter, topic)) return true;
+    return false;
+  };
+}

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Writable } from 'node:stream';
 import type { InProcessBus } from '../broker/types.js';
-import type { StoredMessage } from './store.js';
+import type { StoredMessage } from './historyReader.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

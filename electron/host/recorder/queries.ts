@@ -8,7 +8,8 @@ import { decodeCursor, decodeKeyCursor, encodeCursor, encodeKeyCursor } from './
 import { exportInline } from './exporter.js';
 import { compileFilter } from './filter.js';
 import { encodePayload } from './ndjson.js';
-import type { RecorderStore, StoredMessage } from './store.js';
+import type { StoredMessage } from './historyReader.js';
+import type { RecorderStore } from './store.js';
 
 export type RecorderRequest = z.output<typeof recorderRequestSchema>;
 

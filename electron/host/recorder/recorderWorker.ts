@@ -12,7 +12,7 @@ import type { DbState, FromWorker, ToWorker, WorkerInit } from './workerProtocol
  * The recorder's writer thread: owns the database connection and does every write (insert
  * batches, retention, incremental vacuum, WAL checkpoints) and the bus queries, so none of that
  * runs on the broker's event loop. Messages are handled one at a time in arrival order, so a
- * query or a sync sees every batch posted before it. Started by Recorder (recorder.ts) with a
+ * query or a sync sees every batch posted before it. Started by the Recorder (writerClient.ts) with a
  * WorkerInit as workerData.
  */
 

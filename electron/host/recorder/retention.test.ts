@@ -70,9 +70,11 @@ describe('recorder retention', () => {
     await recorder.start();
     await publishSeq(0, 300);
     await waitFor(() => recorder!.stats().written === 300, 'old batch written');
-    await new Promise((r) => setTimeout(r, 20));
+    // `mid` lies after every old row's broker time and before every new one's.
+    const lastOld = recorder.stats().last_commit!.time;
+    await waitFor(() => Date.now() > lastOld, 'the clock past the old rows');
     const mid = Date.now();
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => Date.now() > mid, 'the clock past mid');
     await publishSeq(300, 200);
     await waitFor(() => recorder!.stats().written === 500, 'new batch written');
     expect(recorder.stats().rows).toBe(500);

@@ -6,8 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seal } from '../../../services/lib/protocol/envelope.js';
 import { openRecorderDb, RECORDER_SCHEMA_VERSION } from './db.js';
 import { compileFilter } from './filter.js';
-import { DEFAULT_LIMITS, RecorderStore } from './store.js';
-import type { PendingRow } from './store.js';
+import { DEFAULT_LIMITS } from './retention.js';
+import { RecorderStore } from './store.js';
+import type { PendingRow } from './batchWriter.js';
 
 let dir: string;
 beforeEach(async () => {

@@ -1,7 +1,7 @@
 import type { PackedBatch } from './batchCodec.js';
 import type { ExportQuery } from './exporter.js';
 import type { QueryBounds } from './queries.js';
-import type { RetentionLimits } from './store.js';
+import type { RetentionLimits } from './retention.js';
 
 /** What the writer thread needs to open the database and enforce the limits (workerData). */
 export interface WorkerInit {
