@@ -3,6 +3,7 @@ import { AliciaBroker } from '../../electron/host/broker/broker.js';
 import { Credentials } from '../../electron/host/broker/credentials.js';
 import { sleep } from '../support/host.js';
 import type { LoadConfig, LoadReport } from './brokerLoad.worker.js';
+import { createLogger } from '../../services/lib/runtime/logger.js';
 
 /**
  * The MQTT load generator as the benchmarks drive it: mqtt.js clients in worker threads
@@ -32,7 +33,7 @@ export async function benchBroker(dir: string): Promise<{ broker: AliciaBroker; 
     mqttPort: 0,
     wsPort: 0,
     statsIntervalMs: 0,
-    log: () => undefined,
+    log: createLogger('broker', { sink: () => undefined }),
     rateLimit: { messagesPerSecond: 10_000_000, burst: 10_000_000 },
   });
   await broker.start();

@@ -18,6 +18,7 @@ import { AiService } from '../../services/ai/aiService.js';
 import { SttService } from '../../services/stt/sttService.js';
 import { quantile } from './stats.js';
 import type { BenchSection } from './types.js';
+import { createLogger } from '../../services/lib/runtime/logger.js';
 
 const exec = promisify(execFile);
 
@@ -138,7 +139,14 @@ async function utterance(dir: string, text: string, v: (typeof VOICES)[number], 
 export async function run(): Promise<BenchSection> {
   const dataDir = await mkdtemp(join(tmpdir(), 'alicia-voice-bench-'));
   const credentials = await Credentials.loadOrCreate(dataDir);
-  const broker = new AliciaBroker({ dataDir, credentials, mqttPort: 0, wsPort: 0, statsIntervalMs: 0, log: () => undefined });
+  const broker = new AliciaBroker({
+    dataDir,
+    credentials,
+    mqttPort: 0,
+    wsPort: 0,
+    statsIntervalMs: 0,
+    log: createLogger('broker', { sink: () => undefined }),
+  });
   await broker.start();
   const url = broker.addresses.mqttUrl;
   const conn = (name: ServiceName): ConnectionOptions => {

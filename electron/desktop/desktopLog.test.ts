@@ -23,7 +23,7 @@ describe('desktop log file', () => {
       ['info', 'core started'],
       ['error', 'quit timed out'],
     ]);
-    expect(lines[0]).toMatchObject({ service: 'desktop', ws: 'ws://127.0.0.1:1/mqtt' });
+    expect(lines[0]).toMatchObject({ origin: 'desktop', ws: 'ws://127.0.0.1:1/mqtt' });
   });
 
   it('keeps running when the log file cannot be written', () => {

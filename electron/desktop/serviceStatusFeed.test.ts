@@ -29,12 +29,13 @@ function watch(coalesceMs: number) {
   const calls: { states: Map<string, ServiceState['state']>; aggregate: HealthAggregate | null }[] = [];
   const notices: Notice[] = [];
   const warnings: string[] = [];
-  const log = {
+  const log: Logger = {
     debug: () => undefined,
     info: () => undefined,
     warn: (m: string) => void warnings.push(m),
     error: () => undefined,
-  } as Logger;
+    child: () => log,
+  };
   feed = new ServiceStatusFeed({
     bus: tb.broker,
     log,

@@ -85,7 +85,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
       maxClients: config.broker.max_clients,
       maxSubscriptionsPerClient: config.broker.max_subscriptions_per_client,
       statsIntervalMs: config.broker.stats_interval_ms,
-      log: (level, msg, fields) => log[level](`broker: ${msg}`, fields),
+      log: log.child('broker'),
     });
     steps.push({ name: 'broker', stop: () => broker.stop() });
     await broker.start();
@@ -131,11 +131,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
           maxRows: config.recorder.max_rows,
         },
         writerNice: config.recorder.writer_nice,
-        log: {
-          info: (m, f) => log.info(`recorder: ${m}`, f),
-          warn: (m, f) => log.warn(`recorder: ${m}`, f),
-          error: (m, f) => log.error(`recorder: ${m}`, f),
-        },
+        log: log.child('recorder'),
       });
       steps.push({ name: 'recorder', stop: () => r.stop() });
       await r.start();

@@ -2,6 +2,7 @@ import { accessSync, chmodSync, constants, mkdirSync, readFileSync, renameSync, 
 import { join, resolve } from 'node:path';
 import { AliciaError } from '../../services/lib/protocol/errors.js';
 import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
+import { createLogger, stderrSink } from '../../services/lib/runtime/logger.js';
 import type { Logger, LogLevel } from '../../services/lib/runtime/logger.js';
 import { loadConfig } from './config.js';
 import type { ConfigOverrides } from './config.js';
@@ -86,22 +87,16 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
 
 /** Host log: JSON lines to <dataDir>/logs/host.log at the configured level, warnings and errors also to stderr. */
 export function createHostLogger(dataDir: string, level: LogLevel): Logger {
-  const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
   const file = new RotatingFile(join(dataDir, 'logs', 'host.log'), {}, (e) =>
     process.stderr.write(`cannot write host log: ${e.message}\n`),
   );
-  const write = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
-    if (order[lvl] < order[level]) return;
-    const line = JSON.stringify({ t: new Date().toISOString(), level: lvl, part: 'host', msg, ...fields }) + '\n';
-    file.append(line);
-    if (order[lvl] >= order.warn) process.stderr.write(line);
-  };
-  return {
-    debug: (m, f) => write('debug', m, f),
-    info: (m, f) => write('info', m, f),
-    warn: (m, f) => write('warn', m, f),
-    error: (m, f) => write('error', m, f),
-  };
+  return createLogger('host', {
+    level,
+    sink: (line, lvl) => {
+      file.append(line);
+      stderrSink(line, lvl);
+    },
+  });
 }
 
 /** Create the data dir (0700) and prove it is writable; AliciaError CONFIG_INVALID naming the path otherwise. */

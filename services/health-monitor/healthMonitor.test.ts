@@ -83,7 +83,7 @@ describe('health-monitor at its own stop', () => {
       (level: string) =>
       (msg: string, fields?: Record<string, unknown>): void =>
         void lines.push(fields === undefined ? { level, msg } : { level, msg, fields });
-    const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+    const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
     const watcher = await TestClient.connect(broker.url, broker.credentials.operator);
     const mon = new HealthMonitor({
       connection: { url: broker.url, ...broker.credentials['health-monitor'] },

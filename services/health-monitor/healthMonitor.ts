@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { AliciaError, toErrorInfo } from '../lib/protocol/errors.js';
 import { lastSegment } from '../lib/protocol/topics.js';
-import { BusService, serviceConfigFromEnv } from '../lib/runtime/busService.js';
+import { BusService } from '../lib/runtime/busService.js';
+import { serviceConfigFromEnv } from '../lib/runtime/serviceProcess.js';
 import type { ConnectionOptions } from '../lib/runtime/busService.js';
 import type { Logger } from '../lib/runtime/logger.js';
 import { HealthEvaluator, healthThresholdsSchema } from './healthEvaluator.js';

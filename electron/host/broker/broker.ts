@@ -14,7 +14,9 @@ import { BrokerListeners } from './listeners.js';
 import { DEFAULT_OFFLINE_SESSION_EXPIRY_MS, OfflineSessions } from './offlineSessions.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rateLimit.js';
 import { coalesceWrites } from './socketWrites.js';
-import type { BrokerAddresses, BrokerLog, BrokerLogLevel, BusPacket, InProcessBus } from './types.js';
+import type { BrokerAddresses, BusPacket, InProcessBus } from './types.js';
+import { createLogger } from '../../../services/lib/runtime/logger.js';
+import type { Logger } from '../../../services/lib/runtime/logger.js';
 
 export interface AliciaBrokerOptions {
   dataDir: string;
@@ -42,7 +44,7 @@ export interface AliciaBrokerOptions {
   rateLimit?: RateLimitOptions | null;
   /** a persistent (clean:false) session offline this long is ended (offlineSessions.ts; default 5 min, 0 = never) */
   offlineSessionExpiryMs?: number;
-  log?: BrokerLog;
+  log?: Logger;
 }
 
 /**
@@ -55,9 +57,9 @@ const PACKET_HEADROOM = 4096;
 /** Connections a listener accepts beyond maxClients, so that the ones over it get a CONNACK 3. */
 const CONNECTION_HEADROOM = 50;
 
-function defaultLog(level: BrokerLogLevel, msg: string, fields?: Record<string, unknown>): void {
-  if (level === 'debug') return;
-  process.stderr.write(JSON.stringify({ t: new Date().toISOString(), level, component: 'broker', msg, ...fields }) + '\n');
+/** A broker given no logger (tests, benches) writes info and above to stderr. */
+function defaultLog(): Logger {
+  return createLogger('broker', { level: 'info', sink: (line) => void process.stderr.write(line) });
 }
 
 /**
@@ -70,7 +72,7 @@ function defaultLog(level: BrokerLogLevel, msg: string, fields?: Record<string, 
 export class AliciaBroker implements InProcessBus {
   private readonly opts: Required<Omit<AliciaBrokerOptions, 'log' | 'credentials' | 'allowedOrigins' | 'rateLimit'>> & {
     credentials: Credentials;
-    log: BrokerLog;
+    log: Logger;
   };
 
   private broker: Aedes | null = null;
@@ -98,7 +100,7 @@ export class AliciaBroker implements InProcessBus {
       maxClients: opts.maxClients ?? 500,
       maxSubscriptionsPerClient: opts.maxSubscriptionsPerClient ?? 1000,
       offlineSessionExpiryMs: opts.offlineSessionExpiryMs ?? DEFAULT_OFFLINE_SESSION_EXPIRY_MS,
-      log: opts.log ?? defaultLog,
+      log: opts.log ?? defaultLog(),
     };
     const o = this.opts;
     this.listeners = new BrokerListeners(
@@ -172,8 +174,8 @@ export class AliciaBroker implements InProcessBus {
       // bounds what stopped/failed services' persistent sessions hold (stops itself on broker close)
       new OfflineSessions(broker, {
         expiryMs: o.offlineSessionExpiryMs,
-        onExpired: (clientId, queued) => o.log('info', 'offline session expired', { clientId, queued }),
-        onError: (clientId, err) => o.log('warn', 'offline session expiry failed', { clientId, error: err.message }),
+        onExpired: (clientId, queued) => o.log.info('offline session expired', { clientId, queued }),
+        onError: (clientId, err) => o.log.warn('offline session expiry failed', { clientId, error: err.message }),
       }).start();
 
       // step 2: the TCP and WebSocket listeners
@@ -185,7 +187,7 @@ export class AliciaBroker implements InProcessBus {
         this.statsTimer = setInterval(() => this.publishStats(), o.statsIntervalMs);
         this.statsTimer.unref();
       }
-      o.log('info', 'broker listening', { ...this.addrs });
+      o.log.info('broker listening', { ...this.addrs });
     } catch (e) {
       await this.release();
       throw e;
@@ -220,12 +222,12 @@ export class AliciaBroker implements InProcessBus {
       try {
         await step();
       } catch (e) {
-        log('error', 'broker stop step failed', { step: name, error: (e as Error).message });
+        log.error('broker stop step failed', { step: name, error: (e as Error).message });
       }
     }
     this.dropConnections();
     this.addrs = null;
-    log('info', 'broker stopped');
+    log.info('broker stopped');
   }
 
   private dropConnections(): void {
@@ -258,7 +260,7 @@ export class AliciaBroker implements InProcessBus {
     const client = broker.handle(conn, req);
     if (!guardPacketSize(client, this.opts.maxPayloadBytes + PACKET_HEADROOM) && !this.parserGuardMissingLogged) {
       this.parserGuardMissingLogged = true;
-      this.opts.log('error', 'packet size limit not enforced: Aedes client internals changed', {});
+      this.opts.log.error('packet size limit not enforced: Aedes client internals changed', {});
     }
   }
 
@@ -272,16 +274,16 @@ export class AliciaBroker implements InProcessBus {
     // stop together hit this whenever one's last (offline) heartbeat reaches another that has just
     // disconnected cleanly, and so does every delivery cut off when the broker itself stops.
     if (client.closed) {
-      this.opts.log('debug', 'error on a closed client connection', fields);
+      this.opts.log.debug('error on a closed client connection', fields);
       return;
     }
     if (err.message.startsWith(PACKET_TOO_LARGE)) {
       this.counters.oversizeDisconnects++;
-      this.opts.log('warn', 'client disconnected: packet over the size limit', fields);
+      this.opts.log.warn('client disconnected: packet over the size limit', fields);
     } else if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || err.message === 'keep alive timeout') {
-      this.opts.log('info', 'client connection lost', fields);
+      this.opts.log.info('client connection lost', fields);
     } else {
-      this.opts.log('warn', 'client disconnected on error', fields);
+      this.opts.log.warn('client disconnected on error', fields);
     }
   }
 
@@ -328,7 +330,7 @@ export class AliciaBroker implements InProcessBus {
         n++;
       }
     }
-    if (n > 0) this.opts.log('info', 'disconnected clients of principal', { principal, clients: n });
+    if (n > 0) this.opts.log.info('disconnected clients of principal', { principal, clients: n });
     return n;
   }
 
@@ -341,7 +343,7 @@ export class AliciaBroker implements InProcessBus {
     if (!this.broker) return;
     const msg = seal(this.stats(), { source: 'broker' });
     this.publish(STATS_TOPIC, JSON.stringify(msg), { qos: 0, retain: false }).catch((e: unknown) => {
-      this.opts.log('warn', 'stats publish failed', { error: (e as Error).message });
+      this.opts.log.warn('stats publish failed', { error: (e as Error).message });
     });
   }
 }

@@ -7,7 +7,7 @@ import { clientById, hasSubscription, subscriptionCount } from './aedesInternals
 import type { BrokerCounters } from './brokerStats.js';
 import type { Credentials } from './credentials.js';
 import { ClientRateLimiter, type RateLimitOptions } from './rateLimit.js';
-import type { BrokerLog } from './types.js';
+import type { Logger } from '../../../services/lib/runtime/logger.js';
 
 export interface ClientAccessOptions {
   credentials: Credentials;
@@ -17,7 +17,7 @@ export interface ClientAccessOptions {
   /** per-client PUBLISH rate; null = off */
   rateLimit: RateLimitOptions | null;
   counters: BrokerCounters;
-  log: BrokerLog;
+  log: Logger;
   /** the running broker, null while stopped */
   broker: () => Aedes | null;
   /** acknowledge this PUBLISH but neither store nor route it (aedesInternals.ts PublishDropFilter) */
@@ -60,7 +60,7 @@ export class ClientAccess {
       o.counters.refusedConnects++;
       const remote = (client.conn as Partial<Socket>).remoteAddress ?? null;
       // the username is logged (it names a principal), the password never is
-      o.log('warn', 'connection refused', { clientId: client.id, username: username ?? null, reason, remote });
+      o.log.warn('connection refused', { clientId: client.id, username: username ?? null, reason, remote });
       const err = new Error(reason) as AuthenticateError;
       // Aedes maps returnCode 2..5 to the CONNACK code: 4 = "bad user name or password"
       // (MQTT 3.1.1 §3.2.2.3), 3 = "server unavailable", 2 = "identifier rejected".
@@ -98,7 +98,7 @@ export class ClientAccess {
     // done(err) makes Aedes close just this client.
     if (client && this.rateLimiter && !this.rateLimiter.allow(client)) {
       o.counters.rateLimitedDisconnects++;
-      o.log('warn', 'client disconnected: message rate over the limit', {
+      o.log.warn('client disconnected: message rate over the limit', {
         clientId: client.id,
         principal: principal ?? null,
         topic: packet.topic,
@@ -155,7 +155,7 @@ export class ClientAccess {
     }
     // a client looping on a denied topic must not flood the log
     if (n <= DENIAL_LOG_FIRST || n % DENIAL_LOG_EVERY === 0) {
-      this.opts.log('warn', msg, { clientId: client?.id ?? null, principal: principal ?? null, denials: n, ...fields });
+      this.opts.log.warn(msg, { clientId: client?.id ?? null, principal: principal ?? null, denials: n, ...fields });
     }
   }
 }

@@ -3,7 +3,8 @@ import { AliciaError } from '../../../services/lib/protocol/errors.js';
 import type { AnyPrincipal } from '../../../services/lib/protocol/services.js';
 import { topicFilterProblem, topicNameProblem } from '../../../services/lib/protocol/topicNames.js';
 import { publisherIdOf } from './aedesInternals.js';
-import type { BrokerLog, BusPacket, InProcessBus } from './types.js';
+import type { BusPacket, InProcessBus } from './types.js';
+import type { Logger } from '../../../services/lib/runtime/logger.js';
 
 export interface HostBusOptions {
   /** the running broker, null while stopped */
@@ -11,7 +12,7 @@ export interface HostBusOptions {
   /** the principal of a connected client, and of a client id (null when not connected) */
   principalOf: (client: Client) => AnyPrincipal | undefined;
   principalOfId: (clientId: string) => AnyPrincipal | null;
-  log: BrokerLog;
+  log: Logger;
 }
 
 /**
@@ -44,7 +45,7 @@ export class HostBus implements InProcessBus {
         try {
           l(bp);
         } catch (e) {
-          this.opts.log('error', 'onPublish listener threw', { error: (e as Error).message });
+          this.opts.log.error('onPublish listener threw', { error: (e as Error).message });
         }
       }
     }
@@ -85,7 +86,7 @@ export class HostBus implements InProcessBus {
         try {
           handler(this.toBusPacket(packet, null));
         } catch (e) {
-          this.opts.log('error', 'in-process subscriber threw', { filter, error: (e as Error).message });
+          this.opts.log.error('in-process subscriber threw', { filter, error: (e as Error).message });
         }
       }
       cb();

@@ -4,7 +4,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AliciaError } from '../../../services/lib/protocol/errors.js';
 import type { BrokerCounters } from './brokerStats.js';
-import type { BrokerAddresses, BrokerLog } from './types.js';
+import type { BrokerAddresses } from './types.js';
+import type { Logger } from '../../../services/lib/runtime/logger.js';
 import { createCoalescingWebSocketStream } from './wsStream.js';
 
 export interface ListenerOptions {
@@ -21,7 +22,7 @@ export interface ListenerOptions {
   /** browser Origins allowed on the WebSocket listener; no Origin (not a browser) is allowed too */
   allowedOrigins: ReadonlySet<string>;
   counters: BrokerCounters;
-  log: BrokerLog;
+  log: Logger;
 }
 
 /** Hands an accepted connection (and its HTTP upgrade request, for WebSocket) to the broker. */
@@ -70,7 +71,7 @@ export class BrokerListeners {
       // createWebSocketStream sent ~5 frames per PUBLISH to the window): wsStream.ts.
       this.accept(createCoalescingWebSocketStream(ws), req);
     });
-    wss.on('error', (err) => o.log('error', 'websocket server error', { error: err.message }));
+    wss.on('error', (err) => o.log.error('websocket server error', { error: err.message }));
     const wsPort = await listen(http, o.host, o.wsPort, 'wsPort');
 
     const urlHost = o.host.includes(':') ? `[${o.host}]` : o.host;
@@ -115,7 +116,7 @@ export class BrokerListeners {
     // another site cannot reach the bus (LosslessCut's local API does the same check).
     if (origin === undefined || this.opts.allowedOrigins.has(origin)) return cb(true);
     this.opts.counters.refusedConnects++;
-    this.opts.log('warn', 'websocket connection refused: foreign origin', { origin, remote: info.req.socket.remoteAddress });
+    this.opts.log.warn('websocket connection refused: foreign origin', { origin, remote: info.req.socket.remoteAddress });
     cb(false, 403, 'Forbidden origin');
   }
 }

@@ -39,6 +39,3 @@ export interface BrokerAddresses {
   /** ws://127.0.0.1:PORT/mqtt */
   wsUrl: string;
 }
-
-export type BrokerLogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type BrokerLog = (level: BrokerLogLevel, msg: string, fields?: Record<string, unknown>) => void;

@@ -3,7 +3,7 @@ import { seal } from '../../../services/lib/protocol/envelope.js';
 import { AliciaError, toErrorInfo } from '../../../services/lib/protocol/errors.js';
 import { topicFor } from '../../../services/lib/protocol/topics.js';
 import type { BusPacket, InProcessBus } from '../broker/types.js';
-import type { RecorderLog } from './log.js';
+import type { Logger } from '../../../services/lib/runtime/logger.js';
 import type { WriterAnswer, WriterClient } from './writerClient.js';
 
 export const REQUEST_TOPIC = topicFor('alicia/system/recorder/request');
@@ -15,7 +15,7 @@ const MAX_WAITING = 1000;
 export interface BusQueriesOptions {
   bus: InProcessBus;
   writer: WriterClient;
-  log: RecorderLog;
+  log: Logger;
   /** the recorder's counters: `queries` counts every request taken on */
   counters: { queries: number };
   /** requests are taken on only while this holds (the recorder is running) */

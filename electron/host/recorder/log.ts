@@ -1,12 +1,5 @@
-export interface RecorderLog {
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-}
+import { createLogger, stderrSink } from '../../../services/lib/runtime/logger.js';
+import type { Logger } from '../../../services/lib/runtime/logger.js';
 
-/** The log of a Recorder given none: warnings and errors as JSON lines on stderr. */
-export const stderrLog: RecorderLog = {
-  info: () => {},
-  warn: (msg, fields) => process.stderr.write(`${JSON.stringify({ level: 'warn', part: 'recorder', msg, ...fields })}\n`),
-  error: (msg, fields) => process.stderr.write(`${JSON.stringify({ level: 'error', part: 'recorder', msg, ...fields })}\n`),
-};
+/** The log of a Recorder given none (tests, benches): warnings and errors as JSON lines on stderr. */
+export const stderrLog: Logger = createLogger('recorder', { sink: stderrSink });

@@ -8,7 +8,7 @@ import { fileSize } from './db.js';
 import type { ExportQuery } from './exporter.js';
 import { compileFilterList } from './filter.js';
 import { stderrLog } from './log.js';
-import type { RecorderLog } from './log.js';
+import type { Logger } from '../../../services/lib/runtime/logger.js';
 import { openFileSink, writeAll } from './ndjson.js';
 import type { RetentionLimits } from './retention.js';
 import { settingsOf } from './recorderOptions.js';
@@ -79,7 +79,7 @@ export class Recorder {
   private readonly maxPayloadBytes: number;
   /** true for topics not recorded (compiled from skipTopics) */
   private readonly skip: (topic: string) => boolean;
-  private readonly log: RecorderLog;
+  private readonly log: Logger;
   private readonly now: () => number;
   private readonly queue: BatchQueue;
   private readonly writer: WriterClient;

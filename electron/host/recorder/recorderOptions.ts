@@ -1,7 +1,7 @@
 import type { InProcessBus } from '../broker/types.js';
 import type { BatchQueueLimits } from './batchQueue.js';
 import { byteBudget } from './budget.js';
-import type { RecorderLog } from './log.js';
+import type { Logger } from '../../../services/lib/runtime/logger.js';
 import { DEFAULT_LIMITS } from './retention.js';
 import type { RetentionLimits } from './retention.js';
 import type { WorkerInit } from './workerProtocol.js';
@@ -41,7 +41,7 @@ export interface RecorderOptions {
   writerNice?: number;
   /** MQTT filters not recorded (default: the recorder's own responses and Aedes' $SYS heartbeats) */
   skipTopics?: string[];
-  log?: RecorderLog;
+  log?: Logger;
   onCommit?: (info: CommitInfo) => void;
   /** clock for the age limit (tests) */
   now?: () => number;

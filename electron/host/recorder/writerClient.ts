@@ -7,7 +7,7 @@ import { AliciaError } from '../../../services/lib/protocol/errors.js';
 import { backoffDelay } from '../../../services/lib/runtime/backoff.js';
 import type { BackoffOptions } from '../../../services/lib/runtime/backoff.js';
 import type { ExportQuery } from './exporter.js';
-import type { RecorderLog } from './log.js';
+import type { Logger } from '../../../services/lib/runtime/logger.js';
 import type { FromWorker, ToWorker, WorkerInit } from './workerProtocol.js';
 
 /** Starts a writer thread (default `new Worker`); tests pass their own to keep a handle on the thread. */
@@ -25,7 +25,7 @@ export interface WriterAnswer {
 
 export interface WriterClientOptions {
   init: WorkerInit;
-  log: RecorderLog;
+  log: Logger;
   createWorker?: WorkerFactory;
   onReport: (m: WriterReport) => void;
   /** the thread ended (crash, terminate, or stop); called before its pending requests are settled */
@@ -63,7 +63,7 @@ const MAIN_THREAD_ONLY = new Set([
  * the build in dist/, so tests that start a Recorder need `npx tsc -b tsconfig.build.json` first.
  * A missing or older-than-source build is reported, never silently used.
  */
-function workerFile(log: RecorderLog): URL {
+function workerFile(log: Logger): URL {
   if (!import.meta.url.endsWith('.ts')) return new URL('./recorderWorker.js', import.meta.url);
   const built = new URL('../../../dist/electron/host/recorder/recorderWorker.js', import.meta.url);
   const builtPath = fileURLToPath(built);

@@ -11,6 +11,7 @@ import { startTestBroker } from '../broker/testing/testBroker.js';
 import type { BusPacket } from '../broker/types.js';
 import { Recorder } from './recorder.js';
 import { ask, RESPONSE_TOPIC } from './testing/query.js';
+import { createLogger } from '../../../services/lib/runtime/logger.js';
 
 // The writer thread loads from dist/ when the Recorder runs from source: build first
 // (`npx tsc -b tsconfig.build.json`), see workerFile() in writerClient.ts.
@@ -111,7 +112,9 @@ describe('recorder writer thread', () => {
       bus: tb.broker,
       flushIntervalMs: 5,
       batchSize: 50,
-      log: { info: () => {}, warn: () => {}, error: (m) => errors.push(m) },
+      log: createLogger('recorder', {
+        sink: (line, level) => void (level === 'error' && errors.push((JSON.parse(line) as { msg: string }).msg)),
+      }),
       createWorker: (file, options) => {
         const w = new Worker(file, options);
         writers.push(w);

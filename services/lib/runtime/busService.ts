@@ -22,9 +22,6 @@ import { connectionFromEnv, envInt } from './serviceProcess.js';
 import { Subscriptions } from './subscriptions.js';
 import type { MessageHandler } from './subscriptions.js';
 
-// The three service classes that read their own config section import it from here.
-export { serviceConfigFromEnv } from './serviceProcess.js';
-
 export interface ConnectionOptions {
   url: string;
   username?: string;

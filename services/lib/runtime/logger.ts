@@ -5,6 +5,8 @@ export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
+  /** The same level and sink for another part (the host's broker, recorder...): only `origin` differs. */
+  child(origin: string): Logger;
 }
 
 /** Where a finished line goes: `line` is one JSON object and its newline. */
@@ -44,8 +46,14 @@ export function createLogger(origin: string, opts: LogLevel | LoggerOptions = {}
     info: (m, f) => write('info', m, f),
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),
+    child: (other) => createLogger(other, { level, sink }),
   };
 }
+
+/** Warnings and errors to stderr, nothing else: the default of the host's in-process parts when nobody gives them a logger. */
+export const stderrSink: LogSink = (line, level) => {
+  if (ORDER[level] >= ORDER.warn) process.stderr.write(line);
+};
 
 const RESERVED = new Set(['t', 'level', 'origin', 'msg']);
 

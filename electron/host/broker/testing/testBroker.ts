@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Principal } from '../../../../services/lib/protocol/services.js';
 import { AliciaBroker, type AliciaBrokerOptions } from '../broker.js';
 import { Credentials } from '../credentials.js';
-import type { BrokerLog, Credential } from '../types.js';
+import type { Credential } from '../types.js';
+import type { Logger, LogLevel } from '../../../../services/lib/runtime/logger.js';
 
 export interface TestBroker {
   /** mqtt://127.0.0.1:PORT */
@@ -33,11 +34,15 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   const dataDir = await mkdtemp(join(tmpdir(), 'alicia-broker-test-'));
   const logs: TestBroker['logs'] = [];
   const { verbose, log: userLog, ...rest } = opts;
-  const log: BrokerLog = (level, msg, fields) => {
-    logs.push(fields === undefined ? { level, msg } : { level, msg, fields });
-    if (verbose) process.stderr.write(`[broker ${level}] ${msg} ${fields ? JSON.stringify(fields) : ''}\n`);
-    userLog?.(level, msg, fields);
-  };
+  // Records every line (a test asserts on what the broker logged) and forwards it to the caller's logger.
+  const at =
+    (level: LogLevel) =>
+    (msg: string, fields?: Record<string, unknown>): void => {
+      logs.push(fields === undefined ? { level, msg } : { level, msg, fields });
+      if (verbose) process.stderr.write(`[broker ${level}] ${msg} ${fields ? JSON.stringify(fields) : ''}\n`);
+      userLog?.[level](msg, fields);
+    };
+  const log: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => log };
   let broker: AliciaBroker | null = null;
   try {
     const credentials = await Credentials.loadOrCreate(dataDir);

@@ -1,6 +1,7 @@
 import { AliciaBroker } from '../../broker/broker.js';
 import { Credentials } from '../../broker/credentials.js';
 import { Recorder } from '../recorder.js';
+import { createLogger } from '../../../../services/lib/runtime/logger.js';
 
 /**
  * A minimal host for the durability test: broker + recorder in one process that the test kills
@@ -12,7 +13,14 @@ async function main(): Promise<void> {
   const [dataDir, dbPath] = process.argv.slice(2);
   if (!dataDir || !dbPath) throw new Error('usage: recorderHost <dataDir> <dbPath>');
   const credentials = await Credentials.loadOrCreate(dataDir);
-  const broker = new AliciaBroker({ dataDir, credentials, mqttPort: 0, wsPort: 0, statsIntervalMs: 0, log: () => {} });
+  const broker = new AliciaBroker({
+    dataDir,
+    credentials,
+    mqttPort: 0,
+    wsPort: 0,
+    statsIntervalMs: 0,
+    log: createLogger('broker', { sink: () => undefined }),
+  });
   await broker.start();
   const recorder = new Recorder({
     dbPath,
