@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Host, HostStartError, pidAlive, sleep, startHost, until } from '../../support/host.js';
 
 /**
- * Issue 7 "Faults": the host itself killed -9 and restarted on the same data dir: device registry,
+ * docs/reliability.md "Faults": the host itself killed -9 and restarted on the same data dir: device registry,
  * device states (retained status), recorded history intact, SQLite integrity_check ok, services
  * back with no manual step. And a data dir that is read-only or full at start: a clear error naming
  * the path, exit code non-zero once, no crash loop.

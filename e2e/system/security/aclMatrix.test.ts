@@ -18,7 +18,7 @@ import {
 import { TOPICS, topicMatches, type TopicPattern } from '../../../services/lib/protocol/topics.js';
 
 /**
- * The full ACL matrix of issue 7, checked against the real broker with real mqtt.js clients:
+ * The full ACL matrix (docs/security.md "ACL table"), checked against the real broker with real mqtt.js clients:
  * every principal (each service, operator, window, an external device `device:lamp1`) x every
  * topic family of services/lib/protocol (+ Home Assistant discovery, EXTERNAL device topics of lamp1
  * and of another device, $SYS) x publish and subscribe.
@@ -30,7 +30,7 @@ import { TOPICS, topicMatches, type TopicPattern } from '../../../services/lib/p
  */
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
-/** An external device with its own credential (issue 7), issued through Credentials.addDevice. */
+/** An external device with its own credential (docs/security.md "Who connects"), issued through Credentials.addDevice. */
 const DEVICE = 'lamp1';
 const ALL_PRINCIPALS: AnyPrincipal[] = [...SERVICE_NAMES, ...PRINCIPALS, `device:${DEVICE}`];
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Host, sleep } from '../../support/host.js';
 
 /**
- * Issue 7 "Access": credentials live in the data dir with mode 0600, are never printed in logs or
+ * docs/reliability.md "Access": credentials live in the data dir with mode 0600, are never printed in logs or
  * published on the bus, and can be rotated from the window (alicia/system/credentials/request):
  * the rotated service comes back with its new credential by itself, the old one is refused.
  */
