@@ -54,10 +54,13 @@ describe('host kill -9 and restart on the same data dir', () => {
       expect(a.ok, JSON.stringify(a.body)).toBe(true);
       cmds.push(a.correlation_id!);
     }
-    // the recorder batches every 100 ms: give it a moment, then see the history it has
-    await sleep(1500);
-    const before = await h1.ask('alicia/system/recorder/request', { query: 'messages', topic: 'alicia/device/response', limit: 100 });
-    const recordedBefore = (before.body?.messages as { correlation_id: string | null }[]).map((m) => m.correlation_id);
+    // the recorder batches every 100 ms: ask until its history has the answers (or 10 s passed)
+    let recordedBefore: (string | null)[] = [];
+    for (const end = Date.now() + 10_000; Date.now() < end; await sleep(100)) {
+      const before = await h1.ask('alicia/system/recorder/request', { query: 'messages', topic: 'alicia/device/response', limit: 100 });
+      recordedBefore = (before.body?.messages as { correlation_id: string | null }[]).map((m) => m.correlation_id);
+      if (cmds.every((c) => recordedBefore.includes(c))) break;
+    }
     expect(recordedBefore).toEqual(expect.arrayContaining(cmds));
 
     // 2. kill -9 the host: its services lose their parent and must go too (no orphans)
