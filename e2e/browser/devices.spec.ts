@@ -5,7 +5,7 @@ import { expect, test } from '@playwright/test';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { openApp } from '../support/app.js';
-import { mosquittoPub, nextMessage, operatorClient } from '../support/bus.js';
+import { ask, mosquittoPub, nextMessage, operatorClient } from '../support/bus.js';
 import { runtimeFromEnv } from '../support/browser.js';
 
 const rt = runtimeFromEnv();
@@ -43,6 +43,17 @@ test('a state change sent on the bus updates the card', async ({ page }) => {
   await mosquittoPub(rt, 'alicia/device/command', JSON.stringify({ device_id: 'kitchen_light', action: 'turn_off' }));
   await expect(page.getByTestId('summary-kitchen_light')).toHaveText('off');
 });
+
+/** Undo what a test added: removed now, or already gone (the one refusal that means so). */
+async function removeIfThere(
+  pattern: 'alicia/device/registry/request' | 'alicia/system/credentials/request',
+  body: Record<string, unknown>,
+  goneCode: string,
+): Promise<void> {
+  const r = await ask(rt, pattern, body);
+  const code = (r.error as { code?: string } | undefined)?.code;
+  if (r.ok !== true && code !== goneCode) throw new Error(`cleanup ${JSON.stringify(body)} failed: ${JSON.stringify(r)}`);
+}
 
 /** Resolves when `topic` carries an empty payload (a removed device's retained status is cleared). */
 function emptied(client: MqttClient, topic: string, timeoutMs: number): Promise<void> {
@@ -120,6 +131,8 @@ test('a device added through the form is controllable from its card and by voice
     await expect(page.getByTestId(`device-${id}`)).toHaveCount(0);
   } finally {
     await bus.endAsync();
+    // gone even when the test failed half way, so it can run again on this host
+    await removeIfThere('alicia/device/registry/request', { action: 'remove', device_id: id }, 'DEVICE_UNKNOWN');
   }
 });
 
@@ -208,5 +221,7 @@ test('a device credential from the panel lets the device publish in its own tree
   } finally {
     device?.end(true);
     await bus.endAsync();
+    // revoked even when the test failed half way, so it can run again on this host
+    await removeIfThere('alicia/system/credentials/request', { action: 'remove_device', name }, 'DEVICE_UNKNOWN');
   }
 });

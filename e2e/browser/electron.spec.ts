@@ -10,9 +10,9 @@ import { ROOT as REPO_ROOT } from '../support/host.js';
 /**
  * The desktop app itself: launches Electron on the built app (dist/electron/desktop/main.js via package.json
  * "main"), waits for the window's bus connection, clicks through Services and Devices, checks the
- * window's isolation, and screenshots. Runs wherever an Electron binary and a display exist; on the
- * project machines the binary cannot be downloaded (PLATFORM.md), so it is reported as skipped with
- * that reason, never as passed.
+ * window's isolation, and screenshots. Runs wherever an Electron binary and a display exist; the
+ * project machines cannot download the binary (it comes from GitHub, and they reach only the npm
+ * registry and Debian's mirror), so there it is reported as skipped with that reason, never as passed.
  * Needs `npm run build` and better-sqlite3 rebuilt for Electron (`npx electron-builder install-app-deps`).
  */
 function electronBinary(): { path: string } | { reason: string } {
@@ -23,7 +23,7 @@ function electronBinary(): { path: string } | { reason: string } {
     return existsSync(p) ? { path: p } : { reason: `no Electron binary at ${p}` };
   } catch {
     // node_modules/electron/index.js throws "Electron failed to install correctly" without its path.txt
-    return { reason: 'no Electron binary in node_modules/electron (its download is blocked on this machine: PLATFORM.md)' };
+    return { reason: 'no Electron binary in node_modules/electron (its download from GitHub is blocked on this machine)' };
   }
 }
 

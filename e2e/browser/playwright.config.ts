@@ -11,7 +11,9 @@ export default defineConfig({
   testMatch: '*.spec.ts',
   globalSetup: './globalSetup.ts',
   outputDir: '../../test-results/e2e',
-  // One host, one browser at a time: the specs change shared state (services, devices) in order.
+  // One host, one browser at a time: the specs share the host's services and devices (a service one
+  // stops, a light another switches). Each test sets up the state it needs and puts back what it
+  // changes, so any test runs alone (--grep) or in any order; only not at the same time.
   workers: 1,
   fullyParallel: false,
   timeout: 120_000,

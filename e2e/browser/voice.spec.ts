@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { openApp } from '../support/app.js';
 import { mosquittoPub } from '../support/bus.js';
-import { CHROMIUM_ARGS, runtimeFromEnv } from '../support/browser.js';
+import { CHROMIUM, CHROMIUM_ARGS, runtimeFromEnv } from '../support/browser.js';
 
 const rt = runtimeFromEnv();
 
-// The microphone is Chromium's fake capture device playing an espeak-ng WAV once (PLATFORM.md).
+// The microphone is Chromium's fake capture device playing an espeak-ng WAV once (flags below).
 // Playwright also loads this file in its runner process to list the tests, where nothing is
 // launched and afterAll never runs: only a worker (TEST_WORKER_INDEX set) makes the WAV, and
 // removes it afterwards.
@@ -25,12 +25,16 @@ if (inWorker) {
 
 test.use({
   launchOptions: {
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     args: [
       ...CHROMIUM_ARGS,
+      // grant the microphone without the permission prompt nobody can click
       '--use-fake-ui-for-media-stream',
+      // a fake capture device instead of hardware (the test machines have none) ...
       '--use-fake-device-for-media-stream',
+      // ... that plays this WAV, once (%noloop): one utterance, then silence for "end on silence"
       `--use-file-for-fake-audio-capture=${wav}%noloop`,
+      // the spoken reply plays without a click first
       '--autoplay-policy=no-user-gesture-required',
     ],
   },

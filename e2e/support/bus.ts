@@ -1,6 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { MqttClient } from 'mqtt';
 import type { RuntimeInfo } from '../../electron/host/headless.js';
+import { newId, seal } from '../../services/lib/protocol/envelope.js';
+import { TOPICS } from '../../services/lib/protocol/topics.js';
+import type { RequestTopic } from '../../services/lib/protocol/topics.js';
+import { operatorClient } from './host.js';
 
 /** Operator-side tools for the specs: a real third-party client (mosquitto_pub/sub) and mqtt.js. */
 
@@ -73,8 +77,50 @@ export async function mosquittoSub(
   return { messages: done };
 }
 
+/**
+ * What a new subscriber to `filter` gets as retained copies, known complete without waiting: a
+ * sentinel (not retained) is published on `sentinelTopic` (which `filter` matches) once the
+ * subscription is acknowledged. The broker sends a new subscription's retained messages as soon as
+ * it has acknowledged it, from memory, long before it has even accepted the connection that
+ * publishes the sentinel; so a retained copy, if there is one, comes first.
+ */
+export async function retainedCopies(rt: RuntimeInfo, filter: string, sentinelTopic: string): Promise<string[]> {
+  const sentinel = `sentinel-${newId()}`;
+  // the first message ends it: the sentinel when nothing is retained
+  const sub = await mosquittoSub(rt, filter, { count: 1, waitS: 10 });
+  await mosquittoPub(rt, sentinelTopic, sentinel);
+  const got = await sub.messages;
+  if (got.length === 0) throw new Error(`neither a retained copy nor the sentinel arrived on ${filter}`);
+  return got.filter((m) => m !== sentinel);
+}
+
+/** Send a request as the operator; resolves with its answer (on the reply or the error topic, by correlation id). */
+export async function ask(rt: RuntimeInfo, pattern: RequestTopic, body: Record<string, unknown>, timeoutMs = 20_000) {
+  const { reply, error } = TOPICS[pattern] as { reply: string; error: string };
+  const client = await operatorClient(rt);
+  try {
+    const correlation_id = newId();
+    const answer = new Promise<Record<string, unknown>>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no answer to ${pattern} ${JSON.stringify(body)} within ${timeoutMs} ms`)), timeoutMs);
+      client.on('message', (topic, payload) => {
+        if (topic !== reply && topic !== error) return;
+        const msg = JSON.parse(payload.toString()) as Record<string, unknown>;
+        if (msg.correlation_id !== correlation_id) return;
+        clearTimeout(t);
+        resolve(msg);
+      });
+    });
+    // one filter once: Aedes answers a SUBSCRIBE that repeats a filter with one SUBACK code too few
+    await client.subscribeAsync([...new Set([reply, error])], { qos: 1 });
+    await client.publishAsync(pattern, JSON.stringify(seal(body, { source: 'operator', correlation_id })), { qos: 1 });
+    return await answer;
+  } finally {
+    await client.endAsync();
+  }
+}
+
 // The one operator client of the e2e harness (TCP_NODELAY on), kept importable from here for the specs.
-export { operatorClient } from './host.js';
+export { operatorClient };
 
 /** Wait for the next message on a topic that passes `pred` (retained copies included). */
 export function nextMessage(

@@ -155,7 +155,7 @@ export async function operatorClient(rt: RuntimeInfo): Promise<MqttClient> {
     reconnectPeriod: 0,
     clientId: `e2e-op-${newId().slice(0, 8)}`,
   });
-  // Nagle + delayed ACK: ~88 ms per QoS 1 round trip without it (PLATFORM.md)
+  // Nagle + delayed ACK cost ~88 ms per QoS 1 round trip without it (docs/benchmarks.md); MQTT.js has no option for it
   (c.stream as Partial<Socket>).setNoDelay?.(true);
   return c;
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { TOPICS } from '../../services/lib/protocol/topics.js';
 import type { RequestTopic, TopicPattern } from '../../services/lib/protocol/topics.js';
 import { BusService } from '../../services/lib/runtime/busService.js';
 import { AliciaError } from '../../services/lib/protocol/errors.js';
+import { mosquittoSub } from '../support/bus.js';
 import { CLI, ROOT, assertBuilt, childPids, operatorClient, pidAlive, startHost, until } from '../support/host.js';
 import type { HostProcess } from '../support/host.js';
 
@@ -19,6 +20,10 @@ import type { HostProcess } from '../support/host.js';
  * The whole host as a user runs it: `node dist/electron/host/cli.js serve` in a child process, real
  * broker, real service processes, real SQLite, real MQTT clients (mqtt.js and Debian's mosquitto
  * clients). Build first: npx tsc -b tsconfig.build.json.
+ *
+ * The tests of "the whole host" share one host: each starts from every service running and leaves
+ * it so (afterEach restores it when a test failed half way), so any of them runs alone (-t) or in
+ * any order. The tests that end a host start their own.
  */
 const run = promisify(execFile);
 
@@ -75,10 +80,48 @@ async function waitState(service: string, state: string, timeoutMs = 30_000): Pr
   );
 }
 
+/** Every service running; one a test left stopped or failed is started (a crashed one restarts by itself). */
+async function allRunning(timeoutMs = 60_000): Promise<void> {
+  for (const name of SERVICE_NAMES) {
+    const state = states.get(name)?.state;
+    if (state === 'stopped' || state === 'failed') await supervisor('start', name);
+  }
+  await until(
+    `all services running (${SERVICE_NAMES.map((n) => `${n}:${states.get(n)?.state}`).join(' ')})`,
+    () => SERVICE_NAMES.every((n) => states.get(n)?.state === 'running'),
+    timeoutMs,
+  );
+}
+
+/** The pids of a host's services once every one named is running (its own operator client, closed after). */
+async function runningPids(h: HostProcess, names: readonly string[]): Promise<Map<string, number>> {
+  const c = await operatorClient(h.runtime);
+  const pids = new Map<string, number>();
+  c.on('message', (_t, payload) => {
+    if (payload.length === 0) return;
+    const s = JSON.parse(payload.toString()) as State;
+    if (s.state === 'running' && s.pid !== null) pids.set(s.service, s.pid);
+    else pids.delete(s.service);
+  });
+  try {
+    await c.subscribeAsync('alicia/system/services/+', { qos: 1 });
+    await until(`${names.join(', ')} running`, () => names.every((n) => pids.has(n)), 60_000);
+  } finally {
+    await c.endAsync();
+  }
+  return pids;
+}
+
+/** Every restart after a crash waits exactly this long (the backoff does not grow in this host). */
+const RESTART_DELAY_MS = 200;
+
 beforeAll(async () => {
   assertBuilt();
-  // Small crash limits so "kill -9 repeatedly -> failed" takes seconds, and proves config.json is honoured.
-  host = await startHost({ config: { supervisor: { max_crashes: 3, backoff_initial_ms: 200, backoff_max_ms: 2000 } } });
+  // Small crash limits so "kill -9 repeatedly -> failed" takes seconds, and proves config.json is
+  // honoured; one fixed restart delay, so a crash's restart comes no later than one after it.
+  host = await startHost({
+    config: { supervisor: { max_crashes: 3, backoff_initial_ms: RESTART_DELAY_MS, backoff_max_ms: RESTART_DELAY_MS } },
+  });
   op = await operatorClient(host.runtime);
   op.on('message', (topic, payload) => {
     const raw = payload.toString('utf8');
@@ -100,6 +143,7 @@ beforeAll(async () => {
   const filters = ['alicia/system/services/+', ...REQUEST_TOPICS.flatMap((p) => [TOPICS[p].reply, TOPICS[p].error])];
   await op.subscribeAsync([...new Set(filters)], { qos: 1 });
   await until('retained service states', () => states.size === SERVICE_NAMES.length, 10_000);
+  await allRunning();
 }, 120_000);
 
 afterAll(async () => {
@@ -108,6 +152,10 @@ afterAll(async () => {
 });
 
 describe('alicia serve: the whole host', () => {
+  afterEach(async () => {
+    await allRunning();
+  }, 90_000);
+
   it('is ready: runtime.json (0600) holds the operator credential, one line gives the URL, HTTP serves the window', async () => {
     const file = join(host.dataDir, 'runtime.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -163,6 +211,9 @@ describe('alicia serve: the whole host', () => {
     const r = await ask('alicia/voice/tts/request', { text: 'hello' }, 30_000);
     expect(['alicia/voice/tts/result', 'alicia/voice/tts/error']).toContain(r.topic);
     console.log(`[measure] tts kill -9 -> running again in ${recoveredMs} ms; reply ok=${String(r.msg.ok)}`);
+    // and its log file says so (the supervisor's lines are flushed on a timer)
+    const log = join(host.dataDir, 'logs', 'tts.log');
+    await until('the crash in tts.log', () => readFileSync(log, 'utf8').includes('[supervisor] crashed (signal SIGKILL)'), 5_000);
   }, 90_000);
 
   it('stop / start / restart through alicia/system/supervisor/request are answered and done', async () => {
@@ -218,7 +269,8 @@ describe('alicia serve: the whole host', () => {
       expect(await code()).toBe('TIMEOUT');
       expect(probe.breaker('alicia/voice/tts/request').state).toBe('open');
       expect(await code()).toBe('CIRCUIT_OPEN');
-      await new Promise((r) => setTimeout(r, 1600));
+      // half-open once its reset time (1.5 s) has passed
+      await until('the circuit half-open', () => probe.breaker('alicia/voice/tts/request').state === 'half_open', 5_000);
       expect(probe.breaker('alicia/voice/tts/request').state).toBe('half_open');
       expect(await supervisor('start', 'tts')).toMatchObject({ ok: true, state: 'running' });
       // the trial call goes through to the restarted service and closes the circuit
@@ -246,9 +298,9 @@ describe('alicia serve: the whole host', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as State);
     expect(got.map((s) => s.service).sort()).toEqual([...SERVICE_NAMES].sort());
-    // a hand-typed request from mosquitto_pub (no envelope: the decoder fills it in) is answered, and mosquitto_sub sees the answer
-    const waiting = run('mosquitto_sub', [...auth, '-t', 'alicia/system/supervisor/response', '-C', '1', '-W', '20'], { timeout: 25_000 });
-    await new Promise((r) => setTimeout(r, 500));
+    // a hand-typed request from mosquitto_pub (no envelope: the decoder fills it in) is answered, and
+    // mosquitto_sub (subscribed before the request is sent) sees the answer
+    const waiting = await mosquittoSub(host.runtime, 'alicia/system/supervisor/response', { count: 1, waitS: 20 });
     await run('mosquitto_pub', [
       ...auth,
       '-q',
@@ -258,7 +310,8 @@ describe('alicia serve: the whole host', () => {
       '-m',
       JSON.stringify({ action: 'start', service: 'discovery', correlation_id: 'from-mosquitto' }),
     ]);
-    const resp = JSON.parse((await waiting).stdout.trim()) as Record<string, unknown>;
+    const [line] = await waiting.messages;
+    const resp = JSON.parse(line ?? 'null') as Record<string, unknown>;
     expect(resp).toMatchObject({ ok: true, service: 'discovery', state: 'running', correlation_id: 'from-mosquitto' });
     // a wrong password is refused
     const bad = spawnSync(
@@ -344,8 +397,10 @@ describe('alicia serve: the whole host', () => {
 
   it('kill -9 repeatedly: state failed, no more restarts, the other services unaffected; a user start revives it', async () => {
     const victim = 'health-monitor';
-    // the services running now (the test above fails if any is not) must stay untouched
-    const others = SERVICE_NAMES.filter((n) => n !== victim && states.get(n)?.state === 'running');
+    // killed once after the victim failed: its restart is the sentinel below
+    const bystander = 'discovery';
+    // every other service is running (beforeAll, afterEach) and must stay untouched
+    const others = SERVICE_NAMES.filter((n) => n !== victim);
     const otherPids = new Map(others.map((n) => [n, states.get(n)!.pid]));
     // max_crashes is 3 in this host's config.json: the 4th crash within the window is one too many
     for (let i = 0; i < 4; i++) {
@@ -355,9 +410,26 @@ describe('alicia serve: the whole host', () => {
     }
     const failed = await waitState(victim, 'failed', 10_000);
     expect(failed.last_error).toMatch(/crashed 4 times/);
-    await new Promise((r) => setTimeout(r, 2500));
-    expect(states.get(victim)!.state).toBe('failed');
+    const victimSince = history.get(victim)!.length;
     for (const n of others) {
+      expect(states.get(n)!.state, n).toBe('running');
+      expect(states.get(n)!.pid, n).toBe(otherPids.get(n));
+    }
+    // No restart: a crash's restart comes RESTART_DELAY_MS after it, announced as "starting". The
+    // bystander crashes after the victim failed, so its restart is due later than any restart of
+    // the victim's could be; once its "starting" is here, a "starting" of the victim's would be too.
+    const bystanderSince = history.get(bystander)!.length;
+    process.kill(states.get(bystander)!.pid!, 'SIGKILL');
+    await until(`${bystander} restarting`, () => history.get(bystander)!.slice(bystanderSince).includes('starting'), 10_000);
+    expect(
+      history
+        .get(victim)!
+        .slice(victimSince)
+        .filter((x) => x !== 'failed'),
+    ).toEqual([]);
+    expect(states.get(victim)!.state).toBe('failed');
+    await waitState(bystander, 'running');
+    for (const n of others.filter((x) => x !== bystander)) {
       expect(states.get(n)!.state, n).toBe('running');
       expect(states.get(n)!.pid, n).toBe(otherPids.get(n));
     }
@@ -366,9 +438,9 @@ describe('alicia serve: the whole host', () => {
   }, 120_000);
 
   it('the service log files and the log topic have the services output', async () => {
+    // (the crash line: the kill -9 of a service test)
     const log = readFileSync(join(host.dataDir, 'logs', 'tts.log'), 'utf8');
     expect(log).toContain('[supervisor] started pid');
-    expect(log).toContain('[supervisor] crashed (signal SIGKILL)');
     const creds = JSON.parse(readFileSync(join(host.dataDir, 'credentials.json'), 'utf8')) as {
       credentials: Record<string, { password: string }>;
     };
@@ -390,25 +462,6 @@ describe('alicia serve: the whole host', () => {
     expect(r.stderr).toContain(`another Alicia host (pid ${host.runtime.pid})`);
     expect(existsSync(join(host.dataDir, 'runtime.json'))).toBe(true);
   });
-
-  it('SIGTERM stops everything, leaves no child process behind and removes runtime.json', async () => {
-    const pids = [
-      ...new Set([
-        ...SERVICE_NAMES.map((n) => states.get(n)?.pid).filter((p): p is number => typeof p === 'number'),
-        ...childPids(host.child.pid!),
-      ]),
-    ];
-    expect(pids.length).toBeGreaterThanOrEqual(SERVICE_NAMES.filter((n) => states.get(n)?.state === 'running').length);
-    expect(pids.every(pidAlive)).toBe(true);
-    const dataDir = host.dataDir;
-    const r = await host.stop({ keep: true });
-    console.log(`[measure] host SIGTERM -> exit in ${r.ms} ms`);
-    expect(r.code).toBe(0);
-    await until('children gone', () => !pids.some(pidAlive), 5000).catch(() => undefined);
-    expect(pids.filter(pidAlive)).toEqual([]);
-    expect(existsSync(join(dataDir, 'runtime.json'))).toBe(false);
-    rmSync(dataDir, { recursive: true, force: true });
-  }, 30_000);
 });
 
 describe('alicia CLI', () => {
@@ -470,19 +523,34 @@ describe('alicia CLI', () => {
   });
 });
 
+describe('alicia serve stopped with SIGTERM', () => {
+  it('stops everything, leaves no child process behind and removes runtime.json', async () => {
+    const h = await startHost();
+    try {
+      const running = await runningPids(h, SERVICE_NAMES);
+      const pids = [...new Set([...running.values(), ...childPids(h.child.pid!)])];
+      expect(pids.length).toBeGreaterThanOrEqual(running.size);
+      expect(pids.every(pidAlive)).toBe(true);
+      const r = await h.stop({ keep: true });
+      console.log(`[measure] host SIGTERM -> exit in ${r.ms} ms`);
+      expect(r.code).toBe(0);
+      await until('children gone', () => !pids.some(pidAlive), 5000).catch(() => undefined);
+      expect(pids.filter(pidAlive)).toEqual([]);
+      expect(existsSync(join(h.dataDir, 'runtime.json'))).toBe(false);
+    } finally {
+      await h.stop();
+    }
+  }, 120_000);
+});
+
 describe('alicia serve killed with kill -9', () => {
   it('leaves no orphans: every service notices the lost IPC channel and exits; a new host starts on the same data dir', async () => {
     const h = await startHost({ config: { services: { stt: { enabled: false }, tts: { enabled: false } } } });
     try {
-      const op2 = await operatorClient(h.runtime);
-      const pids = new Map<string, number>();
-      op2.on('message', (_t, payload) => {
-        const s = JSON.parse(payload.toString()) as State;
-        if (s.state === 'running' && s.pid !== null) pids.set(s.service, s.pid);
-      });
-      await op2.subscribeAsync('alicia/system/services/+');
-      await until('running services', () => pids.size >= 3, 60_000);
-      await op2.endAsync();
+      const pids = await runningPids(
+        h,
+        SERVICE_NAMES.filter((n) => n !== 'stt' && n !== 'tts'),
+      );
       const kids = childPids(h.child.pid!);
       expect(kids.length).toBeGreaterThanOrEqual(pids.size);
       h.child.kill('SIGKILL');

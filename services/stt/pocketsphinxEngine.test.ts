@@ -104,7 +104,7 @@ describe('pocketsphinx engine on the default home', () => {
       const r = await recognizeWav(u.wav!);
       const got = matchIntent(r.text, home, {}, { now: NOW });
       const right = r.understood && got.intent.name === want.intent && JSON.stringify(got.commands) === want.commands;
-      // the outcome issue 3 calls worst: understood, but commanding something else
+      // the worst outcome (services/voice-router/README.md): understood, but commanding something else
       if (r.understood && !right && got.commands.length > 0) wrongCommand++;
       const s = perIntent.get(want.intent) ?? { ok: 0, n: 0 };
       s.n++;

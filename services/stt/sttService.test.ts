@@ -36,15 +36,21 @@ async function transcribe(body: Record<string, unknown>, timeoutMs = 20_000) {
 
 const b64 = (b: Buffer) => b.toString('base64');
 
+/** The stt service under test, once it knows the home's seven devices and its grammar is built. */
+async function startStt(): Promise<SttService> {
+  const svc = new SttService({ connection: conn(), config: { grammar_debounce_ms: 20 } });
+  await svc.start();
+  for (let i = 0; i < 100 && svc.registry.size < 7; i++) await new Promise((r) => setTimeout(r, 50));
+  await svc.grammarSettled();
+  return svc;
+}
+
 beforeAll(async () => {
   broker = await startTestBroker();
   op = await OperatorClient.connect(broker.url, broker.credentials.operator);
   await op.subscribe('alicia/voice/stt/result', 'alicia/voice/stt/error', 'alicia/health/heartbeat/stt');
   for (const d of defaultHomeDevices()) await publishDevice(d as unknown as Record<string, unknown>);
-  stt = new SttService({ connection: conn(), config: { grammar_debounce_ms: 20 } });
-  await stt.start();
-  for (let i = 0; i < 100 && stt.registry.size < 7; i++) await new Promise((r) => setTimeout(r, 50));
-  await stt.grammarSettled();
+  stt = await startStt();
 }, 60_000);
 
 afterAll(async () => {
@@ -167,6 +173,8 @@ describe('stt service (pocketsphinx) on the bus', () => {
       expect(missing.running).toBe(true);
     } finally {
       await missing.stop();
+      // the service the other tests use, back (they may run after this one)
+      stt = await startStt();
     }
-  });
+  }, 60_000);
 });

@@ -18,7 +18,7 @@ export interface SttAudio {
 
 /**
  * Check a spoken command's audio before anyone spends time on it, and hand stt one format.
- * Accepted (issue 3): base64 WAV, 16-bit PCM, 8-48 kHz, mono or stereo; or raw 16-bit PCM when the
+ * Accepted: base64 WAV, 16-bit PCM, 8-48 kHz, mono or stereo; or raw 16-bit PCM when the
  * command's `format` says container "pcm" with its rate and channels. Anything else is
  * VOICE_BAD_AUDIO here rather than a confusing stt error. The audio is converted to 16 kHz mono
  * (what pocketsphinx's en-us model expects) unless it already is, in which case it passes untouched.

@@ -26,6 +26,13 @@ afterAll(async () => {
 type Result = Record<string, unknown> & { ok: boolean; error?: { code: string; message: string }; stage?: string };
 const res = (r: { result: Record<string, unknown> }) => r.result as Result;
 
+/** Start from a known state (other tests switch the same lights): the device off, as the router sees it. */
+async function turnOff(deviceId: string): Promise<void> {
+  const { correlation_id } = await p.op.send('alicia/device/command', { device_id: deviceId, action: 'turn_off' });
+  expect((await p.op.reply(correlation_id)).msg.ok).toBe(true);
+  await waitUntil(() => p.deviceState(deviceId)?.on === false, 3_000, `${deviceId} to report off`);
+}
+
 function wavSeconds(b64: unknown): number {
   expect(typeof b64).toBe('string');
   const wav = parseWav(Buffer.from(b64 as string, 'base64'), 'INTERNAL');
@@ -34,6 +41,7 @@ function wavSeconds(b64: unknown): number {
 
 describe('voice router: commands end to end', () => {
   it('a typed command switches the kitchen light on and answers with spoken audio, one trace id on every hop', async () => {
+    await turnOff('kitchen_light');
     expect(p.deviceState('kitchen_light')?.on).toBe(false);
     const r = await p.command({ session_id: 's-text', text: 'turn on the kitchen light' });
     const m = res(r);

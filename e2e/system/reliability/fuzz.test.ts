@@ -7,7 +7,7 @@ import { FUZZ_TOPICS, FuzzGenerator, type FuzzCase, type FuzzTopic } from './fuz
 import { Host, pidAlive, sleep, type Answer } from '../../support/host.js';
 
 /**
- * Issue 7 fuzzer: 10,000 seeded malformed payloads across every request topic, sent at ~1,000/s
+ * The fuzzer of docs/reliability.md "Hostile and malformed input": 10,000 seeded malformed payloads across every request topic, sent at ~1,000/s
  * through the real headless host (broker, supervisor, recorder and the seven service processes),
  * with valid requests interleaved. Proves: zero process crashes/restarts, every malformed request
  * answered exactly once on its error topic with a stable code, valid traffic served meanwhile.

@@ -1,7 +1,7 @@
 import type { RequestTopic } from '../../../services/lib/protocol/topics.js';
 
 /**
- * Seeded generator of malformed requests for the fuzzer (issue 7): truncated and deeply nested
+ * Seeded generator of malformed requests for the fuzzer (fuzz.test.ts): truncated and deeply nested
  * JSON, wrong types, huge strings and arrays, invalid UTF-8, binary garbage, base64 that is not
  * WAV, WAV headers that lie about their size or rate. Pure and deterministic: the same seed gives
  * the same bytes, so a failure can be replayed.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Host, sleep, until } from '../../support/host.js';
 
 /**
- * Issue 7 "Faults": kill -9 the device-manager while 1,000 QoS 1 device commands are in flight,
+ * docs/reliability.md "Faults": kill -9 the device-manager while 1,000 QoS 1 device commands are in flight,
  * through the real host. The device manager keeps a persistent session (clean: false), so the
  * broker queues the commands sent while it is down and delivers them when the supervisor has
  * restarted it. Every command must be answered exactly once (counted by correlation id) and the

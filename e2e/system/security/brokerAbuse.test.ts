@@ -7,7 +7,7 @@ import { startTestBroker, type TestBroker } from '../../../electron/host/broker/
 import { mulberry32 } from '../reliability/fuzzCases.js';
 
 /**
- * Issue 7 "Broker limits" + "Raw MQTT protocol abuse": a client over the per-client message rate
+ * docs/reliability.md "Broker limits and protocol abuse": a client over the per-client message rate
  * is disconnected and logged while the others carry on; malformed packets, CONNECT floods and
  * slowloris-style half connections on TCP and WebSocket do not stall a normal client, whose round
  * trip (publish QoS 1 -> its own subscription) keeps working during the abuse.

@@ -1,10 +1,11 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Host, sleep } from '../../support/host.js';
+import { seal } from '../../../services/lib/protocol/envelope.js';
+import { Host, sleep, until } from '../../support/host.js';
 
 /**
- * Issue 7 "Access": credentials live in the data dir with mode 0600, are never printed in logs or
+ * docs/reliability.md "Access": credentials live in the data dir with mode 0600, are never printed in logs or
  * published on the bus, and can be rotated from the window (alicia/system/credentials/request):
  * the rotated service comes back with its new credential by itself, the old one is refused.
  */
@@ -26,6 +27,19 @@ function passwords(): Record<string, string> {
     credentials: Record<string, { password: string }>;
   };
   return Object.fromEntries(Object.entries(raw.credentials).map(([k, v]) => [k, v.password]));
+}
+
+/** Publish a message on a topic of its own and wait until the recorder's history has it. */
+async function recorded(msg: { correlation_id?: string }): Promise<void> {
+  const topic = 'alicia/e2e/marker';
+  await host.op.publishAsync(topic, JSON.stringify(msg), { qos: 1 });
+  for (let i = 0; ; i++) {
+    const r = await host.ask('alicia/system/recorder/request', { query: 'messages', topic, limit: 10 });
+    const ids = (r.body?.messages as { correlation_id: string | null }[] | undefined)?.map((m) => m.correlation_id) ?? [];
+    if (ids.includes(msg.correlation_id ?? null)) return;
+    if (i === 100) throw new Error(`the recorder did not record ${topic} ${JSON.stringify(msg)}: it has ${JSON.stringify(r.body)}`);
+    await sleep(100);
+  }
 }
 
 /** Every file under dir (logs, databases), as bytes. */
@@ -69,8 +83,20 @@ describe('credentials', () => {
     expect(bad.ok).toBe(false);
     expect(bad.code).toBe('SERVICE_UNKNOWN');
 
-    // no password (old or new) anywhere in the logs, the recorded bus history or what we saw on the bus
-    await sleep(1500); // recorder flush
+    // no password (old or new) anywhere in the logs, the recorded bus history or what we saw on the bus,
+    // once everything said so far is written down:
+    // - the restarted stt's start-up output in its log file (the supervisor writes a service's lines
+    //   to its file and to alicia/system/logs/<service> together, batched): its "started" line last;
+    const newStt = host.states.get('stt')!.pid!;
+    const sttLog = join(host.dataDir, 'logs', 'stt.log');
+    await until('the new stt started, in stt.log', () => {
+      const text = readFileSync(sttLog, 'utf8');
+      const at = text.lastIndexOf(`[supervisor] started pid ${newStt}`);
+      return at >= 0 && text.indexOf('"msg":"started"', at) > at;
+    });
+    // - the recorded history: the recorder writes in arrival order, so once a marker published now
+    //   is in its database, so is everything published before it (those log lines included).
+    await recorded(seal({ marker: true }, { source: 'operator', correlation_id: `e2e-marker-${newStt}` }));
     const secrets = [...new Set([...Object.values(before), ...Object.values(after)])];
     const leaks: string[] = [];
     for (const f of filesUnder(host.dataDir)) {

@@ -9,10 +9,12 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /**
- * Test utterances made at test time (PLATFORM.md "Offline voice"):
+ * Test utterances made at test time with Debian's espeak-ng and sox (both offline, so no recorded
+ * audio lives in the repo, and a new command is one string away):
  *   espeak-ng -v en-us -s 140 -w raw.wav "turn on the kitchen light"
  *   sox raw.wav -r 16000 -c 1 -b 16 utt.wav pad 0.3 0.3
- * cached per test run under one temp dir.
+ * (16 kHz mono 16-bit is what pocketsphinx's en-us model expects; the padding gives end-of-speech
+ * detection silence to find), cached per test run under one temp dir.
  */
 export interface Voice {
   voice: string;

@@ -45,7 +45,7 @@ export class OperatorClient {
       protocolVersion: 4,
       reconnectPeriod: 0,
     });
-    // Nagle + delayed ACK: ~88 ms per round trip without this (PLATFORM.md)
+    // Nagle + delayed ACK cost ~88 ms per QoS 1 round trip without it (docs/benchmarks.md); MQTT.js has no option for it
     (client.stream as Partial<Socket>).setNoDelay?.(true);
     return new OperatorClient(client);
   }
