@@ -11,6 +11,7 @@ import { CredentialRotation, DEVICE_CREDENTIALS_DIR } from './broker/credentialR
 import { loadOrCreateLanCertificate, startLanListener } from './broker/tls.js';
 import type { BrokerAddresses } from './broker/types.js';
 import type { AliciaConfig } from './config.js';
+import { PartStack } from './partStack.js';
 import { RECORDER_DB } from './paths.js';
 import { Recorder } from './recorder/recorder.js';
 import type { Launcher } from './supervisor/launcher.js';
@@ -59,16 +60,8 @@ export interface Core {
  */
 export async function startCore(opts: CoreOptions): Promise<Core> {
   const { config, log } = opts;
-  const steps: { name: string; stop: () => Promise<void> }[] = [];
-  const stopAll = async () => {
-    for (const step of steps.splice(0).reverse()) {
-      try {
-        await step.stop();
-      } catch (e) {
-        log.error(`stopping ${step.name} failed`, { error: (e as Error).message });
-      }
-    }
-  };
+  const parts = new PartStack((name, e) => log.error(`stopping ${name} failed`, { error: (e as Error).message }));
+  const stopAll = async () => void (await parts.stop());
   try {
     // step 1: credentials (<dataDir>/credentials.json, 0600)
     const credentials = await Credentials.loadOrCreate(opts.dataDir);
@@ -87,7 +80,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
       statsIntervalMs: config.broker.stats_interval_ms,
       log: log.child('broker'),
     });
-    steps.push({ name: 'broker', stop: () => broker.stop() });
+    parts.track('broker', () => broker.stop());
     await broker.start();
     const addresses = broker.addresses;
 
@@ -100,7 +93,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
         port: config.lan.port,
         certificate,
       });
-      steps.push({ name: 'lan listener', stop: () => listener.close() });
+      parts.track('lan listener', () => listener.close());
       lan = { url: listener.url, fingerprint256: listener.fingerprint256 };
       log.info('LAN access on (MQTT over TLS)', { url: listener.url, fingerprint256: listener.fingerprint256 });
     }
@@ -133,7 +126,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
         writerNice: config.recorder.writer_nice,
         log: log.child('recorder'),
       });
-      steps.push({ name: 'recorder', stop: () => r.stop() });
+      parts.track('recorder', () => r.stop());
       await r.start();
       recorder = r;
     }
@@ -168,7 +161,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
       logFile: { maxBytes: s.log_file_max_bytes, keep: s.log_files_kept },
       extraEnv: { ALICIA_LOG_LEVEL: config.log_level },
     });
-    steps.push({ name: 'supervisor', stop: () => supervisor.stop() });
+    parts.track('supervisor', () => supervisor.stop());
     await supervisor.start();
 
     // step 5 (issue 7, H9): credential rotation requests from the window / operator
@@ -180,7 +173,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
       restartService: (name) => supervisor.control('restart', name),
       log,
     });
-    steps.push({ name: 'credential rotation', stop: () => rotation.stop() });
+    parts.track('credential rotation', () => rotation.stop());
     await rotation.start();
 
     let stopping: Promise<void> | undefined;

@@ -48,4 +48,13 @@ describe('desktop parts: start in order, stop in reverse', () => {
     expect(events.slice(3)).toEqual(['stop tray', 'stop window', 'stop core']);
     expect(errors).toEqual(['window: window cannot stop']);
   });
+
+  it('a part tracked after the caller started it is stopped in its turn', async () => {
+    const { events, part, stack } = recorder();
+    await stack.start([part('core')]);
+    stack.track('listener', () => void events.push('stop listener'));
+    await stack.start([part('tray')]);
+    expect(await stack.stop()).toBe(true);
+    expect(events).toEqual(['start core', 'start tray', 'stop tray', 'stop listener', 'stop core']);
+  });
 });

@@ -1,4 +1,4 @@
-/** One piece of the desktop app that is started once and stopped at quit. */
+/** One piece of the host or the desktop app that is started once and stopped at the end. */
 export interface Part {
   readonly name: string;
   start(): void | Promise<void>;
@@ -6,8 +6,8 @@ export interface Part {
 }
 
 /**
- * The desktop app's parts, started in order and stopped in reverse, the way Zigbee2MQTT's controller
- * runs its extensions: a part that fails to start stops the start (the ones before it stay started,
+ * The parts of the host core and of the desktop app, started in order and stopped in reverse, the way
+ * Zigbee2MQTT's controller runs its extensions: a part that fails to start stops the start (the ones before it stay started,
  * for stop() to undo), and a part that fails to stop is reported while the next one still stops.
  */
 export class PartStack {
@@ -21,6 +21,11 @@ export class PartStack {
       await part.start();
       this.started.push(part);
     }
+  }
+
+  /** Record a part the caller has already started (its start needed the parts before it), to be stopped in turn. */
+  track(name: string, stop: () => void | Promise<void>): void {
+    this.started.push({ name, start: () => undefined, stop });
   }
 
   /** Stop the started parts, last first. Resolves true if every one stopped cleanly; can run twice. */
