@@ -21,7 +21,7 @@ const WORKER_REPORT_TIMEOUT_MS = 60_000;
 
 /**
  * The embedded broker as the benchmarks run it: ephemeral ports, no log, no stats timer, its
- * credentials in `dir`. The per-client rate limit (2,000 msg/s by default, issue 7) would
+ * credentials in `dir`. The per-client rate limit (2,000 msg/s by default, docs/security.md) would
  * disconnect a publisher running flat out; it is raised so the limiter stays on the path (its
  * cost is measured) but never trips.
  */

@@ -5,7 +5,7 @@ import { Host, sleep } from '../support/host.js';
 import type { BenchSection } from './types.js';
 
 /**
- * Soak (issue 7 "Faults"): the real headless host; kill -9 a random service every 2 s for 60 s while
+ * Soak (faults, docs/reliability.md): the real headless host; kill -9 a random service every 2 s for 60 s while
  * device and voice traffic runs. Reports requests sent / answered ok / answered with a coded error /
  * unanswered by their deadline (a client-side TIMEOUT), time for every service to be running again
  * after the last kill, and RSS of the host and the services before and after. Reports, never asserts.

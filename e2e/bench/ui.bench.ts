@@ -9,7 +9,7 @@ import type { BenchSection } from './types.js';
 import type { UiLoadConfig, UiLoadReport } from './uiLoad.worker.js';
 
 /**
- * The control center under load (issue 5 "Speed"): Debian Chromium on the Topics view of the real
+ * The control center under load: Debian Chromium on the Topics view of the real
  * headless host while a publisher sends RATE msg/s across TOPICS topics for DURATION. Reported:
  *  - frame time p50/p95 from requestAnimationFrame deltas recorded inside the page;
  *  - dropped updates: messages under bench/ that the UI's tree shows (its count on the bench row)

@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 /**
  * Publisher for ui.bench.ts, in a worker thread so it does not share an event loop with the
  * benchmark's page driver: `rate` msg/s of small JSON over `topics` distinct topics for
- * `durationMs`, paced in 10 ms slices, QoS 0, TCP_NODELAY (PLATFORM.md: mqtt.js has no option).
+ * `durationMs`, paced in 10 ms slices, QoS 0, TCP_NODELAY (mqtt.js has no option; Nagle would add ~88 ms per round trip).
  * The broker limits each client to 2,000 PUBLISH/s (electron/host/broker/rateLimit.ts) and disconnects
  * a client over it, so the load is spread over enough clients to stay at ~1,250/s each; a client
  * that is disconnected anyway is reported (its messages would not count as sent to the window).

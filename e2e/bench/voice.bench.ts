@@ -29,7 +29,7 @@ const exec = promisify(execFile);
  * times each from publish to result:
  *  - typed commands: ai -> device -> tts;
  *  - spoken commands: ~2 s espeak-ng utterances (140 wpm, padded 0.3 s each side, 16 kHz mono as
- *    PLATFORM.md makes them, and 22.05 kHz for the other voice so conversion is measured too),
+ *    espeak-ng + sox make them (sox resamples to 16 kHz), and 22.05 kHz for the other voice so conversion is measured too),
  *    sent whole: "from end of audio to result" = from publish to result.
  * Intent accuracy compares the result's intent with the intent each sentence is written to mean.
  * Issue 3 targets: typed p50 < 150 ms to device changed + reply audio; spoken p50 < 300 ms.
@@ -98,7 +98,7 @@ class BenchClient {
       protocolVersion: 4,
       reconnectPeriod: 0,
     });
-    (client.stream as Partial<Socket>).setNoDelay?.(true); // Nagle: ~88 ms per round trip otherwise (PLATFORM.md)
+    (client.stream as Partial<Socket>).setNoDelay?.(true); // Nagle + delayed ACK: ~88 ms per round trip otherwise
     await client.subscribeAsync('alicia/voice/result', { qos: 1 });
     return new BenchClient(client);
   }

@@ -45,7 +45,7 @@ export const configSchema = z.strictObject({
       stats_interval_ms: z.number().int().min(0).default(5000),
     })
     .default({ max_payload_bytes: 8 * 1024 * 1024, max_clients: 500, max_subscriptions_per_client: 1000, stats_interval_ms: 5000 }),
-  // issue 7 LAN access (H9): off by default; when on, an extra MQTT-over-TLS listener (electron/host/broker/tls.ts)
+  // LAN access: off by default (docs/security.md); when on, an extra MQTT-over-TLS listener (electron/host/broker/tls.ts)
   lan: z
     .strictObject({ ...comment, enabled: z.boolean().default(false), host: z.string().min(1).default('0.0.0.0'), port: port.default(8883) })
     .default({ enabled: false, host: '0.0.0.0', port: 8883 }),

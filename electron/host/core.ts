@@ -84,7 +84,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
     await broker.start();
     const addresses = broker.addresses;
 
-    // step 2b (issue 7, H9): LAN access, off by default, TLS only (self-signed certificate made on first use)
+    // step 2b: LAN access, off by default, TLS only (self-signed certificate made on first use; docs/security.md)
     let lan: { url: string; fingerprint256: string } | null = null;
     if (config.lan.enabled) {
       const certificate = await loadOrCreateLanCertificate(opts.dataDir);
@@ -98,7 +98,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
       log.info('LAN access on (MQTT over TLS)', { url: listener.url, fingerprint256: listener.fingerprint256 });
     }
 
-    // The host's own record (issue 7: the LAN certificate fingerprint shown in the window; the local
+    // The host's own record (the LAN certificate fingerprint shown in the window; the local
     // MQTT address, which the window cannot see from its WebSocket), retained, published in-process:
     // no client may publish this topic (acl.ts HOST_ONLY_TOPICS).
     const hostInfo = seal(
@@ -164,7 +164,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
     parts.track('supervisor', () => supervisor.stop());
     await supervisor.start();
 
-    // step 5 (issue 7, H9): credential rotation requests from the window / operator
+    // step 5: credential rotation requests from the window / operator (docs/security.md)
     const rotation = new CredentialRotation({
       bus: broker,
       credentials,

@@ -283,7 +283,7 @@ function listenError(e: unknown, what: string, host: string, port: number, flag:
   return e as Error;
 }
 
-/** Hard limit for a stop (issue 2: SIGINT/SIGTERM stop everything within 5 s). */
+/** Hard limit for a stop: SIGINT/SIGTERM stop everything within 5 s, so a service manager never has to kill the host. */
 const STOP_DEADLINE_MS = 4500;
 
 /**

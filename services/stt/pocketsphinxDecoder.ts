@@ -22,7 +22,7 @@ export class PocketsphinxDecoder {
     private readonly search: string,
   ) {}
 
-  /** ps_init with `argv` (~175 ms, PLATFORM.md); STT_ENGINE_FAILED when pocketsphinx refuses it. */
+  /** ps_init with `argv` (~175 ms on a 2-core machine); STT_ENGINE_FAILED when pocketsphinx refuses it. */
   static open(lib: PocketsphinxLib, argv: string[], search: string): PocketsphinxDecoder {
     const config = lib.cmd_ln_parse_r(null, lib.ps_args(), argv.length, argv, 1);
     if (!config) throw new AliciaError('STT_ENGINE_FAILED', `pocketsphinx rejected its configuration (${argv.join(' ')})`);

@@ -10,9 +10,9 @@ import { trimSilence } from './trimSilence.js';
 
 /**
  * Offline recognition with pocketsphinx, one decoder kept alive for the life of the service
- * (ps_init ~175 ms: PLATFORM.md), constrained by the JSGF grammar of the known commands.
+ * (ps_init ~175 ms measured on a 2-core machine), constrained by the JSGF grammar of the known commands.
  *
- * Rejection (issue 3: silence, noise and out-of-grammar speech must come back "not understood").
+ * Rejection: silence, noise and out-of-grammar speech must come back "not understood", never as a command.
  * A grammar decoder always finds *some* sentence of the grammar, so its hypothesis alone is no
  * evidence. Three gates, cheapest first:
  *  1. energy: too little audio above the activity threshold -> silence, the decoder is not run;
@@ -101,7 +101,7 @@ const GRAMMAR_SEARCH = 'alicia_grammar';
 const PHONE_SEARCH = 'alicia_phones';
 
 /**
- * Beams of the grammar search. PLATFORM.md "Offline voice": wider beams than the defaults take word
+ * Beams of the grammar search. Measured on espeak-ng speech: wider beams than the defaults take word
  * accuracy on synthetic speech to ~90-96 %. They also keep the rejection sound: measured with the
  * default beams (1e-48), out-of-grammar sentences got grammar scores close to the phone loop's and
  * 4 of 12 passed the margin threshold (the search keeps a best partial path when pruning cuts off

@@ -4,7 +4,7 @@ import { AliciaError } from '../lib/protocol/errors.js';
 
 /** The stt section of the configuration (ALICIA_SERVICE_CONFIG); every field has a default. */
 export const sttConfigSchema = z.object({
-  /** only pocketsphinx is built in; other engines come with a user-supplied model path (issue 3) */
+  /** only pocketsphinx is built in; other engines come with a user-supplied model path (no npm package ships a model) */
   engine: z.enum(['pocketsphinx']).default('pocketsphinx'),
   pocketsphinx: z
     .object({

@@ -1,6 +1,6 @@
 /**
  * The speech-to-text engine seen by the stt service. Pocketsphinx is the default; other engines
- * (whisper.cpp, vosk, sherpa-onnx) may implement this with a user-supplied model path (issue 3):
+ * (whisper.cpp, vosk, sherpa-onnx) may implement this with a user-supplied model path (no npm package ships a model):
  * never the default, never downloaded.
  */
 export interface SttRecognition {

@@ -7,7 +7,7 @@ import { parseWav } from '../lib/audio/wav.js';
 import type { SynthesisOptions, SynthesisOutput, TtsEngine } from './ttsEngine.js';
 
 /**
- * Fallback: the Debian `espeak-ng` program (30-60 ms a sentence here, PLATFORM.md), used only when
+ * Fallback: the Debian `espeak-ng` program (30-60 ms a sentence on a 2-core laptop), used only when
  * the WASM module cannot load. A desktop user usually does not have it, which is why it is not the
  * default. One process per sentence; the text goes through stdin (never argv, where a leading "-"
  * would be an option), `-m` makes it parse SSML like the WASM build does (the caller escapes the

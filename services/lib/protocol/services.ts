@@ -90,7 +90,7 @@ export function aclFor(service: ServiceName): AclEntry {
 export const PRINCIPALS = ['operator', 'window'] as const;
 
 /**
- * An external device (Tasmota/ESPHome/Zigbee2MQTT-style client) with its own credential (issue 7:
+ * An external device (Tasmota/ESPHome/Zigbee2MQTT-style client) with its own credential (
  * per-device credentials for LAN access). Username `device:<name>`; created and removed by the
  * operator/window over alicia/system/credentials/request.
  */
@@ -116,7 +116,7 @@ export function isDevicePrincipal(s: string): s is DevicePrincipal {
 /**
  * The ACL of one external device: its own topic tree (Tasmota `<name>/...`-style state, command
  * and availability topics) and its own Home Assistant discovery configs, nothing else: not
- * alicia/, not $SYS, not another device's prefix (issue 7: "external devices ... cannot write
+ * alicia/, not $SYS, not another device's prefix ("external devices ... cannot write
  * outside their own topics"). It may also read the Home Assistant birth message
  * `homeassistant/status`, which ESPHome and Tasmota watch to re-send their discovery configs
  * (esphome.io/components/mqtt, "birth_message"; read-only, carries nothing private).

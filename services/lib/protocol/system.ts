@@ -88,7 +88,7 @@ export const brokerStatsSchema = z.looseObject({
   recorder: z.looseObject({}).optional(),
 });
 
-/** Recorder queries (issue 4); the recorder answers on alicia/system/recorder/response. */
+/** Recorder queries; the recorder answers on alicia/system/recorder/response. */
 export const recorderRequestSchema = z.discriminatedUnion('query', [
   z.looseObject({
     query: z.literal('messages'),
@@ -149,7 +149,7 @@ export const recorderResponseSchema = z.looseObject({
 });
 
 /**
- * Credential rotation (issue 7), operator/window only (no service's ACL lists it). The answer never
+ * Credential rotation, operator/window only (no service's ACL lists it). The answer never
  * carries a password: the rotated services get theirs from the supervisor when it restarts them.
  * principal: one service name, or "services" for all of them.
  */
@@ -158,7 +158,7 @@ export const credentialsRequestSchema = z.discriminatedUnion('action', [
     action: z.literal('rotate'),
     principal: z.string().min(1).max(64),
   }),
-  // External devices (issue 7, per-device credentials). The password of a new device never travels
+  // External devices (per-device credentials, docs/security.md). The password of a new device never travels
   // on the bus (every window/operator subscriber sees the response topic): the host writes it to
   // <dataDir>/device-credentials/<name>.txt (0600) and answers with that path. add_device on an
   // existing name re-issues its password (the old one stops working, its connections are closed).
@@ -190,7 +190,7 @@ export const credentialsResponseSchema = z.looseObject({
 /**
  * Retained on alicia/system/host by the host itself (in-process, electron/core.ts; no client may
  * publish it, acl.ts HOST_ONLY_TOPICS): what the window shows about the host, e.g. the LAN
- * certificate fingerprint a user pins on their devices (issue 7).
+ * certificate fingerprint a user pins on their devices.
  */
 export const hostInfoSchema = z.looseObject({
   version: z.string(),
