@@ -74,7 +74,7 @@ describe('decode', () => {
 });
 
 describe('topics', () => {
-  it('declares every topic of the contract's tree (docs/topics.md)', () => {
+  it('declares every topic of the contract tree (docs/topics.md)', () => {
     for (const t of [
       'alicia/voice/stt/request',
       'alicia/voice/stt/result',
