@@ -2,7 +2,7 @@
  * Services log JSON lines ({t, level, service, msg, ...fields}); people read "WARN msg key=value".
  * Anything that is not such a line is shown as it came.
  */
-export interface LogLineView {
+interface LogLineView {
   level: string | null;
   text: string;
 }
