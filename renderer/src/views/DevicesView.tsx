@@ -6,6 +6,7 @@ import { useDevices } from '../stores/devicesStore.js';
 import type { DeviceStatus } from '../stores/devicesStore.js';
 import { AddDeviceForm } from './devices/AddDeviceForm.js';
 import { DeviceCredentialsPanel } from './devices/DeviceCredentialsPanel.js';
+import './DevicesView.css';
 
 /** Thermostat modes when the device does not list its own (the device manager's defaults). */
 const DEFAULT_MODES = ['heat', 'cool', 'off'];
