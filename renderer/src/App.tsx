@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { useConnection } from './stores/connectionStore.js';
 import { VIEWS, useUi } from './stores/uiStore.js';
 import type { ThemeChoice, View } from './stores/uiStore.js';
+import './styles/shell.css';
 import { DevicesView } from './views/DevicesView.js';
 import { HealthView } from './views/HealthView.js';
 import { ServicesView } from './views/ServicesView.js';

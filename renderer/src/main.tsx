@@ -1,8 +1,14 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+// The shared styles first: Vite bundles CSS in import order, and each view's own rules, imported
+// with the view, come after them and refine them.
+import './styles/theme.css';
+import './styles/base.css';
+import './styles/controls.css';
+import './styles/panels.css';
+import './styles/tables.css';
 import { App } from './App.js';
 import { startConnection } from './bus/connection.js';
-import './styles.css';
 
 // Theme before the first paint (no inline script: the window's CSP allows scripts only from 'self').
 try {
@@ -13,7 +19,8 @@ try {
   document.documentElement.dataset.theme = 'light';
 }
 
-// The connection lives outside React (STYLE.md habit 7): started once, before the first render.
+// The connection lives outside React (components only select from the stores it writes): started
+// once, before the first render.
 void startConnection();
 
 const root = document.getElementById('root');

@@ -1,5 +1,6 @@
 import type { DeviceAction, DeviceActionArgs, DeviceActionName } from '../../../services/lib/protocol/deviceActions.js';
 import { isAliciaError } from '../../../services/lib/protocol/errors.js';
+import type { MessageOf } from '../../../services/lib/protocol/topics.js';
 import { request } from '../bus/connection.js';
 import type { AddDeviceRequest, InitialState } from '../model/deviceForm.js';
 import { initialCommands } from '../model/deviceForm.js';
@@ -40,13 +41,13 @@ export type AddDeviceOutcome = { ok: true; device_id: string } | { ok: false; er
  */
 export async function addDevice(req: AddDeviceRequest, initial: InitialState): Promise<AddDeviceOutcome> {
   const id = req.device.device_id;
-  let reply: Record<string, unknown>;
+  let reply: MessageOf<'alicia/device/registry/response'>;
   try {
     reply = await request('alicia/device/registry/request', req, { timeoutMs: 8000, what: `add ${id}` });
   } catch (e) {
     return { ok: false, error: errorOf(e) };
   }
-  const added = (reply.devices as { device_id?: unknown; state?: unknown }[] | undefined)?.find((d) => d.device_id === id);
+  const added = reply.devices?.find((d) => d.device_id === id);
   const state = added && typeof added.state === 'object' && added.state !== null ? (added.state as Record<string, unknown>) : {};
   // One at a time, in order: a failure shows on the card (deviceCommand), the device stays added.
   for (const c of initialCommands(initial, state)) await sendDeviceAction(id, c);
@@ -84,20 +85,14 @@ function patchCredentials(patch: Partial<DeviceCredentialsState>): void {
   useDevices.setState((s) => ({ credentials: { ...s.credentials, ...patch } }));
 }
 
-function namesOf(reply: Record<string, unknown>): string[] | null {
-  const d = reply.devices;
-  return Array.isArray(d) ? d.filter((n): n is string => typeof n === 'string') : null;
-}
-
 type CredentialRequest = { action: 'list_devices' } | { action: 'add_device'; name: string } | { action: 'remove_device'; name: string };
 
 /** One credentials request (host, alicia/system/credentials/request); refusals go to the store. */
-async function credentialsRequest(body: CredentialRequest, busy: string): Promise<Record<string, unknown> | null> {
+async function credentialsRequest(body: CredentialRequest, busy: string): Promise<MessageOf<'alicia/system/credentials/response'> | null> {
   patchCredentials({ busy, error: null });
   try {
     const reply = await request('alicia/system/credentials/request', body, { timeoutMs: 10_000, what: busy });
-    const names = namesOf(reply);
-    patchCredentials({ busy: null, ...(names ? { names } : {}) });
+    patchCredentials({ busy: null, ...(reply.devices ? { names: reply.devices } : {}) });
     return reply;
   } catch (e) {
     patchCredentials({ busy: null, error: { ...errorOf(e), what: busy } });
@@ -120,11 +115,11 @@ export async function createDeviceCredential(name: string): Promise<boolean> {
   if (!reply) return false;
   patchCredentials({
     issued: {
-      device: typeof reply.device === 'string' ? reply.device : name,
-      username: typeof reply.username === 'string' ? reply.username : `device:${name}`,
-      password_file: typeof reply.password_file === 'string' ? reply.password_file : '',
+      device: reply.device ?? name,
+      username: reply.username ?? `device:${name}`,
+      password_file: reply.password_file ?? '',
       replaced: reply.replaced === true,
-      disconnected: typeof reply.disconnected === 'number' ? reply.disconnected : 0,
+      disconnected: reply.disconnected ?? 0,
     },
   });
   return true;
@@ -136,7 +131,7 @@ export async function revokeDeviceCredential(name: string): Promise<void> {
   if (!reply) return;
   const issued = useDevices.getState().credentials.issued;
   patchCredentials({
-    revoked: { device: name, disconnected: typeof reply.disconnected === 'number' ? reply.disconnected : 0 },
+    revoked: { device: name, disconnected: reply.disconnected ?? 0 },
     // the file it pointed at is gone
     ...(issued?.device === name ? { issued: null } : {}),
   });

@@ -20,7 +20,7 @@ export async function serviceAction(name: string, action: ServiceAction['action'
       action,
       pending: false,
       ok: true,
-      message: `${action}: ${typeof r.state === 'string' ? r.state : 'done'}`,
+      message: `${action}: ${r.state ?? 'done'}`,
       at: Date.now(),
     });
   } catch (e) {

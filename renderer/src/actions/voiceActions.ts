@@ -1,8 +1,8 @@
 import { newId } from '../../../services/lib/protocol/envelope.js';
 import { isAliciaError } from '../../../services/lib/protocol/errors.js';
-import { startMic, micErrorText } from '../audio/micRecorder.js';
+import { TARGET_RATE, startMic, micErrorText } from '../audio/micRecorder.js';
 import type { EndReason, MicSession } from '../audio/micRecorder.js';
-import { request } from '../bus/connection.js';
+import { refusedReply, request } from '../bus/connection.js';
 import { bytesToBase64 } from '../model/payload.js';
 import { encodeWav } from '../model/wav.js';
 import { useVoice } from '../stores/voiceStore.js';
@@ -18,8 +18,6 @@ let holding = false;
 /** released before the microphone finished starting */
 let stopWhenReady = false;
 let replyAudio: HTMLAudioElement | null = null;
-
-const TARGET_RATE = 16000;
 
 function playReply(result: VoiceResult): void {
   if (!result.audio_data) return;
@@ -55,12 +53,12 @@ async function send(body: { audio_data?: string; text?: string }): Promise<void>
           format: { container: 'wav' as const, sample_rate: TARGET_RATE, channels: 1, bits: 16 as const },
         }
       : { session_id, text: body.text ?? '' };
-    const r = (await request('alicia/voice/command', full, { timeoutMs: 30_000, session_id, what: 'voice command' })) as VoiceResult;
+    const r = await request('alicia/voice/command', full, { timeoutMs: 30_000, session_id, what: 'voice command' });
     useVoice.setState({ lastResult: r, mic: 'idle', pendingSession: null, stage: null });
     playReply(r);
   } catch (e) {
     // The router answers failures on alicia/voice/result with ok:false: keep that full result.
-    const reply = (e as { reply?: VoiceResult }).reply;
+    const reply = refusedReply('alicia/voice/command', e);
     if (reply) {
       useVoice.setState({ lastResult: reply, mic: 'idle', pendingSession: null, stage: null });
       playReply(reply);

@@ -4,7 +4,7 @@ import type { VadDecision } from '../model/vad.js';
 
 /**
  * Microphone capture at 16 kHz mono (what the STT engine wants). AudioContext({sampleRate:16000})
- * makes the browser resample for us (works in Chromium, PLATFORM.md); if a browser refuses, we
+ * makes the browser resample for us (Chromium does); if a browser refuses, we
  * capture at its rate and resample linearly. Samples are pulled with an AudioWorklet, falling back
  * to ScriptProcessor where worklets are missing or cannot load.
  * Echo cancellation, noise suppression and AGC are off for a faithful copy of the speech.
@@ -19,7 +19,7 @@ export interface MicSession {
   readonly sampleRate: number;
 }
 
-export interface MicOptions {
+interface MicOptions {
   /** 0..1 level after each block, for the meter */
   onLevel(level: number): void;
   /** end by itself when the VAD says so (click-to-start); false while push-to-talk is held */

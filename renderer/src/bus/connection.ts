@@ -4,18 +4,18 @@ import { decode } from '../../../services/lib/protocol/decode.js';
 import { newId, seal } from '../../../services/lib/protocol/envelope.js';
 import { AliciaError } from '../../../services/lib/protocol/errors.js';
 import { TOPICS, patternOf } from '../../../services/lib/protocol/topics.js';
-import type { BodyOf, MessageOf, RequestTopic, TopicPattern } from '../../../services/lib/protocol/topics.js';
+import type { BodyOf, MessageOf, ReplyTopicOf, RequestTopic, TopicDef, TopicPattern } from '../../../services/lib/protocol/topics.js';
 import { TopicIndex } from '../model/topicIndex.js';
 import { useConnection } from '../stores/connectionStore.js';
 import { useTopics } from '../stores/topicsStore.js';
 import { getConnectionInfo } from './connectionInfo.js';
 import type { ConnectionInfo } from './connectionInfo.js';
 import { onNextFrame } from './frame.js';
-import { PendingRequests } from './pending.js';
-import { routeMessage } from './router.js';
+import { PendingRequests, RefusedError } from './pending.js';
+import { routeCleared, routeMessage } from './router.js';
 
 /**
- * The window's one MQTT connection (STYLE.md habit 7: MQTT stays out of React). It subscribes to the
+ * The window's one MQTT connection (MQTT stays out of React: components only select from the stores). It subscribes to the
  * whole tree (the topic view needs `#`; `$SYS/alicia/#` because `#` never matches `$` topics, MQTT
  * 3.1.1 section 4.7.2), indexes every message into the TopicIndex, decodes Alicia topics with the
  * shared protocol and hands them to the router, which writes the zustand stores once per frame.
@@ -27,7 +27,6 @@ export const topicIndex = new TopicIndex();
 const pending = new PendingRequests();
 let client: MqttClient | null = null;
 let info: ConnectionInfo | null = null;
-let rateTimer: ReturnType<typeof setInterval> | undefined;
 const SOURCE = 'window';
 
 /** Subscriptions: the whole tree plus the broker's own stats branch. */
@@ -45,31 +44,36 @@ function onMessage(topic: string, payload: Uint8Array, packet: { qos: number; re
   topicIndex.add(topic, bytes, packet.qos, packet.retain);
   commitTopics();
   if (!topic.startsWith('alicia/') && !topic.startsWith('$SYS/alicia/')) return;
-  if (bytes.byteLength === 0) {
-    routeMessage(topic, null, null);
-    return;
-  }
   const pattern = patternOf(topic);
   if (!pattern) return;
+  if (bytes.byteLength === 0) {
+    routeCleared(topic, pattern);
+    return;
+  }
   let msg: MessageOf<TopicPattern>;
   try {
     msg = decode(pattern, bytes);
   } catch (e) {
     // Invalid messages are shown raw in the tree; the stores only take valid ones.
-    if (pattern.endsWith('response') || pattern.endsWith('result')) {
-      // but an invalid reply still settles its request, so the UI shows the error rather than waiting
-      try {
-        const obj = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
-        if (pending.settle(topic, obj)) return;
-      } catch {
-        /* not JSON: nothing to settle */
-      }
-    }
-    if (e instanceof AliciaError) console.debug(`dropped invalid ${topic}: ${e.message}`);
+    const invalid = e instanceof AliciaError ? e : new AliciaError('SCHEMA_INVALID', String(e));
+    console.debug(`dropped invalid ${topic}: ${invalid.message}`);
+    // but an invalid answer still settles its request, so the UI shows the error rather than waiting
+    const kind = TOPICS[pattern].kind;
+    if (kind === 'reply' || kind === 'error') settleInvalid(topic, bytes, invalid);
     return;
   }
-  pending.settle(topic, msg as Record<string, unknown>);
+  pending.settle(topic, msg);
   routeMessage(topic, pattern, msg);
+}
+
+function settleInvalid(topic: string, bytes: Uint8Array, invalid: AliciaError): void {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    raw = null; // not JSON: no correlation id, nothing to settle
+  }
+  pending.settleInvalid(topic, raw, invalid);
 }
 
 export async function startConnection(): Promise<void> {
@@ -87,7 +91,7 @@ export async function startConnection(): Promise<void> {
     username: info.username,
     password: info.password,
     clientId: `window-${newId().slice(0, 8)}`,
-    // Aedes speaks MQTT 3.1.1 only (PLATFORM.md): an MQTT 5 CONNECT is refused.
+    // Aedes speaks MQTT 3.1.1 only: it refuses an MQTT 5 CONNECT.
     protocolVersion: 4,
     clean: true,
     reconnectPeriod: 2000,
@@ -112,18 +116,12 @@ export async function startConnection(): Promise<void> {
   c.on('error', (e) => useConnection.setState({ error: e.message }));
   c.on('message', (topic, payload, packet) => onMessage(topic, payload, packet));
   let last = topicIndex.received;
-  rateTimer = setInterval(() => {
+  // The window keeps its connection for the life of the page: nothing stops this timer.
+  setInterval(() => {
     const now = topicIndex.received;
     useConnection.setState({ rate: now - last });
     last = now;
   }, 1000);
-}
-
-export function stopConnection(): void {
-  if (rateTimer) clearInterval(rateTimer);
-  pending.failAll('NOT_CONNECTED', 'the window closed its connection');
-  client?.end(true);
-  client = null;
 }
 
 function requireClient(): MqttClient {
@@ -131,7 +129,7 @@ function requireClient(): MqttClient {
   return client;
 }
 
-export interface PublishOptions {
+interface PublishOptions {
   qos?: 0 | 1 | 2;
   retain?: boolean;
 }
@@ -142,7 +140,7 @@ export async function publishRaw(topic: string, payload: string, opts: PublishOp
   await c.publishAsync(topic, payload, { qos: opts.qos ?? 0, retain: opts.retain ?? false });
 }
 
-export interface RequestOptions {
+interface RequestOptions {
   timeoutMs?: number;
   trace_id?: string;
   session_id?: string;
@@ -159,21 +157,32 @@ export async function request<P extends RequestTopic>(
   pattern: P,
   body: BodyOf<P>,
   opts: RequestOptions = {},
-): Promise<Record<string, unknown>> {
+): Promise<MessageOf<ReplyTopicOf<P>>> {
   const c = requireClient();
-  const def = TOPICS[pattern] as { reply?: string; error?: string; qos: 0 | 1 };
+  const def: TopicDef = TOPICS[pattern];
   const correlation_id = newId();
   const replyTopics = [def.reply, def.error].filter((t): t is string => typeof t === 'string');
   const fields: Parameters<typeof seal>[1] = { source: SOURCE, correlation_id, trace_id: opts.trace_id ?? correlation_id };
   if (opts.session_id) fields.session_id = opts.session_id;
   const msg = seal(body as object, fields);
-  const answer = pending.add(correlation_id, replyTopics, opts.timeoutMs ?? 10_000, opts.what ?? pattern);
+  const answer = pending.add<MessageOf<ReplyTopicOf<P>>>(correlation_id, replyTopics, opts.timeoutMs ?? 10_000, opts.what ?? pattern);
   try {
     await c.publishAsync(pattern, JSON.stringify(msg), { qos: def.qos });
   } catch (e) {
-    pending.settle(replyTopics[0] ?? '', { correlation_id, ok: false, error: { code: 'NOT_CONNECTED', message: (e as Error).message } });
+    pending.fail(correlation_id, new AliciaError('NOT_CONNECTED', (e as Error).message));
   }
   return answer;
+}
+
+/**
+ * The answer behind a refused request, when the service answered its failure on the reply topic
+ * itself with more than the error (the voice router: a whole voice result with ok:false); null for
+ * any other failure.
+ */
+export function refusedReply<P extends RequestTopic>(pattern: P, e: unknown): MessageOf<ReplyTopicOf<P>> | null {
+  const def: TopicDef = TOPICS[pattern];
+  // settle() only rejects with decoded messages, so a reply on P's reply topic has its type
+  return e instanceof RefusedError && e.topic === def.reply ? (e.reply as MessageOf<ReplyTopicOf<P>>) : null;
 }
 
 /** A second, short-lived connection that collects which topics under a filter hold a retained message. */

@@ -8,9 +8,9 @@ import { HostInfo } from '../views/HostInfo.js';
 import { routeMessage } from './router.js';
 
 /**
- * issue 7: the LAN certificate fingerprint shown in the window. The host's retained
- * alicia/system/host goes through the real decoder and router into the health store, and the
- * Health view's broker panel part (HostInfo) renders what the store holds. (Zustand renders its
+ * The LAN certificate fingerprint shown in the window (users pin it on their devices). The host's
+ * retained alicia/system/host goes through the real decoder and router into the health store, and
+ * the Health view's broker panel part (HostInfo) renders what the store holds. (Zustand renders its
  * initial state on the server, so the store value is passed to the component as HealthView does.)
  */
 beforeAll(() => {

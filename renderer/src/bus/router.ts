@@ -21,7 +21,8 @@ const logPatch = new Map<string, LogLine[]>();
 const devicePatch = new Map<string, DeviceStatus | null>();
 const seriesPatch = new Map<string, Sample[]>();
 const alertPatch: HealthAlert[] = [];
-const voiceQueue: { topic: 'alicia/voice/command' | 'alicia/voice/event' | 'alicia/voice/result'; msg: Record<string, unknown> }[] = [];
+type VoiceTopic = 'alicia/voice/command' | 'alicia/voice/event' | 'alicia/voice/result';
+const voiceQueue: { topic: VoiceTopic; msg: MessageOf<VoiceTopic> }[] = [];
 const MAX_ALERTS = 200;
 
 function flushServices(): void {
@@ -78,7 +79,7 @@ function flushDevices(): void {
   });
 }
 
-function queueVoice(topic: (typeof voiceQueue)[number]['topic'], msg: Record<string, unknown>): void {
+function queueVoice(topic: VoiceTopic, msg: MessageOf<VoiceTopic>): void {
   voiceQueue.push({ topic, msg });
   onNextFrame('voice', () => {
     let sessions = useTraces.getState().sessions;
@@ -94,81 +95,73 @@ function queueVoice(topic: (typeof voiceQueue)[number]['topic'], msg: Record<str
   });
 }
 
-/** Route one message. `pattern`/`msg` are null for an empty payload (a retained state was removed). */
-export function routeMessage(topic: string, pattern: TopicPattern | null, msg: MessageOf<TopicPattern> | null): void {
-  if (msg === null || pattern === null) {
-    if (topic.startsWith('alicia/device/status/')) {
-      devicePatch.set(lastSegment(topic), null);
-      flushDevices();
-    }
-    return;
-  }
-  const now = Date.now();
-  switch (pattern) {
-    case 'alicia/system/services/+': {
-      const m = msg as MessageOf<typeof pattern>;
-      patchService(m.service, { state: m });
-      break;
-    }
-    case 'alicia/health/heartbeat/+': {
-      const m = msg as MessageOf<typeof pattern>;
-      patchService(m.service, { heartbeat: m, heartbeatAt: now });
-      break;
-    }
-    case 'alicia/health/status/+': {
-      const m = msg as MessageOf<typeof pattern>;
-      patchService(m.service, { metrics: m });
-      addSample(`svc.${m.service}.rate`, m.in_per_s + m.out_per_s, now);
-      addSample(`svc.${m.service}.p95`, m.handler_latency_ms.p95, now);
-      break;
-    }
-    case 'alicia/system/logs/+': {
-      const m = msg as MessageOf<typeof pattern>;
-      const arr = logPatch.get(m.service) ?? [];
-      for (const text of m.lines) arr.push({ at: m.ts, stream: m.stream, text });
-      logPatch.set(m.service, arr);
-      flushServices();
-      break;
-    }
-    case 'alicia/health/status': {
-      const m = msg as MessageOf<typeof pattern>;
-      onNextFrame('health.aggregate', () => useHealth.setState({ aggregate: m }));
-      break;
-    }
-    case 'alicia/health/alert': {
-      alertPatch.push(msg as MessageOf<typeof pattern>);
-      onNextFrame('health.alerts', () => {
-        const alerts = [...alertPatch.reverse(), ...useHealth.getState().alerts].slice(0, MAX_ALERTS);
-        alertPatch.length = 0;
-        useHealth.setState({ alerts });
-      });
-      break;
-    }
-    case '$SYS/alicia/broker/stats': {
-      const m = msg as MessageOf<typeof pattern>;
-      addSample('broker.in', m.messages_in_per_s, now);
-      addSample('broker.out', m.messages_out_per_s, now);
-      addSample('broker.clients', m.clients, now);
-      onNextFrame('health.broker', () => useHealth.setState({ broker: m }));
-      break;
-    }
-    case 'alicia/system/host': {
-      const m = msg as MessageOf<typeof pattern>;
-      onNextFrame('health.host', () => useHealth.setState({ host: m }));
-      break;
-    }
-    case 'alicia/device/status/+': {
-      const m = msg as MessageOf<typeof pattern>;
-      devicePatch.set(lastSegment(topic), m);
-      flushDevices();
-      break;
-    }
-    case 'alicia/voice/command':
-    case 'alicia/voice/event':
-    case 'alicia/voice/result':
-      queueVoice(pattern, msg as Record<string, unknown>);
-      break;
-    default:
-      break;
-  }
+/** What the window does with a message of topic pattern P; `now` is the window's clock at arrival. */
+type Route<P extends TopicPattern> = (m: MessageOf<P>, topic: string, now: number) => void;
+
+/**
+ * The routes, by topic pattern: each handler gets its topic's message type, and a pattern that is
+ * not in the topic contract (services/lib/protocol/topics.ts) does not compile. Topics without a
+ * route are only shown in the topic tree.
+ */
+export type RouteTable = { [P in TopicPattern]?: Route<P> };
+
+const ROUTES: RouteTable = {
+  'alicia/system/services/+': (m) => patchService(m.service, { state: m }),
+  'alicia/health/heartbeat/+': (m, _topic, now) => patchService(m.service, { heartbeat: m, heartbeatAt: now }),
+  'alicia/health/status/+': (m, _topic, now) => {
+    patchService(m.service, { metrics: m });
+    addSample(`svc.${m.service}.rate`, m.in_per_s + m.out_per_s, now);
+    addSample(`svc.${m.service}.p95`, m.handler_latency_ms.p95, now);
+  },
+  'alicia/system/logs/+': (m) => {
+    const arr = logPatch.get(m.service) ?? [];
+    for (const text of m.lines) arr.push({ at: m.ts, stream: m.stream, text });
+    logPatch.set(m.service, arr);
+    flushServices();
+  },
+  'alicia/health/status': (m) => onNextFrame('health.aggregate', () => useHealth.setState({ aggregate: m })),
+  'alicia/health/alert': (m) => {
+    alertPatch.push(m);
+    onNextFrame('health.alerts', () => {
+      const alerts = [...alertPatch.reverse(), ...useHealth.getState().alerts].slice(0, MAX_ALERTS);
+      alertPatch.length = 0;
+      useHealth.setState({ alerts });
+    });
+  },
+  '$SYS/alicia/broker/stats': (m, _topic, now) => {
+    addSample('broker.in', m.messages_in_per_s, now);
+    addSample('broker.out', m.messages_out_per_s, now);
+    addSample('broker.clients', m.clients, now);
+    onNextFrame('health.broker', () => useHealth.setState({ broker: m }));
+  },
+  'alicia/system/host': (m) => onNextFrame('health.host', () => useHealth.setState({ host: m })),
+  'alicia/device/status/+': (m, topic) => {
+    devicePatch.set(lastSegment(topic), m);
+    flushDevices();
+  },
+  'alicia/voice/command': (m) => queueVoice('alicia/voice/command', m),
+  'alicia/voice/event': (m) => queueVoice('alicia/voice/event', m),
+  'alicia/voice/result': (m) => queueVoice('alicia/voice/result', m),
+};
+
+/**
+ * What an empty payload means, by topic pattern: a retained state was removed (MQTT 3.1.1 section
+ * 3.3.1.3). Only device cards go away with their state; other views keep the last value they saw.
+ */
+const CLEARED: { [P in TopicPattern]?: (topic: string) => void } = {
+  'alicia/device/status/+': (topic) => {
+    devicePatch.set(lastSegment(topic), null);
+    flushDevices();
+  },
+};
+
+/** Route one decoded message of `pattern` into the stores (committed on the next frame). */
+export function routeMessage<P extends TopicPattern>(topic: string, pattern: P, msg: MessageOf<P>): void {
+  const route: Route<P> | undefined = ROUTES[pattern];
+  route?.(msg, topic, Date.now());
+}
+
+/** Route an empty payload on a topic of `pattern`. */
+export function routeCleared(topic: string, pattern: TopicPattern): void {
+  CLEARED[pattern]?.(topic);
 }

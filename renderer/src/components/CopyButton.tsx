@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import './CopyButton.css';
 
 /** Copy through the async Clipboard API, or a hidden textarea where it is missing (non-secure contexts). */
 async function copyText(text: string): Promise<void> {

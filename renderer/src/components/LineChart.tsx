@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { Sample } from '../stores/healthStore.js';
+import './LineChart.css';
 
 export interface Series {
   name: string;

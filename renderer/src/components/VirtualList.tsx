@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
+import './VirtualList.css';
 
 /**
  * Fixed-height row virtualisation: only the rows in view (plus a small overscan) exist in the DOM,

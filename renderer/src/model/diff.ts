@@ -3,7 +3,7 @@
  * bounded so two huge payloads cannot freeze the window (beyond the bound it falls back to a
  * prefix/suffix trim and marks the middle as changed).
  */
-export interface DiffLine {
+interface DiffLine {
   op: ' ' | '+' | '-';
   text: string;
 }

@@ -5,9 +5,9 @@
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export type PayloadKind = 'json' | 'text' | 'binary' | 'empty';
+type PayloadKind = 'json' | 'text' | 'binary' | 'empty';
 
-export interface PayloadInfo {
+interface PayloadInfo {
   kind: PayloadKind;
   /** decoded text (utf-8) when it is text */
   text: string | null;
@@ -48,7 +48,7 @@ export function describePayload(bytes: Uint8Array): PayloadInfo {
 /**
  * One line for the topic tree: the first `maxBytes` bytes as text with whitespace collapsed, or a
  * binary marker. No JSON.parse: the tree shows the text as it came, so parsing every visible row
- * on every frame (what describePayload would do) is wasted work under load (issue 5 "Speed").
+ * on every frame (what describePayload would do) is wasted work under load.
  */
 export function payloadPreview(bytes: Uint8Array, maxBytes = 200, maxChars = 120): string {
   if (bytes.byteLength === 0) return '';
@@ -89,7 +89,7 @@ export function hexDump(bytes: Uint8Array, maxBytes = 4096): string {
   return lines.join('\n');
 }
 
-export interface AudioField {
+interface AudioField {
   /** JSON path of the field, e.g. "audio_data" */
   path: string;
   base64: string;

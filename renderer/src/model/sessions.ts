@@ -146,7 +146,7 @@ export function mergeHistory(sessions: Record<string, SessionSummary>, history: 
   return out;
 }
 
-export interface WaterfallBar {
+interface WaterfallBar {
   stage: 'stt' | 'ai' | 'device' | 'tts';
   start: number;
   duration: number;

@@ -1,8 +1,8 @@
 /**
  * The topic tree model: every topic seen, with message/subtopic counts and a bounded history per
  * topic. Plain TypeScript, mutated in place by the bus connection, outside React: at 10k msg/s a
- * store commit per message would freeze the window (issue 5, "keep topic indexing off the React
- * render path"). The view reads it after each per-frame commit (see `version`).
+ * store commit per message would freeze the window, so topic indexing stays off the React render
+ * path. The view reads it after each per-frame commit (see `version`).
  *
  * Memory is bounded three ways, and every eviction is counted so the UI can show it (truncation is
  * never silent): per topic by message count and by bytes, and globally by bytes and entry count
@@ -52,7 +52,7 @@ export interface TopicNode {
   expanded: boolean;
 }
 
-export interface TopicIndexLimits {
+interface TopicIndexLimits {
   /** messages kept per topic */
   perTopicCount: number;
   /** bytes of payload kept per topic (the latest message is kept whatever its size) */

@@ -3,7 +3,7 @@
  * speech must be heard first, then `silenceMs` of quiet ends the utterance; `maxMs` caps it, and
  * `noSpeechMs` gives up when nothing was said. Pure, fed block by block, unit-tested.
  */
-export interface VadOptions {
+interface VadOptions {
   threshold: number;
   silenceMs: number;
   maxMs: number;

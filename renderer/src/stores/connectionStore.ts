@@ -1,8 +1,8 @@
 import { create } from 'zustand';
 
-export type ConnectionStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'error';
+type ConnectionStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'error';
 
-export interface ConnectionState {
+interface ConnectionState {
   status: ConnectionStatus;
   error: string | null;
   url: string;

@@ -3,7 +3,7 @@ import type { MessageOf } from '../../../services/lib/protocol/topics.js';
 
 export type HealthAggregate = MessageOf<'alicia/health/status'>;
 export type HealthAlert = MessageOf<'alicia/health/alert'>;
-export type BrokerStats = MessageOf<'$SYS/alicia/broker/stats'>;
+type BrokerStats = MessageOf<'$SYS/alicia/broker/stats'>;
 /** The host's retained record (alicia/system/host): version, LAN listener and certificate fingerprint. */
 export type HostInfo = MessageOf<'alicia/system/host'>;
 
@@ -16,7 +16,7 @@ export interface Sample {
 /** Keep the last 10 minutes of samples. */
 export const SERIES_WINDOW_MS = 10 * 60 * 1000;
 
-export interface HealthState {
+interface HealthState {
   aggregate: HealthAggregate | null;
   alerts: HealthAlert[];
   broker: BrokerStats | null;

@@ -1,9 +1,9 @@
 import { create } from 'zustand';
 import type { MessageOf } from '../../../services/lib/protocol/topics.js';
 
-export type ServiceStateMsg = MessageOf<'alicia/system/services/+'>;
-export type HeartbeatMsg = MessageOf<'alicia/health/heartbeat/+'>;
-export type MetricsMsg = MessageOf<'alicia/health/status/+'>;
+type ServiceStateMsg = MessageOf<'alicia/system/services/+'>;
+type HeartbeatMsg = MessageOf<'alicia/health/heartbeat/+'>;
+type MetricsMsg = MessageOf<'alicia/health/status/+'>;
 
 export interface ServiceRow {
   name: string;
@@ -30,7 +30,7 @@ export interface ServiceAction {
 
 export const LOG_LINES_PER_SERVICE = 1000;
 
-export interface ServicesState {
+interface ServicesState {
   services: Record<string, ServiceRow>;
   logs: Record<string, LogLine[]>;
   actions: Record<string, ServiceAction>;

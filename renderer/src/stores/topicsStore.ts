@@ -5,7 +5,7 @@ import { create } from 'zustand';
  * per message; this store only carries counters copied once per frame, so a component re-renders at
  * most once per frame whatever the message rate.
  */
-export interface TopicsState {
+interface TopicsState {
   /** TopicIndex.version at the last commit */
   version: number;
   received: number;

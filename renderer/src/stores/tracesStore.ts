@@ -1,13 +1,13 @@
 import { create } from 'zustand';
 import type { SessionSummary, TraceMessage } from '../model/sessions.js';
 
-export interface TraceDetail {
+interface TraceDetail {
   loading: boolean;
   error?: string;
   messages: TraceMessage[];
 }
 
-export interface TracesState {
+interface TracesState {
   sessions: Record<string, SessionSummary>;
   selected: string | null;
   /** by trace id */

@@ -29,7 +29,7 @@ function readView(): View {
   return 'services';
 }
 
-export interface UiState {
+interface UiState {
   view: View;
   theme: ThemeChoice;
   setView(v: View): void;

@@ -3,9 +3,9 @@ import type { MessageOf } from '../../../services/lib/protocol/topics.js';
 
 export type VoiceResult = MessageOf<'alicia/voice/result'>;
 
-export type MicState = 'idle' | 'starting' | 'listening' | 'sending' | 'waiting' | 'unavailable';
+type MicState = 'idle' | 'starting' | 'listening' | 'sending' | 'waiting' | 'unavailable';
 
-export interface VoiceState {
+interface VoiceState {
   mic: MicState;
   /** 0..1 level for the meter */
   level: number;

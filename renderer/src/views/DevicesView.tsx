@@ -9,6 +9,7 @@ import { useDevices } from '../stores/devicesStore.js';
 import type { DeviceStatus } from '../stores/devicesStore.js';
 import { AddDeviceForm } from './devices/AddDeviceForm.js';
 import { DeviceCredentialsPanel } from './devices/DeviceCredentialsPanel.js';
+import './DevicesView.css';
 
 /** Thermostat modes and setpoint step when the device does not list its own (the device manager's defaults). */
 const DEFAULT_MODES = DEFAULT_THERMOSTAT_LIMITS.modes;

@@ -7,6 +7,7 @@ import { formatBytes } from '../model/payload.js';
 import { useHealth } from '../stores/healthStore.js';
 import { HostInfo } from './HostInfo.js';
 import type { Series } from '../components/LineChart.js';
+import './HealthView.css';
 
 const WINDOW_MS = 5 * 60 * 1000;
 
@@ -106,7 +107,7 @@ export function HealthView() {
           ) : (
             <div className="empty small">No broker stats received yet ($SYS/alicia/broker/stats).</div>
           )}
-          {/* issue 7: the LAN certificate fingerprint, for pinning on devices */}
+          {/* the LAN certificate fingerprint, for pinning on devices */}
           <HostInfo host={host} />
         </section>
         <section className="panel alerts">

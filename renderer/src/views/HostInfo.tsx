@@ -4,7 +4,7 @@ import type { HostInfo as HostRecord } from '../stores/healthStore.js';
 /**
  * The host's record (alicia/system/host, published by the host only): version, start time, and
  * when LAN access is on its mqtts:// url and the SHA-256 fingerprint of the self-signed LAN
- * certificate, which the user pins on devices (issue 7).
+ * certificate, which the user pins on devices.
  */
 export function HostInfo({ host }: { host: HostRecord | null }) {
   return (

@@ -3,6 +3,7 @@ import type { FormEvent } from 'react';
 import { topicNameProblem } from '../../../services/lib/protocol/topicNames.js';
 import { publishRaw } from '../bus/connection.js';
 import { useTopics } from '../stores/topicsStore.js';
+import './PublishForm.css';
 
 /** Publish anything: topic, payload, QoS, retain. The answer (sent or why not) is shown beside it. */
 export function PublishForm() {

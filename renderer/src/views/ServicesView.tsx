@@ -8,6 +8,7 @@ import { useNow } from '../components/useNow.js';
 import { formatDuration, formatRate, formatTime } from '../model/format.js';
 import { useServices } from '../stores/servicesStore.js';
 import type { ServiceRow } from '../stores/servicesStore.js';
+import './ServicesView.css';
 
 /** A heartbeat older than this many intervals counts as missed. */
 const LATE_FACTOR = 2.5;

@@ -7,6 +7,7 @@ import { formatTime } from '../model/format.js';
 import { describePayload, findAudioFields, formatBytes, hexDump, numericFields, prettyJson } from '../model/payload.js';
 import type { HistoryEntry, TopicNode } from '../model/topicIndex.js';
 import { useTopics } from '../stores/topicsStore.js';
+import './TopicDetail.css';
 
 type Tab = 'value' | 'history' | 'diff' | 'chart';
 type Mode = 'pretty' | 'raw' | 'hex';

@@ -6,6 +6,7 @@ import { payloadPreview } from '../model/payload.js';
 import { visibleRows } from '../model/topicIndex.js';
 import type { HistoryEntry, TopicNode, TreeRow } from '../model/topicIndex.js';
 import { useTopics } from '../stores/topicsStore.js';
+import './TopicTree.css';
 
 const ROW_H = 24;
 const td = new TextDecoder();

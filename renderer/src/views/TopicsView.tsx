@@ -5,6 +5,7 @@ import { topicIndex } from '../bus/connection.js';
 import { PublishForm } from './PublishForm.js';
 import { TopicDetail } from './TopicDetail.js';
 import { TopicTree } from './TopicTree.js';
+import './TopicsView.css';
 
 function Stats() {
   const received = useTopics((s) => s.received);

@@ -5,6 +5,7 @@ import { waterfall } from '../model/sessions.js';
 import type { SessionSummary } from '../model/sessions.js';
 import { useConnection } from '../stores/connectionStore.js';
 import { useTraces } from '../stores/tracesStore.js';
+import './TracesView.css';
 
 const STAGE_COLOR: Record<string, string> = { stt: '--c1', ai: '--c2', device: '--c3', tts: '--c4' };
 

@@ -3,6 +3,7 @@ import { replayReply, sendText, setHolding, startListening, stopListening } from
 import { formatDuration } from '../model/format.js';
 import { useConnection } from '../stores/connectionStore.js';
 import { useVoice } from '../stores/voiceStore.js';
+import './VoiceView.css';
 
 /** How long the button must be held to count as push-to-talk rather than a click. */
 const HOLD_MS = 350;

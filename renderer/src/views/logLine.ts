@@ -5,7 +5,7 @@
  * `origin` (in a newer line `service` is an ordinary field and shown). Anything that is not such a line
  * is shown as it came.
  */
-export interface LogLineView {
+interface LogLineView {
   level: string | null;
   text: string;
 }

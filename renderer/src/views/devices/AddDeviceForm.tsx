@@ -19,6 +19,8 @@ import {
 } from '../../model/deviceForm.js';
 import type { DeviceFormErrors, DeviceFormField, DeviceFormValues, KnownDevice } from '../../model/deviceForm.js';
 import { useDevices } from '../../stores/devicesStore.js';
+import './fields.css';
+import './AddDeviceForm.css';
 
 const KIND_HINTS: Record<DeviceKind, string> = {
   light: 'on/off, optionally dimmable',

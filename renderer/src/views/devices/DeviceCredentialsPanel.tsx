@@ -13,6 +13,8 @@ import { useConnection } from '../../stores/connectionStore.js';
 import { useDevices } from '../../stores/devicesStore.js';
 import type { IssuedCredential } from '../../stores/devicesStore.js';
 import { useHealth } from '../../stores/healthStore.js';
+import './fields.css';
+import './DeviceCredentialsPanel.css';
 
 const SOURCE_HINT: Record<BrokerAddressSource, string> = {
   lan: 'LAN listener (TLS)',
