@@ -22,6 +22,7 @@ import { DEFAULT_OFFLINE_SESSION_EXPIRY_MS, OfflineSessions } from './offlineSes
 import { ClientRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rateLimit.js';
 import { createCoalescingWebSocketStream } from './wsStream.js';
 import { coalesceWrites } from './socketWrites.js';
+import { TcpStream } from './tcpStream.js';
 import type { BrokerAddresses, BusPacket, InProcessBus } from './types.js';
 
 export type BrokerLogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -298,12 +299,17 @@ export class AliciaBroker implements InProcessBus {
       conn.destroy();
       return;
     }
-    // TCP and TLS: one syscall per event-loop turn instead of one per delivered PUBLISH
-    // (socketWrites.ts); the window's WebSocket stream already coalesces (wsStream.ts)
-    if (conn instanceof Socket) coalesceWrites(conn);
+    let stream = conn;
+    if (conn instanceof Socket) {
+      // TCP and TLS: one syscall per event-loop turn instead of one per delivered PUBLISH
+      // (socketWrites.ts); the window's WebSocket stream already coalesces (wsStream.ts)
+      coalesceWrites(conn);
+      // what a client sent before its connection was reset is still handled (tcpStream.ts)
+      stream = new TcpStream(conn, (err) => this.onClientError(client, err));
+    }
     this.sockets.add(conn);
     conn.once('close', () => this.sockets.delete(conn));
-    const client = broker.handle(conn, req);
+    const client = broker.handle(stream, req);
     this.guardPacketSize(client);
   }
 
