@@ -14,6 +14,7 @@ import { BrokerListeners } from './listeners.js';
 import { DEFAULT_OFFLINE_SESSION_EXPIRY_MS, OfflineSessions } from './offlineSessions.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rateLimit.js';
 import { coalesceWrites } from './socketWrites.js';
+import { TcpStream } from './tcpStream.js';
 import type { BrokerAddresses, BusPacket, InProcessBus } from './types.js';
 import { createLogger } from '../../../services/lib/runtime/logger.js';
 import type { Logger } from '../../../services/lib/runtime/logger.js';
@@ -252,12 +253,17 @@ export class AliciaBroker implements InProcessBus {
       conn.destroy();
       return;
     }
-    // TCP and TLS: one syscall per event-loop turn instead of one per delivered PUBLISH
-    // (socketWrites.ts); the window's WebSocket stream already coalesces (wsStream.ts)
-    if (conn instanceof Socket) coalesceWrites(conn);
+    let stream = conn;
+    if (conn instanceof Socket) {
+      // TCP and TLS: one syscall per event-loop turn instead of one per delivered PUBLISH
+      // (socketWrites.ts); the window's WebSocket stream already coalesces (wsStream.ts)
+      coalesceWrites(conn);
+      // what a client sent before its connection was reset is still handled (tcpStream.ts)
+      stream = new TcpStream(conn, (err) => this.onClientError(client, err));
+    }
     this.sockets.add(conn);
     conn.once('close', () => this.sockets.delete(conn));
-    const client = broker.handle(conn, req);
+    const client = broker.handle(stream, req);
     if (!guardPacketSize(client, this.opts.maxPayloadBytes + PACKET_HEADROOM) && !this.parserGuardMissingLogged) {
       this.parserGuardMissingLogged = true;
       this.opts.log.error('packet size limit not enforced: Aedes client internals changed', {});
