@@ -7,8 +7,13 @@ import { runtimeFromEnv } from '../support/browser.js';
 const rt = runtimeFromEnv();
 const run = Date.now().toString(36);
 
-/** Open tree rows level by level, as a person would; a freshly opened window shows them all collapsed. */
+/**
+ * Open tree rows level by level, as a person would; a freshly opened window shows them all collapsed.
+ * The broker's first $SYS stats message adds a root row above every other one: clicking a caret while
+ * it arrives would land on the row above, so the tree is read only once that row is there.
+ */
 async function expand(page: Page, paths: string[]): Promise<void> {
+  await expect(page.locator('[data-topic="$SYS"]')).toBeVisible();
   for (const path of paths) {
     const row = page.locator(`[data-topic="${path}"]`);
     await expect(row).toHaveAttribute('aria-expanded', 'false');

@@ -55,7 +55,7 @@ describe('alicia serve stopped with SIGTERM', () => {
     const stderrLines = h.stderr().slice(stderrFrom).trim().split('\n');
     // the log recorded the stop (a test that saw no log at all would prove nothing): every service
     // stopped (and disconnected) before the broker did
-    const brokerStopped = logLines.findIndex((l) => l.includes('"msg":"broker: broker stopped"'));
+    const brokerStopped = logLines.findIndex((l) => l.includes('"origin":"broker"') && l.includes('"msg":"broker stopped"'));
     expect(brokerStopped).toBeGreaterThan(0);
     for (const name of SERVICE_NAMES) {
       const at = logLines.findIndex((l) => l.includes(`"msg":"service ${name} stopped"`));
