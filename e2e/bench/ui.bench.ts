@@ -139,7 +139,7 @@ export async function run(): Promise<BenchSection> {
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
     const heap = async () => {
-      const m = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
+      const m: { metrics: { name: string; value: number }[] } = await cdp.send('Performance.getMetrics');
       return m.metrics.find((x) => x.name === 'JSHeapUsedSize')?.value ?? NaN;
     };
     const heapBefore = await heap();
@@ -165,7 +165,7 @@ export async function run(): Promise<BenchSection> {
     await statsClient.subscribeAsync('$SYS/alicia/broker/stats', { qos: 0 });
     const freshStats = async (after: number) => {
       for (let i = 0; i < 80 && !(stats && stats.at > after); i++) await new Promise((r) => setTimeout(r, 100));
-      return stats as Stats | null;
+      return stats;
     };
     const statsBefore = await freshStats(0);
     const wsFrames = () =>

@@ -6,13 +6,13 @@ import type { BusPacket, InProcessBus } from '../../electron/host/broker/types.j
  * in a testing/ folder, because the benchmark is compiled to dist/e2e and so can only import what
  * the e2e project builds).
  */
-export function hookBus(): { bus: InProcessBus; emit(p: BusPacket): void } {
+export function hookBus(): { bus: InProcessBus; emit: (p: BusPacket) => void } {
   const listeners = new Set<(p: BusPacket) => void>();
   return {
     bus: {
       onPublish: (l) => (listeners.add(l), () => void listeners.delete(l)),
-      publish: async () => {},
-      subscribe: async () => async () => {},
+      publish: () => Promise.resolve(),
+      subscribe: () => Promise.resolve(() => Promise.resolve()),
     },
     emit: (p) => {
       for (const l of listeners) l(p);

@@ -101,11 +101,11 @@ export async function startHost(opts: StartHostOptions = {}): Promise<HostProces
   let out = '';
   let err = '';
   let all = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
     out = (out + d).slice(-OUTPUT_KEEP);
     all = (all + d).slice(-OUTPUT_KEEP);
   });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
     err = (err + d).slice(-OUTPUT_KEEP);
     all = (all + d).slice(-OUTPUT_KEEP);
   });

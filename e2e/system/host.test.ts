@@ -7,7 +7,6 @@ import { promisify } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import { seal } from '../../services/lib/protocol/envelope.js';
 import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
-import type { ServiceName } from '../../services/lib/protocol/services.js';
 import { TOPICS } from '../../services/lib/protocol/topics.js';
 import type { RequestTopic, TopicPattern } from '../../services/lib/protocol/topics.js';
 import { BusService } from '../../services/lib/runtime/busService.js';
@@ -244,7 +243,7 @@ describe('alicia serve: the whole host', () => {
       constructor() {
         // The voice router is tts's natural caller; the operator credential, and its own client id, keep the real one untouched.
         super({
-          name: 'voice-router' as ServiceName,
+          name: 'voice-router',
           version: 'e2e',
           clientId: `e2e-probe-${process.pid}`,
           connection: { url: host.runtime.mqtt.url, username: host.runtime.mqtt.username, password: host.runtime.mqtt.password },

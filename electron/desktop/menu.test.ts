@@ -4,7 +4,7 @@ import { VIEWS, appMenuTemplate } from './menu.js';
 import type { MenuOptions, ViewId } from './menu.js';
 
 function flatten(items: MenuItemConstructorOptions[]): MenuItemConstructorOptions[] {
-  return items.flatMap((i) => [i, ...(Array.isArray(i.submenu) ? flatten(i.submenu as MenuItemConstructorOptions[]) : [])]);
+  return items.flatMap((i) => [i, ...(Array.isArray(i.submenu) ? flatten(i.submenu) : [])]);
 }
 
 const shown: ViewId[] = [];

@@ -111,7 +111,7 @@ export class DeviceManager extends BusService {
     this.log.info('registry loaded', { devices: this.devices.size, data_dir: this.dataDir });
   }
 
-  protected override async onStop(): Promise<void> {
+  protected override onStop(): void {
     if (this.simTimer) clearInterval(this.simTimer);
     this.simTimer = null;
     this.adoption.stop();
@@ -149,7 +149,7 @@ export class DeviceManager extends BusService {
     if (typeof c.min_temp === 'number') limits.min_temp = c.min_temp;
     if (typeof c.max_temp === 'number') limits.max_temp = c.max_temp;
     if (typeof c.temp_step === 'number') limits.temp_step = c.temp_step;
-    if (Array.isArray(c.modes) && c.modes.every((m) => typeof m === 'string')) limits.modes = c.modes as string[];
+    if (Array.isArray(c.modes) && c.modes.every((m) => typeof m === 'string')) limits.modes = c.modes;
     return { kind: d.kind, traits: d.traits, limits };
   }
 

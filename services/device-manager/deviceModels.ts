@@ -161,8 +161,10 @@ function applyLight(device: ModelDevice, a: DeviceAction, state: DeviceState): D
       const next = clamp(a.action === 'brightness_up' ? from + step : from - step, MIN_LIT_BRIGHTNESS, PERCENT.max);
       return { ...state, on: true, brightness: Math.round(next) };
     }
+    default:
+      // every other action of the union: not one this kind of device has
+      throw new AliciaError('DEVICE_BAD_ACTION', `a ${device.kind} cannot ${a.action}`);
   }
-  throw new AliciaError('DEVICE_BAD_ACTION', `a ${device.kind} cannot ${a.action}`);
 }
 
 function applyThermostat(device: ModelDevice, a: DeviceAction, state: DeviceState): DeviceState {
@@ -191,8 +193,10 @@ function applyThermostat(device: ModelDevice, a: DeviceAction, state: DeviceStat
       if (mode === undefined) throw new AliciaError('DEVICE_BAD_ACTION', 'this thermostat has no mode to turn on');
       return { ...state, mode };
     }
+    default:
+      // every other action of the union: not one this kind of device has
+      throw new AliciaError('DEVICE_BAD_ACTION', `a ${device.kind} cannot ${a.action}`);
   }
-  throw new AliciaError('DEVICE_BAD_ACTION', `a ${device.kind} cannot ${a.action}`);
 }
 
 function applySpeaker(a: DeviceAction, state: DeviceState): DeviceState {
@@ -213,8 +217,10 @@ function applySpeaker(a: DeviceAction, state: DeviceState): DeviceState {
       const step = a.params.step ?? PERCENT_STEP.default;
       return { ...state, volume: Math.round(clamp(a.action === 'volume_up' ? volume + step : volume - step, PERCENT.min, PERCENT.max)) };
     }
+    default:
+      // every other action of the union: not one this kind of device has
+      throw new AliciaError('DEVICE_BAD_ACTION', `a speaker cannot ${a.action}`);
   }
-  throw new AliciaError('DEVICE_BAD_ACTION', `a speaker cannot ${a.action}`);
 }
 
 /**

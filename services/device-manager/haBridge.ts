@@ -4,7 +4,7 @@ import { actionFor, applyParsed } from './deviceModels.js';
 import type { ModelDevice } from './deviceModels.js';
 import type { DeviceState } from './deviceTypes.js';
 import type { HaEntity } from './haEntity.js';
-import { compileTemplate, renderCommandTemplate } from './haTemplate.js';
+import { compileTemplate, renderCommandTemplate, textOf } from './haTemplate.js';
 
 /**
  * Translation between our device actions/state and an adopted Home Assistant entity's MQTT topics.
@@ -152,19 +152,19 @@ export function reflectState(e: HaEntity, topic: string, payload: string, state:
           const b = numberOf(o.brightness);
           if (b !== undefined && e.traits.includes('brightness')) set('brightness', Math.round((b * 100) / e.brightness_scale));
         } else {
-          const v = String(valueOf(e.value_template, payload) ?? '');
+          const v = textOf(valueOf(e.value_template, payload));
           if (v === e.state_on) set('on', true);
           else if (v === e.state_off) set('on', false);
         }
         break;
       case 'switch': {
-        const v = String(valueOf(e.value_template, payload) ?? '');
+        const v = textOf(valueOf(e.value_template, payload));
         if (v === e.state_on) set('on', true);
         else if (v === e.state_off) set('on', false);
         break;
       }
       case 'lock': {
-        const v = String(valueOf(e.value_template, payload) ?? '');
+        const v = textOf(valueOf(e.value_template, payload));
         if (v === e.state_locked) set('locked', true);
         else if (v === e.state_unlocked) set('locked', false);
         break;
@@ -173,7 +173,7 @@ export function reflectState(e: HaEntity, topic: string, payload: string, state:
         const v = valueOf(e.value_template, payload);
         const key = e.state_key ?? 'value';
         if (e.component === 'binary_sensor') {
-          const s = String(v ?? '');
+          const s = textOf(v);
           if (s === e.payload_on) set(key, true);
           else if (s === e.payload_off) set(key, false);
         } else if (v !== undefined && v !== null && v !== '') {
@@ -208,7 +208,7 @@ export function reflectState(e: HaEntity, topic: string, payload: string, state:
 export function availabilityOf(e: HaEntity, topic: string, payload: string): boolean | undefined {
   for (const a of e.availability) {
     if (a.topic !== topic) continue;
-    const v = String(valueOf(a.value_template, payload) ?? '');
+    const v = textOf(valueOf(a.value_template, payload));
     if (v === a.payload_available) return true;
     if (v === a.payload_not_available) return false;
   }

@@ -32,7 +32,7 @@ export function parseHaConfig(discoveryTopic: string, payload: Record<string, un
     return { ok: false, reason: `invalid ${component} config: ${i ? `${i.path.join('.') || '(root)'}: ${i.message}` : 'invalid'}` };
   }
   const c = r.data;
-  const schema = c.schema === 'json' ? 'json' : c.schema === 'template' ? undefined : 'default';
+  const schema: 'json' | 'default' | undefined = c.schema === 'json' ? 'json' : c.schema === 'template' ? undefined : 'default';
   if (component === 'light' && schema === undefined) return { ok: false, reason: 'light schema "template" is not supported' };
 
   const name = (c.name ?? undefined) || c.device?.name || humanize(parts.object_id);
@@ -64,7 +64,7 @@ export function parseHaConfig(discoveryTopic: string, payload: Record<string, un
     ...(c.unique_id ? { unique_id: c.unique_id } : {}),
     name,
     room: c.device?.suggested_area ?? '',
-    schema: (schema ?? 'default') as 'default' | 'json',
+    schema: schema ?? 'default',
     payload_on: payloadOn,
     payload_off: payloadOff,
     state_on: c.state_on ?? payloadOn,
@@ -83,7 +83,7 @@ export function parseHaConfig(discoveryTopic: string, payload: Record<string, un
     availability,
     availability_mode: c.availability_mode ?? 'latest',
     optimistic: c.optimistic ?? false,
-    qos: (c.qos === 0 ? 0 : c.qos === undefined ? 0 : 1) as 0 | 1,
+    qos: c.qos === 0 || c.qos === undefined ? (0 as const) : (1 as const),
     retain: c.retain ?? false,
     unsupported_templates: [] as string[],
   };

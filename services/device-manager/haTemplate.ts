@@ -93,7 +93,7 @@ function applyFilter(f: Filter, v: unknown): unknown {
     case 'float':
     case 'int': {
       if (v === undefined) return undefined;
-      const n = typeof v === 'number' ? v : Number(String(v).trim());
+      const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v.trim()) : NaN;
       if (!Number.isFinite(n)) return typeof f.arg === 'number' ? f.arg : 0;
       return f.name === 'int' ? Math.trunc(n) : n;
     }
@@ -128,4 +128,12 @@ export function renderCommandTemplate(template: string | undefined, value: strin
     }
     return String(v);
   });
+}
+
+/** A rendered template value as the text a state or availability payload is compared with. */
+export function textOf(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return JSON.stringify(v) ?? '';
 }

@@ -57,7 +57,9 @@ export class PocketsphinxDecoder {
     const ps = this.handle();
     if (this.lib.ps_start_utt(ps) < 0) throw new AliciaError('STT_ENGINE_FAILED', 'pocketsphinx could not start an utterance');
     const rc = await new Promise<number>((resolve, reject) => {
-      this.lib.ps_process_raw.async(ps, pcm, pcm.length, 0, 1, (err: unknown, res: number) => (err ? reject(err) : resolve(res)));
+      this.lib.ps_process_raw.async(ps, pcm, pcm.length, 0, 1, (err: unknown, res: number) =>
+        err ? reject(err instanceof Error ? err : new Error('ps_process_raw failed')) : resolve(res),
+      );
     });
     this.lib.ps_end_utt(ps);
     if (rc < 0) throw new AliciaError('STT_ENGINE_FAILED', 'pocketsphinx failed to process the audio');

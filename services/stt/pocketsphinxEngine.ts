@@ -146,7 +146,17 @@ export class PocketsphinxEngine implements SttEngine {
     return this.grammar !== undefined;
   }
 
-  async start(): Promise<void> {
+  /** Loads the library and both decoders (synchronous C calls); a failure is the returned promise's rejection. */
+  start(): Promise<void> {
+    try {
+      this.open();
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private open(): void {
     if (this.grammar) return;
     const lib = loadPocketsphinx();
     for (const [what, p] of [
@@ -202,9 +212,10 @@ export class PocketsphinxEngine implements SttEngine {
   }
 
   setGrammar(jsgf: string): Promise<void> {
-    return this.serial(async () => {
+    return this.serial(() => {
       this.decoders().grammar.setJsgf(jsgf);
       this.grammarSet = true;
+      return Promise.resolve();
     });
   }
 

@@ -10,7 +10,8 @@ import { AliciaError } from '../lib/protocol/errors.js';
  * ps_end_utt / ps_get_hyp. (Pocketsphinx 5.0 renamed these to ps_config_init etc.; not this one.)
  */
 
-export type Pointer = unknown;
+/** An opaque C pointer as koffi hands it over (never dereferenced in JavaScript). */
+export type Pointer = object | null;
 
 interface AsyncFn {
   (...args: unknown[]): unknown;

@@ -144,7 +144,7 @@ export class EspeakWasmEngine implements TtsEngine {
     try {
       moduleUrl = resolveModuleUrl(this.opts.moduleSpecifier ?? '@echogarden/espeak-ng-emscripten');
     } catch (e) {
-      return Promise.reject(e as Error);
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { moduleUrl, voice: this.opts.defaultVoice } });
     this.worker = worker;

@@ -209,7 +209,7 @@ describe('voice session: a command that works', () => {
   it('audio from any microphone reaches stt as 16 kHz mono WAV', async () => {
     const s = scripted();
     await run(s.io, spoken(wav(22_050, 2)));
-    const sent = s.calls.stt[0]!.audio as { audio_data: string; format: object };
+    const sent = s.calls.stt[0]!.audio;
     expect(sent.format).toEqual({ container: 'wav', sample_rate: 16_000, channels: 1, bits: 16 });
     const pcm = parseWav(Buffer.from(sent.audio_data, 'base64'), 'INTERNAL');
     expect([pcm.sampleRate, pcm.channels]).toEqual([16_000, 1]);
@@ -277,7 +277,7 @@ describe('voice session: each stage has its own budget', () => {
     { stage: 'device', code: 'DEVICE_TIMEOUT', budget: timeouts.device_ms, reply: replies.device_failed },
   ] as const)('$stage never answers: $code at its budget, and the apology is spoken', async ({ stage, code, budget, reply }) => {
     const never = (...args: unknown[]) => silence(args.at(-1) as number);
-    const s = scripted({ [stage]: never } as Parameters<typeof scripted>[0]);
+    const s = scripted({ [stage]: never });
     const { result } = await run(s.io, stage === 'stt' ? spoken() : {});
     expect(result).toMatchObject({ ok: false, stage, error: { code }, response_text: reply, audio_data: audioOf(reply) });
     expect(result.error?.message).toMatch(new RegExp(`^${stage}: no answer within ${budget} ms`));
@@ -430,7 +430,7 @@ describe('voice session: a downstream failure ends it with a code and says why',
       reply: replies.no_state,
     },
   ] as const)('$what: $code in stage $stage, apology "$reply"', async ({ over, stage, code, reply, ...rest }) => {
-    const s = scripted(over as Parameters<typeof scripted>[0]);
+    const s = scripted(over);
     const { result } = await run(s.io, 'audio' in rest ? spoken() : {});
     expect(result).toMatchObject({ ok: false, stage, error: { code }, response_text: reply, audio_data: audioOf(reply) });
     expect(s.calls.tts.map((c) => c.text)).toEqual([reply]);
@@ -568,7 +568,7 @@ describe('voice session: conversation context', () => {
     ['the ai does not understand', { ai: () => after(T.ai, notUnderstood('Sorry?')) }, false],
     ['the ai never answers', { ai: (_t: string, ms: number) => silence(ms) }, false],
   ] as const)('unchanged when %s', async (_what, over, audio) => {
-    const s = scripted(over as Parameters<typeof scripted>[0]);
+    const s = scripted(over);
     const { result, context } = await run(s.io, audio ? spoken() : {}, before);
     expect(result.ok).toBe(false);
     expect(context).toEqual(before);

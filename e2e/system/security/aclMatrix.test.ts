@@ -13,7 +13,6 @@ import {
   deviceAclFor,
   type AnyPrincipal,
   type Principal,
-  type ServiceName,
 } from '../../../services/lib/protocol/services.js';
 import { TOPICS, topicMatches, type TopicPattern } from '../../../services/lib/protocol/topics.js';
 
@@ -135,7 +134,7 @@ function concreteTopics(): { family: string; topic: string }[] {
 
 /** Wildcard filters: every '+' family as declared, plus the broad ones nobody but operator/window gets. */
 function wildcardFilters(): string[] {
-  const out = (Object.keys(TOPICS) as string[]).filter((p) => p.includes('+'));
+  const out = Object.keys(TOPICS).filter((p) => p.includes('+'));
   out.push('homeassistant/#', '#', 'alicia/#', '$SYS/#', `${DEVICE}/#`, 'lamp2/#', '+/cmnd/POWER');
   return out;
 }
@@ -189,7 +188,7 @@ describe('ACL matrix (docs/security.md vs the real broker)', () => {
     for (const s of SERVICE_NAMES) {
       const row = DOC.get(s);
       expect(row, s).not.toBe('everything');
-      expect(row).toEqual({ publish: [...aclFor(s as ServiceName).publish], subscribe: [...aclFor(s as ServiceName).subscribe] });
+      expect(row).toEqual({ publish: [...aclFor(s).publish], subscribe: [...aclFor(s).subscribe] });
     }
     expect(DOC.get('operator')).toBe('everything');
     expect(DOC.get('window')).toBe('everything');

@@ -79,7 +79,7 @@ const decisions = new Map<AnyPrincipal, Map<string, boolean>>();
 
 export function canPublish(principal: AnyPrincipal, topic: string): boolean {
   let cache = decisions.get(principal);
-  if (!cache) decisions.set(principal, (cache = new Map()));
+  if (!cache) decisions.set(principal, (cache = new Map<string, boolean>()));
   const known = cache.get(topic);
   if (known !== undefined) return known;
   const ok = decidePublish(principal, topic);
@@ -202,7 +202,7 @@ export function deviceDiscoveryConfigRefusal(principal: AnyPrincipal, topic: str
   const own = (t: unknown) => typeof t === 'string' && (t === name || t.startsWith(`${name}/`));
   for (const [k, v] of Object.entries(cfg)) {
     if (k.endsWith('topic') && v !== undefined && v !== null && v !== '' && !own(v)) {
-      return `discovery config ${k} ${JSON.stringify(String(v)).slice(0, 80)} is outside ${name}/`;
+      return `discovery config ${k} ${JSON.stringify(typeof v === 'string' ? v : JSON.stringify(v)).slice(0, 80)} is outside ${name}/`;
     }
   }
   if (Array.isArray(cfg.availability)) {

@@ -123,7 +123,7 @@ export class HostBus implements InProcessBus {
         principal = this.opts.principalOfId(id);
       }
     }
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : (packet.payload as Buffer);
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     return { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, clientId, principal, time: Date.now() };
   }
 }

@@ -19,24 +19,25 @@ import type { Socket } from 'node:net';
  * closed by the broker) first hands what is corked to the kernel, as the per-packet uncork did.
  */
 export function coalesceWrites(socket: Socket): void {
-  const write = socket.write;
-  const destroy = socket.destroy;
+  // the socket's own methods, wrapped below (called with the socket as `this`)
+  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  const destroy = socket.destroy.bind(socket);
   let corked = false;
   const release = () => {
     if (!corked) return;
     corked = false;
     if (!socket.destroyed) socket.uncork();
   };
-  socket.write = function (this: Socket, ...args: unknown[]): boolean {
+  socket.write = function (...args: unknown[]): boolean {
     if (!corked && !socket.destroyed) {
       corked = true;
       socket.cork();
       setImmediate(release);
     }
-    return (write as (...a: unknown[]) => boolean).apply(this, args);
-  } as Socket['write'];
-  socket.destroy = function (this: Socket, err?: Error): Socket {
+    return write(...args);
+  };
+  socket.destroy = function (err?: Error): Socket {
     if (!err) release();
-    return destroy.call(this, err);
+    return destroy(err);
   };
 }

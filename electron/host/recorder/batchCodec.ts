@@ -78,7 +78,7 @@ export class BatchBuilder {
     const rows = Math.min(this.capacity, this.topics.length * 2);
     const grow = <T extends Uint32Array | Int32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
       const b = make(rows);
-      b.set(a as never);
+      b.set(a);
       return b;
     };
     this.topics = grow(this.topics, (k) => new Uint32Array(k));

@@ -56,7 +56,7 @@ function startHost(
   const commits: Commit[] = [];
   const ready = new Promise<{ url: string; username: string; password: string }>((res, rej) => {
     child.once('exit', (code) => rej(new Error(`host exited early (${code})`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       const m = JSON.parse(line) as { ready?: { url: string; username: string; password: string }; commit?: Commit };
       if (m.ready) res(m.ready);
       if (m.commit) commits.push(m.commit);

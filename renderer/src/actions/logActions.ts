@@ -26,7 +26,11 @@ export async function loadRecentLogs(service: string): Promise<void> {
         if (!Array.isArray(body.lines)) continue;
         for (const text of body.lines)
           if (typeof text === 'string')
-            old.push({ at: typeof body.ts === 'number' ? body.ts : m.time, stream: String(body.stream ?? 'stdout'), text });
+            old.push({
+              at: typeof body.ts === 'number' ? body.ts : m.time,
+              stream: typeof body.stream === 'string' ? body.stream : 'stdout',
+              text,
+            });
       } catch {
         /* not a log batch: skip */
       }

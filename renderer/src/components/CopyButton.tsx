@@ -34,7 +34,7 @@ export function CopyButton({ text, label = 'Copy', testId }: { text: string; lab
       type="button"
       className={`copy ${state}`}
       onClick={() =>
-        copyText(text).then(
+        void copyText(text).then(
           () => setState('copied'),
           () => setState('failed'),
         )

@@ -22,3 +22,12 @@ export function formatRate(n: number | undefined): string {
   if (n >= 10) return n.toFixed(0);
   return n.toFixed(1);
 }
+
+/** A device reading as shown on its card: numbers to one decimal, text as is, anything else as JSON. */
+export function formatReading(v: unknown): string {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(1);
+  if (typeof v === 'string') return v;
+  if (typeof v === 'boolean') return String(v);
+  return JSON.stringify(v) ?? '—';
+}

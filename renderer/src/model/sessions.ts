@@ -139,9 +139,7 @@ export function mergeHistory(sessions: Record<string, SessionSummary>, history: 
   const out = { ...sessions };
   for (const h of history) {
     const live = out[h.key];
-    out[h.key] = live
-      ? ({ ...h, ...Object.fromEntries(Object.entries(live).filter(([, v]) => v !== null)), live: live.live } as SessionSummary)
-      : h;
+    out[h.key] = live ? { ...h, ...Object.fromEntries(Object.entries(live).filter(([, v]) => v !== null)), live: live.live } : h;
   }
   return out;
 }

@@ -32,8 +32,8 @@ function readView(): View {
 interface UiState {
   view: View;
   theme: ThemeChoice;
-  setView(v: View): void;
-  setTheme(t: ThemeChoice): void;
+  setView: (v: View) => void;
+  setTheme: (t: ThemeChoice) => void;
 }
 
 export const useUi = create<UiState>((set) => ({

@@ -4,7 +4,7 @@ import { DEFAULT_THERMOSTAT_LIMITS, MIN_LIT_BRIGHTNESS, PERCENT } from '../../..
 import type { DeviceActionName } from '../../../services/lib/protocol/deviceActions.js';
 import { clearRemoval, deviceCommand, removeDevice } from '../actions/deviceActions.js';
 import { useNow } from '../components/useNow.js';
-import { formatDuration } from '../model/format.js';
+import { formatDuration, formatReading } from '../model/format.js';
 import { useDevices } from '../stores/devicesStore.js';
 import type { DeviceStatus } from '../stores/devicesStore.js';
 import { AddDeviceForm } from './devices/AddDeviceForm.js';
@@ -196,7 +196,7 @@ function Controls({ d }: { d: DeviceStatus }) {
           {Object.entries(s).map(([k, v]) => (
             <div key={k} className="kvrow">
               <dt>{k}</dt>
-              <dd className="num">{v === null ? '—' : typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(1)) : String(v)}</dd>
+              <dd className="num">{formatReading(v)}</dd>
             </div>
           ))}
         </dl>
@@ -220,7 +220,7 @@ function summary(d: DeviceStatus): string {
       return s.playing === true ? 'playing' : 'paused';
     case 'thermostat':
     case 'climate':
-      return `${String(s.mode ?? '—')} · ${String(s.target ?? '—')}°`;
+      return `${typeof s.mode === 'string' ? s.mode : '—'} · ${typeof s.target === 'number' ? s.target : '—'}°`;
     default:
       return '';
   }

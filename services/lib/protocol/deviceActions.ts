@@ -232,7 +232,7 @@ export function parseDeviceAction(action: string, params: Record<string, unknown
 /** The parameters an action cannot do without (for describing the vocabulary to a language model). */
 export function requiredParams(action: DeviceActionName): string[] {
   const option = deviceActionSchema().options.find((o) => o.shape.action.value === action);
-  const shape = (option?.shape.params.out as z.ZodObject | undefined)?.shape ?? {};
+  const shape = option?.shape.params.out?.shape ?? {};
   return Object.entries(shape)
     .filter(([, s]) => !(s as z.ZodType).safeParse(undefined).success)
     .map(([k]) => k);

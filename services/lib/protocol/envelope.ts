@@ -118,7 +118,7 @@ export function checkEnvelope(obj: Record<string, unknown>, opts: DecodeOptions 
     const m = typeof obj.v === 'string' ? /^(\d+)\.(\d+)$/.exec(obj.v) : null;
     if (!m) throw new AliciaError('BAD_ENVELOPE', 'v must be a "major.minor" string');
     if (Number(m[1]) !== SCHEMA_MAJOR) {
-      throw new AliciaError('UNSUPPORTED_VERSION', `schema version ${obj.v} is not supported (major ${SCHEMA_MAJOR})`, {
+      throw new AliciaError('UNSUPPORTED_VERSION', `schema version ${m[0]} is not supported (major ${SCHEMA_MAJOR})`, {
         supported: SCHEMA_VERSION,
       });
     }

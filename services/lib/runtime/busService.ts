@@ -144,7 +144,7 @@ export class BusService {
     client.on('message', (topic, payload, packet) => this.dispatch(topic, payload, packet));
     // While stopping, a message arriving as the connection closes fails its ack write ("write after
     // end"): expected then, a warning only while running.
-    client.on('error', (err) => (this.stopping ? this.log.debug : this.log.warn).call(this.log, 'mqtt error', { error: err.message }));
+    client.on('error', (err) => this.log[this.stopping ? 'debug' : 'warn']('mqtt error', { error: err.message }));
     client.on('connect', (connack) => {
       // Nagle + delayed ACK cost ~88 ms per QoS 1 round trip here (docs/benchmarks.md); MQTT.js has no option for it.
       (client.stream as Partial<Socket>).setNoDelay?.(true);

@@ -102,7 +102,7 @@ export class Requester {
             this.host.publish(pattern, body, { correlation_id, trace_id, session_id: opts.session_id, deadline }).catch((e: unknown) => {
               clearTimeout(timer);
               this.pending.delete(correlation_id);
-              reject(e);
+              reject(e instanceof Error ? e : new Error(String(e)));
             });
           }),
       );
@@ -142,12 +142,12 @@ export class Requester {
     this.host.metrics.countIn(pattern);
     let msg: Envelope & Record<string, unknown>;
     try {
-      msg = decode(pattern, payload) as Envelope & Record<string, unknown>;
+      msg = decode(pattern, payload);
     } catch (e) {
       // an error reply may not match the reply schema of shared reply/error topics
       const raw = safeParse(payload);
       if (raw && raw.ok === false && isErrorInfo(raw.error)) {
-        pending.reject(new AliciaError(raw.error.code as never, raw.error.message, raw.error.details));
+        pending.reject(new AliciaError(raw.error.code, raw.error.message, raw.error.details));
         return;
       }
       this.host.metrics.countError(pattern);

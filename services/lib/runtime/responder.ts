@@ -101,7 +101,7 @@ export class Responder {
       };
       let msg: MessageOf<P>;
       try {
-        msg = decode(pattern, payload) as MessageOf<P>;
+        msg = decode(pattern, payload);
       } catch (e) {
         void fail(e); // writes the error reply synchronously, before the PUBACK
         return;

@@ -109,7 +109,7 @@ export class Subscriptions {
     };
     try {
       const r = fn();
-      if (r && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).then(done, failed);
+      if (r && typeof r.then === 'function') r.then(done, failed);
       else done();
     } catch (e) {
       failed(e);

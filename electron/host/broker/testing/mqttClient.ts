@@ -44,7 +44,7 @@ export function roundTrip(client: MqttClient, topic: string, payload = '{}'): Pr
       },
       (e: unknown) => {
         client.off('close', onClose);
-        reject(e as Error);
+        reject(e instanceof Error ? e : new Error(String(e)));
       },
     );
   });
