@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { openApp } from '../support/app.js';
 import { ask, nextMessage, operatorClient } from '../support/bus.js';
 import { runtimeFromEnv } from '../support/browser.js';
-import { pidAlive } from '../support/host.js';
+import { pidAlive } from '../../electron/host/supervisor/launcher.js';
 
 const rt = runtimeFromEnv();
 // A service nothing else in these specs needs while it is down.

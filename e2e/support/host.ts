@@ -351,14 +351,6 @@ export async function until<T>(what: string, fn: () => T | undefined | null | fa
   }
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Direct children of a pid (Linux /proc), to prove nothing is left behind. */
 export function childPids(pid: number): number[] {

@@ -12,7 +12,8 @@ import type { RequestTopic, TopicPattern } from '../../services/lib/protocol/top
 import { BusService } from '../../services/lib/runtime/busService.js';
 import { AliciaError } from '../../services/lib/protocol/errors.js';
 import { mosquittoSub } from '../support/bus.js';
-import { CLI, ROOT, assertBuilt, childPids, operatorClient, pidAlive, startHost, until } from '../support/host.js';
+import { CLI, ROOT, assertBuilt, childPids, operatorClient, startHost, until } from '../support/host.js';
+import { pidAlive } from '../../electron/host/supervisor/launcher.js';
 import type { HostProcess } from '../support/host.js';
 
 /**

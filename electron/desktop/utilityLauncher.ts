@@ -1,5 +1,6 @@
 import type { ForkOptions, UtilityProcess } from 'electron';
 import type { Readable } from 'node:stream';
+import { ProcessExit } from '../host/supervisor/launcher.js';
 import type { ExitListener, LaunchedProcess, LaunchSpec, Launcher } from '../host/supervisor/launcher.js';
 
 /**
@@ -45,8 +46,7 @@ export class UtilityLauncher implements Launcher {
 }
 
 class UtilityChild implements LaunchedProcess {
-  private exitInfo: { code: number | null; signal: string | null } | undefined;
-  private readonly exitListeners: ExitListener[] = [];
+  private readonly exit = new ProcessExit();
   private killedWith: NodeJS.Signals | undefined;
   private spawned = false;
   readonly stdout: Readable | null;
@@ -67,15 +67,10 @@ class UtilityChild implements LaunchedProcess {
   }
 
   get pid(): number | undefined {
-    return this.exitInfo ? undefined : this.child.pid;
+    return this.exit.exited ? undefined : this.child.pid;
   }
   onExit(listener: ExitListener): void {
-    if (this.exitInfo) {
-      const { code, signal } = this.exitInfo;
-      queueMicrotask(() => listener(code, signal));
-    } else {
-      this.exitListeners.push(listener);
-    }
+    this.exit.onExit(listener);
   }
 
   onMessage(listener: (message: unknown) => void): void {
@@ -83,7 +78,7 @@ class UtilityChild implements LaunchedProcess {
   }
 
   postMessage(message: unknown): boolean {
-    if (this.exitInfo) return false;
+    if (this.exit.exited) return false;
     try {
       this.child.postMessage(message);
       return true;
@@ -93,7 +88,7 @@ class UtilityChild implements LaunchedProcess {
   }
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
-    if (this.exitInfo) return false;
+    if (this.exit.exited) return false;
     const pid = this.child.pid;
     if (signal === 'SIGKILL' && this.spawned && pid !== undefined) {
       try {
@@ -110,9 +105,7 @@ class UtilityChild implements LaunchedProcess {
   }
 
   private finish(code: number | null, signal: string | null): void {
-    if (this.exitInfo) return;
-    this.exitInfo = { code, signal };
-    for (const l of this.exitListeners.splice(0)) l(code, signal);
+    this.exit.finish(code, signal);
   }
 }
 

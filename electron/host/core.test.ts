@@ -13,6 +13,7 @@ import { parseConfig } from './config.js';
 import { startCore } from './core.js';
 import type { Core } from './core.js';
 import { NodeLauncher } from './supervisor/nodeLauncher.js';
+import { pidAlive } from './supervisor/launcher.js';
 
 /**
  * The core in-process with stand-in services (the supervisor's miniService fixture under every
@@ -24,14 +25,6 @@ let dataDir: string;
 let servicesDir: string;
 let core: Core | undefined;
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 beforeEach(() => {
   dataDir = mkdtempSync(join(tmpdir(), 'alicia-core-'));
@@ -85,7 +78,7 @@ describe('startCore', { timeout: 120_000 }, () => {
     const port = Number(new URL(core.addresses.mqttUrl).port);
     await core.stop();
     await core.stop();
-    expect(pids.filter(alive)).toEqual([]);
+    expect(pids.filter(pidAlive)).toEqual([]);
     // the broker's port is free again
     await new Promise<void>((resolve, reject) => {
       const s = createServer()

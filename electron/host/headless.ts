@@ -12,6 +12,7 @@ import { HostHttpServer } from './http/server.js';
 import { RUNTIME_FILE, appRoot, defaultDataDir, rendererDir, servicesDir } from './paths.js';
 import { RotatingFile } from './supervisor/rotatingFile.js';
 import { NodeLauncher } from './supervisor/nodeLauncher.js';
+import { pidAlive } from './supervisor/launcher.js';
 
 export interface ServeOptions extends ConfigOverrides {
   dataDir: string;
@@ -114,15 +115,6 @@ export function prepareDataDir(dataDir: string): void {
       `data directory ${dataDir} is not writable (${code}); choose another with --data-dir or ALICIA_DATA_DIR`,
       { path: dataDir },
     );
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

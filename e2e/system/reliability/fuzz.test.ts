@@ -1,10 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkEnvelope } from '../../../services/lib/protocol/envelope.js';
 import { ERROR_CODES } from '../../../services/lib/protocol/errors.js';
 import { SERVICE_NAMES } from '../../../services/lib/protocol/services.js';
 import { TOPICS, type RequestTopic } from '../../../services/lib/protocol/topics.js';
 import { FUZZ_TOPICS, FuzzGenerator, type FuzzCase, type FuzzTopic } from './fuzzCases.js';
-import { Host, pidAlive, sleep, type Answer } from '../../support/host.js';
+import { type Host, sleep, type Answer } from '../../support/host.js';
+import { pidAlive } from '../../../electron/host/supervisor/launcher.js';
+import { useRunningHost } from '../../support/runningHost.js';
 
 /**
  * The fuzzer of docs/reliability.md "Hostile and malformed input": 10,000 seeded malformed payloads across every request topic, sent at ~1,000/s
@@ -40,15 +42,7 @@ const VALID: { topic: RequestTopic; body: (i: number) => Record<string, unknown>
 ];
 
 let host: Host;
-
-beforeAll(async () => {
-  host = await Host.start();
-  await host.allRunning();
-}, 120_000);
-
-afterAll(async () => {
-  await host?.stop({ keep: process.env.FUZZ_KEEP === '1' });
-});
+useRunningHost((h) => (host = h), 'FUZZ_KEEP');
 
 function requestTopicOf(answerTopic: string): FuzzTopic | undefined {
   return FUZZ_TOPICS.find((t) => {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Host, HostStartError, pidAlive, sleep, startHost, until } from '../../support/host.js';
+import { Host, HostStartError, sleep, startHost, until } from '../../support/host.js';
+import { pidAlive } from '../../../electron/host/supervisor/launcher.js';
 
 /**
  * docs/reliability.md "Faults": the host itself killed -9 and restarted on the same data dir: device registry,

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Host, sleep, until } from '../../support/host.js';
+import { describe, expect, it } from 'vitest';
+import { type Host, sleep, until } from '../../support/host.js';
+import { useRunningHost } from '../../support/runningHost.js';
 
 /**
  * docs/reliability.md "Faults": kill -9 the device-manager while 1,000 QoS 1 device commands are in flight,
@@ -13,15 +14,7 @@ const N = 1000;
 const DEVICES = ['kitchen_light', 'living_room_light', 'bedroom_lamp'] as const;
 
 let host: Host;
-
-beforeAll(async () => {
-  host = await Host.start();
-  await host.allRunning();
-}, 120_000);
-
-afterAll(async () => {
-  await host?.stop({ keep: process.env.REL_KEEP === '1' });
-});
+useRunningHost((h) => (host = h), 'REL_KEEP');
 
 /** Command i: set_brightness 1..100 on the dimmable lights, turn_on/turn_off on the lamp (each idempotent: the last one wins). */
 function command(i: number): { device_id: string; action: string; params: Record<string, unknown> } {

@@ -1,8 +1,9 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seal } from '../../../services/lib/protocol/envelope.js';
-import { Host, sleep, until } from '../../support/host.js';
+import { type Host, sleep, until } from '../../support/host.js';
+import { useRunningHost } from '../../support/runningHost.js';
 
 /**
  * docs/reliability.md "Access": credentials live in the data dir with mode 0600, are never printed in logs or
@@ -11,15 +12,7 @@ import { Host, sleep, until } from '../../support/host.js';
  */
 
 let host: Host;
-
-beforeAll(async () => {
-  host = await Host.start();
-  await host.allRunning();
-}, 120_000);
-
-afterAll(async () => {
-  await host?.stop();
-});
+useRunningHost((h) => (host = h));
 
 function passwords(): Record<string, string> {
   // electron/host/broker/credentials.ts: {"version":1,"credentials":{"<principal>":{"username","password"}}}

@@ -99,23 +99,8 @@ describe('third-party clients (Debian mosquitto-clients)', () => {
   it('mosquitto_sub and mosquitto_pub with the operator credential see and send messages', async () => {
     const { port } = new URL(tb.url);
     const op = tb.credentials.operator;
-    const sub = run('mosquitto_sub', [
-      '-h',
-      '127.0.0.1',
-      '-p',
-      port,
-      '-u',
-      op.username,
-      '-P',
-      op.password,
-      '-t',
-      'alicia/broadcast/+',
-      '-C',
-      '1',
-      '-W',
-      '6',
-      '-v',
-    ]);
+    const login = ['-h', '127.0.0.1', '-p', port, '-u', op.username, '-P', op.password];
+    const sub = run('mosquitto_sub', [...login, '-t', 'alicia/broadcast/+', '-C', '1', '-W', '6', '-v']);
     const js = await as('operator');
     // wait until mosquitto_sub's subscription is in place, then publish
     await waitFor(() => tb.broker.stats().subscriptions >= 1, 'mosquitto_sub subscription', 5000);
@@ -131,22 +116,7 @@ describe('third-party clients (Debian mosquitto-clients)', () => {
 
     const seen = collect(js);
     await js.subscribeAsync('zigbee2mqtt/#', { qos: 1 });
-    const pub = await run('mosquitto_pub', [
-      '-h',
-      '127.0.0.1',
-      '-p',
-      port,
-      '-u',
-      op.username,
-      '-P',
-      op.password,
-      '-t',
-      'zigbee2mqtt/lamp/set',
-      '-m',
-      'ON',
-      '-q',
-      '1',
-    ]);
+    const pub = await run('mosquitto_pub', [...login, '-t', 'zigbee2mqtt/lamp/set', '-m', 'ON', '-q', '1']);
     expect(pub.code).toBe(0);
     await waitFor(() => seen.length === 1, 'the mosquitto_pub message');
     expect(seen[0]).toMatchObject({ topic: 'zigbee2mqtt/lamp/set', payload: 'ON' });

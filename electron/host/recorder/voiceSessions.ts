@@ -108,29 +108,18 @@ export function patchFromResult(payload: Buffer, time: number): VoiceSessionPatc
   return p;
 }
 
-/** A voice session as the `sessions` query returns it. */
-export interface VoiceSessionSummary {
-  key: string;
-  session_id: string | null;
-  trace_id: string | null;
-  time: number;
-  started: number | null;
-  ended: number | null;
-  /** "audio" or "text" (what the command carried) */
-  input: string | null;
-  command_text: string | null;
-  /** null while the result has not been seen (still running, or lost) */
+/**
+ * A voice session as the `sessions` query returns it: the stored row with its JSON columns parsed.
+ * `input` is "audio" or "text" (what the command carried); `ok` is null while the result has not been
+ * seen (still running, or lost); `timings` holds the per-stage durations (stt_ms, ai_ms, device_ms,
+ * tts_ms, total_ms).
+ */
+export type VoiceSessionSummary = Omit<VoiceSessionPatch, 'ok' | 'intent_json' | 'error_code' | 'error_message' | 'timings'> & {
   ok: boolean | null;
-  transcription: string | null;
-  intent: string | null;
   intent_detail: unknown;
-  response_text: string | null;
-  stage: string | null;
   error: { code: string; message: string } | null;
-  /** per-stage durations from the result (stt_ms, ai_ms, device_ms, tts_ms, total_ms) */
   timings: Record<string, number> | null;
-  total_ms: number | null;
-}
+};
 
 export function summaryFromRow(r: Record<string, unknown>): VoiceSessionSummary {
   const parse = (s: unknown): unknown => {

@@ -59,3 +59,39 @@ export interface Launcher {
 
 /** The message the supervisor sends to ask a service to stop gracefully (services/lib/runtime listens for it). */
 export const STOP_MESSAGE = { type: 'stop' } as const;
+
+/**
+ * The exit bookkeeping both launchers share: the process's exit is recorded once, listeners added
+ * before it are called then, listeners added after it are called on the next microtask.
+ */
+export class ProcessExit {
+  private info: { code: number | null; signal: string | null } | undefined;
+  private readonly listeners: ExitListener[] = [];
+
+  get exited(): boolean {
+    return this.info !== undefined;
+  }
+
+  onExit(listener: ExitListener): void {
+    const info = this.info;
+    if (info) queueMicrotask(() => listener(info.code, info.signal));
+    else this.listeners.push(listener);
+  }
+
+  /** Record the exit (only the first call counts) and tell the listeners. */
+  finish(code: number | null, signal: string | null): void {
+    if (this.info) return;
+    this.info = { code, signal };
+    for (const l of this.listeners.splice(0)) l(code, signal);
+  }
+}
+
+/** Whether a process with this pid exists (signal 0 checks without sending; EPERM: it exists but is another user's). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { ProcessExit } from './launcher.js';
 import type { ExitListener, LaunchedProcess, LaunchSpec, Launcher } from './launcher.js';
 
 /**
@@ -22,9 +23,7 @@ export class NodeLauncher implements Launcher {
 }
 
 class NodeProcess implements LaunchedProcess {
-  private exited = false;
-  private exitInfo: { code: number | null; signal: string | null } | undefined;
-  private readonly exitListeners: ExitListener[] = [];
+  private readonly exit = new ProcessExit();
 
   constructor(private readonly child: ChildProcess) {
     // Without an 'error' listener a failed spawn or a failed kill would be an uncaught exception in the host.
@@ -36,7 +35,7 @@ class NodeProcess implements LaunchedProcess {
   }
 
   get pid(): number | undefined {
-    return this.exited ? undefined : this.child.pid;
+    return this.exit.exited ? undefined : this.child.pid;
   }
   get stdout() {
     return this.child.stdout;
@@ -46,12 +45,7 @@ class NodeProcess implements LaunchedProcess {
   }
 
   onExit(listener: ExitListener): void {
-    if (this.exitInfo) {
-      const { code, signal } = this.exitInfo;
-      queueMicrotask(() => listener(code, signal));
-    } else {
-      this.exitListeners.push(listener);
-    }
+    this.exit.onExit(listener);
   }
 
   onMessage(listener: (message: unknown) => void): void {
@@ -59,13 +53,13 @@ class NodeProcess implements LaunchedProcess {
   }
 
   postMessage(message: unknown): boolean {
-    if (this.exited || !this.child.connected) return false;
+    if (this.exit.exited || !this.child.connected) return false;
     // The callback form reports send failures (channel closing) there instead of as an 'error' event.
     return this.child.send(message as object, () => undefined);
   }
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
-    if (this.exited) return false;
+    if (this.exit.exited) return false;
     try {
       return this.child.kill(signal);
     } catch {
@@ -74,9 +68,6 @@ class NodeProcess implements LaunchedProcess {
   }
 
   private finish(code: number | null, signal: string | null): void {
-    if (this.exitInfo) return;
-    this.exited = true;
-    this.exitInfo = { code, signal };
-    for (const l of this.exitListeners.splice(0)) l(code, signal);
+    this.exit.finish(code, signal);
   }
 }

@@ -13,6 +13,7 @@ import { Supervisor } from './supervisor.js';
 import type { SupervisedServiceSpec } from './supervisor.js';
 import type { ServiceStatus } from './supervisedService.js';
 import type { Principal } from '../../../services/lib/protocol/services.js';
+import { pidAlive } from './launcher.js';
 
 const MINI = fileURLToPath(new URL('./testing/fixtures/miniService.mjs', import.meta.url));
 
@@ -68,14 +69,6 @@ async function afterAnyRestart(backoffMaxMs: number): Promise<void> {
 }
 
 const last = (name: string) => states.get(name)?.at(-1);
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function request(body: unknown, raw?: string): Promise<Record<string, unknown>> {
   const correlation_id = `c-${Math.random()}`;
@@ -124,7 +117,7 @@ describe('Supervisor', { timeout: 120_000 }, () => {
     expect(settled).toEqual({ discovery: 'running', stt: 'running', tts: 'stopped' });
     const st = await until('retained running', () => last('stt')?.state === 'running' && last('stt'));
     expect(st.pid).toBeTypeOf('number');
-    expect(alive(st.pid!)).toBe(true);
+    expect(pidAlive(st.pid!)).toBe(true);
     expect(st.startedAt).toBeTypeOf('number');
     expect(states.get('stt')!.map((x) => x.state)).toEqual(['stopped', 'starting', 'running']);
     expect(last('tts')?.state).toBe('stopped');
@@ -205,7 +198,7 @@ describe('Supervisor', { timeout: 120_000 }, () => {
 
     const stopped = await request({ action: 'stop', service: 'device-manager' });
     expect(stopped).toMatchObject({ ok: true, service: 'device-manager', action: 'stop', state: 'stopped', source: 'supervisor' });
-    expect(alive(pid)).toBe(false);
+    expect(pidAlive(pid)).toBe(false);
     expect(last('device-manager')).toMatchObject({ state: 'stopped', exit_code: 0 });
     // a graceful stop: the fixture got the stop message and said so
     await until('stop logged', () => readFileSync(join(tb.dataDir, 'logs', 'device-manager.log'), 'utf8').includes('fixture stopping'));
@@ -213,11 +206,11 @@ describe('Supervisor', { timeout: 120_000 }, () => {
     const started = await request({ action: 'start', service: 'device-manager' });
     expect(started).toMatchObject({ ok: true, state: 'running' });
     const pid2 = last('device-manager')!.pid!;
-    expect(alive(pid2)).toBe(true);
+    expect(pidAlive(pid2)).toBe(true);
 
     const restarted = await request({ action: 'restart', service: 'device-manager' });
     expect(restarted).toMatchObject({ ok: true, state: 'running' });
-    expect(alive(pid2)).toBe(false);
+    expect(pidAlive(pid2)).toBe(false);
     expect(last('device-manager')!.pid).not.toBe(pid2);
 
     const all = await request({ action: 'stop', service: '*' });
@@ -257,7 +250,7 @@ describe('Supervisor', { timeout: 120_000 }, () => {
     const r = await request({ action: 'stop', service: 'voice-router' });
     expect(r).toMatchObject({ ok: true, state: 'stopped' });
     expect(last('voice-router')!.exit_signal).toBe('SIGKILL');
-    expect(alive(pid)).toBe(false);
+    expect(pidAlive(pid)).toBe(false);
   });
 
   it('a service that never becomes ready is killed after the ready timeout and counted as a crash', async () => {
@@ -299,10 +292,10 @@ describe('Supervisor', { timeout: 120_000 }, () => {
     await s.start();
     await s.whenSettled();
     const pids = s.status().map((x) => x.pid!);
-    expect(pids.every(alive)).toBe(true);
+    expect(pids.every(pidAlive)).toBe(true);
     await s.stop();
     await s.stop();
-    expect(pids.some(alive)).toBe(false);
+    expect(pids.some(pidAlive)).toBe(false);
     expect(s.status().map((x) => x.state)).toEqual(['stopped', 'stopped', 'stopped']);
   });
 });

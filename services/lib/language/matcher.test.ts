@@ -139,34 +139,22 @@ describe('matchIntent on the default home', () => {
     const reg = new DeviceRegistry();
     for (const d of defaultHomeDevices()) reg.upsert(d);
     expect(matchIntent('turn on the garage light', reg).understood).toBe(false);
-    expect(
-      reg.upsert({
-        device_id: 'garage_light',
-        name: 'garage light',
-        kind: 'light',
-        room: 'garage',
-        aliases: ['workshop lamp'],
-        traits: ['on_off'],
-        state: {},
-        online: true,
-      }),
-    ).toBe(true);
+    const garage = (state: Record<string, unknown>) => ({
+      device_id: 'garage_light',
+      name: 'garage light',
+      kind: 'light',
+      room: 'garage',
+      aliases: ['workshop lamp'],
+      traits: ['on_off'],
+      state,
+      online: true,
+    });
+    expect(reg.upsert(garage({}))).toBe(true);
     expect(matchIntent('turn on the garage light', reg).commands[0]?.device_id).toBe('garage_light');
     expect(matchIntent('turn on the workshop lamp', reg).commands[0]?.device_id).toBe('garage_light');
     expect(matchIntent('turn on the lights in the garage', reg).commands).toHaveLength(1);
     // a state-only update does not change the vocabulary (no grammar rebuild)
-    expect(
-      reg.upsert({
-        device_id: 'garage_light',
-        name: 'garage light',
-        kind: 'light',
-        room: 'garage',
-        aliases: ['workshop lamp'],
-        traits: ['on_off'],
-        state: { on: true },
-        online: true,
-      }),
-    ).toBe(false);
+    expect(reg.upsert(garage({ on: true }))).toBe(false);
     reg.remove('garage_light');
     expect(matchIntent('turn on the garage light', reg).understood).toBe(false);
   });
