@@ -351,7 +351,6 @@ export async function until<T>(what: string, fn: () => T | undefined | null | fa
   }
 }
 
-
 /** Direct children of a pid (Linux /proc), to prove nothing is left behind. */
 export function childPids(pid: number): number[] {
   try {

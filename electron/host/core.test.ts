@@ -25,7 +25,6 @@ let dataDir: string;
 let servicesDir: string;
 let core: Core | undefined;
 
-
 beforeEach(() => {
   dataDir = mkdtempSync(join(tmpdir(), 'alicia-core-'));
   servicesDir = join(dataDir, 'fake-dist-services');
