@@ -372,6 +372,7 @@ export async function serve(argv: string[]): Promise<number> {
     process.stdout.write(
       `Alicia Control Center is running at ${running.info.http.url} (MQTT ${running.info.mqtt.url}, data ${resolve(opts.dataDir)})\n`,
     );
+    for (const url of running.http.lanLoginUrls) process.stdout.write(`From another device on your network: ${url}\n`);
     if (running.info.http.fingerprint256) {
       process.stdout.write(`TLS certificate (self-signed) SHA-256 fingerprint: ${running.info.http.fingerprint256}\n`);
     }

@@ -37,7 +37,7 @@ function machineNames(): string[] {
  * The addresses a page from a wildcard bind may have been loaded under: every address of this
  * machine (a tablet on the LAN opens https://192.168.1.5:8470/), loopback first.
  */
-function machineAddresses(): string[] {
+export function machineAddresses(): string[] {
   const out = ['127.0.0.1'];
   for (const list of Object.values(networkInterfaces())) {
     for (const a of list ?? []) {

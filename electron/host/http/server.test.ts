@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../../services/lib/runtime/logger.js';
 import { loadOrCreateLanCertificate } from '../broker/tls.js';
@@ -262,6 +262,23 @@ describe('HostHttpServer before the broker is up', () => {
     expect(srv.allowedOrigins).toContain(`http://localhost:${srv.port}`);
     expect((await get(`/?token=${TOKEN}`)).status).toBe(503);
     expect((await get('/api/connection')).status).toBe(401);
+  });
+
+  it('bound to every address, it also gives the login link under each of the machine addresses (a tablet on the LAN)', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'alicia-http-'));
+    sessions = new WindowSessions({ bus: tb.broker, credentials: tb.broker.credentials, broker: tb.broker, idleMs: 60_000, log });
+    srv = new HostHttpServer({ host: '127.0.0.1', port: 0, rendererDir: dir, version: '1', log, token: TOKEN });
+    const wide = new HostHttpServer({ host: '0.0.0.0', port: 0, rendererDir: dir, version: '1', log, token: TOKEN });
+    await Promise.all([srv.start(), wide.start()]);
+    expect(srv.lanLoginUrls).toEqual([]);
+    expect(wide.loginUrl).toBe(`http://127.0.0.1:${wide.port}/?token=${TOKEN}`);
+    const external = Object.values(networkInterfaces())
+      .flatMap((l) => l ?? [])
+      .filter((a) => a.family === 'IPv4' && !a.internal)
+      .map((a) => `http://${a.address}:${wide.port}/?token=${TOKEN}`);
+    expect(wide.lanLoginUrls).toEqual(expect.arrayContaining(external));
+    expect(wide.lanLoginUrls.some((u) => u.includes('127.0.0.1'))).toBe(false);
+    await wide.stop();
   });
 
   it('makes a new 32-byte token at each start when none is given', async () => {

@@ -11,6 +11,7 @@ import {
   contentSecurityPolicy,
   hostAllowed,
   isWildcard,
+  machineAddresses,
   originAllowed,
   ownOrigins,
   parseHostHeader,
@@ -117,6 +118,17 @@ export class HostHttpServer {
   /** The window's URL with the login token: printed by `alicia serve` and written to runtime.json (0600), never logged. */
   get loginUrl(): string {
     return `${this.url}?token=${this.login.token}`;
+  }
+
+  /**
+   * Bound to every address (0.0.0.0, ::): the login link under each of this machine's other
+   * addresses, for a tablet or phone on the LAN. Empty otherwise.
+   */
+  get lanLoginUrls(): string[] {
+    if (!isWildcard(this.opts.host)) return [];
+    return machineAddresses()
+      .filter((a) => a !== '127.0.0.1' && a !== '[::1]')
+      .map((a) => `${this.scheme}://${a}:${this.boundPort}/?token=${this.login.token}`);
   }
 
   get port(): number {
