@@ -22,8 +22,10 @@ import type { Logger } from '../../../services/lib/runtime/logger.js';
 export interface AliciaBrokerOptions {
   dataDir: string;
   credentials: Credentials;
-  /** listen address of both listeners; 127.0.0.1 unless the user turns on LAN access */
+  /** listen address of the WebSocket listener (the TCP listener is always 127.0.0.1); 127.0.0.1 by default */
   host?: string;
+  /** certificate and key: the WebSocket listener speaks WSS only (required for a non-local host) */
+  tls?: { cert: string; key: string } | null;
   /** MQTT over TCP; 0 = any free port */
   mqttPort?: number;
   /** MQTT over WebSocket (path /mqtt); 0 = any free port */
@@ -71,7 +73,7 @@ function defaultLog(): Logger {
  * (idempotent).
  */
 export class AliciaBroker implements InProcessBus {
-  private readonly opts: Required<Omit<AliciaBrokerOptions, 'log' | 'credentials' | 'allowedOrigins' | 'rateLimit'>> & {
+  private readonly opts: Required<Omit<AliciaBrokerOptions, 'log' | 'credentials' | 'allowedOrigins' | 'rateLimit' | 'tls'>> & {
     credentials: Credentials;
     log: Logger;
   };
@@ -84,6 +86,7 @@ export class AliciaBroker implements InProcessBus {
   private readonly dropFilter = new PublishDropFilter();
   /** every connection handed to Aedes, from any listener (TLS included), destroyed on stop */
   private readonly sockets = new Set<Duplex>();
+  private readonly connectionListeners = new Set<(principal: AnyPrincipal) => void>();
   private statsTimer: NodeJS.Timeout | null = null;
   private addrs: BrokerAddresses | null = null;
   private stopping: Promise<void> | null = null;
@@ -107,6 +110,7 @@ export class AliciaBroker implements InProcessBus {
     this.listeners = new BrokerListeners(
       {
         host: o.host,
+        tls: opts.tls ?? null,
         mqttPort: o.mqttPort,
         wsPort: o.wsPort,
         maxConnections: o.maxClients + CONNECTION_HEADROOM,
@@ -172,6 +176,9 @@ export class AliciaBroker implements InProcessBus {
       this.dropFilter.install(broker);
       broker.on('clientError', (client, err) => this.onClientError(client, err));
       broker.on('connectionError', (client, err) => this.onClientError(client, err));
+      // after Aedes registered / removed the client, so connectionsOf() already counts the change
+      broker.on('client', (client) => this.connectionChanged(client));
+      broker.on('clientDisconnect', (client) => this.connectionChanged(client));
       // bounds what stopped/failed services' persistent sessions hold (stops itself on broker close)
       new OfflineSessions(broker, {
         expiryMs: o.offlineSessionExpiryMs,
@@ -324,6 +331,32 @@ export class AliciaBroker implements InProcessBus {
   principalOf(clientId: string): AnyPrincipal | null {
     const c = this.broker ? clientById(this.broker, clientId) : undefined;
     return c ? (this.access.principalOf(c) ?? null) : null;
+  }
+
+  /** Open connections of a principal. */
+  connectionsOf(principal: AnyPrincipal): number {
+    if (!this.broker) return 0;
+    let n = 0;
+    for (const c of connectedClientList(this.broker)) if (this.access.principalOf(c) === principal) n++;
+    return n;
+  }
+
+  /** Called with the principal whenever one of its clients connects or disconnects. Returns the unsubscribe. */
+  onConnectionChange(listener: (principal: AnyPrincipal) => void): () => void {
+    this.connectionListeners.add(listener);
+    return () => void this.connectionListeners.delete(listener);
+  }
+
+  private connectionChanged(client: Client): void {
+    const principal = this.access.principalOf(client);
+    if (principal === undefined) return;
+    for (const l of this.connectionListeners) {
+      try {
+        l(principal);
+      } catch (e) {
+        this.opts.log.error('connection listener threw', { error: (e as Error).message });
+      }
+    }
   }
 
   /** Disconnect every client of a principal (e.g. after its credential was rotated). Returns how many. */

@@ -71,7 +71,13 @@ export class ClientAccess {
     if (!broker) return refuse(3, 'broker stopping');
     if (broker.connectedClients >= o.maxClients) return refuse(3, `too many clients (limit ${o.maxClients})`);
     const principal = o.credentials.verify(username, password);
-    if (!principal) return refuse(4, username === undefined ? 'anonymous connection' : 'bad user name or password');
+    if (!principal) {
+      // A window session that ended (signed out, idle, ended from the Health view): its credential
+      // was valid and is withdrawn, so "not authorized" (5), which tells the window to ask the host
+      // for its session again rather than retry the same password.
+      if (o.credentials.wasRevoked(username)) return refuse(5, 'window session ended');
+      return refuse(4, username === undefined ? 'anonymous connection' : 'bad user name or password');
+    }
     // [MQTT-3.1.4-2] a new CONNECT with a live client's id takes that session over. Only the same
     // principal may do that: otherwise one service could kick another off the bus.
     const existing = clientById(broker, client.id);

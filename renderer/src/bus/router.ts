@@ -135,6 +135,7 @@ const ROUTES: RouteTable = {
     onNextFrame('health.broker', () => useHealth.setState({ broker: m }));
   },
   'alicia/system/host': (m) => onNextFrame('health.host', () => useHealth.setState({ host: m })),
+  'alicia/system/window/sessions': (m) => onNextFrame('health.windowSessions', () => useHealth.setState({ windowSessions: m })),
   'alicia/device/status/+': (m, topic) => {
     devicePatch.set(lastSegment(topic), m);
     flushDevices();

@@ -6,6 +6,7 @@ import { formatDuration, formatRate, formatTime } from '../model/format.js';
 import { formatBytes } from '../model/payload.js';
 import { useHealth } from '../stores/healthStore.js';
 import { HostInfo } from './HostInfo.js';
+import { WindowSessionsPanel } from './WindowSessionsPanel.js';
 import type { Series } from '../components/LineChart.js';
 import './HealthView.css';
 
@@ -69,6 +70,7 @@ export function HealthView() {
           now={now}
         />
       </section>
+      <WindowSessionsPanel now={now} />
       <div className="health-bottom">
         <section className="panel">
           <header className="panel-head">

@@ -210,5 +210,60 @@ export const hostInfoSchema = z.looseObject({
       fingerprint256: z.string(),
     })
     .nullable(),
+  /**
+   * The window's HTTPS and the broker's WSS (`tls` on; required off 127.0.0.1): the SHA-256 of
+   * their certificate (the LAN certificate), for comparing with what the browser shows. Optional:
+   * hosts before it did not publish it.
+   */
+  tls: z.looseObject({ fingerprint256: z.string() }).nullable().optional(),
   started_at: z.number(),
+});
+
+/**
+ * One open window session (electron/host/windowSessions.ts): a browser signed in with the host's
+ * login token, or the desktop app's window. Public facts only: never the browser's cookie nor the
+ * session's broker credential.
+ */
+export const windowSessionSchema = z.looseObject({
+  /** public id; the session's broker username is `window:<id>` */
+  id: z.string().min(1).max(64),
+  /** browser: signed in through the login link; app: the desktop app's own window */
+  kind: z.enum(['browser', 'app']),
+  created_at: z.number(),
+  /** its last HTTP request, broker connection or disconnection */
+  last_seen: z.number(),
+  user_agent: z.string().max(256),
+  /** where it signed in from (the HTTP client's address; "local" for the desktop app) */
+  remote: z.string().max(64),
+  /** broker connections of its credential open now */
+  connections: z.number().int().nonnegative(),
+  /** false for the desktop app's window: it is never idle-expired */
+  expires: z.boolean(),
+});
+
+/**
+ * Retained on alicia/system/window/sessions by the host itself (in-process; no client may publish
+ * it, acl.ts HOST_ONLY_TOPICS): the open window sessions, after every change.
+ */
+export const windowSessionsSchema = z.looseObject({
+  sessions: z.array(windowSessionSchema).max(10_000),
+  /** a session with no request and no broker connection for this long is ended (window.session_idle_minutes) */
+  idle_minutes: z.number().positive(),
+});
+
+/**
+ * End a window session (operator/window only): its credential is revoked and its connections
+ * closed. The session travels as `session` (its public id): `id` is the envelope's message id.
+ */
+export const windowRequestSchema = z.discriminatedUnion('action', [
+  z.looseObject({ action: z.literal('end'), session: z.string().min(1).max(64) }),
+]);
+export const windowResponseSchema = z.looseObject({
+  ok: z.boolean(),
+  action: z.string().optional(),
+  /** the session's public id */
+  session: z.string().optional(),
+  /** broker connections of the ended session that were closed */
+  disconnected: z.number().int().nonnegative().optional(),
+  error: errorInfoSchema.optional(),
 });
