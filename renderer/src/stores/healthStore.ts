@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import type { MessageOf } from '../../../services/lib/protocol/topics.js';
+import type { Sample } from '../model/chartScale.js';
 
 export type HealthAggregate = MessageOf<'alicia/health/status'>;
 export type HealthAlert = MessageOf<'alicia/health/alert'>;
@@ -7,11 +8,8 @@ type BrokerStats = MessageOf<'$SYS/alicia/broker/stats'>;
 /** The host's retained record (alicia/system/host): version, LAN listener and certificate fingerprint. */
 export type HostInfo = MessageOf<'alicia/system/host'>;
 
-/** One sample of a time series (window clock). */
-export interface Sample {
-  t: number;
-  v: number;
-}
+/** One sample of a time series (window clock; recorder time for backfilled ones). */
+export type { Sample };
 
 /** Keep the last 10 minutes of samples. */
 export const SERIES_WINDOW_MS = 10 * 60 * 1000;
