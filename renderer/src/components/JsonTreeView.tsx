@@ -34,7 +34,9 @@ export function JsonTreeView(props: { value: unknown; query: string; matches: re
       return next;
     });
   return (
-    <div className="json-tree mono" role="tree" aria-label="payload as a tree" data-testid="json-tree" data-rows={rows.length}>
+    // Rows are plain lines with a fold button each (a focusable button inside an ARIA treeitem would
+    // be nested interactive content): Tab walks the folds, Enter or Space opens and closes them.
+    <div className="json-tree mono" role="region" aria-label="payload as a tree" data-testid="json-tree" data-rows={rows.length}>
       <VirtualList
         items={rows}
         rowHeight={ROW_H}
@@ -55,11 +57,8 @@ export function JsonTreeView(props: { value: unknown; query: string; matches: re
           }
           return (
             <div
-              className={cls}
+              className={`${cls} ${r.foldable ? 'foldable' : ''}`}
               style={{ paddingLeft: 8 + r.depth * 14 }}
-              role="treeitem"
-              aria-level={r.depth + 1}
-              aria-expanded={r.foldable ? r.open : undefined}
               data-path={r.path}
               onClick={() => r.foldable && toggle(r.path)}
             >
@@ -67,7 +66,8 @@ export function JsonTreeView(props: { value: unknown; query: string; matches: re
                 <button
                   type="button"
                   className="jcaret"
-                  aria-label={`${r.open ? 'fold' : 'open'} ${r.key ?? 'value'}`}
+                  aria-expanded={r.open}
+                  aria-label={`${r.key ?? 'value'} (${note(r) || r.kind})`}
                   onClick={(e) => {
                     e.stopPropagation();
                     toggle(r.path);
