@@ -10,15 +10,22 @@ import {
   PACKET_TOO_LARGE,
   PublishDropFilter,
   RELIANCES,
+  acknowledgedDelivery,
+  beforeHandling,
   clientById,
   connectedClientList,
+  deliverDirect,
   guardPacketSize,
   hasSubscription,
   publisherIdOf,
   sessionStore,
   subscriptionCount,
+  subscriptionQos,
+  subscriptionsOf,
+  takeBack,
 } from './aedesInternals.js';
 import { connectClient, waitFor } from './testing/mqttClient.js';
+import { RawClient, subscribe } from './testing/rawMqtt.js';
 
 /**
  * The library-patch file's pin: on another Aedes (or its parser or persistence) every reliance must
@@ -69,6 +76,8 @@ describe('each reliance, probed on a plain Aedes', () => {
   let server: Server;
   let url: string;
   const guarded: boolean[] = [];
+  const hooked: boolean[] = [];
+  const acks: { id: string; packet: unknown }[] = [];
   const open: MqttClient[] = [];
 
   beforeAll(async () => {
@@ -92,7 +101,17 @@ describe('each reliance, probed on a plain Aedes', () => {
         () => res(),
       ),
     );
-    server = createServer((socket) => guarded.push(guardPacketSize(broker.handle(socket), LIMIT)));
+    broker.on('ack', (packet, client) => acks.push({ id: client.id, packet }));
+    server = createServer((socket) => {
+      const c = broker.handle(socket);
+      guarded.push(guardPacketSize(c, LIMIT));
+      hooked.push(
+        beforeHandling(c, (p) => {
+          const sub = p as { cmd?: string; subscriptions?: { topic: string; qos: number }[] };
+          if (sub.cmd === 'subscribe') for (const x of sub.subscriptions ?? []) if (x.topic.startsWith('capped/')) x.qos = 0;
+        }),
+      );
+    });
     await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
     url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -120,13 +139,81 @@ describe('each reliance, probed on a plain Aedes', () => {
     await waitFor(() => clientById(broker, 'probe-clients') === undefined, moved('clients'));
   });
 
-  it('subscriptions: counted and looked up by filter', async () => {
+  it('subscriptions: counted, looked up by filter, with their granted QoS', async () => {
     const c = await client('probe-subs');
-    await c.subscribeAsync(['a/+', 'b/#']);
+    await c.subscribeAsync({ 'a/+': { qos: 1 }, 'b/#': { qos: 0 } });
     const server = clientById(broker, 'probe-subs')!;
     expect(subscriptionCount(server), moved('subscriptions')).toBe(2);
     expect(hasSubscription(server, 'a/+'), moved('subscriptions')).toBe(true);
     expect(hasSubscription(server, 'c'), moved('subscriptions')).toBe(false);
+    expect(subscriptionQos(server, 'a/+'), moved('subscriptions')).toBe(1);
+    expect(subscriptionQos(server, 'c'), moved('subscriptions')).toBeUndefined();
+    expect(subscriptionsOf(server), moved('subscriptions')).toEqual([
+      { topic: 'a/+', qos: 1 },
+      { topic: 'b/#', qos: 0 },
+    ]);
+  });
+
+  it('parser: a listener put before Aedes amends a SUBSCRIBE before it is handled', async () => {
+    const c = await client('probe-before');
+    expect(hooked.at(-1), moved('parser')).toBe(true);
+    const granted = await c.subscribeAsync({ 'capped/x': { qos: 1 }, 'free/x': { qos: 1 } });
+    expect(
+      granted.map((g) => g.qos),
+      moved('parser'),
+    ).toEqual([0, 1]);
+  });
+
+  it('counter, messageIds, directDelivery, ackEvent: one message to one client, acknowledged and identified', async () => {
+    for (const clean of [true, false]) {
+      const id = `probe-direct-${clean ? 'clean' : 'kept'}`;
+      const c = await client(id, clean);
+      const got: { topic: string; qos: number; messageId?: number; retain: boolean }[] = [];
+      c.on('message', (topic, _p, packet) => got.push({ topic, qos: packet.qos, messageId: packet.messageId, retain: packet.retain }));
+      const server = clientById(broker, id)!;
+      // ready: Aedes empties the session's queue between the CONNACK and 'clientReady' (and for a
+      // clean session discards what it finds there), so nothing is delivered directly before it
+      await waitFor(() => server.connected, 'the client to be ready');
+      const d = deliverDirect(broker, server, { topic: 'direct/1', payload: Buffer.from('x'), qos: 1 }, (e) => {
+        throw e;
+      })!;
+      await waitFor(() => acks.some((a) => a.id === id), `${moved('ackEvent')} (${id})`);
+      expect(got, moved('directDelivery')).toEqual([{ topic: 'direct/1', qos: 1, messageId: d.messageId, retain: false }]);
+      expect(acknowledgedDelivery(acks.find((a) => a.id === id)!.packet), moved('ackEvent')).toEqual({
+        messageId: d.messageId,
+        counter: d.counter,
+      });
+      // acknowledged: nothing to take back, nothing left in the session
+      expect(await takeBack(broker, { id }, d), moved('persistence')).toBe(false);
+      const left: unknown[] = [];
+      for await (const p of sessionStore(broker).outgoingStream({ id })) left.push(p);
+      expect(left, moved('persistence')).toEqual([]);
+      // the next one takes the client's next packet identifier, as Aedes's own deliveries do
+      const d2 = deliverDirect(broker, server, { topic: 'direct/2', payload: Buffer.from('y'), qos: 0 }, () => undefined);
+      expect(d2).toBeNull();
+      await waitFor(() => got.length === 2, moved('directDelivery'));
+      expect(got[1], moved('directDelivery')).toEqual({ topic: 'direct/2', qos: 0, messageId: undefined, retain: false });
+    }
+  });
+
+  it('directDelivery: a delivery the client never acknowledged is taken back out of its session', async () => {
+    const { port } = new URL(url);
+    const { client: raw } = await RawClient.connected(`mqtt://127.0.0.1:${port}`, { clientId: 'probe-raw', clean: false });
+    try {
+      raw.send(subscribe(1, [{ topic: 'unrelated', qos: 1 }])); // a session to keep
+      await raw.nextOf('suback');
+      const server = clientById(broker, 'probe-raw')!;
+      await waitFor(() => server.connected, 'the client to be ready');
+      const d = deliverDirect(broker, server, { topic: 'direct/raw', payload: Buffer.from('z'), qos: 1 }, () => undefined)!;
+      const p = await raw.nextOf('publish');
+      expect(p.messageId, moved('messageIds')).toBe(d.messageId);
+      expect(await takeBack(broker, { id: 'probe-raw' }, d), moved('persistence')).toBe(true);
+      const left: unknown[] = [];
+      for await (const x of sessionStore(broker).outgoingStream({ id: 'probe-raw' })) left.push(x);
+      expect(left, moved('persistence')).toEqual([]);
+    } finally {
+      raw.destroy();
+    }
   });
 
   it('publisherId and publishEntry: routed packets name their publisher; dropped ones are acked, not routed', async () => {

@@ -20,30 +20,58 @@ export const CHECKED_VERSIONS = {
 /** What each accessor below assumes, and where in the library source to look when it breaks. */
 export const RELIANCES = {
   clients: 'broker.clients is an object of the connected clients by id (aedes.js registerClient / deleteClient)',
-  subscriptions: "client.subscriptions is an object whose keys are the client's filters (lib/client.js, lib/handlers/subscribe.js)",
+  subscriptions:
+    "client.subscriptions is an object whose keys are the client's filters and whose values carry the granted qos (lib/client.js, lib/handlers/subscribe.js)",
   publisherId: "a routed packet carries its publisher's id as packet.clientId (aedes.js emitPacket)",
   persistence:
     'broker.persistence is the async persistence with cleanSubscriptions, outgoingStream, outgoingClearMessageId and cleanIncoming (aedes-persistence asyncPersistence.js)',
   publishEntry:
     'a client PUBLISH (QoS 0, 1 and 2) and a will reach broker.publish(packet, client, done), looked up on the instance, with the very packet object authorizePublish saw (lib/handlers/publish.js enqueuePublish, lib/client.js will)',
+  counter:
+    'broker.counter numbers the packets the broker routes (aedes-packet sets brokerCounter = ++broker.counter); a session store finds a queued packet by (brokerId, brokerCounter) (aedes-persistence outgoingUpdate)',
+  messageIds:
+    'client._nextId is the next packet identifier Aedes gives an outgoing QoS 1 PUBLISH, 1..65535 then wrapping (lib/qos-packet.js)',
+  directDelivery:
+    "client.deliver0(packet, cb) / client.deliverQoS(packet, cb) write one routed packet to that client: a packet without brokerId skips the client's dedupe, QoSPacket keeps a preset messageId and brokerCounter, and a non-clean client needs the packet in its session store first (lib/client.js, lib/qos-packet.js)",
+  ackEvent:
+    "a PUBACK removes the packet with its id from the session store (outgoingClearMessageId) and emits 'ack' with the removed packet (lib/handlers/puback.js)",
   parser:
-    'client._parser is the mqtt-packet Parser, which calls this[state]() per state: _parseLength() sets packet.length from the fixed header before the body is buffered, _emitError(err) fails the client (mqtt-packet parser.js)',
+    'client._parser is the mqtt-packet Parser, which calls this[state]() per state: _parseLength() sets packet.length from the fixed header before the body is buffered, _emitError(err) fails the client (mqtt-packet parser.js); it emits "packet" for each parsed packet and Aedes handles it from its own listener (lib/client.js enqueue)',
 } as const;
 
 interface AedesInside {
   clients: Record<string, Client | undefined>;
   persistence: SessionStore;
+  counter: number;
+}
+
+/** What a routed packet carries inside Aedes besides the PUBLISH fields (aedes-packet). */
+interface RoutedPacket {
+  cmd: 'publish';
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1;
+  retain: false;
+  dup: false;
+  brokerId?: string;
+  brokerCounter?: number;
+  messageId?: number;
+  clientId?: string;
 }
 
 interface ClientInside {
-  subscriptions: Record<string, unknown>;
+  subscriptions: Record<string, { qos?: number } | undefined>;
+  _nextId: number;
   _parser?: ParserInside;
+  deliver0: (packet: RoutedPacket, cb: () => void) => void;
+  deliverQoS: (packet: RoutedPacket, cb: () => void) => void;
 }
 
 interface ParserInside {
   packet: { length: number };
   _parseLength: () => boolean;
   _emitError: (err: Error) => void;
+  prependListener: (event: 'packet', listener: (packet: object) => void) => void;
 }
 
 const inside = (broker: Aedes) => broker as unknown as AedesInside;
@@ -70,6 +98,16 @@ export function hasSubscription(client: Client, filter: string): boolean {
   return filter in clientInside(client).subscriptions;
 }
 
+/** The QoS granted to one of the client's filters, undefined when it has no such subscription. */
+export function subscriptionQos(client: Client, filter: string): number | undefined {
+  return clientInside(client).subscriptions[filter]?.qos;
+}
+
+/** The client's filters and their granted QoS (also those restored from its persistent session). */
+export function subscriptionsOf(client: Client): { topic: string; qos: number }[] {
+  return Object.entries(clientInside(client).subscriptions).map(([topic, s]) => ({ topic, qos: s?.qos ?? 0 }));
+}
+
 /** The id of the client that published a routed packet (undefined for the broker's own). */
 export function publisherIdOf(packet: object): string | undefined {
   return (packet as { clientId?: string }).clientId;
@@ -81,6 +119,8 @@ export type ClientRef = { id: string };
 export interface SessionStore {
   cleanSubscriptions(client: ClientRef): Promise<void>;
   outgoingStream(client: ClientRef): AsyncIterable<unknown>;
+  outgoingEnqueue(sub: { clientId: string }, packet: object): Promise<void>;
+  outgoingUpdate(client: ClientRef, packet: object): Promise<void>;
   outgoingClearMessageId(client: ClientRef, packet: unknown): Promise<unknown>;
   cleanIncoming?(client: ClientRef): Promise<void>;
 }
@@ -130,6 +170,18 @@ export class PublishDropFilter {
   }
 }
 
+/**
+ * Let `look` see (and amend) each packet a client sends before Aedes handles it: a listener put ahead
+ * of Aedes's own on the client's parser. Returns false (nothing installed) when the parser is not what
+ * RELIANCES.parser says.
+ */
+export function beforeHandling(client: Client, look: (packet: object) => void): boolean {
+  const parser = clientInside(client)._parser;
+  if (!parser || typeof parser.prependListener !== 'function') return false;
+  parser.prependListener('packet', look);
+  return true;
+}
+
 /** The message a client gets before the size guard closes it (the broker's clientError handler matches it). */
 export const PACKET_TOO_LARGE = 'packet too large';
 
@@ -153,4 +205,105 @@ export function guardPacketSize(client: Client, limitBytes: number): boolean {
     return ok;
   };
   return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// delivering to one client: RELIANCES.counter, .messageIds, .directDelivery, .ackEvent, .persistence
+
+/** A message the broker hands to one chosen client itself, outside Aedes's own subscriptions. */
+export interface DirectMessage {
+  topic: string;
+  payload: Buffer;
+  /** at most 1: the caller has already applied the subscription's granted QoS */
+  qos: 0 | 1;
+  /** the publishing client's id, as Aedes keeps it on routed packets */
+  publisherId?: string;
+}
+
+/** A QoS 1 message written to one client by deliverDirect, until it is acknowledged or taken back. */
+export class DirectDelivery {
+  /** written to the client (before that: still being put in its session) */
+  sent = false;
+  /** taken back before it was written: it never will be */
+  taken = false;
+
+  constructor(
+    readonly messageId: number,
+    readonly counter: number,
+  ) {}
+}
+
+const noop = () => undefined;
+
+/** The next packet identifier of this connection, taken the way Aedes takes its own (lib/qos-packet.js). */
+function nextMessageId(client: Client): number {
+  const c = clientInside(client);
+  const id = c._nextId;
+  c._nextId = id >= 65535 ? 1 : id + 1;
+  return id;
+}
+
+/**
+ * Write one message to one client as Aedes writes a routed one, and for QoS 1 keep it in that client's
+ * session until the client acknowledges it (the broker's 'ack' event then carries it:
+ * acknowledgedDelivery) or takeBack() removes it. A QoS 1 message gets a fresh packet identifier from
+ * the client's own sequence and a fresh broker counter, and is put in the session store (also for a
+ * clean session) with that identifier, so that the PUBACK finds it. It goes out without a brokerId:
+ * Aedes's per-client dedupe (lib/client.js dedupe) compares broker counters, and this counter, newer
+ * than a message Aedes has matched but not yet routed to the same client, would make it drop that one.
+ * The client must be ready (Aedes's 'clientReady'): until then Aedes is still sending its session's
+ * queue, and for a clean session it discards what it finds there (lib/handlers/connect.js emptyQueue).
+ * `onError`: the session store failed (the message was not written).
+ */
+export function deliverDirect(broker: Aedes, client: Client, msg: DirectMessage, onError: (err: Error) => void): DirectDelivery | null {
+  const c = clientInside(client);
+  const packet: RoutedPacket = { cmd: 'publish', topic: msg.topic, payload: msg.payload, qos: msg.qos, retain: false, dup: false };
+  if (msg.publisherId !== undefined) packet.clientId = msg.publisherId;
+  if (msg.qos === 0) {
+    c.deliver0(packet, noop);
+    return null;
+  }
+  const d = new DirectDelivery(nextMessageId(client), ++inside(broker).counter);
+  const stored: RoutedPacket = { ...packet, brokerId: broker.id, brokerCounter: d.counter };
+  const store = sessionStore(broker);
+  store
+    .outgoingEnqueue({ clientId: client.id }, stored)
+    // the store copies the packet without its identifier; this finds it by (brokerId, brokerCounter)
+    .then(() => store.outgoingUpdate(client, { ...stored, messageId: d.messageId }))
+    .then(async () => {
+      if (d.taken) {
+        await store.outgoingClearMessageId(client, { messageId: d.messageId });
+        return;
+      }
+      d.sent = true;
+      c.deliverQoS({ ...packet, brokerCounter: d.counter, messageId: d.messageId }, noop);
+    })
+    .catch((e: unknown) => {
+      d.taken = true;
+      onError(e instanceof Error ? e : new Error(String(e)));
+    });
+  return d;
+}
+
+/**
+ * Take back a QoS 1 delivery whose client is gone: true when it was still unacknowledged (and is now
+ * out of the client's session, so it is never sent again there), false when the client had
+ * acknowledged it. The store is the judge: a PUBACK removes the packet from it the moment Aedes
+ * handles it, while the 'ack' event follows a little later.
+ */
+export async function takeBack(broker: Aedes, client: ClientRef, d: DirectDelivery): Promise<boolean> {
+  if (!d.sent) {
+    d.taken = true;
+    return true;
+  }
+  const removed = (await sessionStore(broker).outgoingClearMessageId(client, { messageId: d.messageId })) as
+    { brokerCounter?: number } | undefined;
+  return removed !== undefined && removed.brokerCounter === d.counter;
+}
+
+/** The delivery an 'ack' event's packet acknowledges, as (messageId, counter); null for anything else. */
+export function acknowledgedDelivery(packet: unknown): { messageId: number; counter: number } | null {
+  const p = packet as { cmd?: unknown; messageId?: unknown; brokerCounter?: unknown } | null | undefined;
+  if (!p || p.cmd !== 'publish' || typeof p.messageId !== 'number' || typeof p.brokerCounter !== 'number') return null;
+  return { messageId: p.messageId, counter: p.brokerCounter };
 }

@@ -5,21 +5,23 @@ import type { Duplex } from 'node:stream';
 import { seal } from '../../../services/lib/protocol/envelope.js';
 import { AliciaError } from '../../../services/lib/protocol/errors.js';
 import type { AnyPrincipal } from '../../../services/lib/protocol/services.js';
-import { PACKET_TOO_LARGE, PublishDropFilter, clientById, connectedClientList, guardPacketSize } from './aedesInternals.js';
+import { PACKET_TOO_LARGE, PublishDropFilter, beforeHandling, clientById, connectedClientList, guardPacketSize } from './aedesInternals.js';
+import { DEFAULT_BROKER_LIMITS, type BrokerLimits } from './brokerSettings.js';
 import { BrokerCounters, STATS_TOPIC, type BrokerStatsSnapshot } from './brokerStats.js';
 import { ClientAccess, RATE_LIMITED } from './clientAccess.js';
 import type { Credentials } from './credentials.js';
 import { HostBus } from './hostBus.js';
 import { BrokerListeners } from './listeners.js';
-import { DEFAULT_OFFLINE_SESSION_EXPIRY_MS, OfflineSessions } from './offlineSessions.js';
-import { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rateLimit.js';
+import { OfflineSessions } from './offlineSessions.js';
+import { SharedSubscriptions, capSharedSubscriptionQos } from './sharedSubscriptions.js';
 import { coalesceWrites } from './socketWrites.js';
 import { TcpStream } from './tcpStream.js';
 import type { BrokerAddresses, BusPacket, InProcessBus } from './types.js';
 import { createLogger } from '../../../services/lib/runtime/logger.js';
 import type { Logger } from '../../../services/lib/runtime/logger.js';
 
-export interface AliciaBrokerOptions {
+/** Limits left out take DEFAULT_BROKER_LIMITS (brokerSettings.ts; config.json `broker` sets them all). */
+export interface AliciaBrokerOptions extends Partial<BrokerLimits> {
   dataDir: string;
   credentials: Credentials;
   /** listen address of both listeners; 127.0.0.1 unless the user turns on LAN access */
@@ -33,18 +35,8 @@ export interface AliciaBrokerOptions {
    * Requests without an Origin header (non-browser clients) are allowed; a foreign Origin gets 403.
    */
   allowedOrigins?: string[];
-  /** largest PUBLISH payload accepted (default 8 MiB) */
-  maxPayloadBytes?: number;
   /** period of $SYS/alicia/broker/stats (default 5000 ms; 0 = off) */
   statsIntervalMs?: number;
-  /** connected clients allowed at once (default 500) */
-  maxClients?: number;
-  /** subscriptions one client may hold (default 1000) */
-  maxSubscriptionsPerClient?: number;
-  /** per-client PUBLISH rate (token bucket, rateLimit.ts; default 2,000/s, burst 5,000); null = off */
-  rateLimit?: RateLimitOptions | null;
-  /** a persistent (clean:false) session offline this long is ended (offlineSessions.ts; default 5 min, 0 = never) */
-  offlineSessionExpiryMs?: number;
   log?: Logger;
 }
 
@@ -71,7 +63,7 @@ function defaultLog(): Logger {
  * (idempotent).
  */
 export class AliciaBroker implements InProcessBus {
-  private readonly opts: Required<Omit<AliciaBrokerOptions, 'log' | 'credentials' | 'allowedOrigins' | 'rateLimit'>> & {
+  private readonly opts: Required<Omit<AliciaBrokerOptions, 'log' | 'credentials' | 'allowedOrigins'>> & {
     credentials: Credentials;
     log: Logger;
   };
@@ -84,23 +76,25 @@ export class AliciaBroker implements InProcessBus {
   private readonly dropFilter = new PublishDropFilter();
   /** every connection handed to Aedes, from any listener (TLS included), destroyed on stop */
   private readonly sockets = new Set<Duplex>();
+  private shared: SharedSubscriptions | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
   private addrs: BrokerAddresses | null = null;
   private stopping: Promise<void> | null = null;
   private parserGuardMissingLogged = false;
 
   constructor(opts: AliciaBrokerOptions) {
+    const limits: BrokerLimits = { ...DEFAULT_BROKER_LIMITS };
+    for (const k of Object.keys(limits) as (keyof BrokerLimits)[]) {
+      if (opts[k] !== undefined) Object.assign(limits, { [k]: opts[k] });
+    }
     this.opts = {
+      ...limits,
       dataDir: opts.dataDir,
       credentials: opts.credentials,
       host: opts.host ?? '127.0.0.1',
       mqttPort: opts.mqttPort ?? 1883,
       wsPort: opts.wsPort ?? 0,
-      maxPayloadBytes: opts.maxPayloadBytes ?? 8 * 1024 * 1024,
       statsIntervalMs: opts.statsIntervalMs ?? 5000,
-      maxClients: opts.maxClients ?? 500,
-      maxSubscriptionsPerClient: opts.maxSubscriptionsPerClient ?? 1000,
-      offlineSessionExpiryMs: opts.offlineSessionExpiryMs ?? DEFAULT_OFFLINE_SESSION_EXPIRY_MS,
       log: opts.log ?? defaultLog(),
     };
     const o = this.opts;
@@ -122,7 +116,8 @@ export class AliciaBroker implements InProcessBus {
       maxClients: o.maxClients,
       maxPayloadBytes: o.maxPayloadBytes,
       maxSubscriptionsPerClient: o.maxSubscriptionsPerClient,
-      rateLimit: opts.rateLimit === undefined ? DEFAULT_RATE_LIMIT : opts.rateLimit,
+      maxTopicLevels: o.maxTopicLevels,
+      rateLimit: o.rateLimit,
       counters: this.counters,
       log: o.log,
       broker: () => this.broker,
@@ -158,8 +153,8 @@ export class AliciaBroker implements InProcessBus {
       const aedesOpts: AedesOptions = {
         // Aedes publishes $SYS/<id>/heartbeat for clustering; a single broker needs it rarely.
         heartbeatInterval: 60_000,
-        // slowloris-style half connections: a socket that sends no CONNECT goes in 10 s
-        connectTimeout: 10_000,
+        // slowloris-style half connections: a socket that sends no CONNECT goes (10 s by default)
+        connectTimeout: o.connectTimeoutMs,
         authenticate: (client, username, password, done) => this.access.authenticate(client, username, password, done),
         authorizePublish: (client, packet, done) => this.access.authorizePublish(client, packet, done),
         authorizeSubscribe: (client, sub, done) => this.access.authorizeSubscribe(client, sub, done),
@@ -172,10 +167,22 @@ export class AliciaBroker implements InProcessBus {
       this.dropFilter.install(broker);
       broker.on('clientError', (client, err) => this.onClientError(client, err));
       broker.on('connectionError', (client, err) => this.onClientError(client, err));
+      // $share/<group>/<filter> (stops itself on broker close)
+      const shared = new SharedSubscriptions(broker, {
+        inflightWindow: o.sharedInflightWindow,
+        maxQueued: o.sharedMaxQueued,
+        log: o.log,
+        onDropped: (n) => (this.counters.sharedDropped += n),
+      });
+      shared.start();
+      this.shared = shared;
       // bounds what stopped/failed services' persistent sessions hold (stops itself on broker close)
       new OfflineSessions(broker, {
         expiryMs: o.offlineSessionExpiryMs,
-        onExpired: (clientId, queued) => o.log.info('offline session expired', { clientId, queued }),
+        onExpired: (clientId, queued) => {
+          shared.sessionEnded(clientId);
+          o.log.info('offline session expired', { clientId, queued });
+        },
         onError: (clientId, err) => o.log.warn('offline session expiry failed', { clientId, error: err.message }),
       }).start();
 
@@ -215,6 +222,7 @@ export class AliciaBroker implements InProcessBus {
         async () => {
           const b = this.broker;
           this.broker = null;
+          this.shared = null;
           if (b) await new Promise<void>((res) => b.close(() => res()));
         },
       ],
@@ -264,9 +272,13 @@ export class AliciaBroker implements InProcessBus {
     this.sockets.add(conn);
     conn.once('close', () => this.sockets.delete(conn));
     const client = broker.handle(stream, req);
-    if (!guardPacketSize(client, this.opts.maxPayloadBytes + PACKET_HEADROOM) && !this.parserGuardMissingLogged) {
+    const guarded =
+      guardPacketSize(client, this.opts.maxPayloadBytes + PACKET_HEADROOM) &&
+      // a shared subscription is granted QoS 1 at most, in the SUBACK too (sharedSubscriptions.ts)
+      beforeHandling(client, capSharedSubscriptionQos);
+    if (!guarded && !this.parserGuardMissingLogged) {
       this.parserGuardMissingLogged = true;
-      this.opts.log.error('packet size limit not enforced: Aedes client internals changed', {});
+      this.opts.log.error('packet size limit and shared subscription QoS not enforced: Aedes client internals changed', {});
     }
   }
 
@@ -338,6 +350,11 @@ export class AliciaBroker implements InProcessBus {
     }
     if (n > 0) this.opts.log.info('disconnected clients of principal', { principal, clients: n });
     return n;
+  }
+
+  /** Shared subscription groups, their members and queues (sharedSubscriptions.ts). */
+  sharedGroups(): ReturnType<SharedSubscriptions['snapshot']> {
+    return this.shared?.snapshot() ?? [];
   }
 
   /** A stats snapshot; rates are per second since the previous snapshot. */
