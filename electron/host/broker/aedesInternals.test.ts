@@ -10,7 +10,6 @@ import {
   PACKET_TOO_LARGE,
   PublishDropFilter,
   RELIANCES,
-  acknowledgedDelivery,
   beforeHandling,
   clientById,
   connectedClientList,
@@ -77,7 +76,7 @@ describe('each reliance, probed on a plain Aedes', () => {
   let url: string;
   const guarded: boolean[] = [];
   const hooked: boolean[] = [];
-  const acks: { id: string; packet: unknown }[] = [];
+  const pubacks: { id: string; messageId: number | undefined }[] = [];
   const open: MqttClient[] = [];
 
   beforeAll(async () => {
@@ -101,14 +100,14 @@ describe('each reliance, probed on a plain Aedes', () => {
         () => res(),
       ),
     );
-    broker.on('ack', (packet, client) => acks.push({ id: client.id, packet }));
     server = createServer((socket) => {
       const c = broker.handle(socket);
       guarded.push(guardPacketSize(c, LIMIT));
       hooked.push(
         beforeHandling(c, (p) => {
-          const sub = p as { cmd?: string; subscriptions?: { topic: string; qos: number }[] };
-          if (sub.cmd === 'subscribe') for (const x of sub.subscriptions ?? []) if (x.topic.startsWith('capped/')) x.qos = 0;
+          const x = p as { cmd?: string; messageId?: number; subscriptions?: { topic: string; qos: number }[] };
+          if (x.cmd === 'subscribe') for (const sub of x.subscriptions ?? []) if (sub.topic.startsWith('capped/')) sub.qos = 0;
+          if (x.cmd === 'puback') pubacks.push({ id: c.id, messageId: x.messageId });
         }),
       );
     });
@@ -120,6 +119,12 @@ describe('each reliance, probed on a plain Aedes', () => {
     await new Promise<void>((res) => broker.close(() => res()));
     await new Promise<void>((res) => server.close(() => res()));
   });
+
+  async function queued(id: string): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for await (const p of sessionStore(broker).outgoingStream({ id })) out.push(p);
+    return out;
+  }
 
   async function client(clientId: string, clean = true): Promise<MqttClient> {
     const c = await connectClient(url, { clientId, clean });
@@ -164,7 +169,7 @@ describe('each reliance, probed on a plain Aedes', () => {
     ).toEqual([0, 1]);
   });
 
-  it('counter, messageIds, directDelivery, ackEvent: one message to one client, acknowledged and identified', async () => {
+  it('counter, messageIds, directDelivery, puback: one message to one client, written with the id its PUBACK brings back', async () => {
     for (const clean of [true, false]) {
       const id = `probe-direct-${clean ? 'clean' : 'kept'}`;
       const c = await client(id, clean);
@@ -174,23 +179,23 @@ describe('each reliance, probed on a plain Aedes', () => {
       // ready: Aedes empties the session's queue between the CONNACK and 'clientReady' (and for a
       // clean session discards what it finds there), so nothing is delivered directly before it
       await waitFor(() => server.connected, 'the client to be ready');
+      const counter = (broker as unknown as { counter: number }).counter;
       const d = deliverDirect(broker, server, { topic: 'direct/1', payload: Buffer.from('x'), qos: 1 }, (e) => {
         throw e;
       })!;
-      await waitFor(() => acks.some((a) => a.id === id), `${moved('ackEvent')} (${id})`);
+      expect(d.counter, moved('counter')).toBe(counter + 1);
+      expect(d.inSession).toBe(!clean);
+      await waitFor(() => pubacks.some((a) => a.id === id), `${moved('parser')} (${id}'s PUBACK)`);
       expect(got, moved('directDelivery')).toEqual([{ topic: 'direct/1', qos: 1, messageId: d.messageId, retain: false }]);
-      expect(acknowledgedDelivery(acks.find((a) => a.id === id)!.packet), moved('ackEvent')).toEqual({
-        messageId: d.messageId,
-        counter: d.counter,
-      });
-      // acknowledged: nothing to take back, nothing left in the session
-      expect(await takeBack(broker, { id }, d), moved('persistence')).toBe(false);
-      const left: unknown[] = [];
-      for await (const p of sessionStore(broker).outgoingStream({ id })) left.push(p);
-      expect(left, moved('persistence')).toEqual([]);
-      // the next one takes the client's next packet identifier, as Aedes's own deliveries do
-      const d2 = deliverDirect(broker, server, { topic: 'direct/2', payload: Buffer.from('y'), qos: 0 }, () => undefined);
-      expect(d2).toBeNull();
+      expect(
+        pubacks.filter((a) => a.id === id),
+        moved('messageIds'),
+      ).toEqual([{ id, messageId: d.messageId }]);
+      // acknowledged: nothing left in the session, nothing to take back from a persistent one
+      expect(await queued(id), moved('puback')).toEqual([]);
+      expect(await takeBack(broker, { id }, d), moved('puback')).toBe(clean);
+      // QoS 0: written at once, nothing kept
+      expect(deliverDirect(broker, server, { topic: 'direct/2', payload: Buffer.from('y'), qos: 0 }, () => undefined)).toBeNull();
       await waitFor(() => got.length === 2, moved('directDelivery'));
       expect(got[1], moved('directDelivery')).toEqual({ topic: 'direct/2', qos: 0, messageId: undefined, retain: false });
     }
@@ -207,10 +212,9 @@ describe('each reliance, probed on a plain Aedes', () => {
       const d = deliverDirect(broker, server, { topic: 'direct/raw', payload: Buffer.from('z'), qos: 1 }, () => undefined)!;
       const p = await raw.nextOf('publish');
       expect(p.messageId, moved('messageIds')).toBe(d.messageId);
+      expect(await queued('probe-raw'), moved('directDelivery')).toHaveLength(1);
       expect(await takeBack(broker, { id: 'probe-raw' }, d), moved('persistence')).toBe(true);
-      const left: unknown[] = [];
-      for await (const x of sessionStore(broker).outgoingStream({ id: 'probe-raw' })) left.push(x);
-      expect(left, moved('persistence')).toEqual([]);
+      expect(await queued('probe-raw'), moved('persistence')).toEqual([]);
     } finally {
       raw.destroy();
     }

@@ -33,8 +33,7 @@ export const RELIANCES = {
     'client._nextId is the next packet identifier Aedes gives an outgoing QoS 1 PUBLISH, 1..65535 then wrapping (lib/qos-packet.js)',
   directDelivery:
     "client.deliver0(packet, cb) / client.deliverQoS(packet, cb) write one routed packet to that client: a packet without brokerId skips the client's dedupe, QoSPacket keeps a preset messageId and brokerCounter, and a non-clean client needs the packet in its session store first (lib/client.js, lib/qos-packet.js)",
-  ackEvent:
-    "a PUBACK removes the packet with its id from the session store (outgoingClearMessageId) and emits 'ack' with the removed packet (lib/handlers/puback.js)",
+  puback: 'a PUBACK removes the packet with its id from the session store (outgoingClearMessageId, lib/handlers/puback.js)',
   parser:
     'client._parser is the mqtt-packet Parser, which calls this[state]() per state: _parseLength() sets packet.length from the fixed header before the body is buffered, _emitError(err) fails the client (mqtt-packet parser.js); it emits "packet" for each parsed packet and Aedes handles it from its own listener (lib/client.js enqueue)',
 } as const;
@@ -208,7 +207,7 @@ export function guardPacketSize(client: Client, limitBytes: number): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// delivering to one client: RELIANCES.counter, .messageIds, .directDelivery, .ackEvent, .persistence
+// delivering to one client: RELIANCES.counter, .messageIds, .directDelivery, .puback, .persistence
 
 /** A message the broker hands to one chosen client itself, outside Aedes's own subscriptions. */
 export interface DirectMessage {
@@ -230,6 +229,8 @@ export class DirectDelivery {
   constructor(
     readonly messageId: number,
     readonly counter: number,
+    /** kept in the client's persistent session until acknowledged */
+    readonly inSession: boolean,
   ) {}
 }
 
@@ -244,13 +245,13 @@ function nextMessageId(client: Client): number {
 }
 
 /**
- * Write one message to one client as Aedes writes a routed one, and for QoS 1 keep it in that client's
- * session until the client acknowledges it (the broker's 'ack' event then carries it:
- * acknowledgedDelivery) or takeBack() removes it. A QoS 1 message gets a fresh packet identifier from
- * the client's own sequence and a fresh broker counter, and is put in the session store (also for a
- * clean session) with that identifier, so that the PUBACK finds it. It goes out without a brokerId:
- * Aedes's per-client dedupe (lib/client.js dedupe) compares broker counters, and this counter, newer
- * than a message Aedes has matched but not yet routed to the same client, would make it drop that one.
+ * Write one message to one client as Aedes writes a routed one. A QoS 1 message gets a fresh packet
+ * identifier from the client's own sequence (its PUBACK carries it back: the caller watches for it
+ * with beforeHandling) and a fresh broker counter. It goes out without a brokerId: Aedes's per-client
+ * dedupe (lib/client.js dedupe) compares broker counters, and this counter, newer than that of a
+ * message Aedes has matched but not yet routed to the same client, would make it drop that one.
+ * For a persistent (clean:false) session Aedes writes a QoS 1 message only once it is in the session
+ * store (lib/client.js deliverQoS: outgoingUpdate), where it stays until the PUBACK or takeBack().
  * The client must be ready (Aedes's 'clientReady'): until then Aedes is still sending its session's
  * queue, and for a clean session it discards what it finds there (lib/handlers/connect.js emptyQueue).
  * `onError`: the session store failed (the message was not written).
@@ -263,7 +264,13 @@ export function deliverDirect(broker: Aedes, client: Client, msg: DirectMessage,
     c.deliver0(packet, noop);
     return null;
   }
-  const d = new DirectDelivery(nextMessageId(client), ++inside(broker).counter);
+  const d = new DirectDelivery(nextMessageId(client), ++inside(broker).counter, !client.clean);
+  const out: RoutedPacket = { ...packet, brokerCounter: d.counter, messageId: d.messageId };
+  if (!d.inSession) {
+    d.sent = true;
+    c.deliverQoS(out, noop);
+    return d;
+  }
   const stored: RoutedPacket = { ...packet, brokerId: broker.id, brokerCounter: d.counter };
   const store = sessionStore(broker);
   store
@@ -276,7 +283,7 @@ export function deliverDirect(broker: Aedes, client: Client, msg: DirectMessage,
         return;
       }
       d.sent = true;
-      c.deliverQoS({ ...packet, brokerCounter: d.counter, messageId: d.messageId }, noop);
+      c.deliverQoS(out, noop);
     })
     .catch((e: unknown) => {
       d.taken = true;
@@ -286,24 +293,17 @@ export function deliverDirect(broker: Aedes, client: Client, msg: DirectMessage,
 }
 
 /**
- * Take back a QoS 1 delivery whose client is gone: true when it was still unacknowledged (and is now
- * out of the client's session, so it is never sent again there), false when the client had
- * acknowledged it. The store is the judge: a PUBACK removes the packet from it the moment Aedes
- * handles it, while the 'ack' event follows a little later.
+ * Take back a QoS 1 delivery whose client is gone, so that it is never sent again in that client's
+ * session: true when it was still unacknowledged as far as the session store knows (a clean
+ * session keeps nothing: the caller has seen its PUBACKs), false when the client had acknowledged it.
  */
 export async function takeBack(broker: Aedes, client: ClientRef, d: DirectDelivery): Promise<boolean> {
   if (!d.sent) {
     d.taken = true;
     return true;
   }
+  if (!d.inSession) return true;
   const removed = (await sessionStore(broker).outgoingClearMessageId(client, { messageId: d.messageId })) as
     { brokerCounter?: number } | undefined;
   return removed !== undefined && removed.brokerCounter === d.counter;
-}
-
-/** The delivery an 'ack' event's packet acknowledges, as (messageId, counter); null for anything else. */
-export function acknowledgedDelivery(packet: unknown): { messageId: number; counter: number } | null {
-  const p = packet as { cmd?: unknown; messageId?: unknown; brokerCounter?: unknown } | null | undefined;
-  if (!p || p.cmd !== 'publish' || typeof p.messageId !== 'number' || typeof p.brokerCounter !== 'number') return null;
-  return { messageId: p.messageId, counter: p.brokerCounter };
 }

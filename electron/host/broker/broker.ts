@@ -13,7 +13,7 @@ import type { Credentials } from './credentials.js';
 import { HostBus } from './hostBus.js';
 import { BrokerListeners } from './listeners.js';
 import { OfflineSessions } from './offlineSessions.js';
-import { SharedSubscriptions, capSharedSubscriptionQos } from './sharedSubscriptions.js';
+import { SharedSubscriptions } from './sharedSubscriptions.js';
 import { coalesceWrites } from './socketWrites.js';
 import { TcpStream } from './tcpStream.js';
 import type { BrokerAddresses, BusPacket, InProcessBus } from './types.js';
@@ -274,8 +274,8 @@ export class AliciaBroker implements InProcessBus {
     const client = broker.handle(stream, req);
     const guarded =
       guardPacketSize(client, this.opts.maxPayloadBytes + PACKET_HEADROOM) &&
-      // a shared subscription is granted QoS 1 at most, in the SUBACK too (sharedSubscriptions.ts)
-      beforeHandling(client, capSharedSubscriptionQos);
+      // shared subscriptions see PUBACKs and SUBSCRIBEs first (sharedSubscriptions.ts inspect)
+      beforeHandling(client, (packet) => this.shared?.inspect(client, packet));
     if (!guarded && !this.parserGuardMissingLogged) {
       this.parserGuardMissingLogged = true;
       this.opts.log.error('packet size limit and shared subscription QoS not enforced: Aedes client internals changed', {});

@@ -2,7 +2,6 @@ import type { Aedes, AedesPublishPacket, Client, Subscription } from 'aedes';
 import type { EventEmitter } from 'node:events';
 import { parseSharedFilter } from '../../../services/lib/protocol/sharedSubscription.js';
 import {
-  acknowledgedDelivery,
   clientById,
   deliverDirect,
   publisherIdOf,
@@ -12,6 +11,7 @@ import {
   type DirectDelivery,
   type DirectMessage,
 } from './aedesInternals.js';
+import { Fifo } from './fifo.js';
 import type { Logger } from '../../../services/lib/runtime/logger.js';
 
 /**
@@ -67,7 +67,7 @@ interface Group {
   /** where the next round robin starts */
   next: number;
   /** QoS 1 messages waiting for a member, oldest first */
-  queue: DirectMessage[];
+  queue: Fifo<DirectMessage>;
   deliver: (packet: AedesPublishPacket, cb: () => void) => void;
 }
 
@@ -107,7 +107,6 @@ export class SharedSubscriptions {
     on('client', (client: Client) => this.registered(client));
     on('clientReady', (client: Client) => this.ready(client));
     on('clientDisconnect', (client: Client) => this.disconnected(client));
-    on('ack', (packet: unknown, client: Client) => this.acked(packet, client));
     this.broker.once('closed', () => this.stop());
   }
 
@@ -245,7 +244,7 @@ export class SharedSubscriptions {
       topic,
       members: [],
       next: 0,
-      queue: [],
+      queue: new Fifo<DirectMessage>(),
       deliver: (packet, cb) => {
         if (!(wildcardRoot && packet.topic.startsWith('$')) && this.groups.get(key) === g) this.offer(g, messageOf(packet));
         cb();
@@ -260,8 +259,8 @@ export class SharedSubscriptions {
     if (this.groups.get(g.key) !== g) return;
     this.groups.delete(g.key);
     if (!this.broker.closed) this.broker.unsubscribe(g.filter, g.deliver, () => undefined);
-    if (g.queue.length > 0) this.drop(g, g.queue.length, 'the group ended');
-    g.queue = [];
+    const left = g.queue.clear().length;
+    if (left > 0) this.drop(g, left, 'the group ended');
     this.opts.log.debug('shared subscription group ended', { group: g.name, filter: g.filter });
   }
 
@@ -334,21 +333,40 @@ export class SharedSubscriptions {
   /** Messages taken back from a member go first, in their order, ahead of what is queued. */
   private requeue(g: Group, msgs: DirectMessage[]): void {
     if (this.groups.get(g.key) !== g) return this.drop(g, msgs.length, 'the group ended');
-    g.queue.unshift(...msgs);
+    g.queue.unshift(msgs);
+    // over the limit: the oldest of what was already waiting go, as in enqueue (the taken-back ones
+    // were sent before any of them, and stay)
     const over = g.queue.length - Math.max(this.opts.maxQueued, msgs.length);
     if (over > 0) {
-      g.queue.splice(msgs.length, over);
+      const all = g.queue.clear();
+      all.splice(msgs.length, over);
+      g.queue.unshift(all);
       this.drop(g, over, `the group's queue is full (${this.opts.maxQueued})`);
     }
     this.pump(g);
   }
 
-  private acked(packet: unknown, client: Client): void {
-    const a = acknowledgedDelivery(packet);
-    const mine = a ? this.inflight.get(client) : undefined;
-    const entry = a ? mine?.get(a.messageId) : undefined;
-    if (!a || !mine || !entry || entry.delivery.counter !== a.counter) return;
-    mine.delete(a.messageId);
+  /**
+   * A packet as a client sends it, before Aedes handles it (the broker installs this with
+   * aedesInternals.ts beforeHandling on every connection):
+   * - a PUBACK may acknowledge a shared message: its window slot is free again;
+   * - a shared subscription asking for QoS 2 is granted QoS 1, so the SUBACK, the session and the
+   *   deliveries agree. (Aedes's authorizeSubscribe may change a subscription's QoS, but its SUBACK
+   *   still reports the QoS asked for: lib/handlers/subscribe.js takes `granted` before calling it.)
+   */
+  inspect(client: Client, packet: object): void {
+    const p = packet as { cmd?: unknown; messageId?: unknown; subscriptions?: { topic?: unknown; qos?: unknown }[] };
+    if (p.cmd === 'puback' && typeof p.messageId === 'number') this.acked(client, p.messageId);
+    else if (p.cmd === 'subscribe' && Array.isArray(p.subscriptions)) {
+      for (const s of p.subscriptions) {
+        if (typeof s.topic === 'string' && s.qos === 2 && parseSharedFilter(s.topic)?.ok) s.qos = 1;
+      }
+    }
+  }
+
+  private acked(client: Client, messageId: number): void {
+    const mine = this.inflight.get(client);
+    if (!mine?.delete(messageId)) return;
     if (mine.size === 0) this.inflight.delete(client);
     // a window slot is free: the member's groups may have messages waiting for it
     for (const g of this.memberships.get(client.id) ?? []) this.pump(g);
@@ -387,20 +405,6 @@ export class SharedSubscriptions {
     if (before < DROP_LOG_FIRST || Math.floor(this.dropped / DROP_LOG_EVERY) > Math.floor(before / DROP_LOG_EVERY)) {
       this.opts.log.warn('shared subscription message dropped', { group: g.name, filter: g.filter, count, reason, total: this.dropped });
     }
-  }
-}
-
-/**
- * A SUBSCRIBE packet as it arrives, before Aedes handles it (aedesInternals.ts beforeHandling): a
- * shared subscription asking for QoS 2 is granted QoS 1, so the SUBACK, the session and the deliveries
- * agree. (Aedes's authorizeSubscribe may change a subscription's QoS, but its SUBACK still reports the
- * QoS asked for: lib/handlers/subscribe.js takes `granted` before calling it.)
- */
-export function capSharedSubscriptionQos(packet: object): void {
-  const p = packet as { cmd?: unknown; subscriptions?: { topic?: unknown; qos?: unknown }[] };
-  if (p.cmd !== 'subscribe' || !Array.isArray(p.subscriptions)) return;
-  for (const s of p.subscriptions) {
-    if (typeof s.topic === 'string' && s.qos === 2 && parseSharedFilter(s.topic)?.ok) s.qos = 1;
   }
 }
 
