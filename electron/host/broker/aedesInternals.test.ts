@@ -16,6 +16,10 @@ import {
   deliverDirect,
   guardPacketSize,
   hasSubscription,
+  markRedeliveries,
+  onParserError,
+  refusePacket,
+  wrapDelivery,
   publisherIdOf,
   sessionStore,
   subscriptionCount,
@@ -24,7 +28,7 @@ import {
   takeBack,
 } from './aedesInternals.js';
 import { connectClient, waitFor } from './testing/mqttClient.js';
-import { RawClient, subscribe } from './testing/rawMqtt.js';
+import { RawClient, connect, pingreq, publish, subscribe } from './testing/rawMqtt.js';
 
 /**
  * The library-patch file's pin: on another Aedes (or its parser or persistence) every reliance must
@@ -76,6 +80,9 @@ describe('each reliance, probed on a plain Aedes', () => {
   let url: string;
   const guarded: boolean[] = [];
   const hooked: boolean[] = [];
+  const parserErrors: { message: string; cmd: string | undefined }[] = [];
+  let redeliveriesMarked = false;
+  let refuseNextPing = false;
   const pubacks: { id: string; messageId: number | undefined }[] = [];
   const open: MqttClient[] = [];
 
@@ -87,6 +94,7 @@ describe('each reliance, probed on a plain Aedes', () => {
       },
     });
     filter.install(broker);
+    redeliveriesMarked = markRedeliveries(broker);
     for (const event of ['clientError', 'connectionError'] as const) {
       broker.on(event, (client, err) => errors.push({ id: client.id, message: err.message }));
     }
@@ -108,7 +116,14 @@ describe('each reliance, probed on a plain Aedes', () => {
           const x = p as { cmd?: string; messageId?: number; subscriptions?: { topic: string; qos: number }[] };
           if (x.cmd === 'subscribe') for (const sub of x.subscriptions ?? []) if (sub.topic.startsWith('capped/')) sub.qos = 0;
           if (x.cmd === 'puback') pubacks.push({ id: c.id, messageId: x.messageId });
+          if (x.cmd === 'pingreq' && refuseNextPing) refusePacket(p);
         }),
+        onParserError(c, (err, cmd) => {
+          parserErrors.push({ message: err.message, cmd });
+          return false;
+        }),
+        // deliveries on low/... go at QoS 0 at most
+        wrapDelivery(c, (topic, qos) => (topic.startsWith('low/') ? 0 : qos)),
       );
     });
     await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
@@ -258,6 +273,72 @@ describe('each reliance, probed on a plain Aedes', () => {
     const left: unknown[] = [];
     for await (const p of store.outgoingStream({ id: 'probe-session' })) left.push(p);
     expect(left, moved('persistence')).toEqual([]);
+  });
+
+  it('parser: a parse error is handed over with the kind of packet it was in', async () => {
+    const { port } = new URL(url);
+    const raw = await RawClient.open(`mqtt://127.0.0.1:${port}`);
+    raw.send(connect({ clientId: 'probe-level', protocolLevel: 6 }));
+    await raw.untilClosed();
+    expect(parserErrors, moved('parser')).toContainEqual({ message: 'Invalid protocol version', cmd: 'connect' });
+  });
+
+  it('handle: a packet whose cmd Aedes does not know closes the connection', async () => {
+    const { port } = new URL(url);
+    const { client: raw } = await RawClient.connected(`mqtt://127.0.0.1:${port}`, { clientId: 'probe-refuse' });
+    raw.send(pingreq());
+    expect((await raw.next()).cmd).toBe('pingresp');
+    refuseNextPing = true;
+    raw.send(pingreq());
+    expect(await raw.untilClosed(), moved('handle')).toEqual([]);
+    refuseNextPing = false;
+  });
+
+  it('redelivery: a stored message resent on reconnect carries DUP 1, one first sent from the store DUP 0', async () => {
+    expect(redeliveriesMarked, moved('redelivery')).toBe(true);
+    const { port } = new URL(url);
+    const target = `mqtt://127.0.0.1:${port}`;
+    const { client: a } = await RawClient.connected(target, { clientId: 'probe-dup', clean: false });
+    a.send(subscribe(1, [{ topic: 'redo/x', qos: 1 }]));
+    await a.nextOf('suback');
+    const p = await client('probe-dup-pub');
+    await p.publishAsync('redo/x', 'first', { qos: 1 });
+    await a.nextOf('publish');
+    a.destroy();
+    await waitFor(() => clientById(broker, 'probe-dup') === undefined, 'probe-dup offline');
+    await p.publishAsync('redo/x', 'second', { qos: 1 });
+    const { client: b } = await RawClient.connected(target, { clientId: 'probe-dup', clean: false });
+    const again = [await b.nextOf('publish'), await b.nextOf('publish')];
+    expect(
+      again.map((x) => [x.payload.toString(), x.dup]),
+      moved('redelivery'),
+    ).toEqual([
+      ['first', true],
+      ['second', false],
+    ]);
+    b.destroy();
+  });
+
+  it('delivery: the QoS chosen per client applies to what its subscriptions deliver', async () => {
+    const { port } = new URL(url);
+    const { client: a } = await RawClient.connected(`mqtt://127.0.0.1:${port}`, { clientId: 'probe-qos' });
+    a.send(
+      subscribe(1, [
+        { topic: 'low/x', qos: 1 },
+        { topic: 'high/x', qos: 1 },
+      ]),
+    );
+    await a.nextOf('suback');
+    a.send(
+      publish({ topic: 'low/x', payload: 'l', qos: 1, messageId: 2 }),
+      publish({ topic: 'high/x', payload: 'h', qos: 1, messageId: 3 }),
+    );
+    const got = [await a.nextOf('publish'), await a.nextOf('publish')].map((x) => [x.topic, x.qos]).sort();
+    expect(got, moved('delivery')).toEqual([
+      ['high/x', 1],
+      ['low/x', 0],
+    ]);
+    a.destroy();
   });
 
   it('parser: a packet over the limit closes that client as soon as its header arrives', async () => {

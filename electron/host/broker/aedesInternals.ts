@@ -1,4 +1,5 @@
 import type { Aedes, Client, PublishPacket } from 'aedes';
+import { Readable } from 'node:stream';
 
 /**
  * Every place the broker reaches past Aedes's documented API (its README, docs/Aedes.md and
@@ -34,6 +35,12 @@ export const RELIANCES = {
   directDelivery:
     "client.deliver0(packet, cb) / client.deliverQoS(packet, cb) write one routed packet to that client: a packet without brokerId skips the client's dedupe, QoSPacket keeps a preset messageId and brokerCounter, and a non-clean client needs the packet in its session store first (lib/client.js, lib/qos-packet.js)",
   puback: 'a PUBACK removes the packet with its id from the session store (outgoingClearMessageId, lib/handlers/puback.js)',
+  handle:
+    'a packet whose cmd Aedes does not know makes it close the connection (lib/handlers/index.js: the default branch, and finish() for a client not yet connected)',
+  redelivery:
+    "on reconnect Aedes writes the session's stored packets as persistence.outgoingStream yields them, copying their dup flag; a stored PUBLISH has a messageId once it was written (lib/handlers/connect.js emptyQueue, lib/qos-packet.js, aedes-persistence outgoingUpdate)",
+  delivery:
+    'client.deliver0 / client.deliverQoS are per-client properties that each subscription captures when it is made (lib/handlers/subscribe.js addSubs); deliverQoS hands a QoS 0 packet to that.deliver0 (lib/client.js)',
   parser:
     'client._parser is the mqtt-packet Parser, which calls this[state]() per state: _parseLength() sets packet.length from the fixed header before the body is buffered, _emitError(err) fails the client (mqtt-packet parser.js); it emits "packet" for each parsed packet and Aedes handles it from its own listener (lib/client.js enqueue)',
 } as const;
@@ -49,9 +56,9 @@ interface RoutedPacket {
   cmd: 'publish';
   topic: string;
   payload: Buffer;
-  qos: 0 | 1;
+  qos: 0 | 1 | 2;
   retain: false;
-  dup: false;
+  dup: boolean;
   brokerId?: string;
   brokerCounter?: number;
   messageId?: number;
@@ -62,12 +69,16 @@ interface ClientInside {
   subscriptions: Record<string, { qos?: number } | undefined>;
   _nextId: number;
   _parser?: ParserInside;
-  deliver0: (packet: RoutedPacket, cb: () => void) => void;
-  deliverQoS: (packet: RoutedPacket, cb: () => void) => void;
+  deliver0: Deliver;
+  deliverQoS: Deliver;
 }
 
+/** How Aedes writes one routed packet to one client (lib/client.js). */
+type Deliver = (packet: RoutedPacket, cb: () => void) => void;
+
 interface ParserInside {
-  packet: { length: number };
+  packet: { length: number; cmd?: string };
+  error: Error | null;
   _parseLength: () => boolean;
   _emitError: (err: Error) => void;
   prependListener: (event: 'packet', listener: (packet: object) => void) => void;
@@ -257,7 +268,8 @@ function nextMessageId(client: Client): number {
  * `onError`: the session store failed (the message was not written).
  */
 export function deliverDirect(broker: Aedes, client: Client, msg: DirectMessage, onError: (err: Error) => void): DirectDelivery | null {
-  const c = clientInside(client);
+  // Aedes's own delivery, not a wrapper of wrapDelivery: the caller has chosen the QoS
+  const c = unwrapped.get(client) ?? clientInside(client);
   const packet: RoutedPacket = { cmd: 'publish', topic: msg.topic, payload: msg.payload, qos: msg.qos, retain: false, dup: false };
   if (msg.publisherId !== undefined) packet.clientId = msg.publisherId;
   if (msg.qos === 0) {
@@ -306,4 +318,85 @@ export async function takeBack(broker: Aedes, client: ClientRef, d: DirectDelive
   const removed = (await sessionStore(broker).outgoingClearMessageId(client, { messageId: d.messageId })) as
     { brokerCounter?: number } | undefined;
   return removed !== undefined && removed.brokerCounter === d.counter;
+}
+
+// ---------------------------------------------------------------------------------------------
+// protocol fixes (protocolFixes.ts says which statement each serves): RELIANCES.parser, .handle,
+// .redelivery, .delivery
+
+/**
+ * Let `handle` take over a parser error of this client: when it returns true the error is not
+ * passed on (Aedes would close the connection at once, writing nothing) and the parser stops.
+ * Returns false (nothing patched) when the parser is not what RELIANCES.parser says.
+ */
+export function onParserError(client: Client, handle: (err: Error, cmd: string | undefined) => boolean): boolean {
+  const parser = clientInside(client)._parser;
+  if (!parser || typeof parser._emitError !== 'function') return false;
+  const emitError = parser._emitError;
+  parser._emitError = function handledEmitError(this: ParserInside, err: Error): void {
+    if (handle(err, this.packet.cmd)) {
+      this.error = err;
+      return;
+    }
+    emitError.call(this, err);
+  };
+  return true;
+}
+
+/** Make Aedes refuse a packet it is about to handle: it closes the connection, as for any packet it does not know. */
+export function refusePacket(packet: object): void {
+  (packet as { cmd: string }).cmd = 'refused';
+}
+
+/**
+ * Have every stored PUBLISH come out of the session store with dup set exactly when it was written
+ * before (the store kept the publisher's own flag), so that Aedes's reconnect delivery carries the
+ * right one (it copies the flag). Returns false when the persistence is not what
+ * RELIANCES.persistence says.
+ */
+export function markRedeliveries(broker: Aedes): boolean {
+  const store = sessionStore(broker) as SessionStore & { outgoingStream: (c: ClientRef) => AsyncIterable<unknown> };
+  if (typeof store.outgoingStream !== 'function') return false;
+  const outgoingStream = store.outgoingStream.bind(store);
+  store.outgoingStream = (client: ClientRef) => Readable.from(marked(outgoingStream(client)));
+  return true;
+}
+
+async function* marked(packets: AsyncIterable<unknown>): AsyncGenerator<unknown> {
+  for await (const p of packets) {
+    const x = p as { cmd?: string; messageId?: number; dup?: boolean };
+    const dup = x.messageId !== undefined;
+    yield x.cmd === 'publish' && x.dup !== dup ? { ...x, dup } : p;
+  }
+}
+
+/** Aedes's own deliver functions of a client whose ones wrapDelivery replaced. */
+const unwrapped = new WeakMap<Client, { deliver0: Deliver; deliverQoS: Deliver }>();
+
+/**
+ * Set the QoS and DUP flag of every message Aedes routes to this client through its subscriptions
+ * (a first delivery: DUP 0, whatever the publisher's copy had). The QoS:
+ * `qosFor(topic, qos)` gets a message's QoS and returns the one to deliver it at. Aedes calls one
+ * deliver function per matching subscription, and its dedupe keeps the first: a copy for a QoS 0
+ * subscription is skipped when the message is to go at QoS 1 or 2 (a subscription of that QoS
+ * delivers it), and a copy for a QoS 1 or 2 subscription goes at the chosen QoS. Must run before the
+ * client subscribes (RELIANCES.delivery).
+ */
+export function wrapDelivery(client: Client, qosFor: (topic: string, qos: number) => number): boolean {
+  const c = clientInside(client);
+  if (typeof c.deliver0 !== 'function' || typeof c.deliverQoS !== 'function') return false;
+  const original = { deliver0: c.deliver0, deliverQoS: c.deliverQoS };
+  unwrapped.set(client, original);
+  // each subscription hands its own copy of the packet (lib/handlers/subscribe.js), so it may change
+  c.deliver0 = (packet, cb) => {
+    if (packet.qos > 0 && qosFor(packet.topic, packet.qos) > 0) return void setImmediate(cb);
+    packet.dup = false;
+    original.deliver0(packet, cb);
+  };
+  c.deliverQoS = (packet, cb) => {
+    if (packet.qos > 0) packet.qos = Math.min(packet.qos, qosFor(packet.topic, packet.qos)) as 0 | 1 | 2;
+    packet.dup = false;
+    original.deliverQoS(packet, cb);
+  };
+  return true;
 }

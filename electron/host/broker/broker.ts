@@ -13,6 +13,7 @@ import type { Credentials } from './credentials.js';
 import { HostBus } from './hostBus.js';
 import { BrokerListeners } from './listeners.js';
 import { OfflineSessions } from './offlineSessions.js';
+import { ProtocolFixes } from './protocolFixes.js';
 import { SharedSubscriptions } from './sharedSubscriptions.js';
 import { coalesceWrites } from './socketWrites.js';
 import { TcpStream } from './tcpStream.js';
@@ -74,13 +75,14 @@ export class AliciaBroker implements InProcessBus {
   private readonly bus: HostBus;
   private readonly counters = new BrokerCounters();
   private readonly dropFilter = new PublishDropFilter();
+  private readonly fixes: ProtocolFixes;
   /** every connection handed to Aedes, from any listener (TLS included), destroyed on stop */
   private readonly sockets = new Set<Duplex>();
   private shared: SharedSubscriptions | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
   private addrs: BrokerAddresses | null = null;
   private stopping: Promise<void> | null = null;
-  private parserGuardMissingLogged = false;
+  private patchMissingLogged = false;
 
   constructor(opts: AliciaBrokerOptions) {
     const limits: BrokerLimits = { ...DEFAULT_BROKER_LIMITS };
@@ -98,6 +100,7 @@ export class AliciaBroker implements InProcessBus {
       log: opts.log ?? defaultLog(),
     };
     const o = this.opts;
+    this.fixes = new ProtocolFixes(o.log);
     this.listeners = new BrokerListeners(
       {
         host: o.host,
@@ -122,6 +125,7 @@ export class AliciaBroker implements InProcessBus {
       log: o.log,
       broker: () => this.broker,
       drop: (packet) => this.dropFilter.drop(packet),
+      connectRefusal: (client) => this.fixes.refusal(client),
     });
     this.bus = new HostBus({
       broker: () => this.broker,
@@ -155,6 +159,7 @@ export class AliciaBroker implements InProcessBus {
         heartbeatInterval: 60_000,
         // slowloris-style half connections: a socket that sends no CONNECT goes (10 s by default)
         connectTimeout: o.connectTimeoutMs,
+        preConnect: (client, packet, done) => this.fixes.preConnect(client, packet, done),
         authenticate: (client, username, password, done) => this.access.authenticate(client, username, password, done),
         authorizePublish: (client, packet, done) => this.access.authorizePublish(client, packet, done),
         authorizeSubscribe: (client, sub, done) => this.access.authorizeSubscribe(client, sub, done),
@@ -165,6 +170,7 @@ export class AliciaBroker implements InProcessBus {
       this.broker = broker;
       this.bus.attach(broker);
       this.dropFilter.install(broker);
+      this.patchesMissing(this.fixes.install(broker));
       broker.on('clientError', (client, err) => this.onClientError(client, err));
       broker.on('connectionError', (client, err) => this.onClientError(client, err));
       // $share/<group>/<filter> (stops itself on broker close)
@@ -272,14 +278,18 @@ export class AliciaBroker implements InProcessBus {
     this.sockets.add(conn);
     conn.once('close', () => this.sockets.delete(conn));
     const client = broker.handle(stream, req);
-    const guarded =
-      guardPacketSize(client, this.opts.maxPayloadBytes + PACKET_HEADROOM) &&
-      // shared subscriptions see PUBACKs and SUBSCRIBEs first (sharedSubscriptions.ts inspect)
-      beforeHandling(client, (packet) => this.shared?.inspect(client, packet));
-    if (!guarded && !this.parserGuardMissingLogged) {
-      this.parserGuardMissingLogged = true;
-      this.opts.log.error('packet size limit and shared subscription QoS not enforced: Aedes client internals changed', {});
-    }
+    const missing = this.fixes.connection(client);
+    if (!guardPacketSize(client, this.opts.maxPayloadBytes + PACKET_HEADROOM)) missing.push('packet size limit');
+    // shared subscriptions see PUBACKs and SUBSCRIBEs first (sharedSubscriptions.ts inspect)
+    if (!beforeHandling(client, (packet) => this.shared?.inspect(client, packet))) missing.push('shared subscription acknowledgements');
+    this.patchesMissing(missing);
+  }
+
+  /** Logged once: Aedes's internals are not what aedesInternals.ts was written against (its pinned test says which). */
+  private patchesMissing(missing: string[]): void {
+    if (missing.length === 0 || this.patchMissingLogged) return;
+    this.patchMissingLogged = true;
+    this.opts.log.error('broker patches not installed: Aedes internals changed', { missing });
   }
 
   private onClientError(client: Client, err: Error): void {

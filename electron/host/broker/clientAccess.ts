@@ -25,6 +25,8 @@ export interface ClientAccessOptions {
   broker: () => Aedes | null;
   /** acknowledge this PUBLISH but neither store nor route it (aedesInternals.ts PublishDropFilter) */
   drop: (packet: object) => void;
+  /** a CONNECT already judged unacceptable, with the CONNACK code to answer (protocolFixes.ts) */
+  connectRefusal?: (client: Client) => { returnCode: 2 | 3 | 4 | 5; reason: string } | null;
 }
 
 /** The error authorizePublish fails a client with when it is over its rate (Aedes then closes it). */
@@ -70,6 +72,8 @@ export class ClientAccess {
       (err as { returnCode: number }).returnCode = returnCode;
       done(err, null);
     };
+    const early = o.connectRefusal?.(client);
+    if (early) return refuse(early.returnCode, early.reason);
     const broker = o.broker();
     if (!broker) return refuse(3, 'broker stopping');
     if (broker.connectedClients >= o.maxClients) return refuse(3, `too many clients (limit ${o.maxClients})`);

@@ -1,24 +1,15 @@
 import { connect as netConnect, type Socket } from 'node:net';
+import { remainingLength } from '../protocolFixes.js';
+
+export { remainingLength };
 
 /**
  * MQTT 3.1.1 packets built by hand and read back from the wire, for tests that must send what a
  * well-behaved client never would (reserved bits, bad flags, a second CONNECT, a withheld PUBACK)
  * and see exactly what the broker answers. Written from the specification's packet layouts
  * (sections 2 and 3), not with mqtt-packet, so that a fault in the parser the broker itself uses
- * cannot hide in the tests.
+ * cannot hide in the tests (only the remaining-length encoding is the broker's own).
  */
-
-/** A remaining length, section 2.2.3: 7 bits per byte, the high bit says another byte follows. */
-export function remainingLength(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
-}
 
 /** A UTF-8 string with its two-byte length (section 1.5.3); a Buffer is taken as the encoded bytes. */
 export function str(s: string | Buffer): Buffer {
@@ -53,6 +44,8 @@ export interface ConnectOptions {
   flags?: number;
   /** bits OR-ed into the fixed header's low nibble (reserved: 0) */
   headerFlags?: number;
+  /** MQTT 5 only: the properties after Keep Alive, as encoded (e.g. [0]: none) */
+  properties?: Buffer;
 }
 
 /** CONNECT, section 3.1. */
@@ -71,6 +64,7 @@ export function connect(o: ConnectOptions): Buffer {
     str(o.protocolName ?? 'MQTT'),
     Buffer.from([o.protocolLevel ?? 4, o.flags ?? flags]),
     u16(o.keepalive ?? 0),
+    ...(o.properties ? [o.properties] : []),
     ...payload,
   );
 }
