@@ -37,8 +37,9 @@ import type { Logger } from '../../../services/lib/runtime/logger.js';
  *   them. QoS 0 messages nobody can take now are dropped, as for an offline subscriber. The group ends,
  *   its queue with it, when no session has it any more: the last member unsubscribes, its clean
  *   session ends, or its persistent session expires (offlineSessions.ts).
- * - A shared subscription is granted QoS 1 at most (clientAccess.ts): QoS 2 delivery would need the
+ * - A shared subscription is granted QoS 1 at most (inspect()): QoS 2 delivery would need the
  *   PUBREC/PUBREL exchange for a message that may move between members.
+ * - The ACL judges the filter inside (clientAccess.ts).
  */
 export interface SharedSubscriptionsOptions {
   /** QoS 1 shared messages a member may hold unacknowledged before it is skipped */
@@ -61,8 +62,6 @@ interface Group {
   key: string;
   name: string;
   filter: string;
-  /** the Aedes subscription, as the member subscribed: $share/<name>/<filter> */
-  topic: string;
   members: Member[];
   /** where the next round robin starts */
   next: number;
@@ -136,10 +135,6 @@ export class SharedSubscriptions {
     }));
   }
 
-  get droppedMessages(): number {
-    return this.dropped;
-  }
-
   // ------------------------------------------------------------------------------------------
   // membership
 
@@ -148,7 +143,7 @@ export class SharedSubscriptions {
     for (const s of subs) {
       const shared = parseSharedFilter(s.topic);
       if (!shared?.ok || s.qos > 2) continue;
-      const member = this.join(client.id, s.topic, shared.group, shared.filter, s.qos);
+      const member = this.join(client.id, shared.group, shared.filter, s.qos);
       if (client.connected && !client.closed && clientById(this.broker, client.id) === client) member.ready = client;
       this.pump(this.groups.get(groupKey(shared.group, shared.filter))!);
     }
@@ -176,7 +171,7 @@ export class SharedSubscriptions {
       const shared = parseSharedFilter(s.topic);
       if (!shared?.ok) continue;
       inSession.add(groupKey(shared.group, shared.filter));
-      this.join(client.id, s.topic, shared.group, shared.filter, s.qos);
+      this.join(client.id, shared.group, shared.filter, s.qos);
     }
     for (const g of [...(this.memberships.get(client.id) ?? [])]) if (!inSession.has(g.key)) this.leave(client.id, g);
   }
@@ -203,11 +198,11 @@ export class SharedSubscriptions {
     if (client.clean) for (const g of groups) this.leave(client.id, g);
   }
 
-  private join(clientId: string, topic: string, name: string, filter: string, qos: number): Member {
+  private join(clientId: string, name: string, filter: string, qos: number): Member {
     const key = groupKey(name, filter);
     let g = this.groups.get(key);
     if (!g) {
-      g = this.createGroup(key, topic, name, filter);
+      g = this.createGroup(key, name, filter);
       this.groups.set(key, g);
     }
     let m = g.members.find((x) => x.clientId === clientId);
@@ -234,14 +229,13 @@ export class SharedSubscriptions {
     if (g.members.length === 0) this.removeGroup(g);
   }
 
-  private createGroup(key: string, topic: string, name: string, filter: string): Group {
+  private createGroup(key: string, name: string, filter: string): Group {
     // [MQTT-4.7.2-1] a filter starting with a wildcard never matches a $-topic
     const wildcardRoot = filter.startsWith('+') || filter.startsWith('#');
     const g: Group = {
       key,
       name,
       filter,
-      topic,
       members: [],
       next: 0,
       queue: new Fifo<DirectMessage>(),
