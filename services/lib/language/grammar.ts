@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { DeviceRegistry } from './deviceRegistry.js';
 import { MODE_WORDS } from './intents.js';
+import { pocketsphinxBundle } from './pocketsphinxBundle.js';
 import { compiledTemplates, PRONOUNS } from './matcher.js';
 import { TEENS, TENS, UNITS } from './numbers.js';
 import { templateWords, toJsgf } from './template.js';
@@ -17,10 +18,8 @@ import type { SlotType, TemplateNode } from './template.js';
  * names a device "Zorblax" sees why it is not recognised by voice; typed commands still work).
  */
 
-export const CMU_DICT_PATH = '/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict';
-
-/** Words of a CMU-format dictionary ("word(2)" alternates folded into "word"). */
-export function loadDictionaryWords(path = CMU_DICT_PATH): Set<string> {
+/** Words of a CMU-format dictionary ("word(2)" alternates folded into "word"); by default the one the app ships. */
+export function loadDictionaryWords(path = pocketsphinxBundle().dict): Set<string> {
   const words = new Set<string>();
   for (const line of readFileSync(path, 'latin1').split('\n')) {
     const sp = line.indexOf(' ');
