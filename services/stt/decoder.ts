@@ -21,6 +21,7 @@ export interface Hypothesis {
 export interface WordSegment {
   /** the dictionary word, with "(2)" for an alternative pronunciation; fillers like <sil> included */
   word: string;
+  /** frames; in this pocketsphinx version they can start past 0 after a streamed utterance: use the span */
   startFrame: number;
   endFrame: number;
   /** log posterior probability (0 = certain; needs a finished utterance and -bestpath yes) */
