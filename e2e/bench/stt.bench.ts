@@ -53,13 +53,27 @@ const WARMUP = 3;
 interface Timings {
   load: number[];
   grammar: number[];
+  grammarCpu: number[];
   phones: number[];
+  phonesCpu: number[];
   recognize: number[];
   chunk: number[];
+  chunkCpu: number[];
   finish: number[];
   stream: number[];
 }
-const emptyTimings = (): Timings => ({ load: [], grammar: [], phones: [], recognize: [], chunk: [], finish: [], stream: [] });
+const emptyTimings = (): Timings => ({
+  load: [],
+  grammar: [],
+  grammarCpu: [],
+  phones: [],
+  phonesCpu: [],
+  recognize: [],
+  chunk: [],
+  chunkCpu: [],
+  finish: [],
+  stream: [],
+});
 
 interface Side {
   backend: DecoderBackend;
@@ -97,10 +111,18 @@ function homeGrammar(): string {
   return buildGrammar(registry, loadDictionaryWords()).jsgf;
 }
 
-async function timed<T>(xs: number[], fn: () => Promise<T>): Promise<T> {
+/**
+ * Wall time into `xs`; with `cpu`, also the process's CPU time (every thread: the WASM workers and
+ * koffi's), which on a shared machine says more than wall time. Calls are awaited one at a time, so
+ * the CPU of a call is its decoder's work plus a little of this thread's messaging.
+ */
+async function timed<T>(xs: number[], fn: () => Promise<T>, cpu?: number[]): Promise<T> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const r = await fn();
   xs.push(performance.now() - t0);
+  const c = process.cpuUsage(c0);
+  cpu?.push((c.user + c.system) / 1000);
   return r;
 }
 
@@ -121,16 +143,16 @@ async function openSide(backend: DecoderBackend, jsgf: string): Promise<Side> {
 
 async function measure(s: Side, pcm: Int16Array, record: boolean): Promise<void> {
   const t = record ? s.t : emptyTimings();
-  const g = await timed(t.grammar, () => decodeUtterance(s.grammar, pcm));
+  const g = await timed(t.grammar, () => decodeUtterance(s.grammar, pcm), t.grammarCpu);
   if (record) s.hyps.push(g.hyp);
-  await timed(t.phones, () => decodeUtterance(s.phones, pcm));
+  await timed(t.phones, () => decodeUtterance(s.phones, pcm), t.phonesCpu);
   await timed(t.recognize, () => s.engine.recognize(pcm));
   const n = Math.round((16000 * CHUNK_MS) / 1000);
   const t0 = performance.now();
   await s.grammar.startUtt();
   for (let at = 0; at < pcm.length; at += n) {
     const chunk = pcm.slice(at, at + n);
-    await timed(t.chunk, () => s.grammar.processRaw(chunk, false));
+    await timed(t.chunk, () => s.grammar.processRaw(chunk, false), t.chunkCpu);
   }
   await timed(t.finish, async () => {
     await s.grammar.endUtt();
@@ -174,9 +196,12 @@ export async function run(): Promise<BenchSection> {
     };
     add('load: both decoders (ps_init), ms', 'load');
     add('grammar pass per utterance, ms', 'grammar');
+    add('grammar pass per utterance, CPU ms', 'grammarCpu');
     add('phone-loop pass per utterance, ms', 'phones');
+    add('phone-loop pass per utterance, CPU ms', 'phonesCpu');
     add('recognize(): both passes at once, ms', 'recognize');
     add(`streamed: ps_process_raw per ${CHUNK_MS} ms chunk, ms`, 'chunk');
+    add(`streamed: ps_process_raw per ${CHUNK_MS} ms chunk, CPU ms`, 'chunkCpu');
     add('streamed: last chunk -> final hypothesis, ms', 'finish');
     add('streamed: whole utterance in chunks, ms', 'stream');
     return {
@@ -185,7 +210,7 @@ export async function run(): Promise<BenchSection> {
       rows,
       notes: [
         `${SENTENCES.length} espeak-ng utterances (mean ${Math.round(audioMs)} ms with 0.3 s pads, 16 kHz) x ${ROUNDS} rounds after ${WARMUP} warm-up utterances; the default home's grammar, the engine's beams`,
-        `wasm: resources/pocketsphinx (Debian's source packages, emcc 3.1.6 -O3 -msimd128), one worker thread per decoder, timed from the service's thread (includes the message round trip); native: Debian's libpocketsphinx3 through koffi`,
+        `wasm: resources/pocketsphinx (Debian's source packages, emcc 3.1.6 -O3 -msimd128 -flto), one worker thread per decoder, timed from the service's thread (includes the message round trip); native: Debian's libpocketsphinx3 through koffi`,
         n
           ? `same hypothesis from both backends on ${agree} of ${w!.hyps.length} utterances`
           : 'native: the system library is not installed here',

@@ -161,11 +161,10 @@ export class PocketsphinxEngine implements SttEngine {
   async start(): Promise<void> {
     if (this.grammar) return;
     // the model that ships with the app unless the configuration names other files
-    const bundled = this.opts.hmm && this.opts.dict && this.opts.phoneLm ? undefined : pocketsphinxBundle();
     const model = {
-      hmm: this.opts.hmm ?? bundled!.hmm,
-      dict: this.opts.dict ?? bundled!.dict,
-      phoneLm: this.opts.phoneLm ?? bundled!.phoneLm,
+      hmm: this.opts.hmm ?? pocketsphinxBundle().hmm,
+      dict: this.opts.dict ?? pocketsphinxBundle().dict,
+      phoneLm: this.opts.phoneLm ?? pocketsphinxBundle().phoneLm,
     };
     for (const [what, p] of [
       ['acoustic model', model.hmm],
@@ -192,21 +191,23 @@ export class PocketsphinxEngine implements SttEngine {
     const [grammar, phones] = await Promise.allSettled([
       this.backend.open([...common, ...this.opts.grammarArgs, ...this.opts.extraArgs], GRAMMAR_SEARCH),
       this.backend.open([...common, ...this.opts.phoneArgs, ...this.opts.extraArgs], PHONE_SEARCH).then(async (d) => {
-        await d.setPhoneLoop(model.phoneLm).catch(async (e: unknown) => {
+        try {
+          await d.setPhoneLoop(model.phoneLm);
+        } catch (e) {
           await d.close();
           throw e;
-        });
+        }
         return d;
       }),
     ]);
-    if (grammar.status === 'rejected' || phones.status === 'rejected') {
-      if (grammar.status === 'fulfilled') await grammar.value.close();
-      if (phones.status === 'fulfilled') await phones.value.close();
-      const failed = grammar.status === 'rejected' ? grammar.reason : (phones as PromiseRejectedResult).reason;
-      throw failed instanceof Error ? failed : new Error(String(failed));
+    if (grammar.status === 'fulfilled' && phones.status === 'fulfilled') {
+      this.grammar = grammar.value;
+      this.phones = phones.value;
+      return;
     }
-    this.grammar = grammar.value;
-    this.phones = phones.value;
+    for (const r of [grammar, phones]) if (r.status === 'fulfilled') await r.value.close();
+    const failed: unknown = grammar.status === 'rejected' ? grammar.reason : (phones as PromiseRejectedResult).reason;
+    throw failed instanceof Error ? failed : new Error(String(failed));
   }
 
   async stop(): Promise<void> {

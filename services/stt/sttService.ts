@@ -68,6 +68,7 @@ export class SttService extends BusService {
   protected override async onStart(): Promise<void> {
     try {
       await this.engine.start();
+      if (this.engine instanceof PocketsphinxEngine) this.log.info('speech recogniser ready', { backend: this.engine.backendName });
       this.dictionary = loadDictionaryWords(this.config.pocketsphinx.dict);
       await this.rebuildGrammar();
     } catch (e) {
