@@ -11,7 +11,7 @@ import { decodeUtterance } from '../../services/stt/decoder.js';
 import type { Decoder, DecoderBackend } from '../../services/stt/decoder.js';
 import { nativeBackend } from '../../services/stt/nativeDecoder.js';
 import { GRAMMAR_BEAMS, PHONE_LOOP_BEAMS, PocketsphinxEngine } from '../../services/stt/pocketsphinxEngine.js';
-import { loadPocketsphinx } from '../../services/stt/pocketsphinxLib.js';
+import { pocketsphinxLoads } from '../../services/stt/pocketsphinxLib.js';
 import { wasmBackend } from '../../services/stt/wasmDecoder.js';
 import { quantile } from './stats.js';
 import type { BenchSection } from './types.js';
@@ -128,10 +128,11 @@ async function timed<T>(xs: number[], fn: () => Promise<T>, cpu?: number[]): Pro
 
 async function openSide(backend: DecoderBackend, jsgf: string): Promise<Side> {
   const m = pocketsphinxBundle();
-  const common = ['-hmm', m.hmm, '-dict', m.dict, '-allphone_ci', 'yes', '-cmn', 'current'];
+  // the engine's arguments (pocketsphinxEngine.ts): the phone loop has no word dictionary
+  const common = ['-hmm', m.hmm, '-allphone_ci', 'yes', '-cmn', 'current'];
   const t = emptyTimings();
   const [grammar, phones] = await timed(t.load, () =>
-    Promise.all([backend.open([...common, ...GRAMMAR_BEAMS], 'g'), backend.open([...common, ...PHONE_LOOP_BEAMS], 'p')]),
+    Promise.all([backend.open([...common, '-dict', m.dict, ...GRAMMAR_BEAMS], 'g'), backend.open([...common, ...PHONE_LOOP_BEAMS], 'p')]),
   );
   await grammar.setJsgf(jsgf);
   await phones.setPhoneLoop(m.phoneLm);
@@ -163,12 +164,8 @@ async function measure(s: Side, pcm: Int16Array, record: boolean): Promise<void>
 
 export async function run(): Promise<BenchSection> {
   const dir = await mkdtemp(join(tmpdir(), 'alicia-stt-bench-'));
-  let native = true;
-  try {
-    loadPocketsphinx();
-  } catch {
-    native = false; // no system library here (macOS, Windows): the WASM column alone
-  }
+  // no system library here (macOS, Windows): the WASM column alone
+  const native = pocketsphinxLoads();
   const sides: Side[] = [];
   try {
     const audio: Int16Array[] = [];

@@ -4,18 +4,11 @@ import { defaultHomeRegistry } from '../lib/language/testing/defaultHome.js';
 import { decoderBackend } from './decoderBackends.js';
 import { nativeBackend } from './nativeDecoder.js';
 import { PocketsphinxEngine } from './pocketsphinxEngine.js';
-import { loadPocketsphinx } from './pocketsphinxLib.js';
+import { pocketsphinxLoads } from './pocketsphinxLib.js';
 import { pcmOf } from './testing/decoderSuite.js';
 import { COMMAND_SENTENCES, OUT_OF_GRAMMAR, SpeechCorpus, VOICES } from './testing/speech.js';
 
-const nativeLoads = (() => {
-  try {
-    loadPocketsphinx();
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const nativeLoads = pocketsphinxLoads();
 
 describe('choosing the backend (stt config pocketsphinx.backend)', () => {
   it('"wasm" and "native" are what they say; "auto" is native exactly where the system library loads', () => {

@@ -1,13 +1,12 @@
-import { AliciaError } from '../lib/protocol/errors.js';
 import type { DecoderBackend } from './decoder.js';
 import { nativeBackend } from './nativeDecoder.js';
-import { loadPocketsphinx } from './pocketsphinxLib.js';
+import { pocketsphinxLoads } from './pocketsphinxLib.js';
 import { wasmBackend } from './wasmDecoder.js';
 
 /**
  * The stt config's `pocketsphinx.backend`:
  *  - "wasm" (default): the WebAssembly build that ships with the app, so every system behaves the same;
- *  - "native": the system's libpocketsphinx through koffi (Debian's libpocketsphinx3), a little faster;
+ *  - "native": the system's libpocketsphinx through koffi (Debian's libpocketsphinx3): loads faster, decodes at about the same cost;
  *  - "auto": native where the library loads, else wasm.
  */
 export type BackendChoice = 'wasm' | 'native' | 'auto';
@@ -19,16 +18,6 @@ export function decoderBackend(choice: BackendChoice): DecoderBackend {
     case 'native':
       return nativeBackend;
     case 'auto':
-      return nativeLoads() ? nativeBackend : wasmBackend();
-  }
-}
-
-function nativeLoads(): boolean {
-  try {
-    loadPocketsphinx();
-    return true;
-  } catch (e) {
-    if (e instanceof AliciaError && e.code === 'STT_ENGINE_MISSING') return false;
-    throw e;
+      return pocketsphinxLoads() ? nativeBackend : wasmBackend();
   }
 }

@@ -176,8 +176,6 @@ export class PocketsphinxEngine implements SttEngine {
     const common = [
       '-hmm',
       model.hmm,
-      '-dict',
-      model.dict,
       // Context-dependent allphone search takes 20+ s per utterance in this version (measured);
       // context-independent phones take ~60 ms per second of audio.
       '-allphone_ci',
@@ -189,7 +187,9 @@ export class PocketsphinxEngine implements SttEngine {
     // Two decoders rather than two searches in one: each keeps its own beams, and the grammar and
     // the phone loop can run at the same time (2 cores: the latency is the slower pass, not the sum).
     const [grammar, phones] = await Promise.allSettled([
-      this.backend.open([...common, ...this.opts.grammarArgs, ...this.opts.extraArgs], GRAMMAR_SEARCH),
+      this.backend.open([...common, '-dict', model.dict, ...this.opts.grammarArgs, ...this.opts.extraArgs], GRAMMAR_SEARCH),
+      // The phone loop says phones, not words: without -dict it reads only the model's fillers, the
+      // same scores (measured) with one 134,000-word dictionary less in memory.
       this.backend.open([...common, ...this.opts.phoneArgs, ...this.opts.extraArgs], PHONE_SEARCH).then(async (d) => {
         try {
           await d.setPhoneLoop(model.phoneLm);

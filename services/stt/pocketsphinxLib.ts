@@ -1,5 +1,5 @@
-import koffi from 'koffi';
-import type { LibraryHandle } from 'koffi';
+import { createRequire } from 'node:module';
+import type { LibraryHandle, load } from 'koffi';
 import { AliciaError } from '../lib/protocol/errors.js';
 
 /**
@@ -50,11 +50,20 @@ const LIB_NAMES = {
   pocketsphinx: ['libpocketsphinx.so.3', 'libpocketsphinx.so'],
 };
 
+/**
+ * koffi itself (its native addon, ~3 MB resident) is loaded on first use, not on import: the stt service
+ * imports this file for the optional native backend and, with the default WebAssembly one, never calls it.
+ */
+function koffiLoad(): typeof load {
+  return (createRequire(import.meta.url)('koffi') as { load: typeof load }).load;
+}
+
 function loadFirst(names: string[]): LibraryHandle {
+  const loadLibrary = koffiLoad();
   let last: unknown;
   for (const n of names) {
     try {
-      return koffi.load(n);
+      return loadLibrary(n);
     } catch (e) {
       last = e;
     }
@@ -121,4 +130,15 @@ export function loadPocketsphinx(): PocketsphinxLib {
   // (sphinxbase err.c), so it is turned off once, here, before any decoder exists.
   cached.err_set_logfp(null);
   return cached;
+}
+
+/** Whether the system library loads here (the native backend can run). */
+export function pocketsphinxLoads(): boolean {
+  try {
+    loadPocketsphinx();
+    return true;
+  } catch (e) {
+    if (e instanceof AliciaError && e.code === 'STT_ENGINE_MISSING') return false;
+    throw e;
+  }
 }
