@@ -101,7 +101,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 # emcc imports Debian's acorn, which Debian installs for its own nodejs, not for this one
 export NODE_PATH=/usr/share/nodejs
-have_emcc=$(emcc --version | head -1)
+have_emcc=$(emcc --version | sed -n 1p) # sed reads to the end: head would break emcc's pipe
 case "$have_emcc" in
   *" $EMCC_VERSION "*) ;;
   *) echo "pocketsphinx-wasm: emcc says '$have_emcc', the build is pinned to $EMCC_VERSION" >&2; exit 1 ;;
