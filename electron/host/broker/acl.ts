@@ -1,5 +1,6 @@
 import { expandConfig } from '../../../services/lib/protocol/haDiscovery.js';
 import {
+  BRIDGE_ACL,
   aclFor,
   aclRoleOf,
   deviceAclFor,
@@ -56,6 +57,7 @@ type AclSubject = Principal | DevicePrincipal;
 function patternsFor(principal: AclSubject, kind: 'publish' | 'subscribe'): readonly string[] {
   if (isServiceName(principal)) return aclFor(principal)[kind];
   if (isDevicePrincipal(principal)) return deviceAclFor(principal.slice(7))[kind];
+  if (principal === 'bridge') return BRIDGE_ACL[kind];
   return [];
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bridgesConfigSchema } from '../bridge/bridgeSettings.js';
 import { DEFAULT_OFFLINE_SESSION_EXPIRY_MS } from './offlineSessions.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rateLimit.js';
 
@@ -81,6 +82,8 @@ const brokerSection = z.strictObject({
   stats_interval_ms: z.number().int().min(0).default(DEFAULT_STATS_INTERVAL_MS),
   rate_limit: rateLimitSection.default(() => rateLimitSection.parse({})),
   shared_subscriptions: sharedSection.default(() => sharedSection.parse({})),
+  // bridges to the user's own brokers (electron/host/bridge/bridgeSettings.ts)
+  bridges: bridgesConfigSchema,
 });
 
 /** config.json `broker`: strict like the rest (an unknown key is an error naming it), every key optional. */
