@@ -92,7 +92,9 @@ export class Bridge {
     });
     up.on('close', () => this.onUpstreamClose());
     up.on('message', (topic, payload, packet) => {
-      this.fromUpstream = this.fromUpstream.then(() => this.carryIn(topic, payload, packet.qos, packet.retain)).catch((e: unknown) => this.onCarryError('in', topic, e));
+      this.fromUpstream = this.fromUpstream
+        .then(() => this.carryIn(topic, payload, packet.qos, packet.retain))
+        .catch((e: unknown) => this.onCarryError('in', topic, e));
     });
   }
 
@@ -140,7 +142,9 @@ export class Bridge {
       c.options.password = fresh.password;
     });
     c.on('message', (topic, payload, packet) => {
-      this.fromLocal = this.fromLocal.then(() => this.carryOut(topic, payload, packet.qos, packet.retain)).catch((e: unknown) => this.onCarryError('out', topic, e));
+      this.fromLocal = this.fromLocal
+        .then(() => this.carryOut(topic, payload, packet.qos, packet.retain))
+        .catch((e: unknown) => this.onCarryError('out', topic, e));
     });
     return new Promise((resolve, reject) => {
       const fail = (e: Error) => {
@@ -188,7 +192,8 @@ export class Bridge {
         );
       }
     };
-    const password = s.password_file !== undefined ? (file('password_file', s.password_file).toString('utf8').split(/\r?\n/)[0] ?? '') : s.password;
+    const password =
+      s.password_file !== undefined ? (file('password_file', s.password_file).toString('utf8').split(/\r?\n/)[0] ?? '') : s.password;
     return {
       clientId: s.client_id ?? `alicia-bridge-${s.name}`,
       protocolVersion: 4,
@@ -222,9 +227,13 @@ export class Bridge {
   private onUpstreamClose(): void {
     const up = this.upstream;
     if (!up || this.stopping || this.retryTimer) return;
-    const delay = backoffDelay(this.attempt++, { initialMs: this.opts.settings.reconnect.initial_ms, maxMs: this.opts.settings.reconnect.max_ms });
+    const delay = backoffDelay(this.attempt++, {
+      initialMs: this.opts.settings.reconnect.initial_ms,
+      maxMs: this.opts.settings.reconnect.max_ms,
+    });
     this.retryInMs = delay;
-    if (this.state === 'connected') this.opts.log.warn('bridge lost its upstream broker', { bridge: this.name, error: this.lastError, retry_in_ms: delay });
+    if (this.state === 'connected')
+      this.opts.log.warn('bridge lost its upstream broker', { bridge: this.name, error: this.lastError, retry_in_ms: delay });
     this.setState(this.everConnected ? 'reconnecting' : 'connecting');
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
@@ -335,7 +344,11 @@ export class Bridge {
       state: this.state,
       since: this.since,
       ...(this.lastError !== undefined ? { last_error: this.lastError } : {}),
-      ...(this.state === 'reconnecting' || this.state === 'connecting' ? (this.retryInMs !== undefined ? { retry_in_ms: this.retryInMs } : {}) : {}),
+      ...(this.state === 'reconnecting' || this.state === 'connecting'
+        ? this.retryInMs !== undefined
+          ? { retry_in_ms: this.retryInMs }
+          : {}
+        : {}),
       counters: { ...this.counters },
       filters: { in: this.routes.inFilters().map((r) => r.filter), out: this.routes.outFilters().map((r) => r.filter) },
     };

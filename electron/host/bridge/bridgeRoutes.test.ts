@@ -51,13 +51,22 @@ describe('bridge routes', () => {
   it('keeps a topic two configs name until the last one goes; a changed config swaps only what changed', () => {
     const r = routes();
     r.followConfig('homeassistant/light/a/config', cfg(z2mLight));
-    const second = r.followConfig('homeassistant/light/b/config', cfg({ ...z2mLight, state_topic: 'zigbee2mqtt/lamp', command_topic: 'zigbee2mqtt/lamp/set' }));
+    const second = r.followConfig(
+      'homeassistant/light/b/config',
+      cfg({ ...z2mLight, state_topic: 'zigbee2mqtt/lamp', command_topic: 'zigbee2mqtt/lamp/set' }),
+    );
     // the shared availability topic is held already
     expect(second.in.add.map((x) => x.filter)).toEqual(['zigbee2mqtt/lamp']);
     expect(r.followConfig('homeassistant/light/a/config', Buffer.alloc(0)).in.remove).toEqual(['zigbee2mqtt/desk bulb']);
     expect(r.holdsIn('zigbee2mqtt/bridge/state')).toBe(true);
-    const changed = r.followConfig('homeassistant/light/b/config', cfg({ ...z2mLight, state_topic: 'zigbee2mqtt/lamp2', command_topic: 'zigbee2mqtt/lamp/set' }));
-    expect(changed).toEqual({ in: { add: [{ filter: 'zigbee2mqtt/lamp2', qos: 1 }], remove: ['zigbee2mqtt/lamp'] }, out: { add: [], remove: [] } });
+    const changed = r.followConfig(
+      'homeassistant/light/b/config',
+      cfg({ ...z2mLight, state_topic: 'zigbee2mqtt/lamp2', command_topic: 'zigbee2mqtt/lamp/set' }),
+    );
+    expect(changed).toEqual({
+      in: { add: [{ filter: 'zigbee2mqtt/lamp2', qos: 1 }], remove: ['zigbee2mqtt/lamp'] },
+      out: { add: [], remove: [] },
+    });
   });
 
   it('expands abbreviations and ~ (Tasmota), and never follows alicia/, $ or topics a configured filter covers', () => {

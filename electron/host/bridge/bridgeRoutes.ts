@@ -103,14 +103,23 @@ export class BridgeRoutes {
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { in: [], out: [] };
     const t = discoveryTopics(expandConfig(raw as Record<string, unknown>));
     return {
-      in: t.fromDevice.filter((x) => isValidTopicName(x) && canPublish('bridge', x) && !this.staticIn.some((r) => topicMatches(r.filter, x))),
-      out: t.toDevice.filter((x) => isValidTopicName(x) && canSubscribe('bridge', x) && !this.staticOut.some((r) => topicMatches(r.filter, x))),
+      in: t.fromDevice.filter(
+        (x) => isValidTopicName(x) && canPublish('bridge', x) && !this.staticIn.some((r) => topicMatches(r.filter, x)),
+      ),
+      out: t.toDevice.filter(
+        (x) => isValidTopicName(x) && canSubscribe('bridge', x) && !this.staticOut.some((r) => topicMatches(r.filter, x)),
+      ),
     };
   }
 }
 
 /** Move the reference counts from prev to next; what went 0 -> 1 is added, what went 1 -> 0 removed. */
-function diffRefs(refs: Map<string, number>, prev: readonly string[], next: readonly string[], qos: 0 | 1): { add: Route[]; remove: string[] } {
+function diffRefs(
+  refs: Map<string, number>,
+  prev: readonly string[],
+  next: readonly string[],
+  qos: 0 | 1,
+): { add: Route[]; remove: string[] } {
   const add: Route[] = [];
   const remove: string[] = [];
   for (const t of next) {

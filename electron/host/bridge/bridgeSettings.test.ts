@@ -44,20 +44,31 @@ describe('config broker.bridges', () => {
   });
 
   it('refuses a URL that is not mqtt:// or mqtts://, or carries the credential', () => {
-    expect(refusal([{ name: 'a', url: 'http://x:1883' }])).toContain('"broker.bridges.0.url": expected mqtt://HOST[:PORT] or mqtts://HOST[:PORT]');
+    expect(refusal([{ name: 'a', url: 'http://x:1883' }])).toContain(
+      '"broker.bridges.0.url": expected mqtt://HOST[:PORT] or mqtts://HOST[:PORT]',
+    );
     expect(refusal([{ name: 'a', url: 'mqtt://u:p@x:1883' }])).toContain('not in the URL');
   });
 
-  it('refuses bad filters, $ topics, and out filters the bridge may not hold on Alicia\'s broker', () => {
-    expect(refusal([{ name: 'a', url: 'mqtt://x', topics: { in: [{ filter: 'a/#/b' }] } }])).toContain('"broker.bridges.0.topics.in.0.filter"');
+  it("refuses bad filters, $ topics, and out filters the bridge may not hold on Alicia's broker", () => {
+    expect(refusal([{ name: 'a', url: 'mqtt://x', topics: { in: [{ filter: 'a/#/b' }] } }])).toContain(
+      '"broker.bridges.0.topics.in.0.filter"',
+    );
     expect(refusal([{ name: 'a', url: 'mqtt://x', topics: { in: [{ filter: '$SYS/#' }] } }])).toContain('never carries $ topics');
     for (const filter of ['alicia/voice/command', '#', '+/set', 'homeassistant/status'])
-      expect(refusal([{ name: 'a', url: 'mqtt://x', topics: { out: [{ filter }] } }])).toContain('"broker.bridges.0.topics.out.0.filter": an out filter');
+      expect(refusal([{ name: 'a', url: 'mqtt://x', topics: { out: [{ filter }] } }])).toContain(
+        '"broker.bridges.0.topics.out.0.filter": an out filter',
+      );
     expect(refusal([{ name: 'a', url: 'mqtt://x', topics: { out: [{ filter: 'z/set', qos: 2 }] } }])).toContain('topics.out.0.qos');
   });
 
   it('refuses two bridges with one name, a bad name, password without user, both password forms, cert without key, unknown keys', () => {
-    expect(refusal([{ name: 'a', url: 'mqtt://x' }, { name: 'a', url: 'mqtt://y' }])).toContain('"broker.bridges.1.name": two bridges are named a');
+    expect(
+      refusal([
+        { name: 'a', url: 'mqtt://x' },
+        { name: 'a', url: 'mqtt://y' },
+      ]),
+    ).toContain('"broker.bridges.1.name": two bridges are named a');
     expect(refusal([{ name: 'Home Broker', url: 'mqtt://x' }])).toContain('"broker.bridges.0.name"');
     expect(refusal([{ name: 'a', url: 'mqtt://x', password: 'p' }])).toContain('"broker.bridges.0.username": a password needs a username');
     expect(refusal([{ name: 'a', url: 'mqtt://x', username: 'u', password: 'p', password_file: '/f' }])).toContain('not both');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bridgesConfigSchema } from '../bridge/bridgeSettings.js';
+import { TOPIC_LEVELS_CAP } from './aedesInternals.js';
 import { DEFAULT_OFFLINE_SESSION_EXPIRY_MS } from './offlineSessions.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rateLimit.js';
 
@@ -29,11 +30,6 @@ export interface BrokerLimits {
   sharedMaxQueued: number;
 }
 
-/**
- * Aedes's own hard cap on topic levels (it rejects deeper topics before its matcher, which would
- * throw: aedes.js MAX_TOPIC_LEVELS), so the setting cannot go above it.
- */
-export const TOPIC_LEVELS_CAP = 100;
 
 /** MQTT's largest packet is 256 MB (its remaining-length field, section 2.2.3); room is kept for the rest of a PUBLISH. */
 const PAYLOAD_BYTES_CAP = 256 * 1024 * 1024 - 65_536;

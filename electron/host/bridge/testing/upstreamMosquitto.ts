@@ -54,9 +54,17 @@ export async function startUpstreamMosquitto(): Promise<UpstreamMosquitto> {
   const conf = join(dir, 'mosquitto.conf');
   await writeFile(
     conf,
-    [`listener ${port} 127.0.0.1`, 'allow_anonymous false', `password_file ${passwd}`, 'persistence false', 'log_dest stderr', 'set_tcp_nodelay true', ''].join(
-      '\n',
-    ),
+    [
+      `listener ${port} 127.0.0.1`,
+      // started as root, mosquitto switches to its own user, which cannot read this 0700 temp dir
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
+      'allow_anonymous false',
+      `password_file ${passwd}`,
+      'persistence false',
+      'log_dest stderr',
+      'set_tcp_nodelay true',
+      '',
+    ].join('\n'),
   );
   let proc: ChildProcess | null = null;
   let exited: Promise<void> = Promise.resolve();
