@@ -134,17 +134,18 @@ describe('bridge mode: the user keeps their own Mosquitto', () => {
     await until('followed topics', () => lastBridgeState()?.filters.out.includes(COMMAND_TOPIC), 10_000);
     expect(lastBridgeState()!.filters.in).toEqual(expect.arrayContaining(['homeassistant/#', STATE_TOPIC, AVAILABILITY_TOPIC]));
 
-    const answer = await host.ask(
-      'alicia/voice/command',
-      { session_id: 'bridge-e2e', audio_data: await spoken('turn on the desk bulb'), speak: false },
-      60_000,
-    );
+    const audio_data = await spoken('turn on the desk bulb');
+    const t0 = Date.now();
+    const answer = await host.ask('alicia/voice/command', { session_id: 'bridge-e2e', audio_data, speak: false }, 60_000);
     expect(answer.body).toMatchObject({ ok: true, transcription: 'turn on the desk bulb' });
     // the client on the user's broker got the command payload Zigbee2MQTT expects
     await until('the command upstream', () => commands.length > 0, 10_000);
     expect(commands[0]).toMatchObject({ state: 'ON' });
     // ... and its answer came back in: the device is on here too
     await until('the light on in Alicia', () => deskBulb()?.state.on === true, 10_000);
+    process.stdout.write(
+      `bridge e2e: spoken command answered in ${answer.at - t0} ms; light on upstream and back in ${Date.now() - t0} ms\n`,
+    );
     await until('counters published', () => (lastBridgeState()?.counters.bridged_out ?? 0) >= 1, 10_000);
     expect(lastBridgeState()!.counters.bridged_in).toBeGreaterThanOrEqual(4);
   }, 120_000);
