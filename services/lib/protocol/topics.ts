@@ -345,7 +345,7 @@ export const TOPICS = {
     schema: bridge.bridgeStateSchema,
     retain: true,
     qos: 1,
-    doc: 'One bridge to an upstream broker (config broker.bridges): state, counters, the filters it holds (bridge only)',
+    doc: 'One bridge to an upstream broker (config broker.bridges), published by the bridge: state, counters, the filters it holds',
   }),
   '$SYS/alicia/broker/stats': def({
     pattern: '$SYS/alicia/broker/stats',
