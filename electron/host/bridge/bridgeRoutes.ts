@@ -121,7 +121,6 @@ function diffRefs(
   qos: 0 | 1,
 ): { add: Route[]; remove: string[] } {
   const add: Route[] = [];
-  const remove: string[] = [];
   for (const t of next) {
     const n = refs.get(t) ?? 0;
     refs.set(t, n + 1);

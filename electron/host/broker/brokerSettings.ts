@@ -30,7 +30,6 @@ export interface BrokerLimits {
   sharedMaxQueued: number;
 }
 
-
 /** MQTT's largest packet is 256 MB (its remaining-length field, section 2.2.3); room is kept for the rest of a PUBLISH. */
 const PAYLOAD_BYTES_CAP = 256 * 1024 * 1024 - 65_536;
 
