@@ -162,7 +162,7 @@ export class Bridge {
   }
 
   /** Out: a message on one of the out filters here goes upstream. */
-  private async carryOut(topic: string, payload: Buffer, qos: number, retain: boolean): Promise<void> {
+  private carryOut(topic: string, payload: Buffer, qos: number, retain: boolean): void {
     if (this.guard.isEcho('local', topic, payload, retain)) {
       this.counters.loops_dropped++;
       return;
@@ -173,8 +173,7 @@ export class Bridge {
       return;
     }
     this.guard.published('upstream', topic, payload, retain, this.routes.holdsIn(topic));
-    await up.publishAsync(topic, payload, { qos: qos ? 1 : 0, retain });
-    this.counters.bridged_out++;
+    up.publish(topic, payload, { qos: qos ? 1 : 0, retain }, (e) => this.counted('out', topic, e));
   }
 
   // --- the upstream broker ------------------------------------------------------------------
@@ -274,8 +273,8 @@ export class Bridge {
       return;
     }
     this.guard.published('local', topic, payload, keep, this.routes.holdsOut(topic));
-    await local.publishAsync(topic, payload, { qos: qos ? 1 : 0, retain: keep });
-    this.counters.bridged_in++;
+    // not awaited: MQTT.js keeps the order, and waiting for each PUBACK would cap the bridge at one round trip per message
+    local.publish(topic, payload, { qos: qos ? 1 : 0, retain: keep }, (e) => this.counted('in', topic, e));
   }
 
   /** Subscribe to what a (new, changed, removed) discovery config names; unsubscribe what it no longer does. */
@@ -314,6 +313,13 @@ export class Bridge {
       // the connection went: its next connect subscribes everything again
       this.opts.log.debug('bridge subscribe failed', { bridge: this.name, direction, error: (e as Error).message });
     }
+  }
+
+  /** A carried message was acknowledged by the other side (QoS 1) or written (QoS 0), or failed. */
+  private counted(direction: 'in' | 'out', topic: string, e: Error | undefined): void {
+    if (e) this.onCarryError(direction, topic, e);
+    else if (direction === 'in') this.counters.bridged_in++;
+    else this.counters.bridged_out++;
   }
 
   private onCarryError(direction: 'in' | 'out', topic: string, e: unknown): void {
