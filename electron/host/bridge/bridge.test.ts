@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../services/lib/runtime/logger.js';
@@ -200,4 +203,50 @@ describe('bridge (embedded broker <-> Debian Mosquitto)', () => {
     );
     expect(states.some((m) => JSON.parse(m.payload).state === 'reconnecting')).toBe(true);
   }, 60_000);
+});
+
+describe('bridge credential and lifecycle', () => {
+  it('reads the password from password_file; an unreadable file fails start with CONFIG_INVALID naming it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'alicia-bridge-pw-'));
+    try {
+      const file = join(dir, 'pw');
+      await writeFile(file, `${upstream.bridgeUser.password}\n`, { mode: 0o600 });
+      const b = await startBridge({ password: undefined, password_file: file });
+      expect(b.stats.state).toBe('connected');
+      await expect(startBridge({ name: 'other', password: undefined, password_file: join(dir, 'missing') })).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining(`cannot read password_file ${join(dir, 'missing')}: ENOENT`) as unknown,
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('a refused credential is the bridge state, retried with backoff, never a crash; stop twice is fine', async () => {
+    const op = await operator();
+    const states = collect(op);
+    await op.subscribeAsync('alicia/system/bridge/wrong', { qos: 1 });
+    const [settings] = parseConfig(
+      {
+        broker: {
+          bridges: [
+            { name: 'wrong', url: upstream.url, username: 'alicia', password: 'not-it', reconnect: { initial_ms: 50, max_ms: 200 } },
+          ],
+        },
+      },
+      'config.json',
+    ).broker.bridges;
+    const b = new Bridge({ settings: settings!, localUrl: local.url, localCredential: () => local.credentials.bridge, log: quiet });
+    await b.start();
+    const last = () => {
+      const m = states.at(-1);
+      return m && m.payload ? (JSON.parse(m.payload) as { state: string; last_error?: string; retry_in_ms?: number }) : undefined;
+    };
+    await waitFor(() => /Not authorized/i.test(last()?.last_error ?? ''), 'the refusal in the state', 10_000);
+    expect(last()).toMatchObject({ state: 'connecting' });
+    expect(last()!.retry_in_ms).toBeLessThanOrEqual(240); // max_ms + jitter
+    await b.stop();
+    await b.stop();
+    await waitFor(() => last()?.state === 'stopped', 'stopped on the bus', 5000);
+  }, 30_000);
 });
