@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient } from '../../electron/host/broker/testing/mqttClient.js';
-import { startUpstreamMosquitto, type UpstreamMosquitto } from '../../electron/host/bridge/testing/upstreamMosquitto.js';
+import { startUpstreamMosquitto, type UpstreamMosquitto } from '../support/upstreamMosquitto.js';
 import { Host, until } from '../support/host.js';
 
 /**

@@ -9,7 +9,7 @@ import { startTestBroker, type TestBroker } from '../broker/testing/testBroker.j
 import { parseConfig } from '../config.js';
 import { Bridge } from './bridge.js';
 import { LoopGuard } from './loopGuard.js';
-import { startUpstreamMosquitto, type UpstreamMosquitto } from './testing/upstreamMosquitto.js';
+import { startUpstreamMosquitto, type UpstreamMosquitto } from '../../../e2e/support/upstreamMosquitto.js';
 
 /**
  * One bridge between a real embedded broker (auth + ACL, the bridge as its own principal) and a

@@ -81,6 +81,12 @@ export class Bridge {
     this.started = true;
     const upstreamOptions = this.upstreamOptions();
     this.local = await this.connectLocal();
+    if (this.stopping) {
+      // stopped while connecting: doStop saw no connection to close
+      await this.local.endAsync(true).catch(() => undefined);
+      this.local = null;
+      return;
+    }
     this.publishState();
     this.stateTimer = setInterval(() => this.publishCountersIfMoved(), this.opts.stateIntervalMs ?? 5000);
     this.stateTimer.unref();

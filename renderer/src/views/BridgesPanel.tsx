@@ -1,5 +1,6 @@
 import { formatDuration } from '../model/format.js';
 import { useBridges, type BridgeState } from '../stores/bridgesStore.js';
+import './BridgesPanel.css';
 
 const STATE_BADGE: Record<BridgeState['state'], string> = { connected: 'ok', connecting: 'warn', reconnecting: 'bad', stopped: 'muted' };
 
@@ -27,7 +28,9 @@ export function BridgesPanel({ now }: { now: number }) {
               <th>State</th>
               <th className="num">In</th>
               <th className="num">Out</th>
-              <th className="num">Loops stopped</th>
+              <th className="num" title="messages not carried back where they came from">
+                Loops stopped
+              </th>
               <th className="num">Failed</th>
               <th className="num">Reconnects</th>
               <th>Following</th>
@@ -41,11 +44,11 @@ export function BridgesPanel({ now }: { now: number }) {
                 <td>
                   <span className={`badge ${STATE_BADGE[b.state]}`} data-testid={`bridge-state-${b.name}`}>
                     {b.state}
-                  </span>{' '}
-                  <span className="muted small">
-                    {formatDuration(Math.max(0, now - b.since))}
-                    {b.retry_in_ms !== undefined && b.state !== 'connected' ? ` · retry in ${formatDuration(b.retry_in_ms)}` : ''}
                   </span>
+                  <div className="muted small bridge-since">
+                    for {formatDuration(Math.max(0, now - b.since))}
+                    {b.retry_in_ms !== undefined && b.state !== 'connected' ? ` · retry in ${formatDuration(b.retry_in_ms)}` : ''}
+                  </div>
                   {b.last_error && b.state !== 'connected' && <div className="small bad">{b.last_error}</div>}
                 </td>
                 <td className="num">{b.counters.bridged_in.toLocaleString()}</td>
