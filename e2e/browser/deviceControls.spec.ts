@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
 import type { Locator, Page } from '@playwright/test';
 import type { MqttClient } from 'mqtt';
@@ -214,6 +215,43 @@ test('a DEVICE_TIMEOUT leaves the card when the device’s state arrives after a
     await expect(error).toHaveCount(0);
     await expect(page.getByTestId(`device-${id}`)).toContainText('updated');
   } finally {
+    await forget(rt, tasmota);
+  }
+});
+
+test('the Devices view has no serious or critical axe violations in either theme, with an unlocked door, a failure and an open edit form', async ({
+  page,
+}) => {
+  const tasmota = haFixture('Tasmota');
+  const id = adoptedId(tasmota);
+  try {
+    await announce(rt, tasmota);
+    await ask(rt, 'alicia/device/command', { device_id: 'front_door', action: 'unlock' });
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      await openApp(page, rt, 'devices');
+      await expect(page.locator('html')).toHaveAttribute('data-theme', colorScheme);
+      await expect(page.getByTestId('summary-front_door')).toHaveText('unlocked');
+      // a failure on a card (nothing answers the plug) and the edit form of another card
+      await page.getByTestId(`toggle-${id}`).click();
+      await expect(page.getByTestId(`device-error-${id}`)).toContainText('DEVICE_TIMEOUT');
+      await page.getByTestId('edit-bedroom_lamp').click();
+      await expect(page.getByTestId('edit-form-bedroom_lamp')).toBeVisible();
+
+      // the unlocked badge is checked for contrast on its own: it passes, not merely "not found"
+      const badge = await new AxeBuilder({ page }).include('[data-testid="summary-front_door"]').withRules(['color-contrast']).analyze();
+      expect(badge.violations, colorScheme).toEqual([]);
+      expect(badge.passes.map((r) => r.id)).toContain('color-contrast');
+
+      const all = await new AxeBuilder({ page }).include('main').analyze();
+      const serious = all.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      expect(serious, colorScheme).toEqual([]);
+      await screenshots(page, `devices-axe-${colorScheme}`, page.getByTestId('device-front_door'));
+    }
+  } finally {
+    await ask(rt, 'alicia/device/command', { device_id: 'front_door', action: 'lock' });
     await forget(rt, tasmota);
   }
 });

@@ -270,6 +270,24 @@ function StateBadge({ d, on }: { d: DeviceStatus; on: boolean }) {
   );
 }
 
+/**
+ * The card whose edit form just closed, to get the focus back on its Edit button: also when the
+ * edit moved it to another room, where it is mounted anew once its status arrives.
+ */
+let returnFocusTo: { id: string; until: number } | null = null;
+const RETURN_FOCUS_MS = 3000;
+
+function takeReturnFocus(id: string): boolean {
+  const r = returnFocusTo;
+  if (r === null || r.id !== id) return false;
+  returnFocusTo = null;
+  return Date.now() <= r.until;
+}
+
+function focusEditButton(card: HTMLElement | null, id: string): void {
+  card?.querySelector<HTMLButtonElement>(`[data-testid="edit-${id}"]`)?.focus();
+}
+
 function Card({ d, now, fresh }: { d: DeviceStatus; now: number; fresh: boolean }) {
   const on = d.state.on === true || d.state.playing === true;
   const unlocked = d.kind === 'lock' && d.online && d.state.locked !== true;
@@ -279,10 +297,15 @@ function Card({ d, now, fresh }: { d: DeviceStatus; now: number; fresh: boolean 
   useEffect(() => {
     if (fresh) ref.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   }, [fresh]);
+  // A card given another room is a new card in that room's section: the focus follows it there.
+  useEffect(() => {
+    if (takeReturnFocus(d.device_id)) focusEditButton(ref.current, d.device_id);
+  }, [d.device_id]);
   const stopEditing = () => {
     setEditing(false);
-    // back to the Edit button the form was opened from (it is rendered again after this)
-    requestAnimationFrame(() => ref.current?.querySelector<HTMLButtonElement>(`[data-testid="edit-${d.device_id}"]`)?.focus());
+    returnFocusTo = { id: d.device_id, until: Date.now() + RETURN_FOCUS_MS };
+    // back to the Edit button the form was opened from (rendered again after this)
+    requestAnimationFrame(() => focusEditButton(ref.current, d.device_id));
   };
   return (
     <article
