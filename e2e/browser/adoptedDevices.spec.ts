@@ -1,12 +1,10 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import type { Locator, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { openApp } from '../support/app.js';
 import { ask, nextMessage, operatorClient } from '../support/bus.js';
 import { runtimeFromEnv } from '../support/browser.js';
 import { adoptedId, announce, commandTopic, echoDevice, forget, haFixture } from '../support/haDevices.js';
-import { ROOT as REPO_ROOT } from '../support/host.js';
+import { screenshots } from '../support/screens.js';
 
 /**
  * Devices adopted from Home Assistant discovery (real Zigbee2MQTT, ESPHome and Tasmota payloads,
@@ -16,21 +14,6 @@ import { ROOT as REPO_ROOT } from '../support/host.js';
  */
 
 const rt = runtimeFromEnv();
-const OUT = join(REPO_ROOT, 'test-results/screenshots');
-mkdirSync(OUT, { recursive: true });
-const SIZES = [
-  { width: 1366, height: 800 },
-  { width: 900, height: 700 },
-];
-
-async function screenshots(page: Page, name: string, target?: Locator): Promise<void> {
-  for (const size of SIZES) {
-    await page.setViewportSize(size);
-    await target?.scrollIntoViewIfNeeded();
-    await page.screenshot({ path: join(OUT, `${name}-${size.width}x${size.height}.png`) });
-  }
-}
-
 const z2m = haFixture('Zigbee2MQTT');
 const esp = haFixture('ESPHome');
 const tasmota = haFixture('Tasmota');

@@ -1,14 +1,12 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
-import type { Locator, Page } from '@playwright/test';
+import type { Locator } from '@playwright/test';
 import type { MqttClient } from 'mqtt';
 import { openApp } from '../support/app.js';
 import { ask, mosquittoPub, nextMessage, operatorClient } from '../support/bus.js';
 import { runtimeFromEnv } from '../support/browser.js';
 import { adoptedId, announce, echoDevice, forget, haFixture, stateTopic } from '../support/haDevices.js';
-import { ROOT as REPO_ROOT } from '../support/host.js';
+import { screenshots } from '../support/screens.js';
 
 /**
  * The level controls and states of the device cards, driven from the keyboard the way a person
@@ -19,21 +17,6 @@ import { ROOT as REPO_ROOT } from '../support/host.js';
  */
 
 const rt = runtimeFromEnv();
-const OUT = join(REPO_ROOT, 'test-results/screenshots');
-mkdirSync(OUT, { recursive: true });
-const SIZES = [
-  { width: 1366, height: 800 },
-  { width: 900, height: 700 },
-];
-
-async function screenshots(page: Page, name: string, target?: Locator): Promise<void> {
-  for (const size of SIZES) {
-    await page.setViewportSize(size);
-    await target?.scrollIntoViewIfNeeded();
-    await page.screenshot({ path: join(OUT, `${name}-${size.width}x${size.height}.png`) });
-  }
-}
-
 /** The alicia/device/command messages for `deviceId` the operator sees from now on. */
 async function commandsTo(bus: MqttClient, deviceId: string): Promise<{ action: string; params: Record<string, unknown> }[]> {
   const seen: { action: string; params: Record<string, unknown> }[] = [];
@@ -101,6 +84,41 @@ test('the brightness slider keeps the keyboard focus while its value travels; ar
   } finally {
     await bus.endAsync();
     await forget(rt, z2m);
+  }
+});
+
+test('dragging the brightness slider sends few commands, the last one the value where the pointer let go', async ({ page }) => {
+  const bus = await operatorClient(rt);
+  const commands = await commandsTo(bus, 'living_room_light');
+  try {
+    await ask(rt, 'alicia/device/command', { device_id: 'living_room_light', action: 'set_brightness', params: { brightness: 10 } });
+    await openApp(page, rt, 'devices');
+    const slider = page.getByTestId('brightness-living_room_light');
+    await expect(slider).toHaveValue('10');
+    commands.length = 0;
+    const box = (await slider.boundingBox())!;
+    const y = box.y + box.height / 2;
+    // from the thumb at 10 % to the right end, in 40 pointer moves (40 input events)
+    await page.mouse.move(box.x + box.width * 0.1, y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.85, y, { steps: 40 });
+    await page.mouse.up();
+    const final = Number(await slider.inputValue());
+    expect(final).toBeGreaterThan(70);
+    await nextMessage(
+      bus,
+      'alicia/device/status/living_room_light',
+      (m) => (m.state as { brightness?: number }).brightness === final,
+      15_000,
+    );
+    await expect(page.getByTestId('summary-living_room_light')).toHaveText(`on · ${final}%`);
+    // the drag's values reached the bus as one or two commands (one may leave while the pointer still moves), never one per move
+    expect(commands.length).toBeGreaterThanOrEqual(1);
+    expect(commands.length).toBeLessThanOrEqual(2);
+    expect(commands.at(-1)).toEqual({ action: 'set_brightness', params: { brightness: final } });
+  } finally {
+    await bus.endAsync();
+    await ask(rt, 'alicia/device/command', { device_id: 'living_room_light', action: 'turn_off' });
   }
 });
 
