@@ -112,7 +112,12 @@ export async function renameDevice(req: RenameRequest): Promise<boolean> {
   }
 }
 
-/** Forget a refused edit (the form was closed). */
+/** Open a device's edit form. It lives in the store, not in the card: a card the edit moves to another room is a new card. */
+export function openEdit(device_id: string): void {
+  useDevices.setState((s) => ({ edits: { ...s.edits, [device_id]: { pending: false } } }));
+}
+
+/** Close a device's edit form, forgetting a refusal. */
 export function clearEdit(device_id: string): void {
   useDevices.setState((s) => {
     const edits = { ...s.edits };

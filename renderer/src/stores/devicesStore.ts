@@ -21,7 +21,7 @@ export interface DeviceCommandState {
   basis?: DeviceStatus;
 }
 
-/** A registry edit (name, room, aliases) of one device: in flight, or refused with the field it concerns. */
+/** A device's open edit form (name, room, aliases): its save in flight, or refused with the field it concerns. */
 export interface DeviceEditState {
   pending: boolean;
   error?: ErrorShown & { field?: NamingField };

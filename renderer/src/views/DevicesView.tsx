@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { TRAITS } from '../../../services/lib/protocol/device.js';
 import { DEFAULT_THERMOSTAT_LIMITS, PERCENT } from '../../../services/lib/protocol/deviceActions.js';
 import type { DeviceActionName } from '../../../services/lib/protocol/deviceActions.js';
-import { clearRemoval, deviceCommand, removeDevice } from '../actions/deviceActions.js';
+import { clearRemoval, deviceCommand, openEdit, removeDevice } from '../actions/deviceActions.js';
 import { useNow } from '../components/useNow.js';
 import { formatDuration, formatReading } from '../model/format.js';
 import { useDevices } from '../stores/devicesStore.js';
@@ -284,28 +284,27 @@ function takeReturnFocus(id: string): boolean {
   return Date.now() <= r.until;
 }
 
-function focusEditButton(card: HTMLElement | null, id: string): void {
-  card?.querySelector<HTMLButtonElement>(`[data-testid="edit-${id}"]`)?.focus();
+function focusEditButton(id: string): void {
+  document.querySelector<HTMLButtonElement>(`[data-testid="edit-${CSS.escape(id)}"]`)?.focus();
 }
 
 function Card({ d, now, fresh }: { d: DeviceStatus; now: number; fresh: boolean }) {
   const on = d.state.on === true || d.state.playing === true;
   const unlocked = d.kind === 'lock' && d.online && d.state.locked !== true;
   const ref = useRef<HTMLElement>(null);
-  const [editing, setEditing] = useState(false);
+  const editing = useDevices((st) => st.edits[d.device_id] !== undefined);
   // A device just added from the form may land in a room below the fold: bring it into view.
   useEffect(() => {
     if (fresh) ref.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   }, [fresh]);
   // A card given another room is a new card in that room's section: the focus follows it there.
   useEffect(() => {
-    if (takeReturnFocus(d.device_id)) focusEditButton(ref.current, d.device_id);
+    if (takeReturnFocus(d.device_id)) focusEditButton(d.device_id);
   }, [d.device_id]);
   const stopEditing = () => {
-    setEditing(false);
     returnFocusTo = { id: d.device_id, until: Date.now() + RETURN_FOCUS_MS };
     // back to the Edit button the form was opened from (rendered again after this)
-    requestAnimationFrame(() => focusEditButton(ref.current, d.device_id));
+    requestAnimationFrame(() => focusEditButton(d.device_id));
   };
   return (
     <article
@@ -330,7 +329,7 @@ function Card({ d, now, fresh }: { d: DeviceStatus; now: number; fresh: boolean 
         <>
           <Controls d={d} />
           <footer className="small">
-            <CardFooter d={d} now={now} onEdit={() => setEditing(true)} />
+            <CardFooter d={d} now={now} onEdit={() => openEdit(d.device_id)} />
           </footer>
         </>
       )}
