@@ -7,6 +7,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient } from '../../electron/host/broker/testing/mqttClient.js';
 import { startUpstreamMosquitto, type UpstreamMosquitto } from '../support/upstreamMosquitto.js';
+import { adoptedId, commandTopic, echoDevice, haFixture, stateTopic, type EchoingDevice } from '../support/haDevices.js';
 import { Host, until } from '../support/host.js';
 
 /**
@@ -19,23 +20,10 @@ import { Host, until } from '../support/host.js';
  */
 const run = promisify(execFile);
 
-const CONFIG_TOPIC = 'homeassistant/light/0x00158d0001/light/config';
-const STATE_TOPIC = 'zigbee2mqtt/desk bulb';
-const COMMAND_TOPIC = 'zigbee2mqtt/desk bulb/set';
-const AVAILABILITY_TOPIC = 'zigbee2mqtt/bridge/state';
-const DISCOVERY_CONFIG = {
-  availability: [{ topic: AVAILABILITY_TOPIC, value_template: '{{ value_json.state }}' }],
-  brightness: true,
-  brightness_scale: 254,
-  command_topic: COMMAND_TOPIC,
-  device: { identifiers: ['zigbee2mqtt_0x00158d0001'], manufacturer: 'IKEA', model: 'LED1545G12', name: 'desk bulb' },
-  name: null,
-  object_id: 'desk_bulb',
-  schema: 'json',
-  state_topic: STATE_TOPIC,
-  unique_id: '0x00158d0001_light_zigbee2mqtt',
-  supported_color_modes: ['color_temp', 'xy'],
-};
+const LIGHT = haFixture('Zigbee2MQTT');
+const STATE_TOPIC = stateTopic(LIGHT)!;
+const COMMAND_TOPIC = commandTopic(LIGHT);
+const AVAILABILITY_TOPIC = (LIGHT.config.availability as { topic: string }[])[0]!.topic;
 
 interface BridgeStateMsg {
   state: string;
@@ -47,33 +35,25 @@ let upstream: UpstreamMosquitto;
 let host: Host;
 let z2m: MqttClient;
 let audioDir: string;
-/** what the light was told on its command topic, in order */
-const commands: Record<string, unknown>[] = [];
-let lightState: Record<string, unknown> = { state: 'OFF', brightness: 100 };
+let light: EchoingDevice;
 const bridgeStates: BridgeStateMsg[] = [];
 const deviceStatus = new Map<string, { name: string; state: Record<string, unknown>; online?: boolean }>();
 
-/** A Zigbee2MQTT-like client: announces the light (retained) on every connect, echoes commands as state. */
+/** A Zigbee2MQTT stand-in: announces the light (retained) on every connect and answers its commands on its state topic. */
 async function startZigbee2Mqtt(): Promise<MqttClient> {
   const c = await connectClient(upstream.url, { ...upstream.deviceUser, reconnectPeriod: 200 });
   const announce = () => {
-    c.publish(AVAILABILITY_TOPIC, JSON.stringify({ state: 'online' }), { qos: 1, retain: true });
-    c.publish(STATE_TOPIC, JSON.stringify(lightState), { qos: 1, retain: true });
-    c.publish(CONFIG_TOPIC, JSON.stringify(DISCOVERY_CONFIG), { qos: 1, retain: true });
+    for (const [topic, payload] of Object.entries(LIGHT.retained)) c.publish(topic, payload, { qos: 1, retain: true });
+    c.publish(LIGHT.config_topic, JSON.stringify(LIGHT.config), { qos: 1, retain: true });
   };
   // the broker restarted without persistence: a real Zigbee2MQTT announces everything again
   c.on('connect', announce);
-  c.on('message', (topic, payload) => {
-    if (topic !== COMMAND_TOPIC) return;
-    const cmd = JSON.parse(payload.toString()) as Record<string, unknown>;
-    commands.push(cmd);
-    lightState = { ...lightState, ...cmd };
-    c.publish(STATE_TOPIC, JSON.stringify(lightState), { qos: 1, retain: true });
-  });
-  await c.subscribeAsync(COMMAND_TOPIC, { qos: 1 });
+  light = await echoDevice(c, LIGHT);
   announce();
   return c;
 }
+
+const commands = () => light.commands.map((p) => JSON.parse(p) as Record<string, unknown>);
 
 async function spoken(text: string): Promise<string> {
   const raw = join(audioDir, 'raw.wav');
@@ -123,7 +103,7 @@ afterAll(async () => {
   if (audioDir) await rm(audioDir, { recursive: true, force: true });
 });
 
-const deskBulb = () => [...deviceStatus.values()].find((d) => d.name === 'desk bulb');
+const deskBulb = () => deviceStatus.get(adoptedId(LIGHT));
 
 describe('bridge mode: the user keeps their own Mosquitto', () => {
   it('adopts the Zigbee2MQTT light announced upstream, and a spoken command switches it there', async () => {
@@ -139,8 +119,8 @@ describe('bridge mode: the user keeps their own Mosquitto', () => {
     const answer = await host.ask('alicia/voice/command', { session_id: 'bridge-e2e', audio_data, speak: false }, 60_000);
     expect(answer.body).toMatchObject({ ok: true, transcription: 'turn on the desk bulb' });
     // the client on the user's broker got the command payload Zigbee2MQTT expects
-    await until('the command upstream', () => commands.length > 0, 10_000);
-    expect(commands[0]).toMatchObject({ state: 'ON' });
+    await until('the command upstream', () => commands().length > 0, 10_000);
+    expect(commands()[0]).toMatchObject({ state: 'ON' });
     // ... and its answer came back in: the device is on here too
     await until('the light on in Alicia', () => deskBulb()?.state.on === true, 10_000);
     process.stdout.write(
@@ -164,15 +144,15 @@ describe('bridge mode: the user keeps their own Mosquitto', () => {
       30_000,
     );
     // the light re-announced itself upstream; a command goes out and its new state comes back
-    const sent = commands.length;
+    const sent = commands().length;
     const answer = await host.ask(
       'alicia/voice/command',
       { session_id: 'bridge-e2e', text: 'turn off the desk bulb', speak: false },
       60_000,
     );
     expect(answer.body).toMatchObject({ ok: true });
-    await until('the second command upstream', () => commands.length > sent, 10_000);
-    expect(commands.at(-1)).toMatchObject({ state: 'OFF' });
+    await until('the second command upstream', () => commands().length > sent, 10_000);
+    expect(commands().at(-1)).toMatchObject({ state: 'OFF' });
     await until('the light off in Alicia', () => deskBulb()?.state.on === false, 10_000);
     await until(
       'counters moved',
