@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AliciaError } from '../../services/lib/protocol/errors.js';
 import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
+import { resolveExternalBroker } from './external/externalBroker.js';
 import { CONFIG_FILE, defaultConfigPath } from './paths.js';
 
 /**
@@ -16,6 +17,20 @@ import { CONFIG_FILE, defaultConfigPath } from './paths.js';
 const port = z.number().int().min(0).max(65535);
 const positiveInt = z.number().int().positive();
 const comment = { '//': z.string().optional() };
+
+/**
+ * The user's own broker instead of the embedded one (`alicia serve --broker URL`; README, "Three
+ * ways to run"). The URLs and files are checked at load (external/externalBroker.ts).
+ */
+const externalBroker = z.strictObject({
+  ...comment,
+  url: z.string().min(1),
+  ws_url: z.string().min(1).optional(),
+  ca_file: z.string().min(1).optional(),
+  cert_file: z.string().min(1).optional(),
+  key_file: z.string().min(1).optional(),
+  reject_unauthorized: z.boolean().default(true),
+});
 
 const serviceSection = z.strictObject({
   ...comment,
@@ -48,8 +63,15 @@ export const configSchema = z.strictObject({
       max_clients: positiveInt.default(500),
       max_subscriptions_per_client: positiveInt.default(1000),
       stats_interval_ms: z.number().int().min(0).default(5000),
+      external: externalBroker.nullable().default(null),
     })
-    .default({ max_payload_bytes: 8 * 1024 * 1024, max_clients: 500, max_subscriptions_per_client: 1000, stats_interval_ms: 5000 }),
+    .default({
+      max_payload_bytes: 8 * 1024 * 1024,
+      max_clients: 500,
+      max_subscriptions_per_client: 1000,
+      stats_interval_ms: 5000,
+      external: null,
+    }),
   // the window's sessions (docs/security.md, "Window sessions"): a browser session with no request and
   // no broker connection for this long is ended, and its credential with it. Fractions allowed (0.5 = 30 s).
   window: z
@@ -115,6 +137,10 @@ export interface ConfigOverrides {
   mqttPort?: number;
   wsPort?: number;
   httpPort?: number;
+  /** --broker URL: the user's own broker (broker.external.url) */
+  brokerUrl?: string;
+  /** --broker-ws URL: that broker's WebSocket listener for the window (broker.external.ws_url) */
+  brokerWsUrl?: string;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -169,6 +195,7 @@ export function loadConfig(dataDir: string, overrides: ConfigOverrides = {}, def
   }
   const config = applyOverrides(parseConfig(raw, file), overrides);
   checkExposure(config, file);
+  checkExternalBroker(config, file, dataDir);
   return config;
 }
 
@@ -192,9 +219,37 @@ export function checkExposure(config: AliciaConfig, file: string): void {
   );
 }
 
+/**
+ * On the user's own broker: its URLs and TLS files must be usable (one line naming the key), and
+ * LAN access, which is a listener of the embedded broker, is that broker's business.
+ */
+export function checkExternalBroker(config: AliciaConfig, file: string, dataDir: string): void {
+  const external = config.broker.external;
+  if (!external) return;
+  try {
+    resolveExternalBroker(external, dataDir);
+  } catch (e) {
+    throw new AliciaError('CONFIG_INVALID', `invalid configuration in ${file} (or --broker): ${(e as Error).message}`, { file });
+  }
+  if (config.lan.enabled) {
+    throw new AliciaError(
+      'CONFIG_INVALID',
+      `lan.enabled in ${file} opens a listener of the embedded broker, which does not run with broker.external (--broker): give your own broker a TLS listener instead`,
+      { file },
+    );
+  }
+}
+
 export function applyOverrides(cfg: AliciaConfig, o: ConfigOverrides): AliciaConfig {
+  let external = cfg.broker.external;
+  if (o.brokerUrl !== undefined) external = { ...(external ?? { reject_unauthorized: true }), url: o.brokerUrl };
+  if (o.brokerWsUrl !== undefined) {
+    if (!external) throw new AliciaError('CONFIG_INVALID', '--broker-ws needs --broker URL (or broker.external.url in config.json)');
+    external = { ...external, ws_url: o.brokerWsUrl };
+  }
   return {
     ...cfg,
+    broker: { ...cfg.broker, external },
     host: o.host ?? cfg.host,
     tls: o.tls ?? cfg.tls,
     ports: {
