@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Credentials } from '../../../electron/host/broker/credentials.js';
-import { startTestMosquitto, type TestMosquitto } from '../../../electron/host/external/testing/mosquitto.js';
+import { startTestMosquitto, type TestMosquitto } from '../../support/mosquitto.js';
 import { newId, seal } from '../../../services/lib/protocol/envelope.js';
 import { SERVICE_NAMES } from '../../../services/lib/protocol/services.js';
 import { Host, sleep, until } from '../../support/host.js';

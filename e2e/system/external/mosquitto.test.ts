@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Credentials } from '../../../electron/host/broker/credentials.js';
-import { freePort, startTestMosquitto, type TestMosquitto } from '../../../electron/host/external/testing/mosquitto.js';
+import { freePort, startTestMosquitto, type TestMosquitto } from '../../support/mosquitto.js';
 import { HOST_PARTS, SERVICE_NAMES, SHARED_WINDOW } from '../../../services/lib/protocol/services.js';
 import { Host, HostStartError, startHost, until } from '../../support/host.js';
 import { connectionInfo, signIn } from '../../support/windowLogin.js';

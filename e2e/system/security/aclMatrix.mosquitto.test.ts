@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Credentials } from '../../../electron/host/broker/credentials.js';
-import { startTestMosquitto, type TestMosquitto } from '../../../electron/host/external/testing/mosquitto.js';
+import { startTestMosquitto, type TestMosquitto } from '../../support/mosquitto.js';
 import { HOST_PARTS, SERVICE_NAMES, SHARED_WINDOW, type StoredPrincipal } from '../../../services/lib/protocol/services.js';
 import { until } from '../../support/host.js';
 import { HOST_ONLY_TOPICS } from '../../../electron/host/broker/acl.js';

@@ -5,6 +5,7 @@ import { useNow } from '../components/useNow.js';
 import { formatDuration, formatRate, formatTime } from '../model/format.js';
 import { formatBytes } from '../model/payload.js';
 import { useHealth } from '../stores/healthStore.js';
+import { BrokerNote } from './BrokerNote.js';
 import { HostInfo } from './HostInfo.js';
 import { WindowSessionsPanel } from './WindowSessionsPanel.js';
 import type { Series } from '../components/LineChart.js';
@@ -109,6 +110,7 @@ export function HealthView() {
           ) : (
             <div className="empty small">No broker stats received yet ($SYS/alicia/broker/stats).</div>
           )}
+          <BrokerNote />
           {/* the LAN certificate fingerprint, for pinning on devices */}
           <HostInfo host={host} />
         </section>

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeMosquittoConfig, type BrokerConfigResult } from '../mosquittoConfig.js';
+import { writeMosquittoConfig, type BrokerConfigResult } from '../../electron/host/external/mosquittoConfig.js';
 
 /** Debian's broker (build/setup.sh APT_PACKAGES: mosquitto). */
 export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
