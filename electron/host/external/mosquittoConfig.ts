@@ -140,6 +140,8 @@ export function renderMosquittoConf(o: MosquittoConfOptions): string {
     '# counts them in $SYS/broker/publish/messages/dropped, which the recorder reports as a gap).',
     'max_queued_messages 100000',
     'sys_interval 10',
+    '# Small request/answer messages: without it Nagle and delayed ACKs add tens of ms per hop.',
+    'set_tcp_nodelay true',
     `user ${user}`,
     '',
   ].join('\n');
