@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,8 @@ export interface TestMosquitto {
   /** mqtt://127.0.0.1:PORT */
   url: string;
   port: number;
+  /** mqtts://127.0.0.1:PORT of the TLS listener, when asked for one */
+  tlsUrl: string | null;
   /** the files `alicia broker-config mosquitto` wrote */
   config: BrokerConfigResult;
   /** the running broker's pid, null while stopped */
@@ -40,10 +42,20 @@ export interface TestMosquitto {
  * mosquitto --data-dir DIR --out OUT`, then `mosquitto -c OUT/mosquitto.conf`), on a free port,
  * started and stopped by its pid. DIR must hold (or will get) the credentials.json the host uses.
  */
-export async function startTestMosquitto(dataDir: string): Promise<TestMosquitto> {
+export async function startTestMosquitto(
+  dataDir: string,
+  opts: { tls?: { certFile: string; keyFile: string } } = {},
+): Promise<TestMosquitto> {
   const outDir = await mkdtemp(join(tmpdir(), 'alicia-mosquitto-'));
   const port = await freePort();
   const config = await writeMosquittoConfig({ dataDir, outDir, port });
+  let tlsUrl: string | null = null;
+  if (opts.tls) {
+    // a second listener, as a user adds one for mqtts:// (password_file and acl_file apply to every listener)
+    const tlsPort = await freePort();
+    await appendFile(config.files.conf, `\nlistener ${tlsPort} 127.0.0.1\ncertfile ${opts.tls.certFile}\nkeyfile ${opts.tls.keyFile}\n`);
+    tlsUrl = `mqtts://127.0.0.1:${tlsPort}`;
+  }
   let child: ChildProcess | null = null;
   let exited: Promise<void> = Promise.resolve();
   let logText = '';
@@ -82,6 +94,7 @@ export async function startTestMosquitto(dataDir: string): Promise<TestMosquitto
   return {
     url: `mqtt://127.0.0.1:${port}`,
     port,
+    tlsUrl,
     config,
     get pid() {
       return child?.pid ?? null;
