@@ -66,7 +66,7 @@ export async function startTestMosquitto(
     child = c;
     exited = new Promise((r) => c.once('exit', () => r()));
     let mine = '';
-    c.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    c.stderr.setEncoding('utf8').on('data', (d: string) => {
       mine += d;
       logText = (logText + d).slice(-200_000);
     });

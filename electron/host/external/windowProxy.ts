@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -90,7 +90,7 @@ export class WindowProxy implements SessionBroker {
   async start(): Promise<void> {
     if (this.http) return;
     const o = this.opts;
-    const upgradeOnly = (_req: IncomingMessage, res: import('node:http').ServerResponse) =>
+    const upgradeOnly = (_req: IncomingMessage, res: ServerResponse) =>
       void res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket: connect to /mqtt\n');
     const http = o.tls
       ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key, minVersion: 'TLSv1.2' }, upgradeOnly)
