@@ -150,37 +150,34 @@ describe('alicia serve --broker (Mosquitto)', () => {
   });
 });
 
+/** Start a host that must fail: its exit, and the one stderr line saying why (the data dir is removed). */
+async function failedStart(dir: string, args: string[]): Promise<string> {
+  const err = await startHost({ dataDir: dir, args, timeoutMs: 30_000 }).catch((e: unknown) => e);
+  rmSync(dir, { recursive: true, force: true });
+  expect(err).toBeInstanceOf(HostStartError);
+  const e = err as HostStartError;
+  expect(e.exit).toEqual({ code: 1, signal: null });
+  const line = e.stderr.split('\n').filter((l) => l.includes('cannot start'));
+  expect(line).toHaveLength(1);
+  return line[0]!;
+}
+
 describe('alicia serve --broker: a broker that is not there or refuses a credential', () => {
   it('unreachable: one line, exit code 1, no retry loop', async () => {
     const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'alicia-ext-down-'));
-    const err = await startHost({ dataDir: dir, args: ['--broker', `mqtt://127.0.0.1:${port}`], timeoutMs: 30_000 }).catch(
-      (e: unknown) => e,
-    );
-    rmSync(dir, { recursive: true, force: true });
-    expect(err).toBeInstanceOf(HostStartError);
-    const e = err as HostStartError;
-    expect(e.exit).toEqual({ code: 1, signal: null });
-    const line = e.stderr.split('\n').filter((l) => l.includes('cannot start'));
-    expect(line).toHaveLength(1);
-    expect(line[0]).toContain(`cannot reach the broker at mqtt://127.0.0.1:${port}: connection refused`);
+    const line = await failedStart(mkdtempSync(join(tmpdir(), 'alicia-ext-down-')), ['--broker', `mqtt://127.0.0.1:${port}`]);
+    expect(line).toContain(`cannot reach the broker at mqtt://127.0.0.1:${port}: connection refused`);
   });
 
   it('a refused credential: names the principal and why', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'alicia-ext-refused-'));
     cpSync(join(dataDir, 'credentials.json'), join(dir, 'credentials.json'));
     await (await Credentials.loadOrCreate(dir)).rotate('stt');
-    const err = await startHost({ dataDir: dir, args: ['--broker', mosq.url], timeoutMs: 30_000 }).catch((e: unknown) => e);
-    rmSync(dir, { recursive: true, force: true });
-    expect(err).toBeInstanceOf(HostStartError);
-    const e = err as HostStartError;
-    expect(e.exit).toEqual({ code: 1, signal: null });
+    const line = await failedStart(dir, ['--broker', mosq.url]);
     // Mosquitto answers a wrong password with 5 (not authorized), other brokers with 4
-    const line = e.stderr.split('\n').filter((l) => l.includes('cannot start'));
-    expect(line).toHaveLength(1);
-    expect(line[0]).toMatch(
+    expect(line).toMatch(
       /the broker at mqtt:\/\/127\.0\.0\.1:\d+ refused principal "stt": (not authorized \(CONNACK 5\)|bad user name or password \(CONNACK 4\))/,
     );
-    expect(line[0]).toContain('alicia broker-config mosquitto');
+    expect(line).toContain('alicia broker-config mosquitto');
   });
 });

@@ -1,3 +1,5 @@
+import { remainingLength as encodeRemainingLength } from '../broker/protocolFixes.js';
+
 /**
  * Just enough of MQTT 3.1.1's wire format for the window proxy (windowProxy.ts): cut a byte stream
  * into whole control packets (§2.2: fixed header, "remaining length" in 1-4 bytes), read and
@@ -47,17 +49,6 @@ function remainingLength(buf: Buffer): { value: number; bytes: number } | null {
     if ((b & 0x80) === 0) return { value, bytes: i };
   }
   throw new MalformedPacketError('remaining length longer than 4 bytes');
-}
-
-function encodeLength(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
 }
 
 export function packetType(packet: Buffer): number {
@@ -134,7 +125,7 @@ export function rewriteConnect(c: ConnectPacket, username: string, password: str
   const header = Buffer.from(c.header);
   header[header.length - 3]! |= 0xc0;
   const body = Buffer.concat([header, c.idAndWill, field(username), field(password)]);
-  return Buffer.concat([Buffer.from([PACKET.CONNECT << 4]), encodeLength(body.length), body]);
+  return Buffer.concat([Buffer.from([PACKET.CONNECT << 4]), encodeRemainingLength(body.length), body]);
 }
 
 export interface PublishInfo {
