@@ -37,7 +37,7 @@ describe('the user broker stops for 10 s and comes back', () => {
     mosq = await startTestMosquitto(dataDir);
     host = await Host.start({ dataDir, args: ['--broker', mosq.url] });
     await host.allRunning();
-    const pidsBefore = new Map(SERVICE_NAMES.map((n) => [n, host!.states.get(n)!.pid]));
+    const pidsBefore = new Map<string, number | null>(SERVICE_NAMES.map((n) => [n, host!.states.get(n)!.pid]));
 
     // an operator with a persistent session: answers published while it is away wait for it
     const op = await mqtt.connectAsync(mosq.url, {

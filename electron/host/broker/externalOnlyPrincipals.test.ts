@@ -22,7 +22,7 @@ afterAll(async () => {
 
 describe('external-only principals on the embedded broker', () => {
   it('refuses window-shared and the host parts with "not authorized", and says why in its log', async () => {
-    for (const p of [SHARED_WINDOW, ...HOST_PARTS]) {
+    for (const p of [SHARED_WINDOW, ...HOST_PARTS] as const) {
       await expect(mqtt.connectAsync(tb.url, { ...creds.get(p), protocolVersion: 4, reconnectPeriod: 0 }), p).rejects.toThrow(
         /Not authorized/i,
       );
