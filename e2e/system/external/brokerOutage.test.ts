@@ -12,7 +12,7 @@ import { Host, sleep, until } from '../../support/host.js';
 import { connectionInfo, signIn } from '../../support/windowLogin.js';
 
 /**
- * Losing the user's broker (README, "Three ways to run"; docs/reliability.md): Debian's Mosquitto
+ * Losing the user's broker (README, "On your own broker"; docs/reliability.md): Debian's Mosquitto
  * stopped by its pid for 10 s while QoS 1 device commands have just been published, then started
  * again on the same port with its saved sessions. Every service reconnects by itself (same pids),
  * the window reconnects through the host's proxy, the host's record counts the outage, and every

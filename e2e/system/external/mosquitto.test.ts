@@ -10,7 +10,7 @@ import { Host, HostStartError, startHost, until } from '../../support/host.js';
 import { connectionInfo, signIn } from '../../support/windowLogin.js';
 
 /**
- * Alicia on the user's own broker (README, "Three ways to run"): Debian's Mosquitto configured by
+ * Alicia on the user's own broker (README, "On your own broker"): Debian's Mosquitto configured by
  * `alicia broker-config mosquitto`, started on a free port and stopped by its pid, and `alicia serve
  * --broker mqtt://127.0.0.1:PORT` in a child process against it. Build first: npm run build.
  */
