@@ -175,6 +175,7 @@ export class DeviceManager extends BusService {
       traits: d.traits,
       online: this.isOnline(d),
       origin: d.origin,
+      confirm: d.confirm === true,
       updated_at: d.updated_at,
       actions: actionsOf(this.modelFor(d)),
     };
@@ -220,6 +221,7 @@ export class DeviceManager extends BusService {
           room: spec.room ?? '',
           aliases: spec.aliases ?? [],
           traits,
+          confirm: spec.confirm ?? false,
           origin: 'simulated',
           config: {},
           state: defaultState({ kind: spec.kind, traits }),
@@ -237,6 +239,7 @@ export class DeviceManager extends BusService {
         if (msg.name !== undefined) d.name = msg.name;
         if (msg.room !== undefined) d.room = msg.room;
         if (msg.aliases !== undefined) d.aliases = msg.aliases;
+        if (msg.confirm !== undefined) d.confirm = msg.confirm;
         d.updated_at = Date.now();
         store.update(d);
         await this.publishStatus(d);

@@ -5,7 +5,8 @@ import { AliciaError } from '../lib/protocol/errors.js';
 import { PocketsphinxDecoder } from './pocketsphinxDecoder.js';
 import type { DecodeResult } from './pocketsphinxDecoder.js';
 import { loadPocketsphinx } from './pocketsphinxLib.js';
-import type { SttEngine, SttRecognition } from './sttEngine.js';
+import type { GrammarKind, SttEngine, SttRecognition, SttStream } from './sttEngine.js';
+import { PocketsphinxStream, StreamDecoderPool } from './pocketsphinxStream.js';
 import { trimSilence } from './trimSilence.js';
 
 /**
@@ -118,6 +119,8 @@ export class PocketsphinxEngine implements SttEngine {
   private readonly opts: Required<Omit<PocketsphinxOptions, 'trimPadMs'>> & { trimPadMs: number | null };
   private grammar: PocketsphinxDecoder | undefined;
   private phones: PocketsphinxDecoder | undefined;
+  /** decoder pairs of streamed utterances (separate: streaming changes a decoder's normalisation for good) */
+  private pool: StreamDecoderPool | undefined;
   private grammarSet = false;
   /** each decoder is single-user: every use goes through this chain */
   private queue: Promise<unknown> = Promise.resolve();
@@ -200,10 +203,22 @@ export class PocketsphinxEngine implements SttEngine {
     }
     this.grammar = grammar;
     this.phones = phones;
+    this.pool = new StreamDecoderPool(
+      () => PocketsphinxDecoder.open(lib, [...common, ...this.opts.grammarArgs, ...this.opts.extraArgs], GRAMMAR_SEARCH),
+      () => {
+        const d = PocketsphinxDecoder.open(lib, [...common, ...this.opts.phoneArgs, ...this.opts.extraArgs], PHONE_SEARCH);
+        d.setPhoneLoop(this.opts.phoneLm);
+        return d;
+      },
+    );
+    // the first streamed command should not wait for its decoders
+    this.pool.warm(1);
   }
 
   async stop(): Promise<void> {
     await this.queue.catch(() => undefined);
+    this.pool?.close();
+    this.pool = undefined;
     this.grammar?.close();
     this.phones?.close();
     this.grammar = undefined;
@@ -211,9 +226,15 @@ export class PocketsphinxEngine implements SttEngine {
     this.grammarSet = false;
   }
 
-  setGrammar(jsgf: string): Promise<void> {
+  setGrammar(jsgf: string, kind: GrammarKind = 'commands'): Promise<void> {
     return this.serial(() => {
+      // answers are only listened for in streams (a spoken yes/no after a question)
+      if (kind === 'answers') {
+        this.streamPool.setJsgf(jsgf, 'answers');
+        return Promise.resolve();
+      }
       this.decoders().grammar.setJsgf(jsgf);
+      this.streamPool.setJsgf(jsgf);
       this.grammarSet = true;
       return Promise.resolve();
     });
@@ -223,11 +244,8 @@ export class PocketsphinxEngine implements SttEngine {
     return this.serial(async () => {
       const { grammar, phones } = this.decoders();
       if (!this.grammarSet) throw new AliciaError('STT_ENGINE_FAILED', 'no grammar loaded yet');
-      const act = activity(pcm16k, 16000, { thresholdDbfs: this.opts.activityDbfs });
-      const base = { active_ms: act.activeMs, rms_dbfs: Math.round(act.rmsDbfs * 10) / 10, zcr: Math.round(act.activeZcr * 1000) / 1000 };
-      if (act.activeMs < this.opts.minSpeechMs) {
-        return { text: '', confidence: 0, understood: false, reason: 'silence', details: base };
-      }
+      const { base, silence } = this.silenceGate(pcm16k);
+      if (silence) return silence;
       const pcm =
         this.opts.trimPadMs === null
           ? pcm16k
@@ -244,34 +262,82 @@ export class PocketsphinxEngine implements SttEngine {
         p = null;
       }
       const t1 = performance.now();
-      const text = (g.hyp ?? '').trim();
-      if (text === '' || g.frames === 0) {
-        return { text: '', confidence: 0, understood: false, reason: 'no_hypothesis', details: { ...base, frames: g.frames } };
-      }
+      if (!hasHypothesis(g)) return this.verdict(g, g, pcm, base, {});
       p ??= await phones.decode(pcm);
       const t2 = performance.now();
-      const margin = (g.score - p.score + this.opts.entryOffset) / g.frames;
-      const highBand = energyAbove(pcm, 16000, 4500);
-      const narrowband = highBand < NARROWBAND_MAX_HIGH_ENERGY;
-      const threshold = this.opts.minMargin + (narrowband ? this.opts.narrowbandPenalty : 0);
-      const confidence = 1 / (1 + Math.exp(-(margin - threshold) / this.opts.marginScale));
-      const understood = margin >= threshold;
-      const details = {
-        ...base,
-        high_band: Math.round(highBand * 10000) / 10000,
-        threshold,
-        frames: g.frames,
-        grammar_score: g.score,
-        phone_score: p.score,
-        margin: Math.round(margin * 100) / 100,
-        hypothesis: text,
+      return this.verdict(g, p, pcm, base, {
         decode_ms: Math.round(t2 - t0),
         ...(this.opts.parallel ? {} : { grammar_ms: Math.round(t1 - t0), phone_ms: Math.round(t2 - t1) }),
-      };
-      return understood
-        ? { text, confidence, understood, details }
-        : { text: '', confidence, understood, reason: 'low_confidence', details };
+      });
     });
+  }
+
+  /**
+   * A streamed utterance on a decoder pair of its own (pocketsphinxStream.ts), judged by the same
+   * gates as recognize(): the stream feeds its decoders exactly the samples trimSilence() would keep.
+   */
+  openStream(kind: GrammarKind = 'commands'): Promise<SttStream> {
+    try {
+      return Promise.resolve(this.streamOn(kind));
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private streamOn(kind: GrammarKind): SttStream {
+    this.decoders();
+    if (!this.grammarSet) throw new AliciaError('STT_ENGINE_FAILED', 'no grammar loaded yet');
+    if (kind === 'answers' && !this.streamPool.hasAnswers()) throw new AliciaError('STT_ENGINE_FAILED', 'no answer grammar loaded yet');
+    const pair = this.streamPool.acquire(kind);
+    return new PocketsphinxStream(pair, {
+      trim: this.opts.trimPadMs === null ? null : { thresholdDbfs: this.opts.activityDbfs, padMs: this.opts.trimPadMs },
+      judge: (all, fed, g, p, timing) => {
+        const { base, silence } = this.silenceGate(all);
+        return silence ?? this.verdict(g, p, fed, base, timing);
+      },
+      release: (broken) => this.streamPool.release(pair, broken),
+    });
+  }
+
+  /** Gate 1, on the whole audio: too little of it above the activity threshold is silence. */
+  private silenceGate(pcm16k: Int16Array): { base: Record<string, number>; silence: SttRecognition | null } {
+    const act = activity(pcm16k, 16000, { thresholdDbfs: this.opts.activityDbfs });
+    const base = { active_ms: act.activeMs, rms_dbfs: Math.round(act.rmsDbfs * 10) / 10, zcr: Math.round(act.activeZcr * 1000) / 1000 };
+    const silence =
+      act.activeMs < this.opts.minSpeechMs ? { text: '', confidence: 0, understood: false, reason: 'silence', details: base } : null;
+    return { base, silence };
+  }
+
+  /** Gates 2 and 3 on the grammar and phone-loop results of the (trimmed) audio `pcm`. */
+  private verdict(
+    g: DecodeResult,
+    p: DecodeResult,
+    pcm: Int16Array,
+    base: Record<string, number>,
+    timing: Record<string, number>,
+  ): SttRecognition {
+    const text = (g.hyp ?? '').trim();
+    if (!hasHypothesis(g)) {
+      return { text: '', confidence: 0, understood: false, reason: 'no_hypothesis', details: { ...base, frames: g.frames } };
+    }
+    const margin = (g.score - p.score + this.opts.entryOffset) / g.frames;
+    const highBand = energyAbove(pcm, 16000, 4500);
+    const narrowband = highBand < NARROWBAND_MAX_HIGH_ENERGY;
+    const threshold = this.opts.minMargin + (narrowband ? this.opts.narrowbandPenalty : 0);
+    const confidence = 1 / (1 + Math.exp(-(margin - threshold) / this.opts.marginScale));
+    const understood = margin >= threshold;
+    const details = {
+      ...base,
+      high_band: Math.round(highBand * 10000) / 10000,
+      threshold,
+      frames: g.frames,
+      grammar_score: g.score,
+      phone_score: p.score,
+      margin: Math.round(margin * 100) / 100,
+      hypothesis: text,
+      ...timing,
+    };
+    return understood ? { text, confidence, understood, details } : { text: '', confidence, understood, reason: 'low_confidence', details };
   }
 
   private decoders(): { grammar: PocketsphinxDecoder; phones: PocketsphinxDecoder } {
@@ -279,9 +345,18 @@ export class PocketsphinxEngine implements SttEngine {
     return { grammar: this.grammar, phones: this.phones };
   }
 
+  private get streamPool(): StreamDecoderPool {
+    if (!this.pool) throw new AliciaError('STT_ENGINE_MISSING', 'the pocketsphinx engine is not started');
+    return this.pool;
+  }
+
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+function hasHypothesis(g: DecodeResult): boolean {
+  return (g.hyp ?? '').trim() !== '' && g.frames > 0;
 }

@@ -64,6 +64,25 @@ function slotsOf(node: TemplateNode, out = new Set<SlotType>()): Set<SlotType> {
   return out;
 }
 
+/**
+ * Intents that only answer a question the voice router asked ("Unlock the front door?" - "yes").
+ * They are not in the command grammar: a one-syllable "no" fits almost any noise or stray speech
+ * (measured: out-of-grammar sentences came back as "no"), so an answer is only listened for when a
+ * question is waiting (buildAnswerGrammar, a stream started with `expect: "answer"`).
+ */
+export const ANSWER_INTENTS: ReadonlySet<string> = new Set(['confirm', 'deny']);
+
+/** The grammar of the answers to a question: the ANSWER_INTENTS templates, nothing else. */
+export function buildAnswerGrammar(dictionary: ReadonlySet<string>): string {
+  const rules: string[] = [];
+  compiledTemplates().forEach(({ def, node }, i) => {
+    if (!ANSWER_INTENTS.has(def.intent) || [...templateWords(node)].some((w) => !dictionary.has(w))) return;
+    rules.push(`<t${i}> = ${toJsgf(node)};`);
+  });
+  const refs = rules.map((r) => r.slice(0, r.indexOf(' ')));
+  return ['#JSGF V1.0;', 'grammar alicia_answers;', ...rules, `public <answer> = ${refs.join(' | ')};`, ''].join('\n');
+}
+
 export function buildGrammar(registry: DeviceRegistry, dictionary: ReadonlySet<string>): Grammar {
   const skipped: GrammarSkip[] = [];
   const words = new Set<string>();
@@ -92,6 +111,7 @@ export function buildGrammar(registry: DeviceRegistry, dictionary: ReadonlySet<s
   const rules: string[] = [];
   const used = new Set<SlotType>();
   compiledTemplates().forEach(({ def, node }, i) => {
+    if (ANSWER_INTENTS.has(def.intent)) return;
     const miss = missing([...templateWords(node)]);
     if (miss.length > 0) {
       skipped.push({ kind: 'template', text: def.template, missing: miss });
