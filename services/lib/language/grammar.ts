@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { DeviceRegistry } from './deviceRegistry.js';
-import { MODE_WORDS } from './intents.js';
+import { ANSWER_INTENTS, MODE_WORDS } from './intents.js';
 import { compiledTemplates, PRONOUNS } from './matcher.js';
 import { TEENS, TENS, UNITS } from './numbers.js';
 import { templateWords, toJsgf } from './template.js';
@@ -65,14 +65,11 @@ function slotsOf(node: TemplateNode, out = new Set<SlotType>()): Set<SlotType> {
 }
 
 /**
- * Intents that only answer a question the voice router asked ("Unlock the front door?" - "yes").
- * They are not in the command grammar: a one-syllable "no" fits almost any noise or stray speech
- * (measured: out-of-grammar sentences came back as "no"), so an answer is only listened for when a
- * question is waiting (buildAnswerGrammar, a stream started with `expect: "answer"`).
+ * The grammar of the answers to a question: the ANSWER_INTENTS templates, nothing else. They are
+ * not in the command grammar: a one-syllable "no" fits almost any noise or stray speech (measured:
+ * out-of-grammar sentences came back as "no"), so an answer is only listened for when a question
+ * is waiting (a stream started with `expect: "answer"`).
  */
-export const ANSWER_INTENTS: ReadonlySet<string> = new Set(['confirm', 'deny']);
-
-/** The grammar of the answers to a question: the ANSWER_INTENTS templates, nothing else. */
 export function buildAnswerGrammar(dictionary: ReadonlySet<string>): string {
   const rules: string[] = [];
   compiledTemplates().forEach(({ def, node }, i) => {
@@ -82,6 +79,8 @@ export function buildAnswerGrammar(dictionary: ReadonlySet<string>): string {
   const refs = rules.map((r) => r.slice(0, r.indexOf(' ')));
   return ['#JSGF V1.0;', 'grammar alicia_answers;', ...rules, `public <answer> = ${refs.join(' | ')};`, ''].join('\n');
 }
+
+export { ANSWER_INTENTS };
 
 export function buildGrammar(registry: DeviceRegistry, dictionary: ReadonlySet<string>): Grammar {
   const skipped: GrammarSkip[] = [];

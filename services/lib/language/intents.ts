@@ -279,6 +279,9 @@ function cancel(): BuildOutcome {
   return { ok: true, name: 'cancel', commands: [], response: 'Okay, cancelled.' };
 }
 
+/** Intents that only answer a question the voice router asked ("Unlock the front door?" - "yes"). */
+export const ANSWER_INTENTS: ReadonlySet<string> = new Set(['confirm', 'deny']);
+
 /** The answers to a question the voice router asks before a risky action ("Unlock the front door?"). */
 function answer(yes: boolean) {
   return (): BuildOutcome => ({ ok: true, name: yes ? 'confirm' : 'deny', commands: [], response: yes ? 'Okay.' : "Okay, I won't." });
