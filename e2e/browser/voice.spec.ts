@@ -162,7 +162,7 @@ test('typed commands: a reply in words when not understood, and a risky one asks
   await expect.poll(async () => (await deviceState('front_door')).locked, { timeout: 10_000 }).toBe(true);
 });
 
-test('a device marked in the Devices view asks first, by voice too', async ({ page }) => {
+test('a device marked in the Devices view asks before a command acts on it', async ({ page }) => {
   await openApp(page, rt, 'devices');
   // the box follows the device's retained status: it is checked once the device manager says so
   const mark = page.getByTestId('ask-first-bedroom_lamp');
