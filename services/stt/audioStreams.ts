@@ -3,7 +3,7 @@ import { AliciaError } from '../lib/protocol/errors.js';
 import type { ErrorCode } from '../lib/protocol/errors.js';
 import type { MessageOf } from '../lib/protocol/topics.js';
 import type { Logger } from '../lib/runtime/logger.js';
-import { bufferedStream } from './bufferedStream.js';
+import { wholeStream } from './wholeStream.js';
 import type { GrammarKind, SttEngine } from './sttEngine.js';
 import type { StreamConfig } from './sttConfig.js';
 import { Utterance } from './utterance.js';
@@ -177,7 +177,10 @@ export class AudioStreams {
       try {
         await this.deps.grammarSettled();
         vad = await WebRtcVad.create(cfg.vad_mode);
-        const stream = this.deps.engine.openStream ? await this.deps.engine.openStream(mode.grammar) : bufferedStream(this.deps.engine);
+        const stream =
+          cfg.decode === 'stream' && this.deps.engine.openStream
+            ? await this.deps.engine.openStream(mode.grammar)
+            : wholeStream(this.deps.engine, mode.grammar);
         const v = vad;
         return {
           isSpeech: (f) => v.isSpeech(f),

@@ -52,6 +52,11 @@ export class Endpointer {
     return this.started;
   }
 
+  /** Non-speech since the last speech frame, ms (0 before speech). */
+  get silenceMs(): number {
+    return this.started ? this.atMs - this.lastSpeechEnd : 0;
+  }
+
   /** Audio time of the end of the last speech frame (0 before speech). */
   get speechEndMs(): number {
     return this.lastSpeechEnd;

@@ -6,7 +6,7 @@ import { PocketsphinxDecoder } from './pocketsphinxDecoder.js';
 import type { DecodeResult } from './pocketsphinxDecoder.js';
 import { loadPocketsphinx } from './pocketsphinxLib.js';
 import type { GrammarKind, SttEngine, SttRecognition, SttStream } from './sttEngine.js';
-import { PocketsphinxStream, StreamDecoderPool } from './pocketsphinxStream.js';
+import { ANSWER_SEARCH, PocketsphinxStream, StreamDecoderPool } from './pocketsphinxStream.js';
 import { trimSilence } from './trimSilence.js';
 
 /**
@@ -111,6 +111,12 @@ const PHONE_SEARCH = 'alicia_phones';
 export const GRAMMAR_BEAMS: readonly string[] = ['-beam', '1e-80', '-pbeam', '1e-80', '-wbeam', '1e-60'];
 /** The phone loop's beams: tighter ones gave the same scores at the same cost (measured). */
 export const PHONE_LOOP_BEAMS: readonly string[] = ['-beam', '1e-80', '-pbeam', '1e-80', '-wbeam', '1e-60'];
+/**
+ * A streamed recognition accepted with a per-frame margin below this is decoded again as a whole
+ * utterance (openStream). 0: streamed decodes of correct commands measured mostly above it, the
+ * on/off flip that made it necessary at -3.2.
+ */
+export const STREAM_VERIFY_MARGIN = 0;
 /** Silence kept around the speech by trimSilence (ms); see DEFAULT_ENTRY_OFFSET for the effect. */
 export const DEFAULT_TRIM_PAD_MS = 150;
 
@@ -122,6 +128,7 @@ export class PocketsphinxEngine implements SttEngine {
   /** decoder pairs of streamed utterances (separate: streaming changes a decoder's normalisation for good) */
   private pool: StreamDecoderPool | undefined;
   private grammarSet = false;
+  private answersSet = false;
   /** each decoder is single-user: every use goes through this chain */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -230,7 +237,9 @@ export class PocketsphinxEngine implements SttEngine {
     return this.serial(() => {
       // answers are only listened for in streams (a spoken yes/no after a question)
       if (kind === 'answers') {
+        this.decoders().grammar.addJsgf(ANSWER_SEARCH, jsgf);
         this.streamPool.setJsgf(jsgf, 'answers');
+        this.answersSet = true;
         return Promise.resolve();
       }
       this.decoders().grammar.setJsgf(jsgf);
@@ -240,35 +249,48 @@ export class PocketsphinxEngine implements SttEngine {
     });
   }
 
-  recognize(pcm16k: Int16Array): Promise<SttRecognition> {
+  recognize(pcm16k: Int16Array, kind: GrammarKind = 'commands'): Promise<SttRecognition> {
     return this.serial(async () => {
       const { grammar, phones } = this.decoders();
       if (!this.grammarSet) throw new AliciaError('STT_ENGINE_FAILED', 'no grammar loaded yet');
-      const { base, silence } = this.silenceGate(pcm16k);
-      if (silence) return silence;
-      const pcm =
-        this.opts.trimPadMs === null
-          ? pcm16k
-          : trimSilence(pcm16k, 16000, { thresholdDbfs: this.opts.activityDbfs, padMs: this.opts.trimPadMs }).samples;
-      const t0 = performance.now();
-      let g: DecodeResult;
-      let p: DecodeResult | null;
-      if (this.opts.parallel) {
-        // Both passes at once on koffi's worker threads; the phone loop is wasted on noise the grammar
-        // cannot explain, which is rare and costs no latency.
-        [g, p] = await Promise.all([grammar.decode(pcm), phones.decode(pcm)]);
-      } else {
-        g = await grammar.decode(pcm);
-        p = null;
+      if (kind === 'answers') {
+        if (!this.answersSet) throw new AliciaError('STT_ENGINE_FAILED', 'no answer grammar loaded yet');
+        grammar.useSearch(ANSWER_SEARCH);
+        try {
+          return await this.recognizeOn(grammar, phones, pcm16k);
+        } finally {
+          grammar.useSearch(GRAMMAR_SEARCH);
+        }
       }
-      const t1 = performance.now();
-      if (!hasHypothesis(g)) return this.verdict(g, g, pcm, base, {});
-      p ??= await phones.decode(pcm);
-      const t2 = performance.now();
-      return this.verdict(g, p, pcm, base, {
-        decode_ms: Math.round(t2 - t0),
-        ...(this.opts.parallel ? {} : { grammar_ms: Math.round(t1 - t0), phone_ms: Math.round(t2 - t1) }),
-      });
+      return this.recognizeOn(grammar, phones, pcm16k);
+    });
+  }
+
+  private async recognizeOn(grammar: PocketsphinxDecoder, phones: PocketsphinxDecoder, pcm16k: Int16Array): Promise<SttRecognition> {
+    const { base, silence } = this.silenceGate(pcm16k);
+    if (silence) return silence;
+    const pcm =
+      this.opts.trimPadMs === null
+        ? pcm16k
+        : trimSilence(pcm16k, 16000, { thresholdDbfs: this.opts.activityDbfs, padMs: this.opts.trimPadMs }).samples;
+    const t0 = performance.now();
+    let g: DecodeResult;
+    let p: DecodeResult | null;
+    if (this.opts.parallel) {
+      // Both passes at once on koffi's worker threads; the phone loop is wasted on noise the grammar
+      // cannot explain, which is rare and costs no latency.
+      [g, p] = await Promise.all([grammar.decode(pcm), phones.decode(pcm)]);
+    } else {
+      g = await grammar.decode(pcm);
+      p = null;
+    }
+    const t1 = performance.now();
+    if (!hasHypothesis(g)) return this.verdict(g, g, pcm, base, {});
+    p ??= await phones.decode(pcm);
+    const t2 = performance.now();
+    return this.verdict(g, p, pcm, base, {
+      decode_ms: Math.round(t2 - t0),
+      ...(this.opts.parallel ? {} : { grammar_ms: Math.round(t1 - t0), phone_ms: Math.round(t2 - t1) }),
     });
   }
 
@@ -291,9 +313,21 @@ export class PocketsphinxEngine implements SttEngine {
     const pair = this.streamPool.acquire(kind);
     return new PocketsphinxStream(pair, {
       trim: this.opts.trimPadMs === null ? null : { thresholdDbfs: this.opts.activityDbfs, padMs: this.opts.trimPadMs },
-      judge: (all, fed, g, p, timing) => {
+      judge: async (all, fed, g, p, timing) => {
         const { base, silence } = this.silenceGate(all);
-        return silence ?? this.verdict(g, p, fed, base, timing);
+        if (silence) return silence;
+        const r = this.verdict(g, p, fed, base, timing);
+        // A streamed decode normalises with a running cepstral mean (pocketsphinxDecoder.ts, startUtt),
+        // which the whole-utterance path does not: measured, "turn it off" streamed came back as "turn it
+        // on" at margin -3.2 where the whole utterance gives "turn it off" at +1.8. An accepted stream
+        // with a margin below STREAM_VERIFY_MARGIN is decoded once more the whole-utterance way, whose
+        // answer stands (the cost falls on the doubtful few; the rest keep the short tail).
+        const margin = r.details?.margin;
+        if (kind === 'commands' && r.understood && typeof margin === 'number' && margin < STREAM_VERIFY_MARGIN) {
+          const whole = await this.recognize(all);
+          return { ...whole, details: { ...whole.details, stream_hypothesis: r.text, stream_margin: margin, reverified: 1 } };
+        }
+        return r;
       },
       release: (broken) => this.streamPool.release(pair, broken),
     });

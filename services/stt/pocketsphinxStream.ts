@@ -3,7 +3,7 @@ import type { DecodeResult, PocketsphinxDecoder } from './pocketsphinxDecoder.js
 import type { GrammarKind, SttRecognition, SttStream } from './sttEngine.js';
 
 /** The search of the answers grammar on a stream pair's grammar decoder. */
-const ANSWER_SEARCH = 'alicia_answers';
+export const ANSWER_SEARCH = 'alicia_answers';
 import { StreamTrim } from './streamTrim.js';
 import type { TrimOptions } from './trimSilence.js';
 
@@ -108,7 +108,7 @@ export interface StreamOptions {
   /** trimSilence's options, applied as the audio arrives (StreamTrim); null feeds everything */
   trim: TrimOptions | null;
   /** the engine's gates: all = every sample of the stream, fed = what the decoders saw */
-  judge(all: Int16Array, fed: Int16Array, g: DecodeResult, p: DecodeResult, timing: Record<string, number>): SttRecognition;
+  judge(all: Int16Array, fed: Int16Array, g: DecodeResult, p: DecodeResult, timing: Record<string, number>): Promise<SttRecognition>;
   release(broken: boolean): void;
 }
 
@@ -152,17 +152,20 @@ export class PocketsphinxStream implements SttStream {
 
   async finish(): Promise<SttRecognition> {
     if (this.done) throw new AliciaError('STT_ENGINE_FAILED', 'the stream has ended');
+    let closed = false;
     try {
       if (this.trim) await this.decode(this.trim.finish());
       const t0 = performance.now();
       const g = this.pair.grammar.endUtt();
       const p = this.pair.phones.endUtt();
-      const all = this.trim ? this.trim.audio : concat(this.all);
-      const r = this.opts.judge(all, concat(this.fed), g, p, { end_utt_ms: Math.round((performance.now() - t0) * 10) / 10 });
+      const all = this.trim ? this.trim.audio.slice() : concat(this.all);
+      const fed = concat(this.fed);
+      // the decoders are free again before the verdict (which may decode the audio once more)
       this.close(false);
-      return r;
+      closed = true;
+      return await this.opts.judge(all, fed, g, p, { end_utt_ms: Math.round((performance.now() - t0) * 10) / 10 });
     } catch (e) {
-      this.close(true);
+      if (!closed) this.close(true);
       throw e;
     }
   }

@@ -13,6 +13,14 @@ const ms = (min: number, max: number, dflt: number) => z.number().int().min(min)
  */
 export const streamConfigSchema = z.object({
   endpoint_silence_ms: ms(200, 3000, 500),
+  /**
+   * "whole" (default): the utterance is recognised as a whole, exactly like the same audio sent in one
+   * piece, started early when the speech seems to have ended. "stream": decoded chunk by chunk as it
+   * arrives (only a ~30 ms tail at the end), but measured less reliable: sphinxbase normalises a
+   * streamed decode by a running cepstral mean, and that flipped "turn it off" into "turn it on"
+   * (services/stt/README.md).
+   */
+  decode: z.enum(['whole', 'stream']).default('whole'),
   /** an utterance still going after this long ends with STT_TOO_LONG */
   max_utterance_ms: ms(1000, 60_000, 10_000),
   /** no speech this long after the stream started: STT_NO_SPEECH */

@@ -24,6 +24,8 @@ export interface SttRecognition {
 export interface SttStream {
   /** 16 kHz mono 16-bit PCM, the next piece of the utterance */
   feed(pcm16k: Int16Array): Promise<void>;
+  /** the speech seems to have ended (silence after it): a stream may start its final work early */
+  speculate?(): void;
   /** the utterance ended: the same recognition recognize() gives for the whole audio */
   finish(): Promise<SttRecognition>;
   abort(): void;
@@ -40,8 +42,8 @@ export interface SttEngine {
   stop(): Promise<void>;
   /** constrain recognition to this JSGF grammar (replaces the previous one of that kind; default "commands") */
   setGrammar(jsgf: string, kind?: GrammarKind): Promise<void>;
-  /** 16 kHz mono 16-bit PCM */
-  recognize(pcm16k: Int16Array): Promise<SttRecognition>;
+  /** 16 kHz mono 16-bit PCM, with the command grammar (default) or only the answers to a question */
+  recognize(pcm16k: Int16Array, kind?: GrammarKind): Promise<SttRecognition>;
   /** a streamed utterance on its own decoder; engines without it get their audio whole at the end (bufferedStream.ts) */
   openStream?(kind?: GrammarKind): Promise<SttStream>;
 }

@@ -50,6 +50,12 @@ export interface UtteranceEvents {
   onSettled(outcome: UtteranceOutcome): void;
 }
 
+/**
+ * Silence after the detector's last speech frame before the recogniser starts on the audio so far:
+ * the energy-based trim ends 60-120 ms before the detector does (measured), so its 150 ms pad is in.
+ */
+const SPECULATE_MS = 200;
+
 /** The first frames that, all speech and loud, mean the start of the speech was lost. */
 const CLIP_FRAMES = 2;
 
@@ -70,6 +76,8 @@ export class Utterance {
   private timer: NodeJS.Timeout | null = null;
   private samples = 0;
   private clipDecided = false;
+  /** the speech end the recogniser was last asked to start early for */
+  private speculatedFor = -1;
   /** the stream's first samples, for the clipped-start check */
   private head: Int16Array = new Int16Array(0);
 
@@ -130,6 +138,11 @@ export class Utterance {
       if (this.head.length < CLIP_FRAMES * res.frameSamples) this.head = concat(this.head, mono);
       await res.stream.feed(mono);
       const d = endpointer.push(mono);
+      // silence after speech: the recogniser may start on what it has (used only if nothing follows)
+      if (d.kind === 'speech' && endpointer.silenceMs >= SPECULATE_MS && this.speculatedFor !== endpointer.speechEndMs) {
+        this.speculatedFor = endpointer.speechEndMs;
+        res.stream.speculate?.();
+      }
       if (this.opts.clipCheck && this.clipped(res, endpointer)) {
         this.fail('STT_CLIPPED', 'the speech had already begun when the stream started: its beginning is missing, so it was not acted on');
         return;
