@@ -282,27 +282,50 @@ export async function run(): Promise<BenchSection> {
     // utterance and 1.5 s of silence without final; stt ends it itself.
     const streamedFinal: StreamOutcome[] = [];
     const streamedEndpoint: StreamOutcome[] = [];
+    const streamedChunkwise: StreamOutcome[] = [];
     const streamDir = await mkdtemp(join(tmpdir(), 'alicia-voice-bench-stream-'));
     try {
       let i = 0;
-      for (const v of VOICES) {
-        for (const [s, intent] of SENTENCES) {
-          const pcm = samplesOf(Buffer.from(await utterance(streamDir, s, { ...v, rate: 16000 }, i++), 'base64'));
-          const speech = trimSilence(pcm, 16000);
-          const withFinal = pcm.subarray(0, speech.end);
-          streamedFinal.push({
-            ...(await client.stream(`stream-${v.voice.replace('+', '-')}`, withFinal, true, speech.end - 150 * 16)),
-            sentence: s,
-            expected: intent,
+      const pcms: { pcm: Int16Array; s: string; intent: string; voice: string }[] = [];
+      for (const v of VOICES)
+        for (const [s, intent] of SENTENCES)
+          pcms.push({
+            pcm: samplesOf(Buffer.from(await utterance(streamDir, s, { ...v, rate: 16000 }, i++), 'base64')),
+            s,
+            intent,
+            voice: v.voice,
           });
-          const padded = new Int16Array(pcm.length + 24000);
-          padded.set(pcm);
-          streamedEndpoint.push({
-            ...(await client.stream(`stream-ep-${v.voice.replace('+', '-')}`, padded, false, speech.end - 150 * 16)),
-            sentence: s,
-            expected: intent,
-          });
-        }
+      for (const { pcm, s, intent, voice } of pcms) {
+        const speech = trimSilence(pcm, 16000);
+        const session = voice.replace('+', '-');
+        streamedFinal.push({
+          ...(await client.stream(`stream-${session}`, pcm.subarray(0, speech.end), true, speech.end)),
+          sentence: s,
+          expected: intent,
+        });
+        const padded = new Int16Array(pcm.length + 24000);
+        padded.set(pcm);
+        streamedEndpoint.push({
+          ...(await client.stream(`stream-ep-${session}`, padded, false, speech.end - 150 * 16)),
+          sentence: s,
+          expected: intent,
+        });
+      }
+      // the same with final, decoded chunk by chunk (voice.decode "stream"): a fresh stt with that setting
+      const sttIndex = services.findIndex((x) => x instanceof SttService);
+      await services[sttIndex]!.stop();
+      const chunkwise = new SttService({ connection: conn('stt'), config: { voice: { decode: 'stream' } } });
+      services[sttIndex] = chunkwise;
+      await chunkwise.start();
+      for (let k = 0; k < 500 && chunkwise.registry.size < 7; k++) await new Promise((r) => setTimeout(r, 20));
+      await chunkwise.grammarSettled();
+      for (const { pcm, s, intent, voice } of pcms) {
+        const speech = trimSilence(pcm, 16000);
+        streamedChunkwise.push({
+          ...(await client.stream(`stream-cw-${voice.replace('+', '-')}`, pcm.subarray(0, speech.end), true, speech.end)),
+          sentence: s,
+          expected: intent,
+        });
       }
     } finally {
       await rm(streamDir, { recursive: true, force: true });
@@ -344,6 +367,9 @@ export async function run(): Promise<BenchSection> {
     add('streamed + endpointing: silence waited, audio clock (stt endpoint_ms)', okEndpoint, (o) => o.stt_endpoint_ms);
     add('streamed + endpointing: endpoint event -> result (client)', okEndpoint, (o) => o.after_endpoint_ms);
     add('streamed + endpointing: stt tail after the endpoint (stt)', okEndpoint, (o) => o.stt_tail_ms);
+    const okChunkwise = streamedChunkwise.filter((o) => o.ok);
+    add('decode "stream" + final: end of speech -> result (client)', okChunkwise, (o) => o.speech_to_result_ms);
+    add('decode "stream" + final: stt tail after the last chunk (stt)', okChunkwise, (o) => o.stt_tail_ms);
     const acc = (xs: Outcome[]) => {
       const right = xs.filter((o) => o.ok && o.intent === o.expected).length;
       return `${right}/${xs.length} (${((100 * right) / Math.max(1, xs.length)).toFixed(1)} %)`;
@@ -352,6 +378,7 @@ export async function run(): Promise<BenchSection> {
     rows.push(['spoken: intent accuracy', spoken.length, acc(spoken), '']);
     rows.push(['streamed + final: intent accuracy', streamedFinal.length, acc(streamedFinal), '']);
     rows.push(['streamed + endpointing: intent accuracy', streamedEndpoint.length, acc(streamedEndpoint), '']);
+    rows.push(['decode "stream" + final: intent accuracy', streamedChunkwise.length, acc(streamedChunkwise), '']);
 
     const misses = spoken.filter((o) => !(o.ok && o.intent === o.expected));
     const notes = [
@@ -363,7 +390,7 @@ export async function run(): Promise<BenchSection> {
       'stt recognises a stream as a whole utterance (voice.decode "whole", the default: the same answer as the audio sent in one piece), starting early when its VAD hears 200 ms of silence after the speech; "stream" (chunk by chunk, ~30 ms tail) was measured less reliable (services/stt/README.md).',
       `Endpointing waits endpoint_silence_ms = 500 ms of silence after the WebRTC VAD's last speech frame (vad_mode 2), which itself trails the speech by ~60-120 ms.`,
     ];
-    const streamMisses = [...streamedFinal, ...streamedEndpoint].filter((o) => !(o.ok && o.intent === o.expected));
+    const streamMisses = [...streamedFinal, ...streamedEndpoint, ...streamedChunkwise].filter((o) => !(o.ok && o.intent === o.expected));
     for (const m of [...text.filter((o) => !(o.ok && o.intent === o.expected)), ...misses, ...streamMisses]) {
       notes.push(`miss: "${m.sentence ?? ''}" heard "${m.heard}" -> ${m.code ?? m.intent ?? '?'}`);
     }
