@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { activity, energyAbove } from '../lib/audio/wav.js';
+import { pocketsphinxBundle } from '../lib/language/pocketsphinxBundle.js';
 import { AliciaError } from '../lib/protocol/errors.js';
-import { PocketsphinxDecoder } from './pocketsphinxDecoder.js';
-import type { DecodeResult } from './pocketsphinxDecoder.js';
-import { loadPocketsphinx } from './pocketsphinxLib.js';
+import { decodeUtterance } from './decoder.js';
+import type { Decoder, DecoderBackend, Hypothesis } from './decoder.js';
+import { wasmBackend } from './wasmDecoder.js';
 import type { GrammarKind, SttEngine, SttRecognition, SttStream } from './sttEngine.js';
-import { ANSWER_SEARCH, PocketsphinxStream, StreamDecoderPool } from './pocketsphinxStream.js';
+import { PocketsphinxStream, StreamDecoderPool } from './pocketsphinxStream.js';
 import { trimSilence } from './trimSilence.js';
 
 /**
@@ -31,10 +31,10 @@ import { trimSilence } from './trimSilence.js';
  * decoders' cost is linear in frames, and leading/trailing silence only dilutes the per-frame margin.
  */
 
-export const DEFAULT_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
-
 export interface PocketsphinxOptions {
-  /** acoustic model dir (-hmm) */
+  /** what runs the decoders (default: the WebAssembly build that ships with the app; decoderBackends.ts) */
+  backend?: DecoderBackend;
+  /** acoustic model dir (-hmm); default: the model that ships with the app (resources/pocketsphinx) */
   hmm?: string;
   /** pronunciation dictionary (-dict) */
   dict?: string;
@@ -98,6 +98,13 @@ export const NARROWBAND_MAX_HIGH_ENERGY = 1e-4;
 export const DEFAULT_MIN_MARGIN = -7;
 export const DEFAULT_MIN_SPEECH_MS = 200;
 
+/**
+ * A streamed recognition accepted with a per-frame margin below this is decoded again as a whole
+ * utterance (openStream). 0: streamed decodes of correct commands measured mostly above it, the
+ * on/off flip that made it necessary at -3.2.
+ */
+export const STREAM_VERIFY_MARGIN = 0;
+
 const GRAMMAR_SEARCH = 'alicia_grammar';
 const PHONE_SEARCH = 'alicia_phones';
 
@@ -111,33 +118,34 @@ const PHONE_SEARCH = 'alicia_phones';
 export const GRAMMAR_BEAMS: readonly string[] = ['-beam', '1e-80', '-pbeam', '1e-80', '-wbeam', '1e-60'];
 /** The phone loop's beams: tighter ones gave the same scores at the same cost (measured). */
 export const PHONE_LOOP_BEAMS: readonly string[] = ['-beam', '1e-80', '-pbeam', '1e-80', '-wbeam', '1e-60'];
-/**
- * A streamed recognition accepted with a per-frame margin below this is decoded again as a whole
- * utterance (openStream). 0: streamed decodes of correct commands measured mostly above it, the
- * on/off flip that made it necessary at -3.2.
- */
-export const STREAM_VERIFY_MARGIN = 0;
 /** Silence kept around the speech by trimSilence (ms); see DEFAULT_ENTRY_OFFSET for the effect. */
 export const DEFAULT_TRIM_PAD_MS = 150;
 
 export class PocketsphinxEngine implements SttEngine {
   readonly name = 'pocketsphinx';
-  private readonly opts: Required<Omit<PocketsphinxOptions, 'trimPadMs'>> & { trimPadMs: number | null };
-  private grammar: PocketsphinxDecoder | undefined;
-  private phones: PocketsphinxDecoder | undefined;
-  /** decoder pairs of streamed utterances (separate: streaming changes a decoder's normalisation for good) */
+  private readonly opts: Required<Omit<PocketsphinxOptions, 'trimPadMs' | 'hmm' | 'dict' | 'phoneLm' | 'backend'>> & {
+    trimPadMs: number | null;
+    hmm?: string;
+    dict?: string;
+    phoneLm?: string;
+  };
+  private readonly backend: DecoderBackend;
+  private grammar: Decoder | undefined;
+  private phones: Decoder | undefined;
+  /** decoder pairs of streamed utterances, opened on the first stream (voice.decode "stream") */
   private pool: StreamDecoderPool | undefined;
-  private grammarSet = false;
-  private answersSet = false;
+  /** the grammars, kept to restore the grammar decoder's command search after an answer */
+  private commandJsgf: string | null = null;
+  private answerJsgf: string | null = null;
   /** each decoder is single-user: every use goes through this chain */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: PocketsphinxOptions = {}) {
-    const hmm = opts.hmm ?? join(DEFAULT_MODEL_DIR, 'en-us');
+    this.backend = opts.backend ?? wasmBackend();
     this.opts = {
-      hmm,
-      dict: opts.dict ?? join(DEFAULT_MODEL_DIR, 'cmudict-en-us.dict'),
-      phoneLm: opts.phoneLm ?? join(DEFAULT_MODEL_DIR, 'en-us-phone.lm.bin'),
+      ...(opts.hmm ? { hmm: opts.hmm } : {}),
+      ...(opts.dict ? { dict: opts.dict } : {}),
+      ...(opts.phoneLm ? { phoneLm: opts.phoneLm } : {}),
       minSpeechMs: opts.minSpeechMs ?? DEFAULT_MIN_SPEECH_MS,
       activityDbfs: opts.activityDbfs ?? -40,
       minMargin: opts.minMargin ?? DEFAULT_MIN_MARGIN,
@@ -156,117 +164,129 @@ export class PocketsphinxEngine implements SttEngine {
     return this.grammar !== undefined;
   }
 
-  /** Loads the library and both decoders (synchronous C calls); a failure is the returned promise's rejection. */
-  start(): Promise<void> {
-    try {
-      this.open();
-      return Promise.resolve();
-    } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
-    }
+  /** the backend that runs the decoders ("wasm" or "native") */
+  get backendName(): string {
+    return this.backend.name;
   }
 
-  private open(): void {
+  /** Loads both decoders (in parallel); a failure is the returned promise's rejection. */
+  async start(): Promise<void> {
     if (this.grammar) return;
-    const lib = loadPocketsphinx();
+    // the model that ships with the app unless the configuration names other files
+    const model = {
+      hmm: this.opts.hmm ?? pocketsphinxBundle().hmm,
+      dict: this.opts.dict ?? pocketsphinxBundle().dict,
+      phoneLm: this.opts.phoneLm ?? pocketsphinxBundle().phoneLm,
+    };
     for (const [what, p] of [
-      ['acoustic model', this.opts.hmm],
-      ['dictionary', this.opts.dict],
-      ['phone language model', this.opts.phoneLm],
+      ['acoustic model', model.hmm],
+      ['dictionary', model.dict],
+      ['phone language model', model.phoneLm],
     ] as const) {
-      if (!existsSync(p))
-        throw new AliciaError(
-          'STT_ENGINE_MISSING',
-          `pocketsphinx ${what} not found at ${p} (install the Debian package pocketsphinx-en-us)`,
-        );
+      if (!existsSync(p)) throw new AliciaError('STT_ENGINE_MISSING', `pocketsphinx ${what} not found at ${p}`);
     }
     const common = [
       '-hmm',
-      this.opts.hmm,
-      '-dict',
-      this.opts.dict,
+      model.hmm,
       // Context-dependent allphone search takes 20+ s per utterance in this version (measured);
       // context-independent phones take ~60 ms per second of audio.
       '-allphone_ci',
       'yes',
       '-cmn',
       'current',
-      // pocketsphinx logs to stderr by default (hundreds of lines per utterance). The log file is
-      // process-wide in sphinxbase (err_set_logfile): set only here, before either decoder runs.
-      '-logfn',
-      '/dev/null',
+      // (pocketsphinx's own logging, hundreds of lines per utterance, is turned off by each backend)
     ];
     // Two decoders rather than two searches in one: each keeps its own beams, and the grammar and
     // the phone loop can run at the same time (2 cores: the latency is the slower pass, not the sum).
-    const grammar = PocketsphinxDecoder.open(lib, [...common, ...this.opts.grammarArgs, ...this.opts.extraArgs], GRAMMAR_SEARCH);
-    let phones: PocketsphinxDecoder | undefined;
-    try {
-      phones = PocketsphinxDecoder.open(lib, [...common, ...this.opts.phoneArgs, ...this.opts.extraArgs], PHONE_SEARCH);
-      phones.setPhoneLoop(this.opts.phoneLm);
-    } catch (e) {
-      grammar.close();
-      phones?.close();
-      throw e;
-    }
-    this.grammar = grammar;
-    this.phones = phones;
-    this.pool = new StreamDecoderPool(
-      () => PocketsphinxDecoder.open(lib, [...common, ...this.opts.grammarArgs, ...this.opts.extraArgs], GRAMMAR_SEARCH),
-      () => {
-        const d = PocketsphinxDecoder.open(lib, [...common, ...this.opts.phoneArgs, ...this.opts.extraArgs], PHONE_SEARCH);
-        d.setPhoneLoop(this.opts.phoneLm);
+    const [grammar, phones] = await Promise.allSettled([
+      this.backend.open([...common, '-dict', model.dict, ...this.opts.grammarArgs, ...this.opts.extraArgs], GRAMMAR_SEARCH),
+      // The phone loop says phones, not words: without -dict it reads only the model's fillers, the
+      // same scores (measured) with one 134,000-word dictionary less in memory.
+      this.backend.open([...common, ...this.opts.phoneArgs, ...this.opts.extraArgs], PHONE_SEARCH).then(async (d) => {
+        try {
+          await d.setPhoneLoop(model.phoneLm);
+        } catch (e) {
+          await d.close();
+          throw e;
+        }
         return d;
-      },
-    );
-    // the first streamed command should not wait for its decoders
-    this.pool.warm(1);
+      }),
+    ]);
+    if (grammar.status === 'fulfilled' && phones.status === 'fulfilled') {
+      this.grammar = grammar.value;
+      this.phones = phones.value;
+      // Streams get decoder pairs of their own (streaming changes a decoder's normalisation for good),
+      // opened only when a stream asks: the default whole-utterance streams never need them.
+      this.pool = new StreamDecoderPool(
+        () => this.backend.open([...common, '-dict', model.dict, ...this.opts.grammarArgs, ...this.opts.extraArgs], GRAMMAR_SEARCH),
+        async () => {
+          const d = await this.backend.open([...common, ...this.opts.phoneArgs, ...this.opts.extraArgs], PHONE_SEARCH);
+          try {
+            await d.setPhoneLoop(model.phoneLm);
+          } catch (e) {
+            await d.close();
+            throw e;
+          }
+          return d;
+        },
+      );
+      return;
+    }
+    for (const r of [grammar, phones]) if (r.status === 'fulfilled') await r.value.close();
+    const failed: unknown = grammar.status === 'rejected' ? grammar.reason : (phones as PromiseRejectedResult).reason;
+    throw failed instanceof Error ? failed : new Error(String(failed));
   }
 
   async stop(): Promise<void> {
     await this.queue.catch(() => undefined);
-    this.pool?.close();
+    await this.pool?.close();
     this.pool = undefined;
-    this.grammar?.close();
-    this.phones?.close();
+    await this.grammar?.close();
+    await this.phones?.close();
     this.grammar = undefined;
     this.phones = undefined;
-    this.grammarSet = false;
+    this.commandJsgf = null;
+    this.answerJsgf = null;
   }
 
   setGrammar(jsgf: string, kind: GrammarKind = 'commands'): Promise<void> {
-    return this.serial(() => {
-      // answers are only listened for in streams (a spoken yes/no after a question)
+    return this.serial(async () => {
+      const { grammar } = this.decoders();
       if (kind === 'answers') {
-        this.decoders().grammar.addJsgf(ANSWER_SEARCH, jsgf);
-        this.streamPool.setJsgf(jsgf, 'answers');
-        this.answersSet = true;
-        return Promise.resolve();
+        // checked now, so a bad answer grammar fails here and not at the first question; the
+        // command search is restored at once (a decoder holds one search at a time)
+        await grammar.setJsgf(jsgf);
+        if (this.commandJsgf !== null) await grammar.setJsgf(this.commandJsgf);
+        this.answerJsgf = jsgf;
+      } else {
+        await grammar.setJsgf(jsgf);
+        this.commandJsgf = jsgf;
       }
-      this.decoders().grammar.setJsgf(jsgf);
-      this.streamPool.setJsgf(jsgf);
-      this.grammarSet = true;
-      return Promise.resolve();
+      this.streamPool.setJsgf(jsgf, kind);
     });
   }
 
   recognize(pcm16k: Int16Array, kind: GrammarKind = 'commands'): Promise<SttRecognition> {
     return this.serial(async () => {
       const { grammar, phones } = this.decoders();
-      if (!this.grammarSet) throw new AliciaError('STT_ENGINE_FAILED', 'no grammar loaded yet');
+      if (this.commandJsgf === null) throw new AliciaError('STT_ENGINE_FAILED', 'no grammar loaded yet');
       if (kind === 'answers') {
-        if (!this.answersSet) throw new AliciaError('STT_ENGINE_FAILED', 'no answer grammar loaded yet');
-        grammar.useSearch(ANSWER_SEARCH);
+        if (this.answerJsgf === null) throw new AliciaError('STT_ENGINE_FAILED', 'no answer grammar loaded yet');
+        // An answer is rare (one per question) and its grammar tiny: swapping the grammar decoder's
+        // search costs one parse of the command grammar afterwards, where a decoder of its own would
+        // hold a second model and dictionary for the life of the service.
+        await grammar.setJsgf(this.answerJsgf);
         try {
           return await this.recognizeOn(grammar, phones, pcm16k);
         } finally {
-          grammar.useSearch(GRAMMAR_SEARCH);
+          await grammar.setJsgf(this.commandJsgf);
         }
       }
       return this.recognizeOn(grammar, phones, pcm16k);
     });
   }
 
-  private async recognizeOn(grammar: PocketsphinxDecoder, phones: PocketsphinxDecoder, pcm16k: Int16Array): Promise<SttRecognition> {
+  private async recognizeOn(grammar: Decoder, phones: Decoder, pcm16k: Int16Array): Promise<SttRecognition> {
     const { base, silence } = this.silenceGate(pcm16k);
     if (silence) return silence;
     const pcm =
@@ -274,19 +294,19 @@ export class PocketsphinxEngine implements SttEngine {
         ? pcm16k
         : trimSilence(pcm16k, 16000, { thresholdDbfs: this.opts.activityDbfs, padMs: this.opts.trimPadMs }).samples;
     const t0 = performance.now();
-    let g: DecodeResult;
-    let p: DecodeResult | null;
+    let g: Hypothesis;
+    let p: Hypothesis | null;
     if (this.opts.parallel) {
-      // Both passes at once on koffi's worker threads; the phone loop is wasted on noise the grammar
+      // Both passes at once, one thread each; the phone loop is wasted on noise the grammar
       // cannot explain, which is rare and costs no latency.
-      [g, p] = await Promise.all([grammar.decode(pcm), phones.decode(pcm)]);
+      [g, p] = await Promise.all([decodeUtterance(grammar, pcm), decodeUtterance(phones, pcm)]);
     } else {
-      g = await grammar.decode(pcm);
+      g = await decodeUtterance(grammar, pcm);
       p = null;
     }
     const t1 = performance.now();
     if (!hasHypothesis(g)) return this.verdict(g, g, pcm, base, {});
-    p ??= await phones.decode(pcm);
+    p ??= await decodeUtterance(phones, pcm);
     const t2 = performance.now();
     return this.verdict(g, p, pcm, base, {
       decode_ms: Math.round(t2 - t0),
@@ -298,27 +318,20 @@ export class PocketsphinxEngine implements SttEngine {
    * A streamed utterance on a decoder pair of its own (pocketsphinxStream.ts), judged by the same
    * gates as recognize(): the stream feeds its decoders exactly the samples trimSilence() would keep.
    */
-  openStream(kind: GrammarKind = 'commands'): Promise<SttStream> {
-    try {
-      return Promise.resolve(this.streamOn(kind));
-    } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
-    }
-  }
-
-  private streamOn(kind: GrammarKind): SttStream {
+  async openStream(kind: GrammarKind = 'commands'): Promise<SttStream> {
     this.decoders();
-    if (!this.grammarSet) throw new AliciaError('STT_ENGINE_FAILED', 'no grammar loaded yet');
-    if (kind === 'answers' && !this.streamPool.hasAnswers()) throw new AliciaError('STT_ENGINE_FAILED', 'no answer grammar loaded yet');
-    const pair = this.streamPool.acquire(kind);
-    return new PocketsphinxStream(pair, {
+    if (this.commandJsgf === null) throw new AliciaError('STT_ENGINE_FAILED', 'no grammar loaded yet');
+    if (kind === 'answers' && this.answerJsgf === null) throw new AliciaError('STT_ENGINE_FAILED', 'no answer grammar loaded yet');
+    const pool = this.streamPool;
+    const pair = await pool.acquire(kind);
+    return PocketsphinxStream.start(pair, {
       trim: this.opts.trimPadMs === null ? null : { thresholdDbfs: this.opts.activityDbfs, padMs: this.opts.trimPadMs },
       judge: async (all, fed, g, p, timing) => {
         const { base, silence } = this.silenceGate(all);
         if (silence) return silence;
         const r = this.verdict(g, p, fed, base, timing);
-        // A streamed decode normalises with a running cepstral mean (pocketsphinxDecoder.ts, startUtt),
-        // which the whole-utterance path does not: measured, "turn it off" streamed came back as "turn it
+        // A streamed decode normalises with a running cepstral mean (pocketsphinxStream.ts), which
+        // the whole-utterance path does not: measured, "turn it off" streamed came back as "turn it
         // on" at margin -3.2 where the whole utterance gives "turn it off" at +1.8. An accepted stream
         // with a margin below STREAM_VERIFY_MARGIN is decoded once more the whole-utterance way, whose
         // answer stands (the cost falls on the doubtful few; the rest keep the short tail).
@@ -329,7 +342,7 @@ export class PocketsphinxEngine implements SttEngine {
         }
         return r;
       },
-      release: (broken) => this.streamPool.release(pair, broken),
+      release: (broken) => pool.release(pair, broken),
     });
   }
 
@@ -344,8 +357,8 @@ export class PocketsphinxEngine implements SttEngine {
 
   /** Gates 2 and 3 on the grammar and phone-loop results of the (trimmed) audio `pcm`. */
   private verdict(
-    g: DecodeResult,
-    p: DecodeResult,
+    g: Hypothesis,
+    p: Hypothesis,
     pcm: Int16Array,
     base: Record<string, number>,
     timing: Record<string, number>,
@@ -374,14 +387,14 @@ export class PocketsphinxEngine implements SttEngine {
     return understood ? { text, confidence, understood, details } : { text: '', confidence, understood, reason: 'low_confidence', details };
   }
 
-  private decoders(): { grammar: PocketsphinxDecoder; phones: PocketsphinxDecoder } {
-    if (!this.grammar || !this.phones) throw new AliciaError('STT_ENGINE_MISSING', 'the pocketsphinx engine is not started');
-    return { grammar: this.grammar, phones: this.phones };
-  }
-
   private get streamPool(): StreamDecoderPool {
     if (!this.pool) throw new AliciaError('STT_ENGINE_MISSING', 'the pocketsphinx engine is not started');
     return this.pool;
+  }
+
+  private decoders(): { grammar: Decoder; phones: Decoder } {
+    if (!this.grammar || !this.phones) throw new AliciaError('STT_ENGINE_MISSING', 'the pocketsphinx engine is not started');
+    return { grammar: this.grammar, phones: this.phones };
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -391,6 +404,6 @@ export class PocketsphinxEngine implements SttEngine {
   }
 }
 
-function hasHypothesis(g: DecodeResult): boolean {
+function hasHypothesis(g: Hypothesis): boolean {
   return (g.hyp ?? '').trim() !== '' && g.frames > 0;
 }
