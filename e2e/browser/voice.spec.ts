@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
 import type { MqttClient } from 'mqtt';
@@ -8,6 +9,7 @@ import { openApp } from '../support/app.js';
 import { ask, mosquittoPub, operatorClient } from '../support/bus.js';
 import { runtimeFromEnv } from '../support/browser.js';
 import { ROOT } from '../support/host.js';
+import { screenshots } from '../support/screens.js';
 import { micPage, speakWav } from './voiceMic.js';
 
 /**
@@ -215,3 +217,30 @@ test('hands-free: the indicator shows the open microphone, and the listen stream
     await browser.close();
   }
 });
+
+for (const theme of ['light', 'dark'] as const) {
+  test(`the Voice view passes axe's WCAG 2 A/AA checks with a conversation, a question and the examples (${theme} theme)`, async ({
+    page,
+  }) => {
+    await mosquittoPub(rt, 'alicia/device/command', JSON.stringify({ device_id: 'front_door', action: 'lock' }));
+    await page.addInitScript((t) => localStorage.setItem('alicia.theme', t), theme);
+    await openApp(page, rt, 'voice');
+    await expect(page.locator('html')).toHaveAttribute('data-theme', theme);
+    await page.getByTestId('mute').check();
+    await axeClean(page);
+    await typed(page, 'turn on the kitchen light', 1);
+    await typed(page, 'make me a cup of tea', 2);
+    await typed(page, 'unlock the front door', 3);
+    await expect(page.getByTestId('confirm-question')).toBeVisible();
+    await screenshots(page, `voice-conversation-${theme}`);
+    await axeClean(page);
+    await page.getByTestId('confirm-no').click();
+    await expect(page.getByTestId('confirm-bar')).toHaveCount(0);
+  });
+}
+
+async function axeClean(page: Page): Promise<void> {
+  const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).include('main').analyze();
+  const found = r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  expect(found).toEqual([]);
+}

@@ -99,9 +99,19 @@ class Resampler {
 export async function openMic(opts: MicOptions): Promise<MicCapture> {
   if (!navigator.mediaDevices?.getUserMedia) throw Object.assign(new Error('no getUserMedia'), { name: 'NotSupportedError' });
   const { ctx, worklet } = await ensureContext();
-  const stream = await navigator.mediaDevices.getUserMedia({
-    audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false },
-  });
+  // Resumed while the microphone opens, not after it: a suspended context drops what the source
+  // delivers meanwhile. Resumed after, at load 20, the fake capture device's "unlock the front door"
+  // came back "lock the front door" (the same WAV decoded from the file: "unlock"); resumed here, right.
+  const running = ctx.state === 'running' ? Promise.resolve() : ctx.resume().catch(() => undefined);
+  let stream: MediaStream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({
+      audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+    });
+  } catch (e) {
+    await ctx.suspend().catch(() => undefined);
+    throw e;
+  }
   const source = ctx.createMediaStreamSource(stream);
   const chunker = new PcmChunker((TARGET_RATE * CHUNK_MS) / 1000);
   const resampler = ctx.sampleRate === TARGET_RATE ? null : new Resampler(ctx.sampleRate / TARGET_RATE);
@@ -139,7 +149,7 @@ export async function openMic(opts: MicOptions): Promise<MicCapture> {
       proc.disconnect();
     };
   }
-  if (ctx.state !== 'running') await ctx.resume().catch(() => undefined);
+  await running;
   return {
     close: async () => {
       if (closed) return new Int16Array(0);

@@ -10,7 +10,7 @@ const WORDS: Record<string, string> = {
   STT_STREAM_TIMEOUT: 'The audio stopped arriving. Check the connection and try again.',
   STT_STREAM_GAP: 'Some audio was lost on the way. Please say it again.',
   STT_STREAM_BUSY: 'Too many people are talking to Alicia at once. Try again in a moment.',
-  STT_ENGINE_MISSING: 'Speech recognition is not installed (pocketsphinx). Typed commands still work.',
+  STT_ENGINE_MISSING: 'Speech recognition did not start (see the Services view). Typed commands still work.',
   STT_TIMEOUT: 'Speech recognition took too long. Try again.',
   AI_NOT_UNDERSTOOD: "I heard you, but I don't know how to do that.",
   VOICE_NOT_CONFIRMED: 'No answer came, so nothing was done.',
@@ -24,4 +24,20 @@ const WORDS: Record<string, string> = {
 export function errorInWords(r: { response_text?: string; error?: { code: string; message: string } }): string {
   const code = r.error?.code ?? '';
   return r.response_text?.trim() || WORDS[code] || r.error?.message || 'Something went wrong.';
+}
+
+/** A failed turn's badge: two or three words, the code itself in the badge's title. */
+const BADGES: Record<string, string> = {
+  STT_NOT_UNDERSTOOD: 'not understood',
+  AI_NOT_UNDERSTOOD: 'not understood',
+  STT_NO_SPEECH: 'no speech',
+  STT_CLIPPED: 'start missed',
+  STT_TOO_LONG: 'too long',
+  VOICE_NOT_CONFIRMED: 'not confirmed',
+  DEVICE_OFFLINE: 'device offline',
+  DEVICE_TIMEOUT: 'no answer',
+};
+
+export function errorBadge(code: string | undefined): string {
+  return BADGES[code ?? ''] ?? 'failed';
 }

@@ -40,7 +40,7 @@ export function VoiceView() {
           <input
             value={text}
             onChange={(e) => setText(e.target.value)}
-            placeholder="Or type a command: turn on the kitchen light"
+            placeholder="Or type a command"
             aria-label="typed command"
             data-testid="typed-command"
             disabled={busy}

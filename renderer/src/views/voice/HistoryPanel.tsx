@@ -1,6 +1,6 @@
 import { replayReply, undo } from '../../actions/voiceActions.js';
 import { formatDuration } from '../../model/format.js';
-import { errorInWords } from '../../model/voiceWords.js';
+import { errorBadge, errorInWords } from '../../model/voiceWords.js';
 import { useVoice } from '../../stores/voiceStore.js';
 import type { HistoryEntry } from '../../stores/voiceStore.js';
 
@@ -12,7 +12,7 @@ function confidenceOf(e: HistoryEntry): number | null {
 function Entry({ e, canUndo, latest }: { e: HistoryEntry; canUndo: boolean; latest: boolean }) {
   const r = e.result;
   const conf = confidenceOf(e);
-  const badge = r.stage === 'confirm' && r.ok ? 'asks' : r.ok ? 'ok' : (r.error?.code ?? 'failed');
+  const badge = r.stage === 'confirm' && r.ok ? 'asks' : r.ok ? 'ok' : errorBadge(r.error?.code);
   return (
     <li
       className={`turn ${r.ok ? '' : 'failed'}`}
@@ -30,7 +30,14 @@ function Entry({ e, canUndo, latest }: { e: HistoryEntry; canUndo: boolean; late
             {Math.round(conf * 100)} %
           </span>
         )}
-        <span className={`badge ${r.stage === 'confirm' && r.ok ? 'warn' : r.ok ? 'ok' : 'bad'}`}>{badge}</span>
+        <span
+          className={`badge ${r.stage === 'confirm' && r.ok ? 'warn' : r.ok ? 'ok' : 'bad'}`}
+          title={r.error?.code}
+          data-testid={latest ? 'error-code' : undefined}
+          data-code={r.error?.code}
+        >
+          {badge}
+        </span>
       </div>
       <div className="turn-reply" data-testid={latest ? 'reply' : undefined}>
         {r.ok ? r.response_text || '—' : errorInWords(r)}
@@ -45,7 +52,12 @@ function Entry({ e, canUndo, latest }: { e: HistoryEntry; canUndo: boolean; late
         <span>total {formatDuration(r.timings.total_ms)}</span>
         {r.timings.endpoint_ms !== undefined && <span>end of speech heard after {formatDuration(r.timings.endpoint_ms)}</span>}
         {r.audio_data && (
-          <button className="ghost small" onClick={() => replayReply(e.id)} title="play the spoken reply">
+          <button
+            className="ghost small"
+            onClick={() => replayReply(e.id)}
+            title="play the spoken reply"
+            aria-label="play the spoken reply"
+          >
             ▶
           </button>
         )}

@@ -79,7 +79,16 @@ export function MicButton() {
           />
         </svg>
       </button>
-      <div className="meter" aria-label="input level" data-testid="level" data-level={level.toFixed(2)}>
+      <div
+        className="meter"
+        role="meter"
+        aria-label="microphone level"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(level * 100)}
+        data-testid="level"
+        data-level={level.toFixed(2)}
+      >
         <div className="meter-fill" style={{ width: `${Math.round(level * 100)}%` }} />
       </div>
       <div className="small muted mic-label">{label}</div>
