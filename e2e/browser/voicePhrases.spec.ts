@@ -48,6 +48,13 @@ test.afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+test("the README's Voice examples are exactly the ones spoken below", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const bullet = /^- \*\*Voice\*\*:([\s\S]*?)(?=\n\n|\n- \*\*)/m.exec(readme)?.[1] ?? '';
+  const examples = bullet.slice(0, bullet.indexOf('it stops')).replace(/\s+/g, ' ');
+  expect([...examples.matchAll(/"([a-z ]+)"/g)].map((m) => m[1])).toEqual(README.map((p) => p.text));
+});
+
 test('the "What can I say?" panel offers one phrase per intent family, the ones spoken below', async ({ page }) => {
   await openApp(page, rt, 'voice');
   const shown = page.getByTestId('example');
