@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
@@ -222,6 +222,7 @@ async function utterance(dir: string, text: string, v: (typeof VOICES)[number], 
 }
 
 export async function run(): Promise<BenchSection> {
+  const loadBefore = loadavg()[0]!;
   const dataDir = await mkdtemp(join(tmpdir(), 'alicia-voice-bench-'));
   const credentials = await Credentials.loadOrCreate(dataDir);
   const broker = new AliciaBroker({
@@ -388,6 +389,7 @@ export async function run(): Promise<BenchSection> {
       'Issue 3 targets: typed p50 < 150 ms (device changed + reply audio), spoken p50 < 300 ms from end of audio.',
       'Streamed (16 kHz, 100 ms chunks in real time, like the window). With final: the speech and 150 ms, timed from the final chunk. With endpointing: the utterance and 1.5 s of silence, no final; the end of speech is the last 20 ms frame above -40 dBFS, timed from the publish of the chunk that holds it. Targets: streamed with final p50 < 120 ms; after the endpoint p50 < 120 ms.',
       'stt recognises a stream as a whole utterance (voice.decode "whole", the default: the same answer as the audio sent in one piece), starting early when its VAD hears 200 ms of silence after the speech; "stream" (chunk by chunk, ~30 ms tail) was measured less reliable (services/stt/README.md).',
+      `Load average (1 min) ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end, on ${cpus().length} cores: latencies scale with it (compare rows of one run, not runs).`,
       `Endpointing waits endpoint_silence_ms = 500 ms of silence after the WebRTC VAD's last speech frame (vad_mode 2), which itself trails the speech by ~60-120 ms.`,
     ];
     const streamMisses = [...streamedFinal, ...streamedEndpoint, ...streamedChunkwise].filter((o) => !(o.ok && o.intent === o.expected));
