@@ -155,7 +155,10 @@ describe('streamed audio (alicia/voice/audio/<session>)', () => {
     const answer = ask(s);
     await sendAudio(op, { session_id: s }, audio, { final: false, realtime: true });
     const r = await answer;
-    expect(r).toMatchObject({ ok: true, understood: true, transcription: 'lock the front door' });
+    // "the door" is the front door's alias: this audio sits near the line between the two readings
+    // (measured: either, from one synthesis to the next), and both are the same command
+    expect(r).toMatchObject({ ok: true, understood: true });
+    expect(r.transcription).toMatch(/^lock the (front )?door$/);
     const ep = r.endpoint as { reason: string; speech_end_ms: number; endpoint_ms: number };
     expect(ep.reason).toBe('silence');
     // the silence waited for is the configured one (counted in 20 ms frames)
