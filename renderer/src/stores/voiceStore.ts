@@ -66,7 +66,8 @@ export const useVoice = create<VoiceState>(() => ({
   stage: null,
   history: [],
   question: null,
-  muted: localStorage.getItem('alicia.voice.muted') === '1',
+  // (no localStorage where the bus router's tests import this store under Node)
+  muted: typeof localStorage !== 'undefined' && localStorage.getItem('alicia.voice.muted') === '1',
   handsFree: false,
   woke: false,
   unsayable: [],
