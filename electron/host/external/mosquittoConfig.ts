@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   HOST_PARTS,
+  BRIDGE_ACL,
   HOST_PART_ACL,
   SERVICE_NAMES,
   SHARED_WINDOW,
@@ -40,10 +41,11 @@ import { mosquittoPasswdLine } from './mosquittoPasswd.js';
 /** The port mosquitto.conf listens on unless told otherwise (Mosquitto's own default). */
 export const MOSQUITTO_DEFAULT_PORT = 1883;
 
-/** The user rows of the table, by principal: services, the host's parts, and the two "everything" roles. */
+/** The user rows of the table, by principal: services, the host's parts, the bridge, and the two "everything" roles. */
 function rowsOf(p: StoredPrincipal): AclEntry | 'everything' {
   if (p === 'operator' || p === SHARED_WINDOW) return 'everything';
   if ((HOST_PARTS as readonly string[]).includes(p)) return HOST_PART_ACL[p as (typeof HOST_PARTS)[number]];
+  if (p === 'bridge') return BRIDGE_ACL;
   return aclFor(p as (typeof SERVICE_NAMES)[number]);
 }
 
