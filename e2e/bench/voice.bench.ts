@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
@@ -17,6 +17,8 @@ import { VoiceRouter } from '../../services/voice-router/voiceRouter.js';
 import { AiService } from '../../services/ai/aiService.js';
 import { SttService } from '../../services/stt/sttService.js';
 import { quantile } from './stats.js';
+import { topicFor } from '../../services/lib/protocol/topics.js';
+import { trimSilence } from '../../services/stt/trimSilence.js';
 import type { BenchSection } from './types.js';
 import { createLogger } from '../../services/lib/runtime/logger.js';
 
@@ -78,11 +80,28 @@ export interface Outcome {
   client_ms: number;
 }
 
+interface StreamOutcome extends Outcome {
+  /** client clock: the chunk holding the end of speech was published -> result */
+  speech_to_result_ms: number;
+  /** streamed without final: end of speech -> stt's endpoint event; endpoint event -> result */
+  endpoint_delay_ms: number;
+  after_endpoint_ms: number;
+  /** stt's own figures: silence waited (audio clock), tail decode */
+  stt_endpoint_ms: number;
+  stt_tail_ms: number;
+}
+
 export class BenchClient {
   private waiting = new Map<string, { resolve: (m: Record<string, unknown>) => void; sentAt: number }>();
+  /** when stt's endpoint event of each session arrived */
+  private readonly endpoints = new Map<string, number>();
   private constructor(private readonly client: MqttClient) {
-    client.on('message', (_t, payload) => {
+    client.on('message', (topic, payload) => {
       const m = JSON.parse(payload.toString()) as Record<string, unknown>;
+      if (topic === 'alicia/voice/event') {
+        if (m.type === 'endpoint') this.endpoints.set(m.trace_id as string, performance.now());
+        return;
+      }
       const w = this.waiting.get(m.correlation_id as string);
       if (w) {
         this.waiting.delete(m.correlation_id as string);
@@ -99,7 +118,7 @@ export class BenchClient {
       reconnectPeriod: 0,
     });
     (client.stream as Partial<Socket>).setNoDelay?.(true); // Nagle + delayed ACK: ~88 ms per round trip otherwise
-    await client.subscribeAsync('alicia/voice/result', { qos: 1 });
+    await client.subscribeAsync({ 'alicia/voice/result': { qos: 1 }, 'alicia/voice/event': { qos: 0 } });
     return new BenchClient(client);
   }
   async command(body: Record<string, unknown>): Promise<Outcome> {
@@ -123,9 +142,75 @@ export class BenchClient {
       client_ms,
     };
   }
+  /**
+   * Stream 16 kHz audio in real time as the window does (a 100 ms chunk every 100 ms), the last
+   * chunk `final` or not (then stt ends it on silence); `speechEnd` is the sample where the speech
+   * ends. Timed from the publish of the chunk holding the end of speech.
+   */
+  async stream(session_id: string, pcm: Int16Array, final: boolean, speechEnd: number): Promise<StreamOutcome> {
+    const correlation_id = newId();
+    const trace_id = newId();
+    const reply = new Promise<Record<string, unknown>>((resolve, reject) => {
+      this.waiting.set(correlation_id, { resolve, sentAt: 0 });
+      setTimeout(() => reject(new Error('no voice result within 30 s')), 30_000).unref();
+    });
+    const topic = topicFor('alicia/voice/audio/+', session_id);
+    const t0 = performance.now();
+    let speechSentAt = NaN;
+    let done = false;
+    void reply.then(() => (done = true));
+    for (let i = 0, at = 0; at < pcm.length && !done; i++, at += CHUNK) {
+      const wait = t0 + i * 100 - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const piece = pcm.subarray(at, at + CHUNK);
+      const last = at + CHUNK >= pcm.length;
+      if (last && !final && piece.length < CHUNK) break;
+      const body = {
+        session_id,
+        seq: i,
+        rate: 16000,
+        width: 2,
+        channels: 1,
+        pcm: Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength).toString('base64'),
+        ...(final && last ? { final: true } : {}),
+      };
+      const msg = seal(body, { source: 'operator', trace_id, session_id, ...(i === 0 ? { correlation_id } : {}) });
+      await this.client.publishAsync(topic, JSON.stringify(msg), { qos: 1 });
+      // with final: from the final chunk (the user let go at the end of speech); else the chunk holding the end
+      if (final ? last : Number.isNaN(speechSentAt) && at + CHUNK >= speechEnd) speechSentAt = performance.now();
+    }
+    const r = await reply;
+    const at = performance.now();
+    const endpointAt = this.endpoints.get(trace_id) ?? NaN;
+    const stt = (r.stt ?? {}) as { processing_ms?: number; endpoint?: { endpoint_ms?: number; tail_ms?: number } };
+    return {
+      ok: r.ok === true,
+      heard: typeof r.transcription === 'string' ? r.transcription : '',
+      intent: (r.intent as { name?: string } | null)?.name ?? null,
+      code: (r.error as { code?: string } | undefined)?.code ?? null,
+      timings: r.timings as Record<string, number>,
+      stt_engine_ms: stt.processing_ms ?? NaN,
+      client_ms: at - t0,
+      speech_to_result_ms: at - speechSentAt,
+      endpoint_delay_ms: endpointAt - speechSentAt,
+      after_endpoint_ms: at - endpointAt,
+      stt_endpoint_ms: stt.endpoint?.endpoint_ms ?? NaN,
+      stt_tail_ms: stt.endpoint?.tail_ms ?? NaN,
+    };
+  }
+
   close(): Promise<void> {
     return this.client.endAsync(true);
   }
+}
+
+/** 100 ms of 16 kHz audio: the window's chunk. */
+const CHUNK = 1600;
+
+/** 16-bit samples of a canonical WAV (sox writes a 44-byte header). */
+function samplesOf(wav: Buffer): Int16Array {
+  const body = Buffer.from(wav.subarray(44));
+  return new Int16Array(body.buffer, body.byteOffset, body.length / 2);
 }
 
 async function utterance(dir: string, text: string, v: (typeof VOICES)[number], i: number): Promise<string> {
@@ -160,6 +245,7 @@ export async function startVoiceServices(conn: (name: ServiceName) => Connection
 }
 
 export async function run(): Promise<BenchSection> {
+  const loadBefore = loadavg()[0]!;
   const dataDir = await mkdtemp(join(tmpdir(), 'alicia-voice-bench-'));
   const credentials = await Credentials.loadOrCreate(dataDir);
   const broker = new AliciaBroker({
@@ -206,8 +292,62 @@ export async function run(): Promise<BenchSection> {
       await rm(audioDir, { recursive: true, force: true });
     }
 
+    // Streamed, as the window sends it: 16 kHz, 100 ms chunks in real time. "with final": the
+    // speech plus 150 ms, then final (push-to-talk released, or a click). "endpointing": the
+    // utterance and 1.5 s of silence without final; stt ends it itself.
+    const streamedFinal: StreamOutcome[] = [];
+    const streamedEndpoint: StreamOutcome[] = [];
+    const streamedChunkwise: StreamOutcome[] = [];
+    const streamDir = await mkdtemp(join(tmpdir(), 'alicia-voice-bench-stream-'));
+    try {
+      let i = 0;
+      const pcms: { pcm: Int16Array; s: string; intent: string; voice: string }[] = [];
+      for (const v of VOICES)
+        for (const [s, intent] of SENTENCES)
+          pcms.push({
+            pcm: samplesOf(Buffer.from(await utterance(streamDir, s, { ...v, rate: 16000 }, i++), 'base64')),
+            s,
+            intent,
+            voice: v.voice,
+          });
+      for (const { pcm, s, intent, voice } of pcms) {
+        const speech = trimSilence(pcm, 16000);
+        const session = voice.replace('+', '-');
+        streamedFinal.push({
+          ...(await client.stream(`stream-${session}`, pcm.subarray(0, speech.end), true, speech.end)),
+          sentence: s,
+          expected: intent,
+        });
+        const padded = new Int16Array(pcm.length + 24000);
+        padded.set(pcm);
+        streamedEndpoint.push({
+          ...(await client.stream(`stream-ep-${session}`, padded, false, speech.end - 150 * 16)),
+          sentence: s,
+          expected: intent,
+        });
+      }
+      // the same with final, decoded chunk by chunk (voice.decode "stream"): a fresh stt with that setting
+      const sttIndex = services.findIndex((x) => x instanceof SttService);
+      await services[sttIndex]!.stop();
+      const chunkwise = new SttService({ connection: conn('stt'), config: { voice: { decode: 'stream' } } });
+      services[sttIndex] = chunkwise;
+      await chunkwise.start();
+      for (let k = 0; k < 500 && chunkwise.registry.size < 7; k++) await new Promise((r) => setTimeout(r, 20));
+      await chunkwise.grammarSettled();
+      for (const { pcm, s, intent, voice } of pcms) {
+        const speech = trimSilence(pcm, 16000);
+        streamedChunkwise.push({
+          ...(await client.stream(`stream-cw-${voice.replace('+', '-')}`, pcm.subarray(0, speech.end), true, speech.end)),
+          sentence: s,
+          expected: intent,
+        });
+      }
+    } finally {
+      await rm(streamDir, { recursive: true, force: true });
+    }
+
     const rows: (string | number)[][] = [];
-    const add = (label: string, xs: Outcome[], pick: (o: Outcome) => number) => {
+    const add = <O extends Outcome>(label: string, xs: O[], pick: (o: O) => number) => {
       const v = xs.map(pick);
       rows.push([label, v.length, quantile(v, 0.5), quantile(v, 0.95)]);
     };
@@ -233,12 +373,27 @@ export async function run(): Promise<BenchSection> {
     add('spoken: tts', okSpoken, (o) => o.timings.tts_ms ?? NaN);
     add('spoken: total (router)', okSpoken, (o) => o.timings.total_ms ?? NaN);
     add('spoken: end of audio -> result (client)', okSpoken, (o) => o.client_ms);
+    const okFinal = streamedFinal.filter((o) => o.ok);
+    const okEndpoint = streamedEndpoint.filter((o) => o.ok);
+    add('streamed + final: end of speech -> result (client)', okFinal, (o) => o.speech_to_result_ms);
+    add('streamed + final: stt tail after the last chunk (stt)', okFinal, (o) => o.stt_tail_ms);
+    add('streamed + endpointing: end of speech -> result (client)', okEndpoint, (o) => o.speech_to_result_ms);
+    add('streamed + endpointing: end of speech -> endpoint event (client)', okEndpoint, (o) => o.endpoint_delay_ms);
+    add('streamed + endpointing: silence waited, audio clock (stt endpoint_ms)', okEndpoint, (o) => o.stt_endpoint_ms);
+    add('streamed + endpointing: endpoint event -> result (client)', okEndpoint, (o) => o.after_endpoint_ms);
+    add('streamed + endpointing: stt tail after the endpoint (stt)', okEndpoint, (o) => o.stt_tail_ms);
+    const okChunkwise = streamedChunkwise.filter((o) => o.ok);
+    add('decode "stream" + final: end of speech -> result (client)', okChunkwise, (o) => o.speech_to_result_ms);
+    add('decode "stream" + final: stt tail after the last chunk (stt)', okChunkwise, (o) => o.stt_tail_ms);
     const acc = (xs: Outcome[]) => {
       const right = xs.filter((o) => o.ok && o.intent === o.expected).length;
       return `${right}/${xs.length} (${((100 * right) / Math.max(1, xs.length)).toFixed(1)} %)`;
     };
     rows.push(['typed: intent accuracy', text.length, acc(text), '']);
     rows.push(['spoken: intent accuracy', spoken.length, acc(spoken), '']);
+    rows.push(['streamed + final: intent accuracy', streamedFinal.length, acc(streamedFinal), '']);
+    rows.push(['streamed + endpointing: intent accuracy', streamedEndpoint.length, acc(streamedEndpoint), '']);
+    rows.push(['decode "stream" + final: intent accuracy', streamedChunkwise.length, acc(streamedChunkwise), '']);
 
     const misses = spoken.filter((o) => !(o.ok && o.intent === o.expected));
     const notes = [
@@ -246,8 +401,13 @@ export async function run(): Promise<BenchSection> {
       'One command at a time, all services in this process (one event loop; tts synthesises in a worker thread).',
       'Latency rows cover successful sessions only; accuracy counts every session.',
       'Issue 3 targets: typed p50 < 150 ms (device changed + reply audio), spoken p50 < 300 ms from end of audio.',
+      'Streamed (16 kHz, 100 ms chunks in real time, like the window). With final: the speech and 150 ms, timed from the final chunk. With endpointing: the utterance and 1.5 s of silence, no final; the end of speech is the last 20 ms frame above -40 dBFS, timed from the publish of the chunk that holds it. Targets: streamed with final p50 < 120 ms; after the endpoint p50 < 120 ms.',
+      'stt recognises a stream as a whole utterance (voice.decode "whole", the default: the same answer as the audio sent in one piece), starting early when its VAD hears 200 ms of silence after the speech; "stream" (chunk by chunk, ~30 ms tail) was measured less reliable (services/stt/README.md).',
+      `Load average (1 min) ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end, on ${cpus().length} cores: latencies scale with it (compare rows of one run, not runs).`,
+      `Endpointing waits endpoint_silence_ms = 500 ms of silence after the WebRTC VAD's last speech frame (vad_mode 2), which itself trails the speech by ~60-120 ms.`,
     ];
-    for (const m of [...text.filter((o) => !(o.ok && o.intent === o.expected)), ...misses]) {
+    const streamMisses = [...streamedFinal, ...streamedEndpoint, ...streamedChunkwise].filter((o) => !(o.ok && o.intent === o.expected));
+    for (const m of [...text.filter((o) => !(o.ok && o.intent === o.expected)), ...misses, ...streamMisses]) {
       notes.push(`miss: "${m.sentence ?? ''}" heard "${m.heard}" -> ${m.code ?? m.intent ?? '?'}`);
     }
     return { title: 'Voice pipeline: latency per stage and intent accuracy', columns: ['measure', 'n', 'p50 ms', 'p95 ms'], rows, notes };

@@ -159,6 +159,9 @@ describe('device-manager through a real broker', () => {
       await registry({ action: 'rename', device_id: 'kitchen_light', name: 'ceiling light', room: 'kitchen', aliases: ['big light'] }),
     ).toMatchObject({ ok: true });
     expect(await status('kitchen_light')).toMatchObject({ name: 'ceiling light', aliases: ['big light'] });
+    expect(await status('front_door')).toMatchObject({ confirm: false });
+    expect(await registry({ action: 'rename', device_id: 'kitchen_light', confirm: true })).toMatchObject({ ok: true });
+    expect(await status('kitchen_light')).toMatchObject({ name: 'ceiling light', confirm: true });
     await command({ device_id: 'living_room_light', action: 'set_brightness', params: { brightness: 12 } });
     expect(await registry({ action: 'remove', device_id: 'bedroom_lamp' })).toMatchObject({ ok: true });
     expect(await status('bedroom_lamp')).toBeNull();
@@ -171,7 +174,7 @@ describe('device-manager through a real broker', () => {
     expect(ids).toContain('desk_fan');
     expect(ids).not.toContain('bedroom_lamp'); // the default home is not re-seeded over the user's removal
     const byId = Object.fromEntries((list.devices as { device_id: string }[]).map((d) => [d.device_id, d]));
-    expect(byId.kitchen_light).toMatchObject({ name: 'ceiling light', aliases: ['big light'] });
+    expect(byId.kitchen_light).toMatchObject({ name: 'ceiling light', aliases: ['big light'], confirm: true });
     expect(byId.living_room_light).toMatchObject({ state: { on: true, brightness: 12 } });
     expect(byId.desk_fan).toMatchObject({ state: { on: true } });
   });

@@ -179,6 +179,7 @@ export class DeviceManager extends BusService {
       traits: d.traits,
       online: this.isOnline(d),
       origin: d.origin,
+      confirm: d.confirm === true,
       ...(ha ? { announced: { name: ha.name, room: ha.room } } : {}),
       ...(limits ? { limits: { ...limits, modes: [...limits.modes] } } : {}),
       updated_at: d.updated_at,
@@ -225,6 +226,7 @@ export class DeviceManager extends BusService {
           ...naming,
           kind: spec.kind,
           traits,
+          confirm: spec.confirm ?? false,
           origin: 'simulated',
           config: {},
           state: defaultState({ kind: spec.kind, traits }),
@@ -242,6 +244,7 @@ export class DeviceManager extends BusService {
         // Checked whole before anything changes: a refused edit leaves the device as it was.
         const edit = { id: d.id, kind: d.kind, name: msg.name, room: msg.room, aliases: msg.aliases };
         Object.assign(d, checkNaming(d, edit, this.devices.values()));
+        if (msg.confirm !== undefined) d.confirm = msg.confirm;
         d.updated_at = Date.now();
         store.update(d);
         await this.publishStatus(d);

@@ -18,5 +18,7 @@ export interface DeviceRecord {
   /** per-origin settings: thermostat limits for simulated devices, the parsed HA entity for adopted ones */
   config: Record<string, unknown>;
   state: DeviceState;
+  /** ask "…?" and wait for yes before a spoken command acts on it (the user marks risky devices) */
+  confirm?: boolean;
   updated_at: number;
 }

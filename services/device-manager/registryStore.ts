@@ -16,6 +16,7 @@ interface Row {
   origin: string;
   config: string;
   state: string;
+  confirm: number;
   updated_at: number;
 }
 
@@ -30,6 +31,7 @@ CREATE TABLE IF NOT EXISTS devices (
   origin TEXT NOT NULL DEFAULT 'simulated',
   config TEXT NOT NULL DEFAULT '{}',
   state TEXT NOT NULL DEFAULT '{}',
+  confirm INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 );
@@ -66,10 +68,10 @@ export class RegistryStore {
       all: db.prepare('SELECT * FROM devices ORDER BY created_at, id'),
       get: db.prepare('SELECT * FROM devices WHERE id = ?'),
       insert: db.prepare(
-        'INSERT INTO devices (id, name, kind, room, aliases, traits, origin, config, state, created_at, updated_at) VALUES (@id, @name, @kind, @room, @aliases, @traits, @origin, @config, @state, @created_at, @updated_at)',
+        'INSERT INTO devices (id, name, kind, room, aliases, traits, origin, config, state, confirm, created_at, updated_at) VALUES (@id, @name, @kind, @room, @aliases, @traits, @origin, @config, @state, @confirm, @created_at, @updated_at)',
       ),
       update: db.prepare(
-        'UPDATE devices SET name=@name, kind=@kind, room=@room, aliases=@aliases, traits=@traits, origin=@origin, config=@config, state=@state, updated_at=@updated_at WHERE id=@id',
+        'UPDATE devices SET name=@name, kind=@kind, room=@room, aliases=@aliases, traits=@traits, origin=@origin, config=@config, state=@state, confirm=@confirm, updated_at=@updated_at WHERE id=@id',
       ),
       state: db.prepare('UPDATE devices SET state=@state, updated_at=@updated_at WHERE id=@id'),
       remove: db.prepare('DELETE FROM devices WHERE id = ?'),
@@ -90,6 +92,9 @@ export class RegistryStore {
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 2000');
     db.exec(SCHEMA);
+    // registries made before the confirm column: add it (every device starts unmarked)
+    const columns = db.prepare<[], { name: string }>('PRAGMA table_info(devices)').all();
+    if (!columns.some((c) => c.name === 'confirm')) db.exec('ALTER TABLE devices ADD COLUMN confirm INTEGER NOT NULL DEFAULT 0');
     return new RegistryStore(db);
   }
 
@@ -159,6 +164,7 @@ function toRow(d: DeviceRecord): Row {
     origin: d.origin,
     config: JSON.stringify(d.config),
     state: JSON.stringify(d.state),
+    confirm: d.confirm === true ? 1 : 0,
     updated_at: d.updated_at,
   };
 }
@@ -175,6 +181,7 @@ function fromRow(r: Row): DeviceRecord {
     origin: r.origin as DeviceOrigin,
     config: JSON.parse(r.config) as Record<string, unknown>,
     state: JSON.parse(r.state) as DeviceState,
+    confirm: r.confirm === 1,
     updated_at: r.updated_at,
   };
 }

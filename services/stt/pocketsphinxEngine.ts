@@ -5,7 +5,8 @@ import { AliciaError } from '../lib/protocol/errors.js';
 import { decodeUtterance } from './decoder.js';
 import type { Decoder, DecoderBackend, Hypothesis } from './decoder.js';
 import { wasmBackend } from './wasmDecoder.js';
-import type { SttEngine, SttRecognition } from './sttEngine.js';
+import type { GrammarKind, SttEngine, SttRecognition, SttStream } from './sttEngine.js';
+import { PocketsphinxStream, StreamDecoderPool } from './pocketsphinxStream.js';
 import { trimSilence } from './trimSilence.js';
 
 /**
@@ -97,6 +98,13 @@ export const NARROWBAND_MAX_HIGH_ENERGY = 1e-4;
 export const DEFAULT_MIN_MARGIN = -7;
 export const DEFAULT_MIN_SPEECH_MS = 200;
 
+/**
+ * A streamed recognition accepted with a per-frame margin below this is decoded again as a whole
+ * utterance (openStream). 0: streamed decodes of correct commands measured mostly above it, the
+ * on/off flip that made it necessary at -3.2.
+ */
+export const STREAM_VERIFY_MARGIN = 0;
+
 const GRAMMAR_SEARCH = 'alicia_grammar';
 const PHONE_SEARCH = 'alicia_phones';
 
@@ -124,7 +132,11 @@ export class PocketsphinxEngine implements SttEngine {
   private readonly backend: DecoderBackend;
   private grammar: Decoder | undefined;
   private phones: Decoder | undefined;
-  private grammarSet = false;
+  /** decoder pairs of streamed utterances, opened on the first stream (voice.decode "stream") */
+  private pool: StreamDecoderPool | undefined;
+  /** the grammars, kept to restore the grammar decoder's command search after an answer */
+  private commandJsgf: string | null = null;
+  private answerJsgf: string | null = null;
   /** each decoder is single-user: every use goes through this chain */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -203,6 +215,21 @@ export class PocketsphinxEngine implements SttEngine {
     if (grammar.status === 'fulfilled' && phones.status === 'fulfilled') {
       this.grammar = grammar.value;
       this.phones = phones.value;
+      // Streams get decoder pairs of their own (streaming changes a decoder's normalisation for good),
+      // opened only when a stream asks: the default whole-utterance streams never need them.
+      this.pool = new StreamDecoderPool(
+        () => this.backend.open([...common, '-dict', model.dict, ...this.opts.grammarArgs, ...this.opts.extraArgs], GRAMMAR_SEARCH),
+        async () => {
+          const d = await this.backend.open([...common, ...this.opts.phoneArgs, ...this.opts.extraArgs], PHONE_SEARCH);
+          try {
+            await d.setPhoneLoop(model.phoneLm);
+          } catch (e) {
+            await d.close();
+            throw e;
+          }
+          return d;
+        },
+      );
       return;
     }
     for (const r of [grammar, phones]) if (r.status === 'fulfilled') await r.value.close();
@@ -212,73 +239,157 @@ export class PocketsphinxEngine implements SttEngine {
 
   async stop(): Promise<void> {
     await this.queue.catch(() => undefined);
+    await this.pool?.close();
+    this.pool = undefined;
     await this.grammar?.close();
     await this.phones?.close();
     this.grammar = undefined;
     this.phones = undefined;
-    this.grammarSet = false;
+    this.commandJsgf = null;
+    this.answerJsgf = null;
   }
 
-  setGrammar(jsgf: string): Promise<void> {
+  setGrammar(jsgf: string, kind: GrammarKind = 'commands'): Promise<void> {
     return this.serial(async () => {
-      await this.decoders().grammar.setJsgf(jsgf);
-      this.grammarSet = true;
+      const { grammar } = this.decoders();
+      if (kind === 'answers') {
+        // checked now, so a bad answer grammar fails here and not at the first question; the
+        // command search is restored at once (a decoder holds one search at a time)
+        await grammar.setJsgf(jsgf);
+        if (this.commandJsgf !== null) await grammar.setJsgf(this.commandJsgf);
+        this.answerJsgf = jsgf;
+      } else {
+        await grammar.setJsgf(jsgf);
+        this.commandJsgf = jsgf;
+      }
+      this.streamPool.setJsgf(jsgf, kind);
     });
   }
 
-  recognize(pcm16k: Int16Array): Promise<SttRecognition> {
+  recognize(pcm16k: Int16Array, kind: GrammarKind = 'commands'): Promise<SttRecognition> {
     return this.serial(async () => {
       const { grammar, phones } = this.decoders();
-      if (!this.grammarSet) throw new AliciaError('STT_ENGINE_FAILED', 'no grammar loaded yet');
-      const act = activity(pcm16k, 16000, { thresholdDbfs: this.opts.activityDbfs });
-      const base = { active_ms: act.activeMs, rms_dbfs: Math.round(act.rmsDbfs * 10) / 10, zcr: Math.round(act.activeZcr * 1000) / 1000 };
-      if (act.activeMs < this.opts.minSpeechMs) {
-        return { text: '', confidence: 0, understood: false, reason: 'silence', details: base };
+      if (this.commandJsgf === null) throw new AliciaError('STT_ENGINE_FAILED', 'no grammar loaded yet');
+      if (kind === 'answers') {
+        if (this.answerJsgf === null) throw new AliciaError('STT_ENGINE_FAILED', 'no answer grammar loaded yet');
+        // An answer is rare (one per question) and its grammar tiny: swapping the grammar decoder's
+        // search costs one parse of the command grammar afterwards, where a decoder of its own would
+        // hold a second model and dictionary for the life of the service.
+        await grammar.setJsgf(this.answerJsgf);
+        try {
+          return await this.recognizeOn(grammar, phones, pcm16k);
+        } finally {
+          await grammar.setJsgf(this.commandJsgf);
+        }
       }
-      const pcm =
-        this.opts.trimPadMs === null
-          ? pcm16k
-          : trimSilence(pcm16k, 16000, { thresholdDbfs: this.opts.activityDbfs, padMs: this.opts.trimPadMs }).samples;
-      const t0 = performance.now();
-      let g: Hypothesis;
-      let p: Hypothesis | null;
-      if (this.opts.parallel) {
-        // Both passes at once, one thread each; the phone loop is wasted on noise the grammar
-        // cannot explain, which is rare and costs no latency.
-        [g, p] = await Promise.all([decodeUtterance(grammar, pcm), decodeUtterance(phones, pcm)]);
-      } else {
-        g = await decodeUtterance(grammar, pcm);
-        p = null;
-      }
-      const t1 = performance.now();
-      const text = (g.hyp ?? '').trim();
-      if (text === '' || g.frames === 0) {
-        return { text: '', confidence: 0, understood: false, reason: 'no_hypothesis', details: { ...base, frames: g.frames } };
-      }
-      p ??= await decodeUtterance(phones, pcm);
-      const t2 = performance.now();
-      const margin = (g.score - p.score + this.opts.entryOffset) / g.frames;
-      const highBand = energyAbove(pcm, 16000, 4500);
-      const narrowband = highBand < NARROWBAND_MAX_HIGH_ENERGY;
-      const threshold = this.opts.minMargin + (narrowband ? this.opts.narrowbandPenalty : 0);
-      const confidence = 1 / (1 + Math.exp(-(margin - threshold) / this.opts.marginScale));
-      const understood = margin >= threshold;
-      const details = {
-        ...base,
-        high_band: Math.round(highBand * 10000) / 10000,
-        threshold,
-        frames: g.frames,
-        grammar_score: g.score,
-        phone_score: p.score,
-        margin: Math.round(margin * 100) / 100,
-        hypothesis: text,
-        decode_ms: Math.round(t2 - t0),
-        ...(this.opts.parallel ? {} : { grammar_ms: Math.round(t1 - t0), phone_ms: Math.round(t2 - t1) }),
-      };
-      return understood
-        ? { text, confidence, understood, details }
-        : { text: '', confidence, understood, reason: 'low_confidence', details };
+      return this.recognizeOn(grammar, phones, pcm16k);
     });
+  }
+
+  private async recognizeOn(grammar: Decoder, phones: Decoder, pcm16k: Int16Array): Promise<SttRecognition> {
+    const { base, silence } = this.silenceGate(pcm16k);
+    if (silence) return silence;
+    const pcm =
+      this.opts.trimPadMs === null
+        ? pcm16k
+        : trimSilence(pcm16k, 16000, { thresholdDbfs: this.opts.activityDbfs, padMs: this.opts.trimPadMs }).samples;
+    const t0 = performance.now();
+    let g: Hypothesis;
+    let p: Hypothesis | null;
+    if (this.opts.parallel) {
+      // Both passes at once, one thread each; the phone loop is wasted on noise the grammar
+      // cannot explain, which is rare and costs no latency.
+      [g, p] = await Promise.all([decodeUtterance(grammar, pcm), decodeUtterance(phones, pcm)]);
+    } else {
+      g = await decodeUtterance(grammar, pcm);
+      p = null;
+    }
+    const t1 = performance.now();
+    if (!hasHypothesis(g)) return this.verdict(g, g, pcm, base, {});
+    p ??= await decodeUtterance(phones, pcm);
+    const t2 = performance.now();
+    return this.verdict(g, p, pcm, base, {
+      decode_ms: Math.round(t2 - t0),
+      ...(this.opts.parallel ? {} : { grammar_ms: Math.round(t1 - t0), phone_ms: Math.round(t2 - t1) }),
+    });
+  }
+
+  /**
+   * A streamed utterance on a decoder pair of its own (pocketsphinxStream.ts), judged by the same
+   * gates as recognize(): the stream feeds its decoders exactly the samples trimSilence() would keep.
+   */
+  async openStream(kind: GrammarKind = 'commands'): Promise<SttStream> {
+    this.decoders();
+    if (this.commandJsgf === null) throw new AliciaError('STT_ENGINE_FAILED', 'no grammar loaded yet');
+    if (kind === 'answers' && this.answerJsgf === null) throw new AliciaError('STT_ENGINE_FAILED', 'no answer grammar loaded yet');
+    const pool = this.streamPool;
+    const pair = await pool.acquire(kind);
+    return PocketsphinxStream.start(pair, {
+      trim: this.opts.trimPadMs === null ? null : { thresholdDbfs: this.opts.activityDbfs, padMs: this.opts.trimPadMs },
+      judge: async (all, fed, g, p, timing) => {
+        const { base, silence } = this.silenceGate(all);
+        if (silence) return silence;
+        const r = this.verdict(g, p, fed, base, timing);
+        // A streamed decode normalises with a running cepstral mean (pocketsphinxStream.ts), which
+        // the whole-utterance path does not: measured, "turn it off" streamed came back as "turn it
+        // on" at margin -3.2 where the whole utterance gives "turn it off" at +1.8. An accepted stream
+        // with a margin below STREAM_VERIFY_MARGIN is decoded once more the whole-utterance way, whose
+        // answer stands (the cost falls on the doubtful few; the rest keep the short tail).
+        const margin = r.details?.margin;
+        if (kind === 'commands' && r.understood && typeof margin === 'number' && margin < STREAM_VERIFY_MARGIN) {
+          const whole = await this.recognize(all);
+          return { ...whole, details: { ...whole.details, stream_hypothesis: r.text, stream_margin: margin, reverified: 1 } };
+        }
+        return r;
+      },
+      release: (broken) => pool.release(pair, broken),
+    });
+  }
+
+  /** Gate 1, on the whole audio: too little of it above the activity threshold is silence. */
+  private silenceGate(pcm16k: Int16Array): { base: Record<string, number>; silence: SttRecognition | null } {
+    const act = activity(pcm16k, 16000, { thresholdDbfs: this.opts.activityDbfs });
+    const base = { active_ms: act.activeMs, rms_dbfs: Math.round(act.rmsDbfs * 10) / 10, zcr: Math.round(act.activeZcr * 1000) / 1000 };
+    const silence =
+      act.activeMs < this.opts.minSpeechMs ? { text: '', confidence: 0, understood: false, reason: 'silence', details: base } : null;
+    return { base, silence };
+  }
+
+  /** Gates 2 and 3 on the grammar and phone-loop results of the (trimmed) audio `pcm`. */
+  private verdict(
+    g: Hypothesis,
+    p: Hypothesis,
+    pcm: Int16Array,
+    base: Record<string, number>,
+    timing: Record<string, number>,
+  ): SttRecognition {
+    const text = (g.hyp ?? '').trim();
+    if (!hasHypothesis(g)) {
+      return { text: '', confidence: 0, understood: false, reason: 'no_hypothesis', details: { ...base, frames: g.frames } };
+    }
+    const margin = (g.score - p.score + this.opts.entryOffset) / g.frames;
+    const highBand = energyAbove(pcm, 16000, 4500);
+    const narrowband = highBand < NARROWBAND_MAX_HIGH_ENERGY;
+    const threshold = this.opts.minMargin + (narrowband ? this.opts.narrowbandPenalty : 0);
+    const confidence = 1 / (1 + Math.exp(-(margin - threshold) / this.opts.marginScale));
+    const understood = margin >= threshold;
+    const details = {
+      ...base,
+      high_band: Math.round(highBand * 10000) / 10000,
+      threshold,
+      frames: g.frames,
+      grammar_score: g.score,
+      phone_score: p.score,
+      margin: Math.round(margin * 100) / 100,
+      hypothesis: text,
+      ...timing,
+    };
+    return understood ? { text, confidence, understood, details } : { text: '', confidence, understood, reason: 'low_confidence', details };
+  }
+
+  private get streamPool(): StreamDecoderPool {
+    if (!this.pool) throw new AliciaError('STT_ENGINE_MISSING', 'the pocketsphinx engine is not started');
+    return this.pool;
   }
 
   private decoders(): { grammar: Decoder; phones: Decoder } {
@@ -291,4 +402,8 @@ export class PocketsphinxEngine implements SttEngine {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+function hasHypothesis(g: Hypothesis): boolean {
+  return (g.hyp ?? '').trim() !== '' && g.frames > 0;
 }

@@ -16,14 +16,34 @@ export interface SttRecognition {
   details?: Record<string, number | string | null>;
 }
 
+/**
+ * One streamed utterance: audio is decoded as it arrives, so when it ends only the tail is left.
+ * feed(), finish() and abort() are called one at a time (never while another is running); abort()
+ * frees what the stream holds (finish() does too) and may come instead of finish().
+ */
+export interface SttStream {
+  /** 16 kHz mono 16-bit PCM, the next piece of the utterance */
+  feed(pcm16k: Int16Array): Promise<void>;
+  /** the speech seems to have ended (silence after it): a stream may start its final work early */
+  speculate?(): void;
+  /** the utterance ended: the same recognition recognize() gives for the whole audio */
+  finish(): Promise<SttRecognition>;
+  abort(): void;
+}
+
+/** "commands": everything Alicia can do; "answers": yes/no to a question the router asked. */
+export type GrammarKind = 'commands' | 'answers';
+
 export interface SttEngine {
   readonly name: string;
   /** load models; throws AliciaError STT_ENGINE_MISSING when the engine is not installed */
   start(): Promise<void>;
   /** release models; can run twice */
   stop(): Promise<void>;
-  /** constrain recognition to this JSGF grammar (replaces the previous one) */
-  setGrammar(jsgf: string): Promise<void>;
-  /** 16 kHz mono 16-bit PCM */
-  recognize(pcm16k: Int16Array): Promise<SttRecognition>;
+  /** constrain recognition to this JSGF grammar (replaces the previous one of that kind; default "commands") */
+  setGrammar(jsgf: string, kind?: GrammarKind): Promise<void>;
+  /** 16 kHz mono 16-bit PCM, with the command grammar (default) or only the answers to a question */
+  recognize(pcm16k: Int16Array, kind?: GrammarKind): Promise<SttRecognition>;
+  /** a streamed utterance on its own decoder; engines without it get their audio whole at the end (bufferedStream.ts) */
+  openStream?(kind?: GrammarKind): Promise<SttStream>;
 }

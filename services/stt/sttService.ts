@@ -1,7 +1,7 @@
 import { decodeBase64Strict, durationMs, parseWav, toMono16k, WAV_MAX_RATE, WAV_MIN_RATE } from '../lib/audio/wav.js';
 import type { PcmAudio } from '../lib/audio/wav.js';
 import { DeviceRegistry, deviceInfoFromStatus } from '../lib/language/deviceRegistry.js';
-import { buildGrammar, loadDictionaryWords } from '../lib/language/grammar.js';
+import { buildAnswerGrammar, buildGrammar, loadDictionaryWords } from '../lib/language/grammar.js';
 import { AliciaError, toErrorInfo } from '../lib/protocol/errors.js';
 import type { BodyOf, MessageOf } from '../lib/protocol/topics.js';
 import { lastSegment } from '../lib/protocol/topics.js';
@@ -12,6 +12,9 @@ import { PocketsphinxEngine } from './pocketsphinxEngine.js';
 import { parseSttConfig } from './sttConfig.js';
 import type { SttConfig } from './sttConfig.js';
 import type { SttEngine } from './sttEngine.js';
+import { AudioStreams } from './audioStreams.js';
+import { ListenSites } from './listenSites.js';
+import type { WakeDetector, WakeDetectorFactory } from './listenSites.js';
 
 export interface SttServiceOptions {
   connection?: ConnectionOptions;
@@ -19,6 +22,8 @@ export interface SttServiceOptions {
   config?: unknown;
   /** engine override (tests, optional engines); default pocketsphinx from the config */
   engine?: SttEngine;
+  /** wake-word detector override (tests of the hands-free plumbing); default wakeWord.ts */
+  wakeDetector?: WakeDetectorFactory;
   heartbeatMs?: number;
 }
 
@@ -41,6 +46,10 @@ export class SttService extends BusService {
   private grammarUpdate: Promise<void> = Promise.resolve();
   /** words of device names the recogniser cannot say, for logs and the window */
   skipped: string[] = [];
+  /** streamed utterances being decoded (alicia/voice/audio/+, and the sessions after a wake word) */
+  readonly streams: AudioStreams;
+  /** hands-free sites (alicia/voice/listen/+) */
+  readonly listening: ListenSites;
 
   constructor(options: SttServiceOptions = {}) {
     const config = parseSttConfig(options.config);
@@ -63,6 +72,27 @@ export class SttService extends BusService {
         ...(ps.min_margin !== undefined ? { minMargin: ps.min_margin } : {}),
         ...(ps.min_speech_ms !== undefined ? { minSpeechMs: ps.min_speech_ms } : {}),
       });
+    this.streams = new AudioStreams({
+      engine: this.engine,
+      config: config.voice,
+      log: this.log,
+      grammarSettled: () => this.grammarSettled(),
+      onEnd: (session_id, trace_id, reason) => this.announce({ type: 'endpoint', session_id, reason }, trace_id, session_id),
+    });
+    this.listening = new ListenSites({
+      streams: this.streams,
+      config: config.voice,
+      log: this.log,
+      detector: options.wakeDetector ?? defaultWakeDetector,
+      onWake: (site_id, session_id, trace_id) => this.announce({ type: 'wake', site_id, session_id }, trace_id, session_id),
+    });
+  }
+
+  /** Events about streams are for the window; losing one must not end the stream. */
+  private announce(body: BodyOf<'alicia/voice/event'>, trace_id: string, session_id: string): void {
+    this.publish('alicia/voice/event', body, { trace_id, session_id }).catch((e: unknown) =>
+      this.log.warn('voice event not sent', { session_id, ...toErrorInfo(e) }),
+    );
   }
 
   protected override async onStart(): Promise<void> {
@@ -70,6 +100,7 @@ export class SttService extends BusService {
       await this.engine.start();
       if (this.engine instanceof PocketsphinxEngine) this.log.info('speech recogniser ready', { backend: this.engine.backendName });
       this.dictionary = loadDictionaryWords(this.config.pocketsphinx.dict);
+      await this.engine.setGrammar(buildAnswerGrammar(this.dictionary), 'answers');
       await this.rebuildGrammar();
     } catch (e) {
       const info = toErrorInfo(e);
@@ -83,10 +114,18 @@ export class SttService extends BusService {
       },
       { onClear: (topic) => this.registry.remove(lastSegment(topic)) && this.scheduleGrammar() },
     );
-    await this.handle('alicia/voice/stt/request', (msg) => this.transcribe(msg));
+    await this.handle('alicia/voice/stt/request', (msg) =>
+      msg.stream !== undefined ? this.transcribeStream(msg, msg.stream) : this.transcribe(msg),
+    );
+    // Streams are not answered on the bus chunk by chunk: a bad chunk is dropped (logged), and the
+    // seq gap it leaves ends its utterance with STT_STREAM_GAP at the next chunk.
+    await this.subscribe('alicia/voice/audio/+', (msg, topic) => this.streams.onChunk(msg, lastSegment(topic)), { qos: 1 });
+    await this.subscribe('alicia/voice/listen/+', (msg, topic) => this.listening.onChunk(msg, lastSegment(topic)), { qos: 0 });
   }
 
   protected override async onStop(): Promise<void> {
+    this.streams.stop('NOT_CONNECTED', 'stt is stopping');
+    await this.listening.stop();
     if (this.grammarTimer) clearTimeout(this.grammarTimer);
     this.grammarTimer = null;
     await this.grammarUpdate.catch(() => undefined);
@@ -124,10 +163,47 @@ export class SttService extends BusService {
       this.grammarSignature = g.signature;
       this.skipped = g.skipped.map((s) => `${s.kind} "${s.text}" (not in the dictionary: ${s.missing.join(', ')})`);
       this.log.info('grammar updated', { devices: this.registry.size, words: g.words.length, skipped: this.skipped });
+      await this.publish(
+        'alicia/voice/stt/grammar',
+        {
+          signature: g.signature,
+          words: g.words.length,
+          skipped: g.skipped.map((k) => ({ kind: k.kind, text: k.text, missing: k.missing })),
+        },
+        { retain: true, qos: 1 },
+      ).catch((e: unknown) => this.log.warn('grammar state not published', { ...toErrorInfo(e) }));
     } catch (e) {
       // keep the previous grammar: recognition keeps working for the devices it knew
       this.log.error('grammar rejected by the engine; keeping the previous one', { ...toErrorInfo(e) });
     }
+  }
+
+  /**
+   * A streamed utterance's recognition: answered when it ends. processing_ms is the tail, from the
+   * end of the utterance (last chunk handled) to the result; the rest was decoded while it arrived.
+   */
+  private async transcribeStream(
+    msg: MessageOf<'alicia/voice/stt/request'>,
+    sessionId: string,
+  ): Promise<BodyOf<'alicia/voice/stt/result'>> {
+    if (this.engineError) throw this.engineError;
+    // the stream may start just after the request (the router asks as soon as it sees chunk 0)
+    const cfg = this.config.voice;
+    const left = msg.deadline !== undefined ? msg.deadline - Date.now() : cfg.max_utterance_ms + cfg.stream_timeout_ms;
+    const out = await this.streams.outcome(sessionId, Math.max(0, Math.min(left, cfg.stream_timeout_ms)));
+    if (!out.ok) throw out.error;
+    const r = out.recognition;
+    return {
+      ok: true,
+      transcription: r.understood ? r.text : '',
+      understood: r.understood,
+      confidence: Math.min(1, Math.max(0, r.confidence)),
+      engine: this.engine.name,
+      processing_ms: out.endpoint.tail_ms,
+      audio_ms: Math.round(out.audioMs),
+      endpoint: { ...out.endpoint },
+      ...(r.reason ? { reason: r.reason } : {}),
+    };
   }
 
   private async transcribe(msg: MessageOf<'alicia/voice/stt/request'>): Promise<BodyOf<'alicia/voice/stt/result'>> {
@@ -156,7 +232,7 @@ export class SttService extends BusService {
 
   /** WAV (default) or raw 16-bit PCM with its format beside it (protocol common.ts audioFormatSchema). */
   private readAudio(msg: MessageOf<'alicia/voice/stt/request'>): PcmAudio {
-    const bytes = decodeBase64Strict(msg.audio_data, 'STT_BAD_AUDIO');
+    const bytes = decodeBase64Strict(msg.audio_data ?? '', 'STT_BAD_AUDIO');
     const fmt = msg.format;
     if (fmt?.container === 'pcm') {
       const rate = fmt.sample_rate;
@@ -177,4 +253,12 @@ export class SttService extends BusService {
     }
     return parseWav(bytes, 'STT_BAD_AUDIO', { maxDurationMs: this.config.max_audio_ms });
   }
+}
+
+/** The wake-word detector of this folder (wakeWord.ts), loaded when a site first listens. */
+async function defaultWakeDetector(opts: { phrase: string; threshold?: number }): Promise<WakeDetector> {
+  // by URL: the detector is its own module, and stt runs (typed commands, push-to-talk) without it
+  const url = new URL('./wakeWord.js', import.meta.url).href;
+  const mod = (await import(url)) as { WakeWordDetector: new (o: { phrase: string; threshold?: number }) => WakeDetector };
+  return new mod.WakeWordDetector(opts);
 }

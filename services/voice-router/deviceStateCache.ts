@@ -5,6 +5,8 @@ export interface KnownDevice {
   room: string;
   state: Record<string, unknown>;
   online: boolean;
+  /** the user marked it: spoken commands ask before acting on it */
+  confirm: boolean;
 }
 
 /**
@@ -16,7 +18,13 @@ export class DeviceStateCache {
   private readonly devices = new Map<string, KnownDevice>();
 
   update(msg: MessageOf<'alicia/device/status/+'>): void {
-    this.devices.set(msg.device_id, { name: msg.name, room: msg.room, state: { ...msg.state }, online: msg.online });
+    this.devices.set(msg.device_id, {
+      name: msg.name,
+      room: msg.room,
+      state: { ...msg.state },
+      online: msg.online,
+      confirm: msg.confirm === true,
+    });
   }
 
   remove(deviceId: string): void {

@@ -141,7 +141,12 @@ describe('voice router: commands end to end', () => {
     expect(res(rb2).ok).toBe(true);
     expect(res(ra2).session_id).toBe('s-A');
     expect((res(ra2).intent as { name: string }).name).toBe('turn_off');
-    expect((res(rb2).intent as { name: string }).name).toBe('unlock');
+    // unlocking asks first (its own tests: voiceStreams.test.ts); B's yes goes to B's question
+    expect(res(rb2)).toMatchObject({ stage: 'confirm', intent: { name: 'unlock' } });
+    expect(res(await p.command({ session_id: 's-B', confirm: true, speak: false }))).toMatchObject({
+      ok: true,
+      intent: { name: 'unlock' },
+    });
     await waitUntil(
       () => p.deviceState('kitchen_light')?.on === false && p.deviceState('front_door')?.locked === false,
       3_000,

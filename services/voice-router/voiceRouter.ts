@@ -8,7 +8,8 @@ import type { BodyOf, MessageOf } from '../lib/protocol/topics.js';
 import { ContextStore } from './contextStore.js';
 import { DeviceStateCache } from './deviceStateCache.js';
 import { runVoiceSession } from './voiceSession.js';
-import type { SessionIo, Stage, VoiceResult } from './voiceSession.js';
+import type { PendingConfirm } from './confirmation.js';
+import type { SessionInput, SessionIo, Stage, VoiceResult } from './voiceSession.js';
 import { parseVoiceRouterConfig } from './voiceRouterConfig.js';
 import type { VoiceRouterConfig } from './voiceRouterConfig.js';
 
@@ -37,6 +38,8 @@ export class VoiceRouter extends BusService {
   private readonly devices = new DeviceStateCache();
   /** the tail of each session's command chain */
   private readonly chains = new Map<string, Promise<void>>();
+  /** questions waiting for yes/no, by session; each expires (= no) on its timer */
+  private readonly pending = new Map<string, { confirm: PendingConfirm; timer: NodeJS.Timeout; trace_id: string }>();
   private active = 0;
 
   constructor(options: VoiceRouterOptions = {}) {
@@ -67,10 +70,51 @@ export class VoiceRouter extends BusService {
       onClear: (topic) => this.devices.remove(lastSegment(topic)),
     });
     await this.handle('alicia/voice/command', (msg) => this.command(msg), { errorBody: (info, raw) => this.errorResult(info, raw) });
+    // A streamed command starts with its first chunk; stt decodes the chunks, the router only asks
+    // for the outcome. After a wake word, stt announces the session that follows.
+    await this.subscribe(
+      'alicia/voice/audio/+',
+      (msg, topic) => {
+        if (msg.seq === 0 && msg.session_id === lastSegment(topic))
+          this.streamed(msg.session_id, msg.trace_id, msg.correlation_id ?? msg.id);
+      },
+      { qos: 1 },
+    );
+    await this.subscribe('alicia/voice/event', (msg) => {
+      if (msg.type === 'wake') this.streamed(msg.session_id, msg.trace_id, msg.id);
+    });
   }
 
   protected override onStop(): void {
     this.chains.clear();
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+  }
+
+  /**
+   * A streamed command: the same session run as alicia/voice/command, its result published on
+   * alicia/voice/result with the first chunk's correlation id (or the wake event's id), since no
+   * request came to answer.
+   */
+  private streamed(session_id: string, trace_id: string, correlation_id: string): void {
+    const ids = { trace_id, session_id, correlation_id };
+    const run = async (): Promise<VoiceResult> => {
+      if (this.active >= this.config.max_active) {
+        return this.errorResult(
+          { code: 'VOICE_BUSY', message: `${this.active} commands are in progress (limit ${this.config.max_active}); try again shortly` },
+          { session_id },
+        ) as VoiceResult;
+      }
+      this.active++;
+      try {
+        return await this.inSession(session_id, () => this.runSession({ session_id, trace_id, stream: true }));
+      } finally {
+        this.active--;
+      }
+    };
+    run()
+      .then((result) => this.publish('alicia/voice/result', result, ids))
+      .catch((e: unknown) => this.log.error('streamed voice session not answered', { session_id, ...toErrorInfo(e) }));
   }
 
   private async command(msg: MessageOf<'alicia/voice/command'>): Promise<BodyOf<'alicia/voice/result'>> {
@@ -79,18 +123,33 @@ export class VoiceRouter extends BusService {
     }
     this.active++;
     try {
-      return await this.inSession(msg.session_id, () => this.runCommand(msg));
+      const input = {
+        session_id: msg.session_id,
+        trace_id: msg.trace_id,
+        ...(msg.speak !== undefined ? { speak: msg.speak } : {}),
+        ...(msg.audio_data !== undefined ? { audio_data: msg.audio_data } : {}),
+        ...(msg.format !== undefined ? { format: msg.format } : {}),
+        ...(msg.text !== undefined ? { text: msg.text } : {}),
+        ...(msg.confirm !== undefined ? { confirm: msg.confirm } : {}),
+      };
+      return await this.inSession(msg.session_id, () => this.runSession(input));
     } finally {
       this.active--;
     }
   }
 
-  private async runCommand(msg: MessageOf<'alicia/voice/command'>): Promise<VoiceResult> {
+  private async runSession(
+    msg: { session_id: string; trace_id: string; speak?: boolean; stream?: boolean; confirm?: boolean } & Pick<
+      SessionInput,
+      'audio_data' | 'format' | 'text'
+    >,
+  ): Promise<VoiceResult> {
     const { session_id, trace_id } = msg;
     const hop = { trace_id, session_id };
     const io: SessionIo = {
       stt: (audio, timeoutMs) =>
         this.request('alicia/voice/stt/request', audio as BodyOf<'alicia/voice/stt/request'>, { ...hop, timeoutMs }),
+      sttStream: (timeoutMs) => this.request('alicia/voice/stt/request', { stream: session_id }, { ...hop, timeoutMs }),
       ai: (text, context, timeoutMs) => this.request('alicia/ai/request', { text, context }, { ...hop, timeoutMs }),
       device: (cmd, timeoutMs) =>
         this.request('alicia/device/command', { device_id: cmd.device_id, action: cmd.action, params: cmd.params }, { ...hop, timeoutMs }),
@@ -103,17 +162,59 @@ export class VoiceRouter extends BusService {
         );
       },
     };
-    const input = {
+    const asked = this.pending.get(session_id);
+    const input: SessionInput = {
       session_id,
       speak: msg.speak ?? this.config.speak_default,
       ...(msg.audio_data !== undefined ? { audio_data: msg.audio_data } : {}),
       ...(msg.format !== undefined ? { format: msg.format } : {}),
       ...(msg.text !== undefined ? { text: msg.text } : {}),
+      ...(msg.stream ? { stream: true } : {}),
+      ...(msg.confirm !== undefined ? { confirm: msg.confirm } : {}),
+      ...(asked ? { pending: asked.confirm } : {}),
     };
-    const { result, context } = await runVoiceSession(input, io, this.config, this.contexts.get(session_id));
+    const { result, context, pending } = await runVoiceSession(input, io, this.config, this.contexts.get(session_id));
     this.contexts.set(session_id, context);
+    this.setPending(session_id, pending, trace_id);
     if (!result.ok) this.log.info('voice session failed', { session_id, trace_id, stage: result.stage, code: result.error?.code });
     return result;
+  }
+
+  /**
+   * Keep the question a session now waits on (or none). No answer within confirm_timeout_ms is a
+   * no: the session gets a result saying so (VOICE_NOT_CONFIRMED) and nothing is done.
+   */
+  private setPending(session_id: string, confirm: PendingConfirm | null, trace_id: string): void {
+    const old = this.pending.get(session_id);
+    if (old) clearTimeout(old.timer);
+    this.pending.delete(session_id);
+    if (!confirm) return;
+    const timer = setTimeout(
+      () => {
+        if (this.pending.get(session_id)?.confirm !== confirm) return;
+        this.pending.delete(session_id);
+        const result: VoiceResult = {
+          session_id,
+          ok: false,
+          transcription: confirm.text,
+          intent: { name: confirm.understood.intent.name, slots: confirm.understood.intent.slots },
+          response_text: this.config.replies.confirm_expired,
+          audio_data: '',
+          timings: { stt_ms: 0, ai_ms: 0, device_ms: 0, tts_ms: 0, total_ms: 0 },
+          stage: 'confirm',
+          error: {
+            code: 'VOICE_NOT_CONFIRMED',
+            message: `no yes within ${this.config.confirm_timeout_ms} ms: "${confirm.question}" was not done`,
+          },
+        };
+        this.publish('alicia/voice/result', result, { trace_id, session_id }).catch((e: unknown) =>
+          this.log.warn('unanswered question not reported', { session_id, ...toErrorInfo(e) }),
+        );
+      },
+      Math.max(0, confirm.expiresAt - Date.now()),
+    );
+    timer.unref?.();
+    this.pending.set(session_id, { confirm, timer, trace_id });
   }
 
   /** Run commands of one session one after another (so "turn it off" sees "turn on the kitchen light"). */

@@ -30,6 +30,10 @@ export const voiceRouterConfigSchema = z.object({
   max_active: z.number().int().min(1).max(10_000).default(64),
   /** longest spoken command accepted */
   max_audio_ms: z.number().int().min(500).max(60_000).default(30_000),
+  /** a streamed command's stt stage may last this long plus timeouts.stt_ms (stt ends an utterance at 10 s by default) */
+  max_stream_ms: z.number().int().min(1000).max(120_000).default(15_000),
+  /** how long a question before a risky action ("Unlock the front door?") waits for yes; then it is no */
+  confirm_timeout_ms: z.number().int().min(1000).max(120_000).default(10_000),
   /** speak the reply when the command does not say (command field `speak`) */
   speak_default: z.boolean().default(true),
   /** what is said when a session ends in an error (the ai's own sentence wins when it has one) */
@@ -41,6 +45,12 @@ export const voiceRouterConfigSchema = z.object({
       ai_failed: z.string().default("Sorry, I can't understand commands right now."),
       device_failed: z.string().default("Sorry, that didn't work."),
       no_state: z.string().default("Sorry, I don't know that yet."),
+      no_speech: z.string().default("I didn't hear anything."),
+      clipped: z.string().default('I missed the start of that. Please say it again.'),
+      too_long: z.string().default('That was too long for me. Please say one command at a time.'),
+      not_confirmed: z.string().default("Okay, I won't."),
+      nothing_to_confirm: z.string().default("There's nothing to confirm."),
+      confirm_expired: z.string().default("I didn't hear a yes, so I didn't do it."),
     })
     .prefault({}),
 });

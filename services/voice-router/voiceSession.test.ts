@@ -126,6 +126,10 @@ function scripted(
       calls.stt.push({ audio, timeoutMs });
       return over.stt ? over.stt(timeoutMs) : after(T.stt, heard('turn on the kitchen light'));
     },
+    sttStream: (timeoutMs) => {
+      calls.stt.push({ audio: { audio_data: '(stream)', format: {} }, timeoutMs });
+      return over.stt ? over.stt(timeoutMs) : after(T.stt, heard('turn on the kitchen light'));
+    },
     ai: (text, context, timeoutMs) => {
       calls.ai.push({ text, context, timeoutMs });
       return over.ai ? over.ai(text, timeoutMs) : after(T.ai, understood());

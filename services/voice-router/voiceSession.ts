@@ -4,6 +4,8 @@ import type { BodyOf, MessageOf } from '../lib/protocol/topics.js';
 import { prepareCommandAudio } from './commandAudio.js';
 import type { CommandFormat } from './commandAudio.js';
 import type { SessionContext } from './contextStore.js';
+import { answerOf, needsConfirm, questionFor } from './confirmation.js';
+import type { PendingConfirm } from './confirmation.js';
 import { fillReply, hasPlaceholders, spoken } from './replyText.js';
 import type { VoiceRouterConfig } from './voiceRouterConfig.js';
 
@@ -19,11 +21,13 @@ type DeviceCommand = AiReply['commands'][number];
 /** What a session needs from the outside world; the service wires these to bus requests. */
 export interface SessionIo {
   stt(audio: { audio_data: string; format: object }, timeoutMs: number): Promise<SttReply>;
+  /** the recognition of the session's streamed utterance, when it ends (stt request {stream}) */
+  sttStream(timeoutMs: number): Promise<SttReply>;
   ai(text: string, context: SessionContext, timeoutMs: number): Promise<AiReply>;
   device(cmd: DeviceCommand, timeoutMs: number): Promise<DeviceReply>;
   tts(text: string, timeoutMs: number): Promise<TtsReply>;
   /** the last retained status of a device, if any */
-  deviceState(deviceId: string): { name: string; room: string; state: Record<string, unknown> } | undefined;
+  deviceState(deviceId: string): { name: string; room: string; state: Record<string, unknown>; confirm?: boolean } | undefined;
   /** stage progress for live traces; never throws */
   event(stage: Stage | 'done' | 'error', status: 'started' | 'finished' | 'failed', elapsedMs: number): void;
 }
@@ -33,6 +37,12 @@ export interface SessionInput {
   audio_data?: string;
   format?: CommandFormat;
   text?: string;
+  /** the audio comes as a stream (alicia/voice/audio/<session>, or the listen stream after a wake word) */
+  stream?: boolean;
+  /** a button's answer to the pending question */
+  confirm?: boolean;
+  /** the question this session is waiting on, if any (still valid) */
+  pending?: PendingConfirm;
   speak: boolean;
 }
 
@@ -40,6 +50,8 @@ export interface SessionOutcome {
   result: VoiceResult;
   /** the context to keep for the session's next command (unchanged unless the ai understood) */
   context: SessionContext;
+  /** the question now waiting for yes/no (null: none) */
+  pending: PendingConfirm | null;
 }
 
 /** The code a stage's failure ends the session with: the stage's own for a timeout, else the downstream's. */
@@ -75,7 +87,13 @@ export async function runVoiceSession(
 ): Promise<SessionOutcome> {
   const t0 = performance.now();
   const elapsed = () => Math.round((performance.now() - t0) * 10) / 10;
-  const timings = { stt_ms: 0, ai_ms: 0, device_ms: 0, tts_ms: 0, total_ms: 0 };
+  const timings: { stt_ms: number; ai_ms: number; device_ms: number; tts_ms: number; total_ms: number; endpoint_ms?: number } = {
+    stt_ms: 0,
+    ai_ms: 0,
+    device_ms: 0,
+    tts_ms: 0,
+    total_ms: 0,
+  };
   const result: VoiceResult = {
     session_id: input.session_id,
     ok: false,
@@ -86,6 +104,9 @@ export async function runVoiceSession(
     timings,
   };
   let nextContext = context;
+  // any command but the answer drops a pending question: no answer = no
+  let pending: PendingConfirm | null = null;
+  const now = Date.now();
 
   /** Run one stage: time it, announce it, and turn any failure into a StageFailure. */
   const stage = async <T>(name: Stage, run: () => Promise<T>, failReply: (info: ErrorInfo) => string): Promise<T> => {
@@ -108,7 +129,31 @@ export async function runVoiceSession(
 
   try {
     // --- stt (skipped for typed commands)
-    if (input.audio_data !== undefined) {
+    if (input.stream) {
+      const heard = await stage(
+        'stt',
+        async () => {
+          const r = await io.sttStream(cfg.max_stream_ms + cfg.timeouts.stt_ms);
+          if (!r.understood || r.transcription.trim() === '') {
+            throw new StageFailure(
+              'stt',
+              { code: 'STT_NOT_UNDERSTOOD', message: 'no command was recognised in the audio' },
+              cfg.replies.not_heard,
+            );
+          }
+          return r;
+        },
+        (info) => streamFailReply(info.code, cfg),
+      );
+      result.transcription = heard.transcription;
+      result.stt = {
+        engine: heard.engine,
+        confidence: heard.confidence,
+        processing_ms: heard.processing_ms,
+        ...(heard.endpoint ? { endpoint: heard.endpoint } : {}),
+      };
+      if (heard.endpoint?.reason === 'silence') timings.endpoint_ms = heard.endpoint.endpoint_ms;
+    } else if (input.audio_data !== undefined) {
       const audio = input.audio_data;
       const heard = await stage(
         'stt',
@@ -131,25 +176,78 @@ export async function runVoiceSession(
       result.stt = { engine: heard.engine, confidence: heard.confidence, processing_ms: heard.processing_ms };
     }
 
-    // --- ai
+    // --- a button's answer skips stt and ai
+    let understood: AiReply;
     const text = result.transcription.trim();
-    const understood = await stage(
-      'ai',
-      async () => {
-        if (text === '') throw new StageFailure('ai', { code: 'AI_EMPTY_TEXT', message: 'the command text is empty' }, '');
-        const r = await io.ai(text, context, cfg.timeouts.ai_ms);
-        result.intent = r.understood ? { name: r.intent.name, slots: r.intent.slots } : null;
-        if (!r.understood) {
-          throw new StageFailure(
-            'ai',
-            { code: 'AI_NOT_UNDERSTOOD', message: `no command matches "${text.slice(0, 200)}"` },
-            r.response_text.trim() || cfg.replies.not_understood,
-          );
-        }
-        return r;
-      },
-      (info) => (info.code === 'AI_EMPTY_TEXT' ? '' : cfg.replies.ai_failed),
-    );
+    if (input.confirm !== undefined) {
+      understood = answerReply(input.confirm);
+      result.transcription = input.confirm ? 'yes' : 'no';
+    } else
+      understood = await stage(
+        'ai',
+        async () => {
+          if (text === '') throw new StageFailure('ai', { code: 'AI_EMPTY_TEXT', message: 'the command text is empty' }, '');
+          const r = await io.ai(text, context, cfg.timeouts.ai_ms);
+          result.intent = r.understood ? { name: r.intent.name, slots: r.intent.slots } : null;
+          if (!r.understood) {
+            throw new StageFailure(
+              'ai',
+              { code: 'AI_NOT_UNDERSTOOD', message: `no command matches "${text.slice(0, 200)}"` },
+              r.response_text.trim() || cfg.replies.not_understood,
+            );
+          }
+          return r;
+        },
+        (info) => (info.code === 'AI_EMPTY_TEXT' ? '' : cfg.replies.ai_failed),
+      );
+
+    // --- the answer to a question asked before a risky action; or a new risky action: ask first
+    const answer = answerOf(understood.intent.name);
+    if (answer !== null) {
+      result.intent = { name: understood.intent.name, slots: {} };
+      const asked = input.pending && input.pending.expiresAt > now ? input.pending : undefined;
+      if (!asked) {
+        throw new StageFailure(
+          'ai',
+          { code: 'VOICE_NOTHING_TO_CONFIRM', message: 'there is no question waiting for an answer' },
+          cfg.replies.nothing_to_confirm,
+        );
+      }
+      if (answer === 'no') {
+        result.response_text = cfg.replies.not_confirmed;
+        if (input.speak)
+          result.audio_data = (
+            await stage(
+              'tts',
+              () => io.tts(result.response_text, cfg.timeouts.tts_ms),
+              () => '',
+            )
+          ).audio_data;
+        result.ok = true;
+        result.stage = 'done';
+        io.event('done', 'finished', elapsed());
+        return finish();
+      }
+      understood = asked.understood;
+      result.intent = { name: understood.intent.name, slots: understood.intent.slots };
+    } else if (needsConfirm(understood.commands, (id) => io.deviceState(id)?.confirm === true)) {
+      const question = questionFor(text);
+      pending = { question, understood, text, expiresAt: now + cfg.confirm_timeout_ms };
+      result.stage = 'confirm';
+      result.confirm = { question, expires_in_ms: cfg.confirm_timeout_ms };
+      result.response_text = question;
+      if (input.speak)
+        result.audio_data = (
+          await stage(
+            'tts',
+            () => io.tts(question, cfg.timeouts.tts_ms),
+            () => '',
+          )
+        ).audio_data;
+      result.ok = true;
+      io.event('done', 'finished', elapsed());
+      return finish();
+    }
     nextContext = understood.context ?? deriveContext(context, understood);
 
     // --- device command(s), all within one budget; then fill the reply from what the devices report
@@ -160,7 +258,17 @@ export async function runVoiceSession(
         async () => {
           const deadline = performance.now() + cfg.timeouts.device_ms;
           let last: Record<string, unknown> = {};
+          const touched: NonNullable<VoiceResult['devices']> = [];
+          result.devices = touched;
           for (const cmd of understood.commands) {
+            const known = io.deviceState(cmd.device_id);
+            touched.push({
+              device_id: cmd.device_id,
+              name: known?.name ?? cmd.device_id,
+              action: cmd.action,
+              params: cmd.params,
+              before: { ...known?.state },
+            });
             const left = Math.round(deadline - performance.now());
             if (left <= 0) throw new AliciaError('TIMEOUT', `device commands did not finish within ${cfg.timeouts.device_ms} ms`);
             const r = await io.device(cmd, left);
@@ -230,9 +338,39 @@ export async function runVoiceSession(
     }
     io.event('error', 'failed', elapsed());
   }
-  for (const k of ['stt_ms', 'ai_ms', 'device_ms', 'tts_ms'] as const) timings[k] = round1(timings[k]);
-  timings.total_ms = round1(performance.now() - t0);
-  return { result, context: nextContext };
+  return finish();
+
+  function finish(): SessionOutcome {
+    for (const k of ['stt_ms', 'ai_ms', 'device_ms', 'tts_ms'] as const) timings[k] = round1(timings[k]);
+    timings.total_ms = round1(performance.now() - t0);
+    return { result, context: nextContext, pending };
+  }
+}
+
+/** What a button's yes/no means, as if the ai had understood the spoken word. */
+function answerReply(yes: boolean): AiReply {
+  return {
+    ok: true,
+    understood: true,
+    intent: { name: yes ? 'confirm' : 'deny', slots: {} },
+    commands: [],
+    response_text: '',
+    engine: 'button',
+  } as unknown as AiReply;
+}
+
+/** What to say when a stream ends without a recognition: the user should hear why, in words. */
+function streamFailReply(code: string, cfg: VoiceRouterConfig): string {
+  switch (code) {
+    case 'STT_NO_SPEECH':
+      return cfg.replies.no_speech;
+    case 'STT_CLIPPED':
+      return cfg.replies.clipped;
+    case 'STT_TOO_LONG':
+      return cfg.replies.too_long;
+    default:
+      return cfg.replies.stt_failed;
+  }
 }
 
 /** When the ai gives no context back, remember at least the device and intent for "it" follow-ups. */

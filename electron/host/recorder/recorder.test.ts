@@ -236,6 +236,25 @@ describe('recorder queries over the bus', () => {
     expect(r).toMatchObject({ ok: false, correlation_id: 'corr-404', source: 'recorder', error: { code: 'RECORDER_NOT_FOUND' } });
   });
 
+  it('never stores the hands-free listen stream, while a streamed command session is stored', async () => {
+    const pcm = Buffer.alloc(3200).toString('base64'); // 100 ms of 16 kHz mono silence
+    const chunk = { seq: 0, rate: 16000, width: 2, channels: 1, pcm };
+    const listenTopic = topicFor('alicia/voice/listen/+', 'kitchen');
+    const audioTopic = topicFor('alicia/voice/audio/+', 'rec-stream');
+    await pub(listenTopic, { site_id: 'kitchen', ...chunk });
+    await pub(audioTopic, { ...chunk, final: true }, { session_id: 'rec-stream' });
+    // the sentinel, published last: once it is stored, everything before it was either stored or skipped
+    await pub(topicFor('alicia/broadcast/+', 'listen-sentinel'), { message: 'after the listen chunk' });
+    let all: Msg[] = [];
+    for (let i = 0; i < 100 && !all.some((m) => m.topic === 'alicia/broadcast/listen-sentinel'); i++) {
+      all = (await pageAll({ topic: 'alicia/#' })).all;
+      if (!all.some((m) => m.topic === 'alicia/broadcast/listen-sentinel')) await new Promise((r) => setTimeout(r, 30));
+    }
+    expect(all.map((m) => m.topic)).toContain('alicia/broadcast/listen-sentinel');
+    expect(all.map((m) => m.topic)).toContain(audioTopic);
+    expect(all.map((m) => m.topic)).not.toContain(listenTopic);
+  });
+
   it('lists a topic with short previews and gives one stored message whole by its row', async () => {
     const topic = 'e2e/recorder/big/tts';
     // a reply with audio: ~110 KB of JSON, above the 64 KiB a list answer carries per payload

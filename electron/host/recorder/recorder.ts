@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { openDatabase } from '../../../services/lib/runtime/sqlite.js';
 import type { BusPacket } from '../broker/types.js';
+import { TOPICS } from '../../../services/lib/protocol/topics.js';
 import { BatchQueue } from './batchQueue.js';
 import { BusQueries, RESPONSE_TOPIC } from './busQueries.js';
 import { fileSize } from './db.js';
@@ -56,6 +57,13 @@ export interface RecorderStats {
   /** on the user's own broker: what may have been missed before it arrived (recorderOptions.ts `gaps`); null beside the embedded broker */
   gaps: Record<string, number | null> | null;
 }
+
+/**
+ * Not recorded: the recorder's own answers (a query would page through itself), broker heartbeats,
+ * and the hands-free microphone, which streams whatever the room says while waiting for the wake
+ * word; only the sessions that follow a wake (their own topics) are kept.
+ */
+export const DEFAULT_SKIP_TOPICS: readonly string[] = [RESPONSE_TOPIC, '$SYS/+/heartbeat', TOPICS['alicia/voice/listen/+'].pattern];
 
 /** Batches handed to the writer thread and not yet committed: one being written, the next ones waiting. */
 const MAX_IN_FLIGHT = 3;
@@ -122,7 +130,7 @@ export class Recorder {
     this.batchSize = settings.batchSize;
     this.flushIntervalMs = settings.flushIntervalMs;
     this.maxPayloadBytes = settings.init.maxPayloadBytes;
-    this.skip = compileFilterList(opts.skipTopics ?? [RESPONSE_TOPIC, '$SYS/+/heartbeat']);
+    this.skip = compileFilterList(opts.skipTopics ?? DEFAULT_SKIP_TOPICS);
     this.log = opts.log ?? stderrLog;
     this.now = opts.now ?? Date.now;
     this.queue = new BatchQueue(settings.queue);

@@ -149,6 +149,22 @@ export async function addDevice(req: AddDeviceRequest, initial: InitialState): P
   return { ok: true, device_id: id };
 }
 
+/** Mark a device risky (or not): voice commands ask before acting on it. The card follows its retained status. */
+export async function setAskFirst(device_id: string, confirm: boolean): Promise<void> {
+  try {
+    await request(
+      'alicia/device/registry/request',
+      { action: 'rename', device_id, confirm },
+      { timeoutMs: 8000, what: `mark ${device_id}` },
+    );
+  } catch (e) {
+    const error = errorOf(e);
+    useDevices.setState((s) => ({
+      commands: { ...s.commands, [device_id]: { action: 'ask first', pending: false, error, at: Date.now() } },
+    }));
+  }
+}
+
 /** Remove a device from the registry; its card goes when the empty retained status arrives. */
 export async function removeDevice(device_id: string): Promise<void> {
   useDevices.setState((s) => ({ removals: { ...s.removals, [device_id]: { pending: true } } }));

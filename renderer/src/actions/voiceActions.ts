@@ -1,31 +1,68 @@
 import { newId } from '../../../services/lib/protocol/envelope.js';
 import { isAliciaError } from '../../../services/lib/protocol/errors.js';
-import { TARGET_RATE, startMic, micErrorText } from '../audio/micRecorder.js';
-import type { EndReason, MicSession } from '../audio/micRecorder.js';
-import { refusedReply, request } from '../bus/connection.js';
-import { bytesToBase64 } from '../model/payload.js';
-import { encodeWav } from '../model/wav.js';
-import { useVoice } from '../stores/voiceStore.js';
+import { CHUNK_MS, TARGET_RATE, micErrorText, openMic } from '../audio/micCapture.js';
+import type { MicCapture } from '../audio/micCapture.js';
+import { pcmToBase64 } from '../audio/pcmChunker.js';
+import { awaitVoiceResult, forgetVoiceResult, publishMessage, refusedReply, request } from '../bus/connection.js';
+import { onVoiceMessage } from '../bus/voiceFeed.js';
+import { undoSession } from '../model/undo.js';
+import { errorInWords } from '../model/voiceWords.js';
+import { MAX_HISTORY, useVoice } from '../stores/voiceStore.js';
 import type { VoiceResult } from '../stores/voiceStore.js';
 
 /**
- * The voice pipeline from the window: capture -> WAV -> alicia/voice/command -> the voice router's
- * alicia/voice/result (transcription, intent, reply text and the spoken reply as base64 WAV).
+ * The voice pipeline from the window: the microphone streams 100 ms chunks on
+ * alicia/voice/audio/<session> while the user speaks; stt decodes them as they arrive and ends the
+ * utterance itself on silence (its endpoint event closes the microphone), or the user's second
+ * click / release of push-to-talk ends it with a `final` chunk. The voice router answers on
+ * alicia/voice/result with the first chunk's correlation id. Typed commands and the question
+ * buttons go through alicia/voice/command.
  */
-let mic: MicSession | null = null;
-/** push-to-talk: the button is held, so silence must not end the recording */
-let holding = false;
-/** released before the microphone finished starting */
-let stopWhenReady = false;
+
+/** The longest a click-to-talk capture stays open if no endpoint comes (stt ends it at 10 s itself). */
+const MAX_CAPTURE_MS = 15_000;
+/** From the first chunk to the result: the utterance, its tail, ai, device and tts. */
+const RESULT_TIMEOUT_MS = 40_000;
+
+interface Capture {
+  mic: MicCapture | null;
+  session_id: string;
+  trace_id: string;
+  correlation_id: string;
+  seq: number;
+  /** push-to-talk held: silence does not end it */
+  hold: boolean;
+  /** listening for the answer to a question: yes/no only */
+  answer: boolean;
+  closing: boolean;
+  stopRequested: boolean;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+let capture: Capture | null = null;
+/** correlation ids of results this window awaits through request()/awaitVoiceResult (not handled twice) */
+const awaited = new Set<string>();
+
 let replyAudio: HTMLAudioElement | null = null;
 
-function playReply(result: VoiceResult): void {
-  if (!result.audio_data) return;
+/** Play a result's spoken reply (unless muted); resolves when it has finished or could not play. */
+function playReply(result: VoiceResult): Promise<void> {
   replyAudio?.pause();
-  replyAudio = new Audio(`data:audio/wav;base64,${result.audio_data}`);
-  replyAudio.play().catch(() => {
-    /* autoplay may be blocked until the page had a gesture; the Voice view offers a play button */
+  replyAudio = null;
+  if (!result.audio_data || useVoice.getState().muted) return Promise.resolve();
+  const audio = new Audio(`data:audio/wav;base64,${result.audio_data}`);
+  replyAudio = audio;
+  return new Promise((resolve) => {
+    audio.onended = () => resolve();
+    audio.onerror = () => resolve();
+    // autoplay may be blocked until the page had a gesture; the history offers a play button
+    audio.play().catch(() => resolve());
   });
+}
+
+export function setMuted(muted: boolean): void {
+  localStorage.setItem('alicia.voice.muted', muted ? '1' : '0');
+  if (muted) replyAudio?.pause();
+  useVoice.setState({ muted });
 }
 
 /**
@@ -42,99 +79,229 @@ function conversationId(now = Date.now()): string {
   return conversation.id;
 }
 
-async function send(body: { audio_data?: string; text?: string }): Promise<void> {
-  const session_id = conversationId();
+/** A result arrived (awaited, or one the router sent by itself): history, question, spoken reply. */
+export function showResult(r: VoiceResult, typed: boolean): void {
+  const st = useVoice.getState();
+  const entry = { id: `${r.session_id}-${r.id}`, at: Date.now(), heard: r.transcription, typed, result: r };
+  const question =
+    r.confirm && r.stage === 'confirm'
+      ? { session_id: r.session_id, question: r.confirm.question, expiresAt: Date.now() + r.confirm.expires_in_ms, typed }
+      : null;
+  useVoice.setState({
+    lastResult: r,
+    history: [entry, ...st.history].slice(0, MAX_HISTORY),
+    question,
+    mic: 'idle',
+    pendingSession: null,
+    stage: null,
+    notice: r.ok ? null : errorInWords(r),
+    level: 0,
+  });
+  void playReply(r).then(() => {
+    // a spoken command's question is answered by voice: listen for yes/no once it has been asked
+    const q = useVoice.getState().question;
+    if (question && !typed && q === question) void startListening({ answer: true });
+  });
+}
+
+function failed(e: unknown, typed: boolean): void {
+  const reply = refusedReply('alicia/voice/command', e);
+  if (reply) {
+    showResult(reply, typed);
+    return;
+  }
+  useVoice.setState({
+    mic: 'idle',
+    pendingSession: null,
+    stage: null,
+    level: 0,
+    notice:
+      isAliciaError(e) && e.code === 'TIMEOUT' ? 'No answer from the voice service. Is it running? (Services view)' : (e as Error).message,
+  });
+}
+
+async function command(body: { text: string } | { confirm: boolean }, session_id: string): Promise<void> {
   useVoice.setState({ mic: 'waiting', pendingSession: session_id, stage: 'sent', notice: null });
   try {
-    const full = body.audio_data
-      ? {
-          session_id,
-          audio_data: body.audio_data,
-          format: { container: 'wav' as const, sample_rate: TARGET_RATE, channels: 1, bits: 16 as const },
-        }
-      : { session_id, text: body.text ?? '' };
-    const r = await request('alicia/voice/command', full, { timeoutMs: 30_000, session_id, what: 'voice command' });
-    useVoice.setState({ lastResult: r, mic: 'idle', pendingSession: null, stage: null });
-    playReply(r);
+    showResult(
+      await request('alicia/voice/command', { session_id, ...body }, { timeoutMs: 30_000, session_id, what: 'voice command' }),
+      true,
+    );
   } catch (e) {
-    // The router answers failures on alicia/voice/result with ok:false: keep that full result.
-    const reply = refusedReply('alicia/voice/command', e);
-    if (reply) {
-      useVoice.setState({ lastResult: reply, mic: 'idle', pendingSession: null, stage: null });
-      playReply(reply);
-    } else {
-      useVoice.setState({
-        mic: 'idle',
-        pendingSession: null,
-        stage: null,
-        notice: isAliciaError(e) ? `${e.code}: ${e.message}` : (e as Error).message,
-      });
-    }
+    failed(e, true);
   }
-}
-
-function onAudio(reason: EndReason, audio: Float32Array): void {
-  mic = null;
-  useVoice.setState({ level: 0 });
-  if (reason === 'no_speech') {
-    useVoice.setState({ mic: 'idle', notice: 'No speech was heard. Try again closer to the microphone.' });
-    return;
-  }
-  if (audio.length < TARGET_RATE * 0.2) {
-    useVoice.setState({ mic: 'idle', notice: 'The recording was too short.' });
-    return;
-  }
-  useVoice.setState({ mic: 'sending' });
-  void send({ audio_data: bytesToBase64(encodeWav(audio, TARGET_RATE)) });
-}
-
-/**
- * Start listening. Click-to-start ends by itself on silence; while `setHolding(true)` (push-to-talk)
- * silence is ignored and the release ends it.
- */
-export async function startListening(): Promise<void> {
-  const st = useVoice.getState().mic;
-  if (mic || st === 'starting' || st === 'sending' || st === 'waiting') return;
-  stopWhenReady = false;
-  useVoice.setState({ mic: 'starting', micError: null, notice: null });
-  try {
-    mic = await startMic({
-      autoEnd: () => !holding,
-      onLevel: (level) => useVoice.setState({ level }),
-      onAutoEnd: onAudio,
-    });
-    useVoice.setState({ mic: 'listening' });
-    if (stopWhenReady) await stopListening();
-  } catch (e) {
-    mic = null;
-    useVoice.setState({ mic: 'unavailable', micError: micErrorText(e) });
-  }
-}
-
-/** Stop listening now (release of push-to-talk, or a second click) and send what was heard. */
-export async function stopListening(): Promise<void> {
-  holding = false;
-  const m = mic;
-  if (!m) {
-    if (useVoice.getState().mic === 'starting') stopWhenReady = true;
-    return;
-  }
-  mic = null;
-  const audio = await m.stop();
-  onAudio('stopped', audio);
-}
-
-export function setHolding(h: boolean): void {
-  holding = h;
 }
 
 export function sendText(text: string): void {
   const t = text.trim();
-  if (!t) return;
-  void send({ text: t });
+  if (t) void command({ text: t }, conversationId());
 }
 
-export function replayReply(): void {
-  const r = useVoice.getState().lastResult;
-  if (r) playReply(r);
+/** A question's button: yes or no, for the session that asked. */
+export function answerQuestion(yes: boolean): void {
+  const q = useVoice.getState().question;
+  if (!q) return;
+  if (capture?.answer) void cancelListening();
+  useVoice.setState({ question: null });
+  void command({ confirm: yes }, q.session_id);
 }
+
+function sendChunk(c: Capture, pcm: Int16Array, final: boolean): void {
+  const seq = c.seq++;
+  const body = {
+    session_id: c.session_id,
+    seq,
+    rate: TARGET_RATE,
+    width: 2 as const,
+    channels: 1 as const,
+    pcm: pcmToBase64(pcm),
+    ...(final ? { final: true } : {}),
+    ...(seq === 0 && c.hold ? { endpointing: false } : {}),
+    ...(seq === 0 && c.answer ? { expect: 'answer' as const } : {}),
+  };
+  // mqtt.js sends publishes of one connection in order: chunks are not awaited one by one
+  publishMessage('alicia/voice/audio/+', body, {
+    params: [c.session_id],
+    trace_id: c.trace_id,
+    session_id: c.session_id,
+    ...(seq === 0 ? { correlation_id: c.correlation_id } : {}),
+  }).catch((e: unknown) => {
+    useVoice.setState({ notice: `Audio could not be sent: ${(e as Error).message}` });
+    void cancelListening();
+  });
+}
+
+/**
+ * Start listening. Click-to-talk ends by itself (stt hears the silence after the speech); with
+ * `hold` (push-to-talk) only the release ends it; `answer` listens for yes/no to a question.
+ */
+export async function startListening(opts: { hold?: boolean; answer?: boolean } = {}): Promise<void> {
+  const st = useVoice.getState().mic;
+  if (capture || st === 'starting' || st === 'sending' || st === 'waiting') return;
+  const q = useVoice.getState().question;
+  const session_id = opts.answer && q ? q.session_id : conversationId();
+  const c: Capture = {
+    mic: null,
+    session_id,
+    trace_id: newId(),
+    correlation_id: newId(),
+    seq: 0,
+    hold: opts.hold === true,
+    answer: opts.answer === true,
+    closing: false,
+    stopRequested: false,
+    timer: null,
+  };
+  capture = c;
+  useVoice.setState({ mic: 'starting', micError: null, notice: null, pendingSession: session_id, stage: null });
+  awaited.add(c.correlation_id);
+  const result = awaitVoiceResult(c.correlation_id, RESULT_TIMEOUT_MS);
+  result.then(
+    (r) => {
+      awaited.delete(c.correlation_id);
+      void closeCapture(c, false);
+      showResult(r, false);
+    },
+    (e: unknown) => {
+      awaited.delete(c.correlation_id);
+      void closeCapture(c, false);
+      if (!(isAliciaError(e) && e.message === 'cancelled')) failed(e, false);
+    },
+  );
+  try {
+    c.mic = await openMic({
+      onChunk: (pcm) => {
+        if (c.closing) return;
+        if (c.seq === 0) useVoice.setState({ mic: 'listening' });
+        sendChunk(c, pcm, false);
+      },
+      onLevel: (level) => useVoice.setState({ level }),
+    });
+  } catch (e) {
+    capture = null;
+    forgetVoiceResult(c.correlation_id);
+    useVoice.setState({ mic: 'unavailable', micError: micErrorText(e), pendingSession: null });
+    return;
+  }
+  c.timer = setTimeout(() => void stopListening(), MAX_CAPTURE_MS);
+  if (c.stopRequested) await stopListening();
+}
+
+/** Close the microphone; with `final`, send what is left as the last chunk (the user ended it). */
+async function closeCapture(c: Capture, final: boolean): Promise<void> {
+  if (c.closing) return;
+  c.closing = true;
+  if (c.timer) clearTimeout(c.timer);
+  if (capture === c) capture = null;
+  const rest = (await c.mic?.close()) ?? new Int16Array(0);
+  if (!final) return;
+  if (c.seq === 0) {
+    // nothing was streamed yet: there is no session to end
+    forgetVoiceResult(c.correlation_id);
+    useVoice.setState({ mic: 'idle', level: 0, pendingSession: null, notice: 'The recording was too short.' });
+    return;
+  }
+  sendChunk(c, rest.length <= (TARGET_RATE * CHUNK_MS) / 1000 ? rest : new Int16Array(0), true);
+  useVoice.setState({ mic: 'sending', level: 0 });
+}
+
+/** Stop listening now (release of push-to-talk, or a second click): the utterance ends here. */
+export async function stopListening(): Promise<void> {
+  const c = capture;
+  if (!c) return;
+  if (!c.mic) {
+    c.stopRequested = true;
+    return;
+  }
+  await closeCapture(c, true);
+}
+
+/** Drop the capture without a session (a button answered the question meanwhile). */
+async function cancelListening(): Promise<void> {
+  const c = capture;
+  if (!c) return;
+  await closeCapture(c, false);
+  forgetVoiceResult(c.correlation_id);
+}
+
+export function replayReply(entryId?: string): void {
+  const st = useVoice.getState();
+  const r = entryId ? st.history.find((h) => h.id === entryId)?.result : st.lastResult;
+  if (r) {
+    const muted = st.muted;
+    useVoice.setState({ muted: false });
+    void playReply(r).finally(() => useVoice.setState({ muted }));
+  }
+}
+
+/** Undo the device changes of one history entry (the newest that changed a device, by default). */
+export async function undo(entryId: string): Promise<void> {
+  const entry = useVoice.getState().history.find((h) => h.id === entryId);
+  if (!entry?.result.devices?.length || entry.undone) return;
+  try {
+    for (const cmd of undoSession(entry.result.devices)) {
+      const r = await request('alicia/device/command', cmd, { timeoutMs: 5_000, what: `undo ${cmd.device_id}` });
+      if (!r.ok) throw new Error(r.error?.message ?? `${cmd.device_id} refused ${cmd.action}`);
+    }
+    useVoice.setState((s) => ({ history: s.history.map((h) => (h.id === entryId ? { ...h, undone: true } : h)), notice: null }));
+  } catch (e) {
+    useVoice.setState({ notice: `Undo failed: ${(e as Error).message}` });
+  }
+}
+
+// stt ends a streamed utterance by itself: close the microphone the moment it says so
+onVoiceMessage((m) => {
+  if (m.topic === 'alicia/voice/event') {
+    const c = capture;
+    if (m.msg.type === 'endpoint' && c && m.msg.session_id === c.session_id && m.msg.trace_id === c.trace_id) {
+      void closeCapture(c, false).then(() => {
+        if (useVoice.getState().mic === 'listening') useVoice.setState({ mic: 'waiting' });
+      });
+    }
+    return;
+  }
+  // a result nobody here asked for, in this window's conversation: a question that expired
+  const r = m.msg;
+  if (r.correlation_id && awaited.has(r.correlation_id)) return;
+  if (conversation && r.session_id === conversation.id && r.error?.code === 'VOICE_NOT_CONFIRMED') showResult(r, false);
+});

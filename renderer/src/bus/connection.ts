@@ -3,7 +3,7 @@ import type { MqttClient } from 'mqtt';
 import { decode } from '../../../services/lib/protocol/decode.js';
 import { newId, seal } from '../../../services/lib/protocol/envelope.js';
 import { AliciaError } from '../../../services/lib/protocol/errors.js';
-import { TOPICS, patternOf } from '../../../services/lib/protocol/topics.js';
+import { TOPICS, patternOf, topicFor, topicMatches } from '../../../services/lib/protocol/topics.js';
 import type { BodyOf, MessageOf, ReplyTopicOf, RequestTopic, TopicDef, TopicPattern } from '../../../services/lib/protocol/topics.js';
 import { TopicIndex } from '../model/topicIndex.js';
 import { useConnection } from '../stores/connectionStore.js';
@@ -38,7 +38,11 @@ function commitTopics(): void {
   });
 }
 
+/** The hands-free microphone streams: never kept, not even in the topic tree (only wake sessions are). */
+const LISTEN_FILTER = TOPICS['alicia/voice/listen/+'].pattern;
+
 function onMessage(topic: string, payload: Uint8Array, packet: { qos: number; retain: boolean }): void {
+  if (topicMatches(LISTEN_FILTER, topic)) return;
   // Copy: mqtt.js hands out views into its receive buffer; keeping them would pin whole chunks.
   const bytes = new Uint8Array(payload);
   topicIndex.add(topic, bytes, packet.qos, packet.retain);
@@ -209,6 +213,38 @@ export async function request<P extends RequestTopic>(
     pending.fail(correlation_id, new AliciaError('NOT_CONNECTED', (e as Error).message));
   }
   return answer;
+}
+
+interface MessageOptions {
+  /** the `+` levels of the pattern (a session id, a site id) */
+  params: string[];
+  trace_id: string;
+  session_id?: string;
+  correlation_id?: string;
+}
+
+/** Publish one typed message (a chunk of streamed audio), sealed and at its topic's QoS. */
+export async function publishMessage<P extends TopicPattern>(pattern: P, body: BodyOf<P>, opts: MessageOptions): Promise<void> {
+  const c = requireClient();
+  const fields: Parameters<typeof seal>[1] = { source: SOURCE, trace_id: opts.trace_id };
+  if (opts.session_id) fields.session_id = opts.session_id;
+  if (opts.correlation_id) fields.correlation_id = opts.correlation_id;
+  const def: TopicDef = TOPICS[pattern];
+  await c.publishAsync(topicFor(pattern, ...opts.params), JSON.stringify(seal(body as object, fields)), { qos: def.qos });
+}
+
+/**
+ * Wait for the voice result carrying `correlation_id` (a streamed command: its first chunk carried
+ * the id, the router answers with it). Rejects like request(): TIMEOUT, or a RefusedError with the
+ * whole result when it is not ok.
+ */
+export function awaitVoiceResult(correlation_id: string, timeoutMs: number): Promise<MessageOf<'alicia/voice/result'>> {
+  return pending.add<MessageOf<'alicia/voice/result'>>(correlation_id, ['alicia/voice/result'], timeoutMs, 'voice command');
+}
+
+/** Stop waiting for a result (the stream never started). */
+export function forgetVoiceResult(correlation_id: string): void {
+  pending.fail(correlation_id, new AliciaError('TIMEOUT', 'cancelled'));
 }
 
 /**

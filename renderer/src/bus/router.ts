@@ -12,6 +12,7 @@ import type { LogLine, ServiceRow } from '../stores/servicesStore.js';
 import { useTraces } from '../stores/tracesStore.js';
 import { useVoice } from '../stores/voiceStore.js';
 import { onNextFrame } from './frame.js';
+import { emitVoiceMessage } from './voiceFeed.js';
 
 /**
  * Decoded Alicia messages -> store buffers -> one commit per store per animation frame.
@@ -90,7 +91,8 @@ function queueVoice(topic: VoiceTopic, msg: MessageOf<VoiceTopic>): void {
     const v = useVoice.getState();
     for (const q of voiceQueue) {
       if (q.msg.session_id !== v.pendingSession) continue;
-      if (q.topic === 'alicia/voice/event') useVoice.setState({ stage: `${String(q.msg.stage)} ${String(q.msg.status)}` });
+      if (q.topic === 'alicia/voice/event' && 'stage' in q.msg)
+        useVoice.setState({ stage: `${String(q.msg.stage)} ${String(q.msg.status)}` });
     }
     voiceQueue.length = 0;
     useTraces.setState({ sessions });
@@ -141,9 +143,17 @@ const ROUTES: RouteTable = {
     devicePatch.set(lastSegment(topic), m);
     flushDevices();
   },
+  'alicia/voice/stt/grammar': (m) =>
+    onNextFrame('voice.grammar', () => useVoice.setState({ unsayable: m.skipped.filter((k) => k.kind !== 'template').map((k) => k.text) })),
   'alicia/voice/command': (m) => queueVoice('alicia/voice/command', m),
-  'alicia/voice/event': (m) => queueVoice('alicia/voice/event', m),
-  'alicia/voice/result': (m) => queueVoice('alicia/voice/result', m),
+  'alicia/voice/event': (m) => {
+    emitVoiceMessage({ topic: 'alicia/voice/event', msg: m });
+    queueVoice('alicia/voice/event', m);
+  },
+  'alicia/voice/result': (m) => {
+    emitVoiceMessage({ topic: 'alicia/voice/result', msg: m });
+    queueVoice('alicia/voice/result', m);
+  },
 };
 
 /**

@@ -28,18 +28,3 @@ export function encodeWav(samples: Float32Array, sampleRate: number): Uint8Array
   }
   return new Uint8Array(buf);
 }
-
-/** Linear resampling for when the browser refuses a 16 kHz AudioContext and captures at 44.1/48 kHz. */
-export function resample(input: Float32Array, from: number, to: number): Float32Array {
-  if (from === to) return input;
-  const ratio = from / to;
-  const out = new Float32Array(Math.floor(input.length / ratio));
-  for (let i = 0; i < out.length; i++) {
-    const pos = i * ratio;
-    const i0 = Math.floor(pos);
-    const i1 = Math.min(i0 + 1, input.length - 1);
-    const f = pos - i0;
-    out[i] = (input[i0] as number) * (1 - f) + (input[i1] as number) * f;
-  }
-  return out;
-}

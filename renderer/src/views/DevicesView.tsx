@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { TRAITS } from '../../../services/lib/protocol/device.js';
 import { DEFAULT_THERMOSTAT_LIMITS, PERCENT } from '../../../services/lib/protocol/deviceActions.js';
 import type { DeviceActionName } from '../../../services/lib/protocol/deviceActions.js';
-import { clearRemoval, deviceCommand, openEdit, removeDevice } from '../actions/deviceActions.js';
+import { clearRemoval, deviceCommand, openEdit, removeDevice, setAskFirst } from '../actions/deviceActions.js';
 import { useNow } from '../components/useNow.js';
 import { formatDuration, formatReading } from '../model/format.js';
 import { useDevices } from '../stores/devicesStore.js';
@@ -331,6 +331,18 @@ function Card({ d, now, fresh }: { d: DeviceStatus; now: number; fresh: boolean 
           <footer className="small">
             <CardFooter d={d} now={now} onEdit={() => openEdit(d.device_id)} />
           </footer>
+          <label
+            className="check small ask-first"
+            title="A spoken or typed command asks “…?” and waits for yes before acting on this device"
+          >
+            <input
+              type="checkbox"
+              checked={d.confirm === true}
+              onChange={(e) => void setAskFirst(d.device_id, e.target.checked)}
+              data-testid={`ask-first-${d.device_id}`}
+            />
+            Voice asks before acting
+          </label>
         </>
       )}
     </article>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildGrammar, loadDictionaryWords } from './grammar.js';
+import { ANSWER_INTENTS, buildAnswerGrammar, buildGrammar, loadDictionaryWords } from './grammar.js';
 import { INTENT_TEMPLATES } from './intents.js';
 import { defaultHomeRegistry } from './testing/defaultHome.js';
 
@@ -9,7 +9,12 @@ describe('buildGrammar', () => {
   it('covers every template and device of the default home with dictionary words only', () => {
     const g = buildGrammar(defaultHomeRegistry(), dict);
     expect(g.skipped).toEqual([]);
-    for (let i = 0; i < INTENT_TEMPLATES.length; i++) expect(g.jsgf).toContain(`<t${i}> = `);
+    // every command template; the answers to a question only in their own grammar
+    INTENT_TEMPLATES.forEach((t, i) => expect(g.jsgf.includes(`<t${i}> = `), t.template).toBe(!ANSWER_INTENTS.has(t.intent)));
+    const answers = buildAnswerGrammar(dict);
+    expect(answers).toMatch(/^#JSGF V1.0;\ngrammar alicia_answers;\n/);
+    expect(answers).toContain('yes');
+    expect(g.words).not.toContain('yes');
     expect(g.jsgf).toMatch(/^#JSGF V1.0;\ngrammar alicia;\n/);
     expect(g.jsgf).toMatch(/<device> = .*kitchen light.*\| it \| that;/);
     expect(g.jsgf).toContain('<room> = living room | ');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { DeviceRegistry } from './deviceRegistry.js';
-import { MODE_WORDS } from './intents.js';
+import { ANSWER_INTENTS, MODE_WORDS } from './intents.js';
 import { pocketsphinxBundle } from './pocketsphinxBundle.js';
 import { compiledTemplates, PRONOUNS } from './matcher.js';
 import { TEENS, TENS, UNITS } from './numbers.js';
@@ -74,6 +74,24 @@ function slotsOf(node: TemplateNode, out = new Set<SlotType>()): Set<SlotType> {
   return out;
 }
 
+/**
+ * The grammar of the answers to a question: the ANSWER_INTENTS templates, nothing else. They are
+ * not in the command grammar: a one-syllable "no" fits almost any noise or stray speech (measured:
+ * out-of-grammar sentences came back as "no"), so an answer is only listened for when a question
+ * is waiting (a stream started with `expect: "answer"`).
+ */
+export function buildAnswerGrammar(dictionary: ReadonlySet<string>): string {
+  const rules: string[] = [];
+  compiledTemplates().forEach(({ def, node }, i) => {
+    if (!ANSWER_INTENTS.has(def.intent) || [...templateWords(node)].some((w) => !dictionary.has(w))) return;
+    rules.push(`<t${i}> = ${toJsgf(node)};`);
+  });
+  const refs = rules.map((r) => r.slice(0, r.indexOf(' ')));
+  return ['#JSGF V1.0;', 'grammar alicia_answers;', ...rules, `public <answer> = ${refs.join(' | ')};`, ''].join('\n');
+}
+
+export { ANSWER_INTENTS };
+
 export function buildGrammar(registry: DeviceRegistry, dictionary: ReadonlySet<string>): Grammar {
   const skipped: GrammarSkip[] = [];
   const words = new Set<string>();
@@ -102,6 +120,7 @@ export function buildGrammar(registry: DeviceRegistry, dictionary: ReadonlySet<s
   const rules: string[] = [];
   const used = new Set<SlotType>();
   compiledTemplates().forEach(({ def, node }, i) => {
+    if (ANSWER_INTENTS.has(def.intent)) return;
     const miss = missing([...templateWords(node)]);
     if (miss.length > 0) {
       skipped.push({ kind: 'template', text: def.template, missing: miss });

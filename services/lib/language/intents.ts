@@ -280,6 +280,14 @@ function cancel(): BuildOutcome {
   return { ok: true, name: 'cancel', commands: [], response: 'Okay, cancelled.' };
 }
 
+/** Intents that only answer a question the voice router asked ("Unlock the front door?" - "yes"). */
+export const ANSWER_INTENTS: ReadonlySet<string> = new Set(['confirm', 'deny']);
+
+/** The answers to a question the voice router asks before a risky action ("Unlock the front door?"). */
+function answer(yes: boolean) {
+  return (): BuildOutcome => ({ ok: true, name: yes ? 'confirm' : 'deny', commands: [], response: yes ? 'Okay.' : "Okay, I won't." });
+}
+
 const ON = '(turn | switch)';
 
 export const INTENT_TEMPLATES: readonly IntentTemplate[] = [
@@ -331,6 +339,8 @@ export const INTENT_TEMPLATES: readonly IntentTemplate[] = [
   { intent: 'pause_music', template: '(pause | stop) [the] music [on [the] {device}]', build: music(false) },
   { intent: 'get_time', template: '(what time is it | what is the time | tell me the time)', build: getTime },
   { intent: 'cancel', template: '(cancel | never mind | forget it | cancel that | stop)', build: cancel },
+  { intent: 'confirm', template: '(yes | yes please | do it | go ahead)', build: answer(true) },
+  { intent: 'deny', template: '(no | no thanks | do not)', build: answer(false) },
 ];
 
 function firstThermostat(env: BuildEnv): DeviceInfo | undefined {

@@ -55,6 +55,8 @@ export const deviceStatusSchema = z.looseObject({
   online: z.boolean(),
   /** "simulated" for the default home, "homeassistant" for adopted devices */
   origin: z.string().default('simulated'),
+  /** a spoken command asks "…?" and waits for yes before acting on this device (absent from older device managers) */
+  confirm: z.boolean().optional(),
   /**
    * adopted devices: the name and room the device announced (its discovery config). A name or room
    * the user set differs from these and stays when the device announces itself again; one equal to
@@ -77,6 +79,7 @@ export const deviceRegistryRequestSchema = z.discriminatedUnion('action', [
       room: z.string().max(80).default(''),
       aliases: z.array(z.string().min(1).max(80)).max(20).default([]),
       traits: z.array(z.string()).optional(),
+      confirm: z.boolean().optional(),
     }),
   }),
   /**
@@ -91,6 +94,8 @@ export const deviceRegistryRequestSchema = z.discriminatedUnion('action', [
     name: z.string().max(400).optional(),
     room: z.string().max(400).optional(),
     aliases: z.array(z.string().max(400)).max(100).optional(),
+    /** ask before a spoken command acts on this device */
+    confirm: z.boolean().optional(),
   }),
   z.looseObject({ action: z.literal('remove'), device_id: deviceIdSchema }),
 ]);

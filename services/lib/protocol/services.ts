@@ -28,8 +28,9 @@ const COMMON: AclEntry = {
 
 export const SERVICE_ACL: Record<ServiceName, AclEntry> = {
   stt: {
-    publish: ['alicia/voice/stt/result', 'alicia/voice/stt/error'],
-    subscribe: ['alicia/voice/stt/request', 'alicia/device/status/+'],
+    // voice/event: the wake word and the end of a streamed utterance
+    publish: ['alicia/voice/stt/result', 'alicia/voice/stt/error', 'alicia/voice/stt/grammar', 'alicia/voice/event'],
+    subscribe: ['alicia/voice/stt/request', 'alicia/device/status/+', 'alicia/voice/audio/+', 'alicia/voice/listen/+'],
   },
   ai: {
     publish: ['alicia/ai/response', 'alicia/ai/error'],
@@ -50,6 +51,9 @@ export const SERVICE_ACL: Record<ServiceName, AclEntry> = {
     ],
     subscribe: [
       'alicia/voice/command',
+      // the first chunk of a session id starts a session; a wake event (stt) starts one too
+      'alicia/voice/audio/+',
+      'alicia/voice/event',
       'alicia/voice/stt/result',
       'alicia/voice/stt/error',
       'alicia/ai/response',

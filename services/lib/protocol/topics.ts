@@ -60,6 +60,29 @@ export const TOPICS = {
     qos: 1,
     doc: 'STT failures and invalid STT requests',
   }),
+  'alicia/voice/stt/grammar': def({
+    pattern: 'alicia/voice/stt/grammar',
+    kind: 'state',
+    schema: voice.sttGrammarSchema,
+    retain: true,
+    qos: 1,
+    doc: 'What the recogniser can hear now: grammar signature, size, and the device words it cannot say',
+  }),
+  // --- voice: streamed audio ---
+  'alicia/voice/audio/+': def({
+    pattern: 'alicia/voice/audio/+',
+    kind: 'event',
+    schema: voice.audioChunkSchema,
+    qos: 1,
+    doc: 'One 20-200 ms chunk of a spoken command, by session id; the first starts the session, `final` ends it (else stt ends it on silence)',
+  }),
+  'alicia/voice/listen/+': def({
+    pattern: 'alicia/voice/listen/+',
+    kind: 'event',
+    schema: voice.listenChunkSchema,
+    qos: 0,
+    doc: 'Hands-free microphone of one site, streamed continuously for the wake word; never recorded',
+  }),
   // --- ai / intent ---
   'alicia/ai/request': def({
     pattern: 'alicia/ai/request',
@@ -130,7 +153,7 @@ export const TOPICS = {
     kind: 'event',
     schema: voice.voiceEventSchema,
     qos: 0,
-    doc: 'Stage progress of voice sessions (live traces)',
+    doc: 'Stage progress of voice sessions (live traces); wake word heard; end of a streamed utterance',
   }),
   // --- devices ---
   'alicia/device/command': def({

@@ -8,6 +8,7 @@ import type { ServiceName } from '../../lib/protocol/services.js';
 import { DeviceManager } from '../../device-manager/deviceManager.js';
 import { TtsService } from '../../tts/ttsService.js';
 import { SttService } from '../../stt/sttService.js';
+import type { SttServiceOptions } from '../../stt/sttService.js';
 import { AiService } from '../../ai/aiService.js';
 import { VoiceRouter } from '../voiceRouter.js';
 import { OperatorClient } from './operatorClient.js';
@@ -19,6 +20,8 @@ export interface PipelineOptions {
   routerConfig?: unknown;
   /** which real downstream services to run (default: all) */
   services?: Downstream[];
+  /** options of the stt service (config, a wake-word detector) */
+  stt?: Omit<SttServiceOptions, 'connection'>;
 }
 
 /**
@@ -33,6 +36,7 @@ export class Pipeline {
     readonly op: OperatorClient,
     readonly router: VoiceRouter,
     readonly dataDir: string,
+    private readonly sttOptions: Omit<SttServiceOptions, 'connection'>,
   ) {}
 
   static async start(opts: PipelineOptions = {}): Promise<Pipeline> {
@@ -41,7 +45,7 @@ export class Pipeline {
     const op = await OperatorClient.connect(broker.url, broker.credentials.operator);
     await op.subscribe('alicia/#');
     const router = new VoiceRouter({ connection: connectionFor(broker, 'voice-router'), config: opts.routerConfig });
-    const p = new Pipeline(broker, op, router, dataDir);
+    const p = new Pipeline(broker, op, router, dataDir, opts.stt ?? {});
     try {
       for (const s of opts.services ?? (['device-manager', 'tts', 'ai', 'stt'] as const)) await p.startService(s);
       await router.start();
@@ -67,7 +71,7 @@ export class Pipeline {
         svc = new TtsService({ connection });
         break;
       case 'stt':
-        svc = new SttService({ connection });
+        svc = new SttService({ ...this.sttOptions, connection });
         break;
       case 'ai':
         svc = new AiService({ connection });
