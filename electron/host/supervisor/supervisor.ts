@@ -8,6 +8,7 @@ import type { Logger } from '../../../services/lib/runtime/logger.js';
 import type { BusPacket, Credential, InProcessBus } from '../broker/types.js';
 import type { Launcher, LaunchSpec } from './launcher.js';
 import { inheritedEnv } from './serviceEnv.js';
+import { serviceFlags } from './serviceFlags.js';
 import { ServiceLog } from './serviceLog.js';
 import { DEFAULT_POLICY, SupervisedService } from './supervisedService.js';
 import type { RestartPolicy, ServiceStateName, ServiceStatus } from './supervisedService.js';
@@ -166,6 +167,7 @@ export class Supervisor {
         modulePath: spec.modulePath ?? join(opts.servicesDir, spec.name, 'main.js'),
         env,
         cwd: serviceDir,
+        execArgv: serviceFlags(spec.name),
       };
     };
     const svc = new SupervisedService({
