@@ -36,7 +36,7 @@ const exec = promisify(execFile);
  */
 
 /** sentence -> the intent it means (names of services/lib/language/intents.ts) */
-const SENTENCES: readonly [string, string][] = [
+export const SENTENCES: readonly [string, string][] = [
   ['turn on the kitchen light', 'turn_on'],
   ['turn off the kitchen light', 'turn_off'],
   ['switch on the living room light', 'turn_on'],
@@ -59,7 +59,7 @@ const SENTENCES: readonly [string, string][] = [
   ['what time is it', 'get_time'],
 ];
 const TEXT_ROUNDS = 2;
-const VOICES = [
+export const VOICES = [
   { voice: 'en-us', speed: 140, rate: 16000 },
   { voice: 'en-us+f3', speed: 150, rate: 22050 },
 ];
@@ -128,7 +128,7 @@ class BenchClient {
   }
 }
 
-async function utterance(dir: string, text: string, v: (typeof VOICES)[number], i: number): Promise<string> {
+export async function utterance(dir: string, text: string, v: (typeof VOICES)[number], i: number): Promise<string> {
   const raw = join(dir, `${i}.raw.wav`);
   const out = join(dir, `${i}.wav`);
   await exec('espeak-ng', ['-v', v.voice, '-s', String(v.speed), '-w', raw, text]);
