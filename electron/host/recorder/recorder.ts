@@ -4,7 +4,7 @@ import { openDatabase } from '../../../services/lib/runtime/sqlite.js';
 import type { BusPacket } from '../broker/types.js';
 import { BatchQueue } from './batchQueue.js';
 import { BusQueries, RESPONSE_TOPIC } from './busQueries.js';
-import { fileSize } from './db.js';
+import { fileSize, limitPageCache } from './db.js';
 import type { ExportQuery } from './exporter.js';
 import { compileFilterList } from './filter.js';
 import { stderrLog } from './log.js';
@@ -263,7 +263,10 @@ export class Recorder {
    */
   requireStore(): RecorderStore {
     if (this.state !== 'running') throw new Error('recorder is not running');
-    this.reader ??= new RecorderStore(openDatabase(this.opts.dbPath, { readonly: true, fileMustExist: true }), this.maxPayloadBytes);
+    this.reader ??= new RecorderStore(
+      limitPageCache(openDatabase(this.opts.dbPath, { readonly: true, fileMustExist: true })),
+      this.maxPayloadBytes,
+    );
     return this.reader;
   }
 
