@@ -1,7 +1,7 @@
 import { decodeBase64Strict, durationMs, parseWav, toMono16k, WAV_MAX_RATE, WAV_MIN_RATE } from '../lib/audio/wav.js';
 import type { PcmAudio } from '../lib/audio/wav.js';
 import { DeviceRegistry, deviceInfoFromStatus } from '../lib/language/deviceRegistry.js';
-import { buildGrammar, loadDictionaryWords } from '../lib/language/grammar.js';
+import { buildGrammar, grammarVocabulary, loadDictionaryWords } from '../lib/language/grammar.js';
 import { AliciaError, toErrorInfo } from '../lib/protocol/errors.js';
 import type { BodyOf, MessageOf } from '../lib/protocol/topics.js';
 import { lastSegment } from '../lib/protocol/topics.js';
@@ -35,7 +35,8 @@ export class SttService extends BusService {
   readonly registry = new DeviceRegistry();
   private readonly engine: SttEngine;
   private engineError: AliciaError | null = null;
-  private dictionary: Set<string> | null = null;
+  /** the engine is up and the dictionary file read: grammars can be built */
+  private dictionaryReady = false;
   private grammarSignature: string | null = null;
   private grammarTimer: NodeJS.Timeout | null = null;
   private grammarUpdate: Promise<void> = Promise.resolve();
@@ -69,7 +70,9 @@ export class SttService extends BusService {
     try {
       await this.engine.start();
       if (this.engine instanceof PocketsphinxEngine) this.log.info('speech recogniser ready', { backend: this.engine.backendName });
-      this.dictionary = loadDictionaryWords(this.config.pocketsphinx.dict);
+      // read once here so a missing or unreadable dictionary is an engine error at start
+      loadDictionaryWords(this.config.pocketsphinx.dict, new Set());
+      this.dictionaryReady = true;
       await this.rebuildGrammar();
     } catch (e) {
       const info = toErrorInfo(e);
@@ -116,10 +119,11 @@ export class SttService extends BusService {
   }
 
   private async rebuildGrammar(): Promise<void> {
-    if (!this.dictionary || this.engineError) return;
+    if (!this.dictionaryReady || this.engineError) return;
     if (this.registry.vocabularySignature() === this.grammarSignature) return;
-    const g = buildGrammar(this.registry, this.dictionary);
     try {
+      // only the words this grammar could use (loadDictionaryWords says why)
+      const g = buildGrammar(this.registry, loadDictionaryWords(this.config.pocketsphinx.dict, grammarVocabulary(this.registry)));
       await this.engine.setGrammar(g.jsgf);
       this.grammarSignature = g.signature;
       this.skipped = g.skipped.map((s) => `${s.kind} "${s.text}" (not in the dictionary: ${s.missing.join(', ')})`);
