@@ -18,6 +18,8 @@ const BENCHES: { name: string; load: () => Promise<BenchModule> }[] = [
   { name: 'soak', load: () => import('./soak.bench.js') },
   { name: 'ui', load: () => import('./ui.bench.js') },
   { name: 'external-broker', load: () => import('./externalBroker.bench.js') },
+  { name: 'memory', load: () => import('./memory.bench.js') },
+  { name: 'memory-run', load: () => import('./memoryRun.bench.js') },
 ];
 
 // dist/e2e/bench/run.js -> <repo>/docs/benchmarks.md (also right when run from source e2e/bench)

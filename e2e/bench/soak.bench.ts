@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
 import { mulberry32 } from '../system/reliability/fuzzCases.js';
 import { Host, sleep } from '../support/host.js';
+import { processMemory } from './processMemory.js';
 import type { BenchSection } from './types.js';
 
 /**
@@ -20,20 +20,10 @@ const TRAFFIC_EVERY_MS = 100;
 /** how long a soak client waits for an answer (its deadline) */
 const DEADLINE_MS = 15_000;
 
-function rssKb(pid: number | null | undefined): number {
-  if (!pid) return 0;
-  try {
-    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
 function memory(host: Host): { host: number; services: number } {
   let services = 0;
-  for (const n of SERVICE_NAMES) services += rssKb(host.states.get(n)?.pid);
-  return { host: rssKb(host.pid), services };
+  for (const n of SERVICE_NAMES) services += processMemory(host.states.get(n)?.pid).rssKb;
+  return { host: processMemory(host.pid).rssKb, services };
 }
 
 export async function run(): Promise<BenchSection> {

@@ -61,7 +61,7 @@ export const SENTENCES: readonly [string, string][] = [
   ['what time is it', 'get_time'],
 ];
 const TEXT_ROUNDS = 2;
-const VOICES = [
+export const VOICES = [
   { voice: 'en-us', speed: 140, rate: 16000 },
   { voice: 'en-us+f3', speed: 150, rate: 22050 },
 ];
@@ -213,7 +213,7 @@ function samplesOf(wav: Buffer): Int16Array {
   return new Int16Array(body.buffer, body.byteOffset, body.length / 2);
 }
 
-async function utterance(dir: string, text: string, v: (typeof VOICES)[number], i: number): Promise<string> {
+export async function utterance(dir: string, text: string, v: (typeof VOICES)[number], i: number): Promise<string> {
   const raw = join(dir, `${i}.raw.wav`);
   const out = join(dir, `${i}.wav`);
   await exec('espeak-ng', ['-v', v.voice, '-s', String(v.speed), '-w', raw, text]);

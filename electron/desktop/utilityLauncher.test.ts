@@ -28,7 +28,7 @@ class NodeBackedUtilityProcess extends EventEmitter {
       cwd: options.cwd,
       // electron.d.ts types env as its own Env (string values); Node's fork takes ProcessEnv.
       env: options.env as NodeJS.ProcessEnv | undefined,
-      execArgv: [],
+      execArgv: options.execArgv ?? [],
       stdio: ['ignore', options.stdio === 'pipe' ? 'pipe' : 'inherit', options.stdio === 'pipe' ? 'pipe' : 'inherit', 'ipc'],
       serialization: 'json',
     });
@@ -66,19 +66,26 @@ const standIn = (modulePath: string, args: string[], options: ForkOptions) =>
 launcherSuite('Electron utilityProcess adapter (Node-backed stand-in)', () => new UtilityLauncher(standIn));
 
 describe('UtilityLauncher specifics', () => {
-  it('passes the spec to utilityProcess.fork with piped stdio and a service name', () => {
+  it('passes the spec to utilityProcess.fork with piped stdio, its V8 flags and a service name', () => {
     const calls: { modulePath: string; args: string[]; options: ForkOptions }[] = [];
     const recorder = new UtilityLauncher((modulePath, args, options) => {
       calls.push({ modulePath, args, options });
       return standIn(modulePath, args, options);
     });
-    const p = recorder.launch({ name: 'stt', modulePath: '/nonexistent/stt/main.js', env: { A: '1' }, cwd: '/', args: ['x'] });
+    const p = recorder.launch({
+      name: 'stt',
+      modulePath: '/nonexistent/stt/main.js',
+      env: { A: '1' },
+      cwd: '/',
+      args: ['x'],
+      execArgv: ['--max-semi-space-size=1'],
+    });
     p.kill('SIGKILL');
     expect(calls).toEqual([
       {
         modulePath: '/nonexistent/stt/main.js',
         args: ['x'],
-        options: { env: { A: '1' }, cwd: '/', stdio: 'pipe', serviceName: 'Alicia stt' },
+        options: { env: { A: '1' }, cwd: '/', stdio: 'pipe', execArgv: ['--max-semi-space-size=1'], serviceName: 'Alicia stt' },
       },
     ]);
   });

@@ -34,6 +34,7 @@ export class UtilityLauncher implements Launcher {
         env: spec.env,
         cwd: spec.cwd,
         stdio: 'pipe',
+        execArgv: spec.execArgv ?? [],
         // Names the process in app.getAppMetrics() and 'child-process-gone', and in OS task managers.
         serviceName: `Alicia ${spec.name}`,
       });

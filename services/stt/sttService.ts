@@ -1,7 +1,7 @@
 import { decodeBase64Strict, durationMs, parseWav, toMono16k, WAV_MAX_RATE, WAV_MIN_RATE } from '../lib/audio/wav.js';
 import type { PcmAudio } from '../lib/audio/wav.js';
 import { DeviceRegistry, deviceInfoFromStatus } from '../lib/language/deviceRegistry.js';
-import { buildAnswerGrammar, buildGrammar, loadDictionaryWords } from '../lib/language/grammar.js';
+import { buildAnswerGrammar, buildGrammar, grammarVocabulary, loadDictionaryWords } from '../lib/language/grammar.js';
 import { AliciaError, toErrorInfo } from '../lib/protocol/errors.js';
 import type { BodyOf, MessageOf } from '../lib/protocol/topics.js';
 import { lastSegment } from '../lib/protocol/topics.js';
@@ -40,7 +40,8 @@ export class SttService extends BusService {
   readonly registry = new DeviceRegistry();
   private readonly engine: SttEngine;
   private engineError: AliciaError | null = null;
-  private dictionary: Set<string> | null = null;
+  /** the engine is up and the dictionary file read: grammars can be built */
+  private dictionaryReady = false;
   private grammarSignature: string | null = null;
   private grammarTimer: NodeJS.Timeout | null = null;
   private grammarUpdate: Promise<void> = Promise.resolve();
@@ -99,8 +100,14 @@ export class SttService extends BusService {
     try {
       await this.engine.start();
       if (this.engine instanceof PocketsphinxEngine) this.log.info('speech recogniser ready', { backend: this.engine.backendName });
-      this.dictionary = loadDictionaryWords(this.config.pocketsphinx.dict);
-      await this.engine.setGrammar(buildAnswerGrammar(this.dictionary), 'answers');
+      // read once here so a missing or unreadable dictionary is an engine error at start
+      loadDictionaryWords(this.config.pocketsphinx.dict, new Set());
+      this.dictionaryReady = true;
+      // the answers' words are template words: grammarVocabulary has them
+      await this.engine.setGrammar(
+        buildAnswerGrammar(loadDictionaryWords(this.config.pocketsphinx.dict, grammarVocabulary(this.registry))),
+        'answers',
+      );
       await this.rebuildGrammar();
     } catch (e) {
       const info = toErrorInfo(e);
@@ -155,10 +162,11 @@ export class SttService extends BusService {
   }
 
   private async rebuildGrammar(): Promise<void> {
-    if (!this.dictionary || this.engineError) return;
+    if (!this.dictionaryReady || this.engineError) return;
     if (this.registry.vocabularySignature() === this.grammarSignature) return;
-    const g = buildGrammar(this.registry, this.dictionary);
     try {
+      // only the words this grammar could use (loadDictionaryWords says why)
+      const g = buildGrammar(this.registry, loadDictionaryWords(this.config.pocketsphinx.dict, grammarVocabulary(this.registry)));
       await this.engine.setGrammar(g.jsgf);
       this.grammarSignature = g.signature;
       this.skipped = g.skipped.map((s) => `${s.kind} "${s.text}" (not in the dictionary: ${s.missing.join(', ')})`);

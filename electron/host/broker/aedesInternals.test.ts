@@ -14,6 +14,7 @@ import {
   clientById,
   connectedClientList,
   deliverDirect,
+  dropNumberCache,
   guardPacketSize,
   hasSubscription,
   markRedeliveries,
@@ -87,6 +88,8 @@ describe('each reliance, probed on a plain Aedes', () => {
   const open: MqttClient[] = [];
 
   beforeAll(async () => {
+    // as the host's broker does, before anything in this process writes a packet
+    dropNumberCache();
     broker = await Aedes.createBroker({
       authorizePublish: (_client, packet, done) => {
         if (packet.topic.startsWith('drop/')) filter.drop(packet);
@@ -349,5 +352,15 @@ describe('each reliance, probed on a plain Aedes', () => {
     await closed;
     expect(errors.find((e) => e.id === 'probe-big')?.message ?? '', moved('parser')).toMatch(new RegExp(`^${PACKET_TOO_LARGE}`));
     expect(seen.some((s) => s.topic === 'big')).toBe(false);
+  });
+
+  it('numberCache: QoS 1 packets both ways leave the packet-identifier cache empty', async () => {
+    const c = await client('probe-numbers');
+    await c.subscribeAsync('numbers/x', { qos: 1 });
+    const got = new Promise<void>((res) => c.once('message', () => res()));
+    await c.publishAsync('numbers/x', 'n', { qos: 1 });
+    await got;
+    const numbers = createRequire(createRequire(import.meta.url).resolve('aedes'))('mqtt-packet/numbers.js') as { cache: object };
+    expect(Object.keys(numbers.cache), moved('numberCache')).toHaveLength(0);
   });
 });

@@ -1,4 +1,5 @@
 import type { Aedes, Client, PublishPacket } from 'aedes';
+import mqttPacket from 'mqtt-packet';
 import { Readable } from 'node:stream';
 
 /**
@@ -49,6 +50,8 @@ export const RELIANCES = {
     'client.deliver0 / client.deliverQoS are per-client properties that each subscription captures when it is made (lib/handlers/subscribe.js addSubs); deliverQoS hands a QoS 0 packet to that.deliver0 (lib/client.js)',
   parser:
     'client._parser is the mqtt-packet Parser, which calls this[state]() per state: _parseLength() sets packet.length from the fixed header before the body is buffered, _emitError(err) fails the client (mqtt-packet parser.js); it emits "packet" for each parsed packet and Aedes handles it from its own listener (lib/client.js enqueue)',
+  numberCache:
+    "mqtt-packet's writeToStream (which Aedes writes every packet with, lib/write.js) fills a cache of 65,536 two-byte Buffers, one per packet identifier, on its first write unless writeToStream.cacheNumbers was set false first (writeToStream.js, numbers.js)",
 } as const;
 
 interface AedesInside {
@@ -405,4 +408,17 @@ export function wrapDelivery(client: Client, qosFor: (topic: string, qos: number
     original.deliverQoS(packet, cb);
   };
   return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// memory: RELIANCES.numberCache
+
+/**
+ * Turn off mqtt-packet's packet-identifier cache for this process before the first packet is
+ * written: 65,536 Buffer objects are about 6 MiB of heap (measured in a heap snapshot of the idle
+ * host), to save a 2-byte allocation per QoS 1 packet. The setting is global to the module, so it
+ * covers every Aedes in the process.
+ */
+export function dropNumberCache(): void {
+  mqttPacket.writeToStream.cacheNumbers = false;
 }

@@ -5,7 +5,15 @@ import type { Duplex } from 'node:stream';
 import { seal } from '../../../services/lib/protocol/envelope.js';
 import { AliciaError } from '../../../services/lib/protocol/errors.js';
 import type { AnyPrincipal } from '../../../services/lib/protocol/services.js';
-import { PACKET_TOO_LARGE, PublishDropFilter, beforeHandling, clientById, connectedClientList, guardPacketSize } from './aedesInternals.js';
+import {
+  PACKET_TOO_LARGE,
+  PublishDropFilter,
+  beforeHandling,
+  clientById,
+  connectedClientList,
+  dropNumberCache,
+  guardPacketSize,
+} from './aedesInternals.js';
 import { DEFAULT_BROKER_LIMITS, type BrokerLimits } from './brokerSettings.js';
 import { BrokerCounters, STATS_TOPIC, type BrokerStatsSnapshot } from './brokerStats.js';
 import { ClientAccess, RATE_LIMITED } from './clientAccess.js';
@@ -170,6 +178,7 @@ export class AliciaBroker implements InProcessBus {
         authorizeForward: (client, packet) => this.authorizeForward(client, packet),
         published: (packet, client, done) => this.bus.published(packet, client, done),
       };
+      dropNumberCache();
       const broker = await Aedes.createBroker(aedesOpts);
       this.broker = broker;
       this.bus.attach(broker);

@@ -4,7 +4,6 @@ import { isIP, type AddressInfo } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
-import { generate } from 'selfsigned';
 import { AliciaError } from '../../../services/lib/protocol/errors.js';
 
 /**
@@ -178,6 +177,9 @@ async function issue(
   const days = names.days ?? 825;
   const now = new Date();
   const altNames = [...names.dnsNames.map((value) => ({ type: 2 as const, value })), ...names.ips.map((ip) => ({ type: 7 as const, ip }))];
+  // Loaded here, on the rare call that issues a certificate: selfsigned brings node-forge, ~16 MiB
+  // of RSS in a host that, without --tls or LAN access, never needs it (measured).
+  const { generate } = await import('selfsigned');
   return generate([{ name: 'commonName', value: 'Alicia Control Center (LAN)' }], {
     keyType: 'ec',
     curve: 'P-256',

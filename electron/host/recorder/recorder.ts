@@ -5,7 +5,7 @@ import type { BusPacket } from '../broker/types.js';
 import { TOPICS } from '../../../services/lib/protocol/topics.js';
 import { BatchQueue } from './batchQueue.js';
 import { BusQueries, RESPONSE_TOPIC } from './busQueries.js';
-import { fileSize } from './db.js';
+import { fileSize, limitPageCache } from './db.js';
 import type { ExportQuery } from './exporter.js';
 import { compileFilterList } from './filter.js';
 import { stderrLog } from './log.js';
@@ -274,7 +274,10 @@ export class Recorder {
    */
   requireStore(): RecorderStore {
     if (this.state !== 'running') throw new Error('recorder is not running');
-    this.reader ??= new RecorderStore(openDatabase(this.opts.dbPath, { readonly: true, fileMustExist: true }), this.maxPayloadBytes);
+    this.reader ??= new RecorderStore(
+      limitPageCache(openDatabase(this.opts.dbPath, { readonly: true, fileMustExist: true })),
+      this.maxPayloadBytes,
+    );
     return this.reader;
   }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seal } from '../../../services/lib/protocol/envelope.js';
-import { openRecorderDb, RECORDER_SCHEMA_VERSION } from './db.js';
+import { openRecorderDb, RECORDER_CACHE_KIB, RECORDER_SCHEMA_VERSION } from './db.js';
 import { compileFilter } from './filter.js';
 import { DEFAULT_LIMITS } from './retention.js';
 import { RecorderStore } from './store.js';
@@ -118,6 +118,16 @@ describe('recorder schema 2 (interned topics, trace and session ids)', () => {
     store.insertBatch([row('x/a', {}, { trace_id: 'T' })]);
     expect(store.page({ traceId: 'T', order: 'asc', limit: 10, payload: 'none' }).messages.map((m) => m.id)).toEqual([5, 12, 13]);
     db.close();
+  });
+
+  it("caps the connection's page cache below better-sqlite3's 16 MiB default", () => {
+    const db = openRecorderDb(join(dir, 'cache.db'));
+    try {
+      expect(db.pragma('cache_size', { simple: true })).toBe(-RECORDER_CACHE_KIB);
+      expect(RECORDER_CACHE_KIB).toBeLessThan(16_000);
+    } finally {
+      db.close();
+    }
   });
 
   it('refuses a database from a newer build', () => {

@@ -25,6 +25,8 @@ export interface LaunchSpec {
   cwd: string;
   /** extra command-line arguments for the module (default none) */
   args?: string[];
+  /** V8/Node flags for the child (default none; serviceFlags.ts) */
+  execArgv?: string[];
 }
 
 export type ExitListener = (code: number | null, signal: string | null) => void;

@@ -5,7 +5,7 @@ import type { ExitListener, LaunchedProcess, LaunchSpec, Launcher } from './laun
 
 /**
  * The Launcher on plain Node: child_process.fork with piped stdout/stderr and an IPC channel.
- * execArgv is emptied so a host started with --inspect or a loader does not pass it to every
+ * execArgv is the spec's alone so a host started with --inspect or a loader does not pass it to every
  * service (Node docs, child_process.fork: execArgv defaults to process.execArgv); JSON
  * serialisation matches what Electron's utilityProcess accepts, so services see the same messages.
  */
@@ -14,7 +14,7 @@ export class NodeLauncher implements Launcher {
     const child = fork(spec.modulePath, spec.args ?? [], {
       cwd: spec.cwd,
       env: spec.env,
-      execArgv: [],
+      execArgv: spec.execArgv ?? [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });

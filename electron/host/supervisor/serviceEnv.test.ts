@@ -8,6 +8,7 @@ import type { TestBroker } from '../broker/testing/testBroker.js';
 import type { LaunchSpec } from './launcher.js';
 import { NodeLauncher } from './nodeLauncher.js';
 import { inheritedEnv } from './serviceEnv.js';
+import { SERVICE_ALLOCATOR_ENV, serviceFlags } from './serviceFlags.js';
 import { Supervisor } from './supervisor.js';
 
 const MINI = fileURLToPath(new URL('./testing/fixtures/miniService.mjs', import.meta.url));
@@ -78,5 +79,28 @@ describe('Supervisor launch environment', { timeout: 60_000 }, () => {
     expect(env.ALICIA_TEST_SECRET).toBeUndefined();
     expect(env.ALICIA_MQTT_USERNAME).toBe(broker.credentials['device-manager'].username);
     expect(env.PATH).toBe(process.env.PATH);
+  });
+
+  it('a service starts with its V8 flags and the allocator setting, and runs with them', async () => {
+    tb = await startTestBroker();
+    const broker = tb;
+    const launched: LaunchSpec[] = [];
+    const node = new NodeLauncher();
+    sup = new Supervisor({
+      bus: broker.broker,
+      launcher: { launch: (spec) => (launched.push(spec), node.launch(spec)) },
+      servicesDir: '/nonexistent',
+      dataDir: broker.dataDir,
+      services: [{ name: 'discovery', enabled: true, modulePath: MINI, config: { mode: 'normal' } }],
+      mqttUrl: broker.url,
+      credentialFor: (s) => broker.credentials[s as Principal],
+      log: createLogger('service-env-test', 'error'),
+      policy: { readyTimeoutMs: 25_000, graceMs: 4000 },
+    });
+    await sup.start();
+    expect(await sup.whenSettled(30_000)).toEqual({ discovery: 'running' });
+    expect(launched[0]!.execArgv).toEqual(serviceFlags('discovery'));
+    expect(launched[0]!.execArgv).toContain('--max-semi-space-size=1');
+    for (const [k, v] of Object.entries(SERVICE_ALLOCATOR_ENV)) expect(launched[0]!.env[k]).toBe(v);
   });
 });

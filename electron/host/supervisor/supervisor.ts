@@ -8,6 +8,7 @@ import type { Logger } from '../../../services/lib/runtime/logger.js';
 import type { BusPacket, Credential, InProcessBus } from '../broker/types.js';
 import type { Launcher, LaunchSpec } from './launcher.js';
 import { inheritedEnv } from './serviceEnv.js';
+import { SERVICE_ALLOCATOR_ENV, serviceFlags } from './serviceFlags.js';
 import { ServiceLog } from './serviceLog.js';
 import { DEFAULT_POLICY, SupervisedService } from './supervisedService.js';
 import type { RestartPolicy, ServiceStateName, ServiceStatus } from './supervisedService.js';
@@ -153,7 +154,7 @@ export class Supervisor {
       // The host's environment minus ALICIA_* (the host may hold the operator's credential there),
       // except the few every service inherits (serviceEnv.ts).
       const env = inheritedEnv(process.env);
-      Object.assign(env, opts.extraEnv, {
+      Object.assign(env, SERVICE_ALLOCATOR_ENV, opts.extraEnv, {
         ALICIA_SERVICE_NAME: spec.name,
         ALICIA_MQTT_URL: opts.mqttUrl,
         ALICIA_MQTT_USERNAME: cred.username,
@@ -166,6 +167,7 @@ export class Supervisor {
         modulePath: spec.modulePath ?? join(opts.servicesDir, spec.name, 'main.js'),
         env,
         cwd: serviceDir,
+        execArgv: serviceFlags(spec.name),
       };
     };
     const svc = new SupervisedService({

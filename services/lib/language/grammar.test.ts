@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ANSWER_INTENTS, buildAnswerGrammar, buildGrammar, loadDictionaryWords } from './grammar.js';
+import { ANSWER_INTENTS, buildAnswerGrammar, buildGrammar, grammarVocabulary, loadDictionaryWords } from './grammar.js';
 import { INTENT_TEMPLATES } from './intents.js';
 import { defaultHomeRegistry } from './testing/defaultHome.js';
 
@@ -20,6 +20,25 @@ describe('buildGrammar', () => {
     expect(g.jsgf).toContain('<room> = living room | ');
     for (const w of g.words) expect(dict.has(w)).toBe(true);
     expect(g.words).toEqual(expect.arrayContaining(['kitchen', 'thermostat', 'twenty', 'percent', 'unlock']));
+  });
+
+  it('builds the same grammar from the dictionary words of its vocabulary alone, a few hundred instead of the whole dictionary', () => {
+    const reg = defaultHomeRegistry();
+    reg.upsert({
+      device_id: 'zorb',
+      name: 'zorblax lamp',
+      kind: 'light',
+      room: 'attic',
+      aliases: ['reading lamp'],
+      traits: ['on_off'],
+      state: {},
+      online: true,
+    });
+    const few = loadDictionaryWords(undefined, grammarVocabulary(reg));
+    expect(few.size).toBeLessThan(1000);
+    expect(few.size).toBeLessThan(dict.size / 100);
+    expect(few.has('zorblax')).toBe(false);
+    expect(buildGrammar(reg, few)).toEqual(buildGrammar(reg, dict));
   });
 
   it('leaves out and reports device names the recogniser cannot say, and follows registry changes', () => {

@@ -22,8 +22,11 @@ import type { SlotType, TemplateNode } from './template.js';
  * Words of a CMU-format dictionary ("word(2)" alternates folded into "word"); by default the one the app
  * ships. Read from the bytes, one fresh string per word: splitting the 3 MB text into lines and slicing
  * each kept the whole text alive behind the words (V8 sliced strings) and left ~25 MB of garbage.
+ * With `among`, only those words are kept: the whole dictionary as a Set is ~6 MiB of heap, and the
+ * stt service needs it only to check a grammar's vocabulary (grammarVocabulary), so it reads the
+ * file again when the devices change instead of keeping all 126,000 words.
  */
-export function loadDictionaryWords(path = pocketsphinxBundle().dict): Set<string> {
+export function loadDictionaryWords(path = pocketsphinxBundle().dict, among?: ReadonlySet<string>): Set<string> {
   const text = readFileSync(path);
   const words = new Set<string>();
   for (let start = 0; start < text.length;) {
@@ -33,7 +36,8 @@ export function loadDictionaryWords(path = pocketsphinxBundle().dict): Set<strin
     if (sp > start && sp < end) {
       // "word(2)": an alternative pronunciation of "word"
       const paren = text[sp - 1] === 0x29 ? text.lastIndexOf(0x28, sp) : -1;
-      words.add(text.toString('latin1', start, paren > start ? paren : sp));
+      const word = text.toString('latin1', start, paren > start ? paren : sp);
+      if (!among || among.has(word)) words.add(word);
     }
     start = end + 1;
   }
@@ -91,6 +95,15 @@ export function buildAnswerGrammar(dictionary: ReadonlySet<string>): string {
 }
 
 export { ANSWER_INTENTS };
+
+/** Every word buildGrammar looks up in the dictionary for this registry: device phrases, rooms, template words. */
+export function grammarVocabulary(registry: DeviceRegistry): Set<string> {
+  const out = new Set<string>();
+  for (const p of registry.phrases()) p.tokens.forEach((w) => out.add(w));
+  for (const r of registry.rooms()) r.forEach((w) => out.add(w));
+  for (const { node } of compiledTemplates()) templateWords(node).forEach((w) => out.add(w));
+  return out;
+}
 
 export function buildGrammar(registry: DeviceRegistry, dictionary: ReadonlySet<string>): Grammar {
   const skipped: GrammarSkip[] = [];

@@ -251,6 +251,8 @@ export class BusService {
       reconnectPeriod: 500,
       connectTimeout: 10_000,
       keepalive: 30,
+      // MQTT.js would otherwise make mqtt-packet pre-build 65,536 Buffers, one per packet id (~6 MiB of heap per service)
+      writeCache: false,
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 0, retain: false },
       ...(conn.tls ?? {}),
     };

@@ -97,6 +97,14 @@ export function launcherSuite(label: string, make: () => Launcher): void {
       }
     });
 
+    it('starts the child with the given V8 flags and no others', async () => {
+      const p = launch(spec(['flags'], { execArgv: ['--max-semi-space-size=1', '--max-old-space-size=96'] }));
+      const out = collect(p.stdout);
+      expect((await exitOf(p)).code).toBe(0);
+      await out.ended;
+      expect(JSON.parse(out.text().trim().split('\n').pop() ?? 'null')).toEqual(['--max-semi-space-size=1', '--max-old-space-size=96']);
+    });
+
     it('runs in the given working directory', async () => {
       const p = launch(spec(['cwd']));
       const out = collect(p.stdout);

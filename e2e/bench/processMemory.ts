@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
+import type { Host } from '../support/host.js';
+
+/**
+ * Memory of the host's processes as the OS counts it (Linux /proc). RSS counts every page a process
+ * has in memory, including the pages of the node binary that all eight processes share; PSS divides
+ * each shared page among the processes that map it, so the PSS of all processes adds up to what
+ * the system as a whole holds.
+ */
+export interface ProcessMemory {
+  /** VmRSS, KiB (0 when the process is gone) */
+  rssKb: number;
+  /** Pss from smaps_rollup, KiB */
+  pssKb: number;
+}
+
+function kb(file: string, field: RegExp): number {
+  try {
+    const m = field.exec(readFileSync(file, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export function processMemory(pid: number | null | undefined): ProcessMemory {
+  if (!pid) return { rssKb: 0, pssKb: 0 };
+  return { rssKb: kb(`/proc/${pid}/status`, /VmRSS:\s+(\d+)/), pssKb: kb(`/proc/${pid}/smaps_rollup`, /^Pss:\s+(\d+)/m) };
+}
+
+/** The host and each service, in SERVICE_NAMES order. */
+export function systemMemory(host: Host): { name: string; mem: ProcessMemory }[] {
+  return [
+    { name: 'host', mem: processMemory(host.pid) },
+    ...SERVICE_NAMES.map((name) => ({ name, mem: processMemory(host.states.get(name)?.pid) })),
+  ];
+}
+
+export const mib = (kib: number): number => Math.round(kib / 102.4) / 10;

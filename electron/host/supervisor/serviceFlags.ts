@@ -1,0 +1,45 @@
+import { isServiceName } from '../../../services/lib/protocol/services.js';
+import type { ServiceName } from '../../../services/lib/protocol/services.js';
+
+/**
+ * V8 flags each service process starts with (both launchers pass them as execArgv). Measured on the
+ * idle headless host (docs/benchmarks.md, "Memory"): a service's heap holds 10-20 MiB of live data
+ * but V8's defaults reserve and touch far more, chiefly a young generation that grows to 2 x 16 MiB
+ * semi-spaces after the start-up allocations.
+ *  - --max-semi-space-size=1: young generation capped at 2 x 1 MiB. A service allocates little per
+ *    message; a scavenge of 1 MiB takes well under a millisecond.
+ *  - --optimize-for-size: V8's memory-over-speed heuristics (smaller inlining, a heap that grows
+ *    more slowly); the services spend their time waiting on the bus, not computing.
+ *  - --lite-mode (discovery and health-monitor only): no optimising compiler and lazy feedback
+ *    vectors, ~10 MiB less each; they handle a few heartbeats a second. Not for the services on the
+ *    voice path, whose latency the benchmarks hold to targets.
+ *  - --max-old-space-size: a ceiling that turns a leak into a crash the supervisor restarts from,
+ *    far above what each needs at rest (stt and tts hold their engines elsewhere: WASM memory and
+ *    worker threads are outside this limit).
+ */
+const COMMON = ['--max-semi-space-size=1', '--optimize-for-size', '--max-old-space-size=256'] as const;
+
+export const SERVICE_V8_FLAGS: Record<ServiceName, readonly string[]> = {
+  discovery: [...COMMON, '--lite-mode'],
+  'health-monitor': [...COMMON, '--lite-mode'],
+  'device-manager': COMMON,
+  stt: COMMON,
+  ai: COMMON,
+  tts: COMMON,
+  'voice-router': COMMON,
+};
+
+/**
+ * Environment every service process starts with, for the C allocator under V8 (glibc on Linux;
+ * other systems ignore it). glibc gives each thread that allocates its own arena and keeps freed
+ * memory in it: V8's background threads compile (the stt and tts WebAssembly engines tier up to
+ * optimised code in the background) and leave megabytes of freed compiler memory behind in theirs.
+ * One arena lets the next allocation reuse it: measured 5-20 MiB less RSS for stt, the WASM
+ * decoder process. The services' threads rarely allocate at the same time, so the shared lock costs nothing measurable.
+ */
+export const SERVICE_ALLOCATOR_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1' };
+
+/** The flags for a service by name (none for a name outside the table, e.g. a test's own module). */
+export function serviceFlags(name: string): string[] {
+  return isServiceName(name) ? [...SERVICE_V8_FLAGS[name]] : [];
+}
