@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import type { MessageOf } from '../../../services/lib/protocol/topics.js';
+import type { Sample } from '../model/chartScale.js';
 
 export type HealthAggregate = MessageOf<'alicia/health/status'>;
 export type HealthAlert = MessageOf<'alicia/health/alert'>;
@@ -16,11 +17,8 @@ export interface SessionEndAction {
   message?: string;
 }
 
-/** One sample of a time series (window clock). */
-export interface Sample {
-  t: number;
-  v: number;
-}
+/** One sample of a time series (window clock; recorder time for backfilled ones). */
+export type { Sample };
 
 /** Keep the last 10 minutes of samples. */
 export const SERIES_WINDOW_MS = 10 * 60 * 1000;

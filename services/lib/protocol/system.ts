@@ -121,6 +121,22 @@ export const recorderRequestSchema = z.discriminatedUnion('query', [
     /** newest first (default) or oldest first */
     order: z.enum(['asc', 'desc']).default('desc'),
     include_payload: z.boolean().default(true),
+    /**
+     * each payload cut to this many bytes (a list's previews: more rows fit one response); the
+     * whole payload of one row comes from the `message` query. Default: the recorder's inline limit.
+     */
+    payload_bytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(1 << 20)
+      .optional(),
+  }),
+  // One stored message with its whole stored payload, by the `id` a `messages`, `trace` or
+  // `session` answer gave it (named `row` here: `id` is the envelope's own field).
+  z.looseObject({
+    query: z.literal('message'),
+    row: z.number().int().positive(),
   }),
   // `trace_id` is an envelope field: seal() keeps the envelope's own value, so a body `trace_id`
   // never arrives. The trace to look up travels as `trace`; without it the request's own trace_id
@@ -128,7 +144,7 @@ export const recorderRequestSchema = z.discriminatedUnion('query', [
   z.looseObject({
     query: z.literal('trace'),
     trace: z.string().min(1).max(128).optional(),
-    trace_id: z.string().min(1).max(128),
+    trace_id: z.string().min(1).max(128).optional(),
     limit: z.number().int().min(1).max(5000).default(1000),
   }),
   // Same for `session_id`: a top-level session_id makes the request itself part of that session
@@ -159,6 +175,8 @@ export const recorderRequestSchema = z.discriminatedUnion('query', [
     trace: z.string().min(1).max(128).optional(),
     trace_id: z.string().optional(),
     topic: z.string().max(512).optional(),
+    /** an answer cut at the response limit says where the next part starts (next_cursor) */
+    cursor: z.string().max(128).optional(),
   }),
   z.looseObject({ query: z.literal('stats') }),
 ]);
