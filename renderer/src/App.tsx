@@ -14,6 +14,7 @@ import { HealthView } from './views/HealthView.js';
 import { ServicesView } from './views/ServicesView.js';
 import { ShortcutsDialog } from './views/ShortcutsDialog.js';
 import { SignedOut } from './views/SignedOut.js';
+import { StaleScope } from './views/StaleScope.js';
 import { TopicsView } from './views/TopicsView.js';
 import { TracesView } from './views/TracesView.js';
 import { VoiceView } from './views/VoiceView.js';
@@ -268,8 +269,16 @@ export function App() {
         {view === 'topics' && <TopicsView />}
         {view === 'traces' && <TracesView />}
         {view === 'health' && <HealthView />}
-        {view === 'devices' && <DevicesView />}
-        {view === 'voice' && <VoiceView />}
+        {view === 'devices' && (
+          <StaleScope name="Devices">
+            <DevicesView />
+          </StaleScope>
+        )}
+        {view === 'voice' && (
+          <StaleScope name="Voice">
+            <VoiceView />
+          </StaleScope>
+        )}
       </main>
       <ShortcutsDialog />
     </div>
