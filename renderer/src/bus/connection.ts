@@ -269,11 +269,11 @@ export async function request<P extends RequestTopic>(
   if (opts.session_id) fields.session_id = opts.session_id;
   const msg = seal(body as object, fields);
   const answer = pending.add<MessageOf<ReplyTopicOf<P>>>(correlation_id, replyTopics, opts.timeoutMs ?? 10_000, opts.what ?? pattern);
-  try {
-    await c.publishAsync(pattern, JSON.stringify(msg), { qos: def.qos });
-  } catch (e) {
-    pending.fail(correlation_id, new AliciaError('NOT_CONNECTED', (e as Error).message));
-  }
+  // Not awaited: a QoS 1 publish waits for its PUBACK, which never comes when the connection drops
+  // on the way; the answer (or its timeout, or the outage) settles the request instead.
+  c.publishAsync(pattern, JSON.stringify(msg), { qos: def.qos }).catch((e: unknown) =>
+    pending.fail(correlation_id, new AliciaError('NOT_CONNECTED', (e as Error).message)),
+  );
   return answer;
 }
 

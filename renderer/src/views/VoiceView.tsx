@@ -66,7 +66,15 @@ function MicButton() {
           />
         </svg>
       </button>
-      <div className="meter" aria-label="input level" data-testid="level">
+      <div
+        className="meter"
+        role="meter"
+        aria-label="input level"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(level * 100)}
+        data-testid="level"
+      >
         <div className="meter-fill" style={{ width: `${Math.round(level * 100)}%` }} />
       </div>
       <div className="small muted">{label}</div>
