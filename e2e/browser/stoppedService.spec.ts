@@ -46,7 +46,7 @@ test('a stop from the window reads as a stop: honest row, info alert to acknowle
   await page.getByTestId('nav-health').click();
   await expect(page.getByTestId(`health-${SERVICE}`)).toHaveAttribute('data-status', 'stopped');
   const alert = page.locator(`[data-testid="alert"][data-service="${SERVICE}"][data-alert="service_stopped"]`).first();
-  await expect(alert).toContainText(`${SERVICE} was stopped on request`);
+  await expect(alert).toContainText(`${SERVICE} was stopped on request (by you)`);
   await expect(page.locator(`[data-testid="alert"][data-service="${SERVICE}"][data-alert="service_down"]`)).toHaveCount(0);
   await page.screenshot({ path: join(OUT, 'stopped-health-1366.png') });
 

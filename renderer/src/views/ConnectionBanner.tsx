@@ -27,8 +27,9 @@ export function ConnectionBanner() {
   return (
     <div className="banner conn-banner bad" role="alert" data-testid="connection-banner" data-state="lost">
       <div>
-        <b>The connection to the Alicia host is lost</b> since {formatClock(lostAt)} ({formatDuration(Math.max(0, now - lostAt))}). Retrying
-        every {Math.round(retryMs / 1000)} s{attempts > 0 ? ` (attempt ${attempts})` : ''}.
+        <b>The connection to the Alicia host is lost</b> since {formatClock(lostAt)} (
+        {now - lostAt < 1000 ? 'just now' : `${formatDuration(now - lostAt)} ago`}). Retrying every {Math.round(retryMs / 1000)} s
+        {attempts > 0 ? ` (attempt ${attempts})` : ''}.
       </div>
       <div className="small">
         What you see is the last known state; controls are off until the connection is back.

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { acknowledgeAlert, acknowledgeAll } from '../../actions/alertActions.js';
 import { formatTime } from '../../model/format.js';
+import { useConnection } from '../../stores/connectionStore.js';
 import { useHealth } from '../../stores/healthStore.js';
 import type { HealthAlert } from '../../stores/healthStore.js';
 
@@ -21,7 +22,10 @@ const SEVERITY_CLASS: Record<HealthAlert['severity'], string> = { critical: 'bad
 export function AlertsPanel() {
   const alerts = useHealth((s) => s.alerts);
   const acked = useHealth((s) => s.acked);
+  const me = useConnection((s) => s.username);
   const [hideAcked, setHideAcked] = useState(false);
+  // the monitor names who asked for a stop by principal; this window's own is "you"
+  const words = (message: string) => (me ? message.replace(`(${me})`, '(by you)') : message);
   const open = alerts.filter((a) => !acked[a.id]).length;
   const shown = hideAcked ? alerts.filter((a) => !acked[a.id]) : alerts;
   return (
@@ -56,14 +60,14 @@ export function AlertsPanel() {
               <span className={`badge ${SEVERITY_CLASS[a.severity]}`} title={`${a.severity}: ${a.alert}`}>
                 {KIND_WORDS[a.alert] ?? a.alert}
               </span>
-              <span className="alert-text">{a.message}</span>
+              <span className="alert-text">{words(a.message)}</span>
               {ackedAt ? (
                 <span className="muted small alert-acked">seen {formatTime(ackedAt).slice(0, 5)}</span>
               ) : (
                 <button
                   className="alert-ack"
                   onClick={() => acknowledgeAlert(a.id)}
-                  aria-label={`Acknowledge: ${a.message}`}
+                  aria-label={`Acknowledge: ${words(a.message)}`}
                   data-testid="alert-ack"
                 >
                   Acknowledge
