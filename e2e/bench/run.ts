@@ -11,7 +11,9 @@ import type { BenchModule, BenchSection } from './types.js';
  */
 const BENCHES: { name: string; load: () => Promise<BenchModule> }[] = [
   { name: 'broker', load: () => import('./broker.bench.js') },
+  { name: 'shared', load: () => import('./shared.bench.js') },
   { name: 'recorder', load: () => import('./recorder.bench.js') },
+  { name: 'stt', load: () => import('./stt.bench.js') },
   { name: 'voice', load: () => import('./voice.bench.js') },
   { name: 'soak', load: () => import('./soak.bench.js') },
   { name: 'ui', load: () => import('./ui.bench.js') },

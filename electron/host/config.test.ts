@@ -96,6 +96,50 @@ describe('config', () => {
     expect(svc.message).toContain('"services.speech"');
   });
 
+  it('broker limits: every key in the shipped default, raised values kept, a bad value refused naming its key', () => {
+    const defaults = parseConfig({}, 'f').broker;
+    const shipped = JSON.parse(readFileSync(defaultConfigPath(), 'utf8')) as { broker: Record<string, unknown> };
+    // the shipped file spells out every broker limit, with the schema's default
+    const { '//': note, ...fromFile } = parseConfig({ broker: shipped.broker }, 'f').broker;
+    expect(note).toBeTypeOf('string');
+    expect(fromFile).toEqual(defaults);
+    expect(
+      Object.keys(shipped.broker)
+        .filter((k) => k !== '//')
+        .sort(),
+    ).toEqual(Object.keys(defaults).sort());
+
+    const raised = parseConfig(
+      {
+        broker: {
+          max_clients: 5000,
+          max_topic_levels: 32,
+          rate_limit: { messages_per_second: 20_000, burst: 50_000 },
+          shared_subscriptions: { inflight_window: 100 },
+        },
+      },
+      'f',
+    ).broker;
+    expect(raised).toMatchObject({
+      max_clients: 5000,
+      max_topic_levels: 32,
+      rate_limit: { enabled: true, messages_per_second: 20_000, burst: 50_000 },
+      shared_subscriptions: { inflight_window: 100, max_queued: 1000 },
+    });
+
+    const bad: [Record<string, unknown>, string][] = [
+      [{ max_topic_levels: 101 }, '"broker.max_topic_levels"'],
+      [{ max_clients: 0 }, '"broker.max_clients"'],
+      [{ offline_session_expiry_ms: -1 }, '"broker.offline_session_expiry_ms"'],
+      [{ rate_limit: { messages_per_second: 0 } }, '"broker.rate_limit.messages_per_second"'],
+      [{ rate_limit: { burst: 1.5 } }, '"broker.rate_limit.burst"'],
+      [{ shared_subscriptions: { inflight_window: 0 } }, '"broker.shared_subscriptions.inflight_window"'],
+      [{ max_payload_bytes: '8MB' }, '"broker.max_payload_bytes"'],
+      [{ max_clinets: 10 }, '"broker.max_clinets"'],
+    ];
+    for (const [broker, key] of bad) expect(configError(() => parseConfig({ broker }, '/x/config.json')).message, key).toContain(key);
+  });
+
   it('a service config section is passed through unvalidated (the service validates it)', () => {
     const cfg = parseConfig({ services: { stt: { config: { beam: 1e-80, grammar: { words: ['a'] } } } } }, 'f');
     expect(cfg.services.stt.config).toEqual({ beam: 1e-80, grammar: { words: ['a'] } });

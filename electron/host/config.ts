@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AliciaError } from '../../services/lib/protocol/errors.js';
 import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
+import { brokerConfigSchema } from './broker/brokerSettings.js';
 import { CONFIG_FILE, defaultConfigPath } from './paths.js';
 
 /**
@@ -41,15 +42,8 @@ export const configSchema = z.strictObject({
     .strictObject({ ...comment, mqtt: port.default(1883), ws: port.default(9001), http: port.default(8470) })
     .default({ mqtt: 1883, ws: 9001, http: 8470 }),
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  broker: z
-    .strictObject({
-      ...comment,
-      max_payload_bytes: positiveInt.default(8 * 1024 * 1024),
-      max_clients: positiveInt.default(500),
-      max_subscriptions_per_client: positiveInt.default(1000),
-      stats_interval_ms: z.number().int().min(0).default(5000),
-    })
-    .default({ max_payload_bytes: 8 * 1024 * 1024, max_clients: 500, max_subscriptions_per_client: 1000, stats_interval_ms: 5000 }),
+  // the embedded broker's limits (electron/host/broker/brokerSettings.ts)
+  broker: brokerConfigSchema,
   // the window's sessions (docs/security.md, "Window sessions"): a browser session with no request and
   // no broker connection for this long is ended, and its credential with it. Fractions allowed (0.5 = 30 s).
   window: z

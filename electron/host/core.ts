@@ -6,6 +6,7 @@ import type { StoredPrincipal } from '../../services/lib/protocol/services.js';
 import { topicFor } from '../../services/lib/protocol/topics.js';
 import type { Logger } from '../../services/lib/runtime/logger.js';
 import { AliciaBroker } from './broker/broker.js';
+import { brokerLimitsFromConfig } from './broker/brokerSettings.js';
 import { Credentials } from './broker/credentials.js';
 import { CredentialRotation, DEVICE_CREDENTIALS_DIR } from './broker/credentialRotation.js';
 import { certificateNamesFor, loadOrCreateLanCertificate, startLanListener, type LanCertificate } from './broker/tls.js';
@@ -105,10 +106,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
       mqttPort: opts.mqttPort,
       wsPort: opts.wsPort,
       allowedOrigins: opts.allowedOrigins ?? [],
-      maxPayloadBytes: config.broker.max_payload_bytes,
-      maxClients: config.broker.max_clients,
-      maxSubscriptionsPerClient: config.broker.max_subscriptions_per_client,
-      statsIntervalMs: config.broker.stats_interval_ms,
+      ...brokerLimitsFromConfig(config.broker),
       log: log.child('broker'),
     });
     parts.track('broker', () => broker.stop());

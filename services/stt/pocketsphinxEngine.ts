@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { activity, energyAbove } from '../lib/audio/wav.js';
+import { pocketsphinxBundle } from '../lib/language/pocketsphinxBundle.js';
 import { AliciaError } from '../lib/protocol/errors.js';
-import { PocketsphinxDecoder } from './pocketsphinxDecoder.js';
-import type { DecodeResult } from './pocketsphinxDecoder.js';
-import { loadPocketsphinx } from './pocketsphinxLib.js';
+import { decodeUtterance } from './decoder.js';
+import type { Decoder, DecoderBackend, Hypothesis } from './decoder.js';
+import { wasmBackend } from './wasmDecoder.js';
 import type { SttEngine, SttRecognition } from './sttEngine.js';
 import { trimSilence } from './trimSilence.js';
 
@@ -30,10 +30,10 @@ import { trimSilence } from './trimSilence.js';
  * decoders' cost is linear in frames, and leading/trailing silence only dilutes the per-frame margin.
  */
 
-export const DEFAULT_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
-
 export interface PocketsphinxOptions {
-  /** acoustic model dir (-hmm) */
+  /** what runs the decoders (default: the WebAssembly build that ships with the app; decoderBackends.ts) */
+  backend?: DecoderBackend;
+  /** acoustic model dir (-hmm); default: the model that ships with the app (resources/pocketsphinx) */
   hmm?: string;
   /** pronunciation dictionary (-dict) */
   dict?: string;
@@ -115,19 +115,25 @@ export const DEFAULT_TRIM_PAD_MS = 150;
 
 export class PocketsphinxEngine implements SttEngine {
   readonly name = 'pocketsphinx';
-  private readonly opts: Required<Omit<PocketsphinxOptions, 'trimPadMs'>> & { trimPadMs: number | null };
-  private grammar: PocketsphinxDecoder | undefined;
-  private phones: PocketsphinxDecoder | undefined;
+  private readonly opts: Required<Omit<PocketsphinxOptions, 'trimPadMs' | 'hmm' | 'dict' | 'phoneLm' | 'backend'>> & {
+    trimPadMs: number | null;
+    hmm?: string;
+    dict?: string;
+    phoneLm?: string;
+  };
+  private readonly backend: DecoderBackend;
+  private grammar: Decoder | undefined;
+  private phones: Decoder | undefined;
   private grammarSet = false;
   /** each decoder is single-user: every use goes through this chain */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: PocketsphinxOptions = {}) {
-    const hmm = opts.hmm ?? join(DEFAULT_MODEL_DIR, 'en-us');
+    this.backend = opts.backend ?? wasmBackend();
     this.opts = {
-      hmm,
-      dict: opts.dict ?? join(DEFAULT_MODEL_DIR, 'cmudict-en-us.dict'),
-      phoneLm: opts.phoneLm ?? join(DEFAULT_MODEL_DIR, 'en-us-phone.lm.bin'),
+      ...(opts.hmm ? { hmm: opts.hmm } : {}),
+      ...(opts.dict ? { dict: opts.dict } : {}),
+      ...(opts.phoneLm ? { phoneLm: opts.phoneLm } : {}),
       minSpeechMs: opts.minSpeechMs ?? DEFAULT_MIN_SPEECH_MS,
       activityDbfs: opts.activityDbfs ?? -40,
       minMargin: opts.minMargin ?? DEFAULT_MIN_MARGIN,
@@ -146,76 +152,77 @@ export class PocketsphinxEngine implements SttEngine {
     return this.grammar !== undefined;
   }
 
-  /** Loads the library and both decoders (synchronous C calls); a failure is the returned promise's rejection. */
-  start(): Promise<void> {
-    try {
-      this.open();
-      return Promise.resolve();
-    } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
-    }
+  /** the backend that runs the decoders ("wasm" or "native") */
+  get backendName(): string {
+    return this.backend.name;
   }
 
-  private open(): void {
+  /** Loads both decoders (in parallel); a failure is the returned promise's rejection. */
+  async start(): Promise<void> {
     if (this.grammar) return;
-    const lib = loadPocketsphinx();
+    // the model that ships with the app unless the configuration names other files
+    const model = {
+      hmm: this.opts.hmm ?? pocketsphinxBundle().hmm,
+      dict: this.opts.dict ?? pocketsphinxBundle().dict,
+      phoneLm: this.opts.phoneLm ?? pocketsphinxBundle().phoneLm,
+    };
     for (const [what, p] of [
-      ['acoustic model', this.opts.hmm],
-      ['dictionary', this.opts.dict],
-      ['phone language model', this.opts.phoneLm],
+      ['acoustic model', model.hmm],
+      ['dictionary', model.dict],
+      ['phone language model', model.phoneLm],
     ] as const) {
-      if (!existsSync(p))
-        throw new AliciaError(
-          'STT_ENGINE_MISSING',
-          `pocketsphinx ${what} not found at ${p} (install the Debian package pocketsphinx-en-us)`,
-        );
+      if (!existsSync(p)) throw new AliciaError('STT_ENGINE_MISSING', `pocketsphinx ${what} not found at ${p}`);
     }
     const common = [
       '-hmm',
-      this.opts.hmm,
-      '-dict',
-      this.opts.dict,
+      model.hmm,
       // Context-dependent allphone search takes 20+ s per utterance in this version (measured);
       // context-independent phones take ~60 ms per second of audio.
       '-allphone_ci',
       'yes',
       '-cmn',
       'current',
-      // pocketsphinx logs to stderr by default (hundreds of lines per utterance). The log file is
-      // process-wide in sphinxbase (err_set_logfile): set only here, before either decoder runs.
-      '-logfn',
-      '/dev/null',
+      // (pocketsphinx's own logging, hundreds of lines per utterance, is turned off by each backend)
     ];
     // Two decoders rather than two searches in one: each keeps its own beams, and the grammar and
     // the phone loop can run at the same time (2 cores: the latency is the slower pass, not the sum).
-    const grammar = PocketsphinxDecoder.open(lib, [...common, ...this.opts.grammarArgs, ...this.opts.extraArgs], GRAMMAR_SEARCH);
-    let phones: PocketsphinxDecoder | undefined;
-    try {
-      phones = PocketsphinxDecoder.open(lib, [...common, ...this.opts.phoneArgs, ...this.opts.extraArgs], PHONE_SEARCH);
-      phones.setPhoneLoop(this.opts.phoneLm);
-    } catch (e) {
-      grammar.close();
-      phones?.close();
-      throw e;
+    const [grammar, phones] = await Promise.allSettled([
+      this.backend.open([...common, '-dict', model.dict, ...this.opts.grammarArgs, ...this.opts.extraArgs], GRAMMAR_SEARCH),
+      // The phone loop says phones, not words: without -dict it reads only the model's fillers, the
+      // same scores (measured) with one 134,000-word dictionary less in memory.
+      this.backend.open([...common, ...this.opts.phoneArgs, ...this.opts.extraArgs], PHONE_SEARCH).then(async (d) => {
+        try {
+          await d.setPhoneLoop(model.phoneLm);
+        } catch (e) {
+          await d.close();
+          throw e;
+        }
+        return d;
+      }),
+    ]);
+    if (grammar.status === 'fulfilled' && phones.status === 'fulfilled') {
+      this.grammar = grammar.value;
+      this.phones = phones.value;
+      return;
     }
-    this.grammar = grammar;
-    this.phones = phones;
+    for (const r of [grammar, phones]) if (r.status === 'fulfilled') await r.value.close();
+    const failed: unknown = grammar.status === 'rejected' ? grammar.reason : (phones as PromiseRejectedResult).reason;
+    throw failed instanceof Error ? failed : new Error(String(failed));
   }
 
   async stop(): Promise<void> {
     await this.queue.catch(() => undefined);
-    this.grammar?.close();
-    this.phones?.close();
+    await this.grammar?.close();
+    await this.phones?.close();
     this.grammar = undefined;
     this.phones = undefined;
     this.grammarSet = false;
   }
 
   setGrammar(jsgf: string): Promise<void> {
-    return this.serial(() => {
-      this.decoders().grammar.setJsgf(jsgf);
+    return this.serial(async () => {
+      await this.decoders().grammar.setJsgf(jsgf);
       this.grammarSet = true;
-      return Promise.resolve();
     });
   }
 
@@ -233,14 +240,14 @@ export class PocketsphinxEngine implements SttEngine {
           ? pcm16k
           : trimSilence(pcm16k, 16000, { thresholdDbfs: this.opts.activityDbfs, padMs: this.opts.trimPadMs }).samples;
       const t0 = performance.now();
-      let g: DecodeResult;
-      let p: DecodeResult | null;
+      let g: Hypothesis;
+      let p: Hypothesis | null;
       if (this.opts.parallel) {
-        // Both passes at once on koffi's worker threads; the phone loop is wasted on noise the grammar
+        // Both passes at once, one thread each; the phone loop is wasted on noise the grammar
         // cannot explain, which is rare and costs no latency.
-        [g, p] = await Promise.all([grammar.decode(pcm), phones.decode(pcm)]);
+        [g, p] = await Promise.all([decodeUtterance(grammar, pcm), decodeUtterance(phones, pcm)]);
       } else {
-        g = await grammar.decode(pcm);
+        g = await decodeUtterance(grammar, pcm);
         p = null;
       }
       const t1 = performance.now();
@@ -248,7 +255,7 @@ export class PocketsphinxEngine implements SttEngine {
       if (text === '' || g.frames === 0) {
         return { text: '', confidence: 0, understood: false, reason: 'no_hypothesis', details: { ...base, frames: g.frames } };
       }
-      p ??= await phones.decode(pcm);
+      p ??= await decodeUtterance(phones, pcm);
       const t2 = performance.now();
       const margin = (g.score - p.score + this.opts.entryOffset) / g.frames;
       const highBand = energyAbove(pcm, 16000, 4500);
@@ -274,7 +281,7 @@ export class PocketsphinxEngine implements SttEngine {
     });
   }
 
-  private decoders(): { grammar: PocketsphinxDecoder; phones: PocketsphinxDecoder } {
+  private decoders(): { grammar: Decoder; phones: Decoder } {
     if (!this.grammar || !this.phones) throw new AliciaError('STT_ENGINE_MISSING', 'the pocketsphinx engine is not started');
     return { grammar: this.grammar, phones: this.phones };
   }

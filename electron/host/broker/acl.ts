@@ -11,6 +11,7 @@ import {
 } from '../../../services/lib/protocol/services.js';
 import { isValidTopicFilter, isValidTopicName } from '../../../services/lib/protocol/topicNames.js';
 import { TOPICS, topicMatches } from '../../../services/lib/protocol/topics.js';
+import { TOPIC_LEVELS_CAP } from './brokerSettings.js';
 
 /**
  * Per-principal access rules, pure. The table lives in services/lib/protocol/services.ts (aclFor);
@@ -37,11 +38,11 @@ export const HOST_ONLY_TOPICS: ReadonlySet<string> = new Set([
 export const EXTERNAL = 'EXTERNAL';
 
 /**
- * Deepest topic / filter a client may use, one of the limits against hostile or broken clients
- * (docs/security.md, "Limits"): a deeper PUBLISH is dropped and a deeper filter gets SUBACK 0x80,
- * well before Aedes's own hard cap of 100 levels, where Aedes disconnects the client.
+ * The deepest topic / filter the rules here consider: the broker's configured limit
+ * (`broker.max_topic_levels`, 16 by default) is checked before them (clientAccess.ts); this is
+ * Aedes's own hard cap (brokerSettings.ts TOPIC_LEVELS_CAP), which that setting cannot exceed.
  */
-export const MAX_TOPIC_LEVELS = 16;
+export const MAX_TOPIC_LEVELS = TOPIC_LEVELS_CAP;
 
 const RESERVED_ROOTS = new Set(['alicia', 'homeassistant']);
 
