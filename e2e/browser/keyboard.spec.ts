@@ -1,6 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
 import { openApp } from '../support/app.js';
+import { ask } from '../support/bus.js';
 import { runtimeFromEnv } from '../support/browser.js';
 
 /** The window from the keyboard alone: the `?` overlay, the view tabs, a service's log. */
@@ -75,4 +76,16 @@ test("a service's log from the keyboard: choose it, search, filter by level", as
   await page.keyboard.press('End');
   await expect(page.getByTestId('log-level')).toHaveValue('error');
   await expect(page.getByTestId('log-count')).toContainText(/^0 of \d+ lines/);
+});
+
+test('a voice session opens from the keyboard: Tab to a row, Enter shows its trace', async ({ page }) => {
+  await openApp(page, rt, 'traces');
+  const text = 'is the kitchen light on';
+  expect(await ask(rt, 'alicia/voice/command', { session_id: `e2e-keys-${Date.now()}`, text, speak: false })).toMatchObject({ ok: true });
+  const row = page.getByTestId('session-row').filter({ hasText: text }).first();
+  await expect(row).toBeVisible();
+  await row.focus();
+  await page.keyboard.press('Enter');
+  await expect(row).toHaveAttribute('aria-current', 'true');
+  await expect(page.getByTestId('waterfall')).toBeVisible();
 });
