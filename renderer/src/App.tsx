@@ -65,7 +65,7 @@ function ConnectionBadge() {
     .filter(Boolean)
     .join(' · ');
   return (
-    <div className="conn" title={title} data-testid="connection" data-status={status}>
+    <div className="conn" title={title} data-testid="connection" data-status={status} data-live={status === 'connected' && !resyncing}>
       <span className={`dot ${cls}`} aria-hidden="true" />
       <span className="conn-text">{STATUS_WORDS[status] ?? status}</span>
       {version && <span className="muted small conn-version">v{version}</span>}

@@ -61,7 +61,7 @@ function Row({
           )}
         </td>
         <td className="num" data-testid={`hb-${row.name}`}>
-          {v.heartbeatAge === null ? '—' : formatDuration(v.heartbeatAge)}
+          {v.heartbeatAge === null ? '—' : v.heartbeatAge < 1000 ? 'just now' : `${formatDuration(v.heartbeatAge)} ago`}
         </td>
         <td className="num" data-testid={`rate-${row.name}`}>
           {m ? formatRate(m.in_per_s + m.out_per_s) : '—'}
