@@ -5,6 +5,7 @@ import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
 import type { StoredPrincipal } from '../../services/lib/protocol/services.js';
 import { topicFor } from '../../services/lib/protocol/topics.js';
 import type { Logger } from '../../services/lib/runtime/logger.js';
+import { Bridge } from './bridge/bridge.js';
 import { AliciaBroker } from './broker/broker.js';
 import { brokerLimitsFromConfig } from './broker/brokerSettings.js';
 import { Credentials } from './broker/credentials.js';
@@ -169,6 +170,19 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
       parts.track('recorder', () => r.stop());
       await r.start();
       recorder = r;
+    }
+
+    // step 3b: bridges to the user's own brokers (config broker.bridges): before the services, so the
+    // device manager finds the adopted devices' discovery configs already retained when it subscribes
+    for (const settings of config.broker.bridges) {
+      const bridge = new Bridge({
+        settings,
+        localUrl: addresses.mqttUrl,
+        localCredential: () => credentials.get('bridge'),
+        log: log.child('bridge'),
+      });
+      parts.track(`bridge ${settings.name}`, () => bridge.stop());
+      await bridge.start();
     }
 
     // Each service's config section, retained where it may read it (alicia/system/config/<name>).

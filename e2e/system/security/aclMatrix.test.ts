@@ -7,6 +7,7 @@ import { startTestBroker, type TestBroker } from '../../../electron/host/broker/
 import { ACL_TABLE_BEGIN, ACL_TABLE_END } from '../../../electron/host/broker/aclTable.js';
 import { parseHaConfig } from '../../../services/device-manager/haConfig.js';
 import {
+  BRIDGE_ACL,
   PRINCIPALS,
   SERVICE_NAMES,
   aclFor,
@@ -192,6 +193,7 @@ describe('ACL matrix (docs/security.md vs the real broker)', () => {
     }
     expect(DOC.get('operator')).toBe('everything');
     expect(DOC.get('window')).toBe('everything');
+    expect(DOC.get('bridge')).toEqual({ publish: [...BRIDGE_ACL.publish], subscribe: [...BRIDGE_ACL.subscribe] });
     const dev = deviceAclFor('<name>');
     expect(DOC.get('device:<name>')).toEqual({ publish: [...dev.publish], subscribe: [...dev.subscribe] });
   });
@@ -226,7 +228,9 @@ describe('ACL matrix (docs/security.md vs the real broker)', () => {
           ? 'alicia/broadcast/sentinel'
           : p.startsWith('device:')
             ? `${p.slice(7)}/sentinel`
-            : `alicia/health/heartbeat/${p}`;
+            : p === 'bridge'
+              ? 'alicia/system/bridge/sentinel'
+              : `alicia/health/heartbeat/${p}`;
       const sentinel = `acl:${p}:sentinel`;
       await c.publishAsync(sentinelTopic, sentinel, { qos: 1 });
       await waitFor(() => seen.has(sentinel), `${p}'s sentinel`);

@@ -1,5 +1,6 @@
 import { expandConfig } from '../../../services/lib/protocol/haDiscovery.js';
 import {
+  BRIDGE_ACL,
   aclFor,
   aclRoleOf,
   deviceAclFor,
@@ -11,7 +12,7 @@ import {
 } from '../../../services/lib/protocol/services.js';
 import { isValidTopicFilter, isValidTopicName } from '../../../services/lib/protocol/topicNames.js';
 import { TOPICS, topicMatches } from '../../../services/lib/protocol/topics.js';
-import { TOPIC_LEVELS_CAP } from './brokerSettings.js';
+import { TOPIC_LEVELS_CAP } from './aedesInternals.js';
 
 /**
  * Per-principal access rules, pure. The table lives in services/lib/protocol/services.ts (aclFor);
@@ -40,7 +41,7 @@ export const EXTERNAL = 'EXTERNAL';
 /**
  * The deepest topic / filter the rules here consider: the broker's configured limit
  * (`broker.max_topic_levels`, 16 by default) is checked before them (clientAccess.ts); this is
- * Aedes's own hard cap (brokerSettings.ts TOPIC_LEVELS_CAP), which that setting cannot exceed.
+ * Aedes's own hard cap (aedesInternals.ts TOPIC_LEVELS_CAP), which that setting cannot exceed.
  */
 export const MAX_TOPIC_LEVELS = TOPIC_LEVELS_CAP;
 
@@ -56,6 +57,7 @@ type AclSubject = Principal | DevicePrincipal;
 function patternsFor(principal: AclSubject, kind: 'publish' | 'subscribe'): readonly string[] {
   if (isServiceName(principal)) return aclFor(principal)[kind];
   if (isDevicePrincipal(principal)) return deviceAclFor(principal.slice(7))[kind];
+  if (principal === 'bridge') return BRIDGE_ACL[kind];
   return [];
 }
 

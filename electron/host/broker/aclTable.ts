@@ -1,4 +1,4 @@
-import { SERVICE_NAMES, aclFor, deviceAclFor } from '../../../services/lib/protocol/services.js';
+import { BRIDGE_ACL, SERVICE_NAMES, aclFor, deviceAclFor } from '../../../services/lib/protocol/services.js';
 import { EXTERNAL, HOST_ONLY_TOPICS } from './acl.js';
 
 export const ACL_TABLE_BEGIN =
@@ -29,6 +29,7 @@ export function renderAclMarkdown(): string {
     const acl = aclFor(s);
     rows.push(`| \`${s}\` | ${cell(acl.publish)} | ${cell(acl.subscribe)} |`);
   }
+  rows.push(`| \`bridge\` | ${cell(BRIDGE_ACL.publish)} | ${cell(BRIDGE_ACL.subscribe)} |`);
   // external devices: one row for all, `<name>` is the device's own name
   const dev = deviceAclFor(DEVICE_NAME_PLACEHOLDER);
   rows.push(`| \`device:${DEVICE_NAME_PLACEHOLDER}\` | ${cell(dev.publish)} | ${cell(dev.subscribe)} |`);

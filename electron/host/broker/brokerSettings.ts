@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { bridgesConfigSchema } from '../bridge/bridgeSettings.js';
+import { TOPIC_LEVELS_CAP } from './aedesInternals.js';
 import { DEFAULT_OFFLINE_SESSION_EXPIRY_MS } from './offlineSessions.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rateLimit.js';
 
@@ -27,12 +29,6 @@ export interface BrokerLimits {
   /** messages a shared subscription group keeps while no member can take them (sharedSubscriptions.ts) */
   sharedMaxQueued: number;
 }
-
-/**
- * Aedes's own hard cap on topic levels (it rejects deeper topics before its matcher, which would
- * throw: aedes.js MAX_TOPIC_LEVELS), so the setting cannot go above it.
- */
-export const TOPIC_LEVELS_CAP = 100;
 
 /** MQTT's largest packet is 256 MB (its remaining-length field, section 2.2.3); room is kept for the rest of a PUBLISH. */
 const PAYLOAD_BYTES_CAP = 256 * 1024 * 1024 - 65_536;
@@ -81,6 +77,8 @@ const brokerSection = z.strictObject({
   stats_interval_ms: z.number().int().min(0).default(DEFAULT_STATS_INTERVAL_MS),
   rate_limit: rateLimitSection.default(() => rateLimitSection.parse({})),
   shared_subscriptions: sharedSection.default(() => sharedSection.parse({})),
+  // bridges to the user's own brokers (electron/host/bridge/bridgeSettings.ts)
+  bridges: bridgesConfigSchema,
 });
 
 /** config.json `broker`: strict like the rest (an unknown key is an error naming it), every key optional. */

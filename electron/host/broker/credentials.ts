@@ -16,10 +16,10 @@ import {
 import type { Credential } from './types.js';
 
 /**
- * The principals with a password in credentials.json: every service and the operator (people,
- * tools). The window has none there: each window session gets its own, in memory (issueWindow).
+ * The principals with a password in credentials.json: every service, the operator (people, tools)
+ * and the bridge. The window has none there: each window session gets its own, in memory (issueWindow).
  */
-export const STORED_PRINCIPALS: readonly StoredPrincipal[] = [...SERVICE_NAMES, 'operator'];
+export const STORED_PRINCIPALS: readonly StoredPrincipal[] = [...SERVICE_NAMES, 'operator', 'bridge'];
 
 export const CREDENTIALS_FILE = 'credentials.json';
 const FILE_VERSION = 1;

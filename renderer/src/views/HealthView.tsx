@@ -7,6 +7,7 @@ import { selectStaleSince, useConnection } from '../stores/connectionStore.js';
 import { useHealth } from '../stores/healthStore.js';
 import { AlertsPanel } from './health/AlertsPanel.js';
 import { ServiceHealthCards } from './health/ServiceHealthCards.js';
+import { BridgesPanel } from './BridgesPanel.js';
 import { HealthCharts } from './HealthCharts.js';
 import { HostInfo } from './HostInfo.js';
 import { WindowSessionsPanel } from './WindowSessionsPanel.js';
@@ -29,6 +30,7 @@ export function HealthView() {
       <ServiceHealthCards names={names} now={now} staleSince={staleSince} />
       <HealthCharts names={names} />
       <WindowSessionsPanel now={now} />
+      <BridgesPanel now={now} />
       <div className="health-bottom">
         <section className={`panel broker ${staleSince !== null ? 'stale' : ''}`}>
           <header className="panel-head">

@@ -46,6 +46,11 @@ export const ERROR_CODES = [
   'DEVICE_OFFLINE',
   'DEVICE_EXISTS',
   'DEVICE_TIMEOUT_UPSTREAM',
+  // device registry edits (deviceNaming.ts): a name, room or alias that cannot be said, or one another device answers to
+  'DEVICE_NAME_INVALID',
+  'DEVICE_ROOM_INVALID',
+  'DEVICE_ALIAS_INVALID',
+  'DEVICE_NAME_TAKEN',
   // supervisor
   'SERVICE_UNKNOWN',
   'SERVICE_BAD_ACTION',

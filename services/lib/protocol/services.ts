@@ -90,8 +90,20 @@ export function aclFor(service: ServiceName): AclEntry {
  * Non-service principals (ACL roles). operator: people and tools (full access). window: the control
  * center UI. Nobody connects as the bare `window`: each window session (a browser sign-in, the desktop
  * app's window) has its own credential, principal `window:<session id>`, with the window role's rules.
+ * bridge: the host's bridges to the user's own brokers (config broker.bridges), BRIDGE_ACL.
  */
-export const PRINCIPALS = ['operator', 'window'] as const;
+export const PRINCIPALS = ['operator', 'window', 'bridge'] as const;
+
+/**
+ * What a bridge (electron/host/bridge/) may do on Alicia's broker: bring Home Assistant discovery
+ * configs and device topics in, carry device topics out, and publish its own state. Never alicia/
+ * topics in either direction: an upstream broker must not be able to speak for Alicia's services,
+ * nor read what they say. EXTERNAL as in SERVICE_ACL.
+ */
+export const BRIDGE_ACL: AclEntry = {
+  publish: ['alicia/system/bridge/+', 'homeassistant/#', 'EXTERNAL'],
+  subscribe: ['EXTERNAL'],
+};
 
 /**
  * An external device (Tasmota/ESPHome/Zigbee2MQTT-style client) with its own credential (
