@@ -4,7 +4,7 @@ import { signOut } from './bus/connection.js';
 import { inDesktopApp } from './bus/connectionInfo.js';
 import { formatClock } from './model/format.js';
 import { shortcutOf } from './model/shortcuts.js';
-import { useConnection } from './stores/connectionStore.js';
+import { selectLive, useConnection } from './stores/connectionStore.js';
 import { VIEWS, useUi } from './stores/uiStore.js';
 import type { ThemeChoice, View } from './stores/uiStore.js';
 import './styles/shell.css';
@@ -55,8 +55,8 @@ function ConnectionBadge() {
   const version = useConnection((s) => s.version);
   const url = useConnection((s) => s.url);
   const lostAt = useConnection((s) => s.lostAt);
-  const resyncing = useConnection((s) => s.resyncing);
-  const cls = status === 'connected' ? (resyncing ? 'busy' : 'ok') : status === 'error' || status === 'offline' ? 'bad' : 'busy';
+  const live = useConnection(selectLive);
+  const cls = status === 'connected' ? (live ? 'ok' : 'busy') : status === 'error' || status === 'offline' ? 'bad' : 'busy';
   const title = [
     status === 'connected' ? `Connected to ${url || 'the Alicia host'}` : `Not connected${lostAt ? ` since ${formatClock(lostAt)}` : ''}`,
     version && `host version ${version}`,
@@ -65,7 +65,7 @@ function ConnectionBadge() {
     .filter(Boolean)
     .join(' · ');
   return (
-    <div className="conn" title={title} data-testid="connection" data-status={status} data-live={status === 'connected' && !resyncing}>
+    <div className="conn" title={title} data-testid="connection" data-status={status} data-live={live}>
       <span className={`dot ${cls}`} aria-hidden="true" />
       <span className="conn-text">{STATUS_WORDS[status] ?? status}</span>
       {version && <span className="muted small conn-version">v{version}</span>}

@@ -54,7 +54,9 @@ export const useConnection = create<ConnectionState>(() => ({
  *   const live = useConnection(selectLive);  <button disabled={!live || busy}>
  */
 export function selectLive(s: ConnectionState): boolean {
-  return s.status === 'connected' && !s.resyncing;
+  // The first connection's retained burst fills empty stores: nothing older is shown while it
+  // arrives, so the controls need not wait for it (and a control focused meanwhile keeps its focus).
+  return s.status === 'connected' && !(s.resyncing && s.syncs > 0);
 }
 
 /**
