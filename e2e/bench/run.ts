@@ -17,6 +17,7 @@ const BENCHES: { name: string; load: () => Promise<BenchModule> }[] = [
   { name: 'voice', load: () => import('./voice.bench.js') },
   { name: 'soak', load: () => import('./soak.bench.js') },
   { name: 'ui', load: () => import('./ui.bench.js') },
+  { name: 'external-broker', load: () => import('./externalBroker.bench.js') },
 ];
 
 // dist/e2e/bench/run.js -> <repo>/docs/benchmarks.md (also right when run from source e2e/bench)

@@ -66,6 +66,21 @@ const sharedSection = z.strictObject({
   max_queued: z.number().int().min(0).default(d.sharedMaxQueued),
 });
 
+/**
+ * `broker.external`: the user's own broker instead of the embedded one (`alicia serve --broker
+ * URL`; docs/security.md, "On your own broker"). With it set none of the limits above apply (the
+ * user's broker has its own). URLs and files are checked at load (external/externalBroker.ts).
+ */
+const externalSection = z.strictObject({
+  ...comment,
+  url: z.string().min(1),
+  ws_url: z.string().min(1).optional(),
+  ca_file: z.string().min(1).optional(),
+  cert_file: z.string().min(1).optional(),
+  key_file: z.string().min(1).optional(),
+  reject_unauthorized: z.boolean().default(true),
+});
+
 const brokerSection = z.strictObject({
   ...comment,
   max_payload_bytes: positiveInt.max(PAYLOAD_BYTES_CAP).default(d.maxPayloadBytes),
@@ -79,6 +94,7 @@ const brokerSection = z.strictObject({
   shared_subscriptions: sharedSection.default(() => sharedSection.parse({})),
   // bridges to the user's own brokers (electron/host/bridge/bridgeSettings.ts)
   bridges: bridgesConfigSchema,
+  external: externalSection.nullable().default(null),
 });
 
 /** config.json `broker`: strict like the rest (an unknown key is an error naming it), every key optional. */

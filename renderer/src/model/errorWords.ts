@@ -56,6 +56,9 @@ export const ERROR_WORDS: Record<ErrorCode, string> = {
   RECORDER_TOO_LARGE: 'That is too much history for one answer. Choose a shorter time range.',
   CONFIG_INVALID: 'The configuration has an error.',
   BROKER_LISTEN_FAILED: 'The message broker could not open its port.',
+  BROKER_UNREACHABLE: 'Your MQTT broker cannot be reached.',
+  BROKER_REFUSED: 'Your MQTT broker refused the connection (user name, password or access rules).',
+  BROKER_EXTERNAL: 'Alicia runs on your own broker: credentials are managed there, not here.',
   FORBIDDEN: 'This window is not allowed to do that.',
   WINDOW_SESSION_UNKNOWN: 'That window session has already ended.',
 };

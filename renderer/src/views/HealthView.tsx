@@ -8,6 +8,7 @@ import { useHealth } from '../stores/healthStore.js';
 import { AlertsPanel } from './health/AlertsPanel.js';
 import { ServiceHealthCards } from './health/ServiceHealthCards.js';
 import { BridgesPanel } from './BridgesPanel.js';
+import { BrokerNote } from './BrokerNote.js';
 import { HealthCharts } from './HealthCharts.js';
 import { HostInfo } from './HostInfo.js';
 import { WindowSessionsPanel } from './WindowSessionsPanel.js';
@@ -69,6 +70,7 @@ export function HealthView() {
           ) : (
             <div className="empty small">No broker stats received yet ($SYS/alicia/broker/stats).</div>
           )}
+          <BrokerNote />
           {/* the LAN certificate fingerprint, for pinning on devices */}
           <HostInfo host={host} />
         </section>

@@ -9,6 +9,7 @@ import type { RowContext } from '../model/serviceRow.js';
 import { selectLive, selectStaleSince, useConnection } from '../stores/connectionStore.js';
 import { useServices } from '../stores/servicesStore.js';
 import type { ServiceRow } from '../stores/servicesStore.js';
+import { BrokerNote } from './BrokerNote.js';
 import { LogTail } from './services/LogTail.js';
 import './ServicesView.css';
 
@@ -132,6 +133,7 @@ export function ServicesView() {
             </span>
           )}
         </header>
+        <BrokerNote />
         <div className="table-wrap">
           <table className="grid-table services-table">
             <thead>

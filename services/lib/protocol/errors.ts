@@ -63,6 +63,11 @@ export const ERROR_CODES = [
   'CONFIG_INVALID',
   // broker
   'BROKER_LISTEN_FAILED',
+  // the user's own broker (alicia serve --broker): not reachable, refused a credential, or asked
+  // for what only the embedded broker can do (issue a credential, rotate one)
+  'BROKER_UNREACHABLE',
+  'BROKER_REFUSED',
+  'BROKER_EXTERNAL',
   // access: a principal asking for what its role may not do
   'FORBIDDEN',
   // window sessions
