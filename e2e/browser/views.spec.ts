@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
 import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
@@ -51,7 +52,9 @@ const SHOWS_DATA: Record<ViewName, (page: Page) => Promise<void>> = {
 };
 
 for (const theme of ['light', 'dark'] as const) {
-  test(`every view renders without console errors (${theme} theme), with screenshots`, async ({ page }) => {
+  test(`every view renders without console errors or serious accessibility violations (${theme} theme), with screenshots`, async ({
+    page,
+  }) => {
     const errors = collectErrors(page);
     await page.addInitScript((t) => localStorage.setItem('alicia.theme', t), theme);
     await openApp(page, rt);
@@ -62,6 +65,14 @@ for (const theme of ['light', 'dark'] as const) {
       await expect(page.locator('main')).toHaveAttribute('data-view', view);
       await SHOWS_DATA[view](page);
       await page.screenshot({ path: join(OUT, `${view}-${theme}.png`) });
+      // axe-core on the view as shown, with its data: nothing serious or critical
+      const axe = await new AxeBuilder({ page }).analyze();
+      const bad = axe.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map(
+          (v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map((n) => `${n.target.join(' ')} ${n.failureSummary ?? ''}`).join(' | ')}`,
+        );
+      expect(bad, `${view} in the ${theme} theme`).toEqual([]);
     }
     // '/' focuses the topic filter from anywhere
     await page.locator('body').press('/');

@@ -1,14 +1,20 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
+import type { KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { signOut } from './bus/connection.js';
 import { inDesktopApp } from './bus/connectionInfo.js';
-import { useConnection } from './stores/connectionStore.js';
+import { formatClock } from './model/format.js';
+import { shortcutOf } from './model/shortcuts.js';
+import { selectLive, useConnection } from './stores/connectionStore.js';
 import { VIEWS, useUi } from './stores/uiStore.js';
 import type { ThemeChoice, View } from './stores/uiStore.js';
 import './styles/shell.css';
+import { ConnectionBanner } from './views/ConnectionBanner.js';
 import { DevicesView } from './views/DevicesView.js';
 import { HealthView } from './views/HealthView.js';
 import { ServicesView } from './views/ServicesView.js';
+import { ShortcutsDialog } from './views/ShortcutsDialog.js';
 import { SignedOut } from './views/SignedOut.js';
+import { StaleScope } from './views/StaleScope.js';
 import { TopicsView } from './views/TopicsView.js';
 import { TracesView } from './views/TracesView.js';
 import { VoiceView } from './views/VoiceView.js';
@@ -28,22 +34,52 @@ function Brand() {
       <span className="logo" aria-hidden="true">
         ◉
       </span>
-      Alicia <span className="muted">Control Center</span>
+      Alicia <span className="muted brand-more">Control Center</span>
     </div>
   );
 }
+
+const STATUS_WORDS: Record<string, string> = {
+  idle: 'not connected',
+  connecting: 'connecting',
+  connected: 'connected',
+  reconnecting: 'reconnecting',
+  offline: 'offline',
+  error: 'cannot reach host',
+  'signed-out': 'signed out',
+};
 
 function ConnectionBadge() {
   const status = useConnection((s) => s.status);
   const error = useConnection((s) => s.error);
   const version = useConnection((s) => s.version);
-  const cls = status === 'connected' ? 'ok' : status === 'error' || status === 'offline' ? 'bad' : 'busy';
+  const url = useConnection((s) => s.url);
+  const lostAt = useConnection((s) => s.lostAt);
+  const live = useConnection(selectLive);
+  const cls = status === 'connected' ? (live ? 'ok' : 'busy') : status === 'error' || status === 'offline' ? 'bad' : 'busy';
+  const title = [
+    status === 'connected' ? `Connected to ${url || 'the Alicia host'}` : `Not connected${lostAt ? ` since ${formatClock(lostAt)}` : ''}`,
+    version && `host version ${version}`,
+    error,
+  ]
+    .filter(Boolean)
+    .join(' · ');
   return (
-    <div className="conn" title={error ?? ''} data-testid="connection" data-status={status}>
-      <span className={`dot ${cls}`} />
-      <span>{status === 'connected' ? 'connected' : status}</span>
-      {version && <span className="muted small">v{version}</span>}
+    <div className="conn" title={title} data-testid="connection" data-status={status} data-live={live}>
+      <span className={`dot ${cls}`} aria-hidden="true" />
+      <span className="conn-text">{STATUS_WORDS[status] ?? status}</span>
+      {version && <span className="muted small conn-version">v{version}</span>}
     </div>
+  );
+}
+
+function HelpButton() {
+  const setHelp = useUi((s) => s.setHelp);
+  return (
+    <button className="ghost help-button" onClick={() => setHelp(true)} title="Keyboard shortcuts (?)" data-testid="shortcuts-button">
+      <span aria-hidden="true">?</span>
+      <span className="visually-hidden">Keyboard shortcuts</span>
+    </button>
   );
 }
 
@@ -75,10 +111,12 @@ function ThemeToggle() {
       className="ghost"
       onClick={() => setTheme(next[theme])}
       title="Theme: system → light → dark (T)"
+      aria-label={`Theme: ${theme === 'system' ? 'auto' : theme}`}
       data-testid="theme-toggle"
       data-theme={theme}
     >
-      {theme === 'system' ? '◐ Auto' : theme === 'light' ? '☀ Light' : '☾ Dark'}
+      <span aria-hidden="true">{theme === 'system' ? '◐' : theme === 'light' ? '☀' : '☾'}</span>
+      <span className="theme-word"> {theme === 'system' ? 'Auto' : theme === 'light' ? 'Light' : 'Dark'}</span>
     </button>
   );
 }
@@ -102,23 +140,30 @@ function isTyping(t: EventTarget | null): boolean {
   return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
 }
 
-/** Keyboard: 1-6 switch views, / focuses the topic filter, t cycles the theme. */
+/** Keyboard: the shortcuts model/shortcuts.ts lists (the `?` overlay shows the same list). */
 function useShortcuts() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
+      if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
       const ui = useUi.getState();
-      const i = Number(e.key);
-      if (Number.isInteger(i) && i >= 1 && i <= VIEWS.length) {
-        ui.setView(VIEWS[i - 1] as View);
-        e.preventDefault();
-      } else if (e.key === '/') {
-        e.preventDefault();
+      const id = shortcutOf(e.key, VIEWS.length);
+      // the overlay is modal: only closing it counts while it is open
+      if (ui.help) {
+        if (id === 'close' || id === 'help') {
+          e.preventDefault();
+          ui.setHelp(false);
+        }
+        return;
+      }
+      // Escape belongs to whatever has the focus (a dialog of a view closes itself)
+      if (isTyping(e.target) || id === null || id === 'close') return;
+      e.preventDefault();
+      if (id === 'view') ui.setView(VIEWS[Number(e.key) - 1] as View);
+      else if (id === 'filter') {
         if (ui.view !== 'topics') ui.setView('topics');
         requestAnimationFrame(() => document.getElementById('topic-filter')?.focus());
-      } else if (e.key === 't') {
-        ui.setTheme(ui.theme === 'system' ? 'light' : ui.theme === 'light' ? 'dark' : 'system');
-      }
+      } else if (id === 'theme') ui.setTheme(ui.theme === 'system' ? 'light' : ui.theme === 'light' ? 'dark' : 'system');
+      else ui.setHelp(true);
     };
     window.addEventListener('keydown', onKey);
     const onHash = () => {
@@ -133,9 +178,60 @@ function useShortcuts() {
   }, []);
 }
 
-export function App() {
+/**
+ * The view tabs (WAI-ARIA tabs pattern): one tab stop, Left/Right/Home/End move between them and
+ * switch the view, the chosen tab labels the main area (its tabpanel).
+ */
+function ViewTabs() {
   const view = useUi((s) => s.view);
   const setView = useUi((s) => s.setView);
+  const refs = useRef<Partial<Record<View, HTMLButtonElement | null>>>({});
+  const onKeyDown = (e: ReactKeyboardEvent) => {
+    const i = VIEWS.indexOf(view);
+    const to =
+      e.key === 'ArrowRight'
+        ? (i + 1) % VIEWS.length
+        : e.key === 'ArrowLeft'
+          ? (i - 1 + VIEWS.length) % VIEWS.length
+          : e.key === 'Home'
+            ? 0
+            : e.key === 'End'
+              ? VIEWS.length - 1
+              : -1;
+    if (to < 0) return;
+    e.preventDefault();
+    const v = VIEWS[to] as View;
+    setView(v);
+    refs.current[v]?.focus();
+  };
+  return (
+    <nav className="nav" role="tablist" aria-label="Views" onKeyDown={onKeyDown}>
+      {VIEWS.map((v, i) => (
+        <button
+          key={v}
+          ref={(el) => {
+            refs.current[v] = el;
+          }}
+          id={`tab-${v}`}
+          role="tab"
+          aria-selected={view === v}
+          aria-controls="view-panel"
+          tabIndex={view === v ? 0 : -1}
+          className={view === v ? 'on' : ''}
+          onClick={() => setView(v)}
+          title={`${LABELS[v]} (${i + 1})`}
+          data-testid={`nav-${v}`}
+        >
+          {LABELS[v]}
+          <kbd aria-hidden="true">{i + 1}</kbd>
+        </button>
+      ))}
+    </nav>
+  );
+}
+
+export function App() {
+  const view = useUi((s) => s.view);
   const error = useConnection((s) => s.error);
   const status = useConnection((s) => s.status);
   useThemeEffect();
@@ -157,38 +253,34 @@ export function App() {
     <div className="app">
       <header className="topbar">
         <Brand />
-        <nav className="nav" role="tablist">
-          {VIEWS.map((v, i) => (
-            <button
-              key={v}
-              role="tab"
-              aria-selected={view === v}
-              className={view === v ? 'on' : ''}
-              onClick={() => setView(v)}
-              title={`${LABELS[v]} (${i + 1})`}
-              data-testid={`nav-${v}`}
-            >
-              {LABELS[v]}
-              <kbd>{i + 1}</kbd>
-            </button>
-          ))}
-        </nav>
+        <ViewTabs />
         <div className="right">
           <ConnectionBadge />
+          <HelpButton />
           <ThemeToggle />
           <SignOutButton />
         </div>
       </header>
-      {error && status !== 'connected' && <div className="banner bad">{error}</div>}
+      <ConnectionBanner />
+      {error && status === 'error' && <div className="banner bad">{error}</div>}
       {error && status === 'connected' && <div className="banner warn">{error}</div>}
-      <main className="main" data-view={view}>
+      <main className="main" id="view-panel" role="tabpanel" aria-labelledby={`tab-${view}`} data-view={view}>
         {view === 'services' && <ServicesView />}
         {view === 'topics' && <TopicsView />}
         {view === 'traces' && <TracesView />}
         {view === 'health' && <HealthView />}
-        {view === 'devices' && <DevicesView />}
-        {view === 'voice' && <VoiceView />}
+        {view === 'devices' && (
+          <StaleScope name="Devices">
+            <DevicesView />
+          </StaleScope>
+        )}
+        {view === 'voice' && (
+          <StaleScope name="Voice">
+            <VoiceView />
+          </StaleScope>
+        )}
       </main>
+      <ShortcutsDialog />
     </div>
   );
 }

@@ -86,4 +86,85 @@ describe('health evaluator (fake clock)', () => {
     expect(r.aggregate.services.stt).toMatchObject({ status: 'degraded', p95_ms: 900 });
     expect(r.alerts).toEqual([expect.objectContaining({ alert: 'slow_handler', value: 900 })]);
   });
+
+  it('a stop someone asked for is "stopped" with an info alert, never down, through the goodbye and the start after it', () => {
+    const { ev, hb } = setup();
+    ev.supervisor({ service: 'stt', state: 'running', pid: 10 });
+    hb('stt');
+    hb('ai');
+    ev.evaluate();
+    // what the supervisor publishes before it sends the stop message, then the service's goodbye
+    ev.supervisor({ service: 'stt', state: 'stopping', pid: 10, stop_reason: 'request', stopped_by: 'window:abc' });
+    ev.heartbeat({ service: 'stt', status: 'offline', interval_ms: 1_000, pid: 10 });
+    let r = ev.evaluate();
+    expect(r.aggregate.services.stt).toMatchObject({
+      status: 'stopped',
+      stop_reason: 'request',
+      reason: 'was stopped on request (window:abc)',
+    });
+    expect(r.alerts).toEqual([
+      { alert: 'service_stopped', severity: 'info', service: 'stt', message: 'stt was stopped on request (window:abc)' },
+    ]);
+    // an asked-for stop does not make the whole system look worse
+    expect(r.aggregate.overall).toBe('healthy');
+    ev.supervisor({ service: 'stt', state: 'stopped', pid: null, stop_reason: 'request', stopped_by: 'window:abc' });
+    r = ev.evaluate();
+    expect(r.aggregate.services.stt?.status).toBe('stopped');
+    expect(r.alerts).toEqual([]);
+    // started again: not "down" because of the old process's goodbye while the new one starts
+    ev.supervisor({ service: 'stt', state: 'starting', pid: 11 });
+    r = ev.evaluate();
+    expect(r.aggregate.services.stt).toMatchObject({ status: 'unknown', reason: 'starting' });
+    expect(r.alerts).toEqual([]);
+    ev.heartbeat({ service: 'stt', status: 'ok', interval_ms: 1_000, pid: 11 });
+    r = ev.evaluate();
+    expect(r.aggregate.services.stt?.status).toBe('healthy');
+    expect(r.alerts).toEqual([{ alert: 'service_started', severity: 'info', service: 'stt', message: 'stt is running again' }]);
+  });
+
+  it('a restart: the old process goodbye arriving after the new one started is not about the new one', () => {
+    const { ev } = setup();
+    ev.supervisor({ service: 'tts', state: 'running', pid: 20 });
+    ev.heartbeat({ service: 'tts', status: 'ok', interval_ms: 1_000, pid: 20 });
+    ev.evaluate();
+    ev.supervisor({ service: 'tts', state: 'stopping', pid: 20, stop_reason: 'restart', stopped_by: 'operator' });
+    expect(ev.evaluate().alerts.map((a) => a.message)).toEqual(['tts is restarting on request (operator)']);
+    ev.supervisor({ service: 'tts', state: 'starting', pid: 21 });
+    ev.heartbeat({ service: 'tts', status: 'ok', interval_ms: 1_000, pid: 21 });
+    ev.heartbeat({ service: 'tts', status: 'offline', interval_ms: 1_000, pid: 20 });
+    const r = ev.evaluate();
+    expect(r.aggregate.services.tts?.status).toBe('healthy');
+    expect(r.alerts.map((a) => a.alert)).toEqual(['service_started']);
+  });
+
+  it('a clean exit of its own is a stop with a warning; disabled is stopped without alert; a stop without a reason is still down', () => {
+    const { ev, hb } = setup();
+    for (const s of ['ai', 'tts', 'stt']) {
+      ev.supervisor({ service: s, state: 'running', pid: null });
+      hb(s);
+    }
+    ev.supervisor({ service: 'discovery', state: 'stopped', pid: null, stop_reason: 'disabled' });
+    ev.evaluate();
+    ev.supervisor({ service: 'ai', state: 'stopped', pid: null, stop_reason: 'exit' });
+    // a supervisor that does not say why (an older host): a stop nobody announced is a fault
+    ev.supervisor({ service: 'tts', state: 'stopped', pid: null });
+    const r = ev.evaluate();
+    expect(r.aggregate.services.discovery).toMatchObject({ status: 'stopped', reason: 'is disabled in the config' });
+    expect(r.aggregate.services.ai).toMatchObject({ status: 'stopped', reason: 'exited by itself (code 0) and was not restarted' });
+    expect(r.aggregate.services.tts).toMatchObject({ status: 'down', reason: 'supervisor: stopped' });
+    expect(r.alerts.map((a) => `${a.alert}:${a.service}:${a.severity}`).sort()).toEqual([
+      'service_down:tts:critical',
+      'service_stopped:ai:warning',
+    ]);
+    expect(r.aggregate.overall).toBe('down');
+  });
+
+  it('overall is "stopped" only when nothing runs', () => {
+    const { ev } = setup();
+    ev.supervisor({ service: 'stt', state: 'stopped', pid: null, stop_reason: 'request' });
+    ev.supervisor({ service: 'ai', state: 'stopped', pid: null, stop_reason: 'disabled' });
+    expect(ev.evaluate().aggregate.overall).toBe('stopped');
+    ev.heartbeat({ service: 'tts', status: 'ok', interval_ms: 1_000 });
+    expect(ev.evaluate().aggregate.overall).toBe('healthy');
+  });
 });

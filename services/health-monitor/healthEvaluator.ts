@@ -1,17 +1,25 @@
 import { z } from 'zod';
 import type { SERVICE_HEALTH } from '../lib/protocol/health.js';
+import type { STOP_REASONS } from '../lib/protocol/system.js';
 
 /**
  * Per-service health from heartbeats, metrics and the supervisor's process state. Pure (the clock
  * is injected): the health monitor feeds it bus messages and publishes what evaluate() returns.
  *
- *   down      supervisor says stopped/crashed/failed, or the service said goodbye (offline heartbeat =
- *             graceful stop or its MQTT last will), or `missed_down` heartbeat intervals passed silently
+ *   stopped   the supervisor stopped it and says why (stop_reason): someone asked (a stop or the stop
+ *             half of a restart), the host is stopping, it exited with code 0 on its own, or it is
+ *             disabled. Not a fault: an info alert, and the overall status is not made worse by it.
+ *             The supervisor publishes `stopping` with its reason before it sends the stop message,
+ *             so the reason is here before the service's goodbye heartbeat.
+ *   down      supervisor says stopped (without a reason)/crashed/failed, or the service said goodbye
+ *             (offline heartbeat = graceful stop or its MQTT last will) with no stop announced, or
+ *             `missed_down` heartbeat intervals passed silently
  *   degraded  a heartbeat is late (> late_factor x interval), the service reports itself degraded,
  *             its error rate over the last metrics window is above `error_rate`, or its handler p95
  *             latency is above `slow_p95_ms`
  *   healthy   none of the above
- *   unknown   never heard from (only the supervisor or nothing at all)
+ *   unknown   never heard from (only the supervisor or nothing at all), or starting again and no
+ *             heartbeat of the new process yet
  *
  * Alerts are raised on transitions only (de-duplicated): a service that stays down is one alert.
  */
@@ -32,7 +40,7 @@ export type ServiceHealth = (typeof SERVICE_HEALTH)[number];
 
 // a type alias, not an interface: it must be assignable to the loose (index-signature) schema type
 export type HealthAlert = {
-  alert: 'service_down' | 'service_recovered' | 'error_rate' | 'slow_handler' | 'degraded';
+  alert: 'service_down' | 'service_recovered' | 'service_stopped' | 'service_started' | 'error_rate' | 'slow_handler' | 'degraded';
   severity: 'info' | 'warning' | 'critical';
   service: string;
   message: string;
@@ -47,11 +55,23 @@ export type ServiceHealthView = {
   error_rate?: number;
   p95_ms?: number;
   supervisor?: string;
+  stop_reason?: StopReason;
 };
 
 export type HealthAggregate = {
   overall: ServiceHealth;
   services: Record<string, ServiceHealthView>;
+};
+
+type StopReason = (typeof STOP_REASONS)[number];
+
+/** What the supervisor said about a service's process (alicia/system/services/<name>). */
+export type SupervisorState = {
+  service: string;
+  state: string;
+  pid?: number | null;
+  stop_reason?: StopReason | undefined;
+  stopped_by?: string | undefined;
 };
 
 interface Record_ {
@@ -60,6 +80,10 @@ interface Record_ {
   offline: boolean;
   selfDegraded: boolean;
   supervisor?: string;
+  /** the process the supervisor runs now, when it says */
+  pid: number | null;
+  stopReason?: StopReason | undefined;
+  stoppedBy?: string | undefined;
   prevIn?: number;
   prevErrors?: number;
   errorRate: number | null;
@@ -69,10 +93,24 @@ interface Record_ {
   missed: number;
   everUp: boolean;
   downAlerted: boolean;
+  stopAlerted: boolean;
   flags: { late: boolean; errors: boolean; slow: boolean; self: boolean };
 }
 
-const RANK: Record<ServiceHealth, number> = { healthy: 0, unknown: 1, degraded: 2, down: 3 };
+/** How much each status worsens the overall one: an asked-for stop not at all. */
+const RANK: Record<ServiceHealth, number> = { healthy: 0, stopped: 0, unknown: 1, degraded: 2, down: 3 };
+
+const STOP_TEXT: Record<StopReason, string> = {
+  request: 'was stopped on request',
+  restart: 'is restarting on request',
+  host: 'stopped with the host',
+  exit: 'exited by itself (code 0) and was not restarted',
+  disabled: 'is disabled in the config',
+};
+
+function stopText(reason: StopReason, by: string | undefined): string {
+  return by && (reason === 'request' || reason === 'restart') ? `${STOP_TEXT[reason]} (${by})` : STOP_TEXT[reason];
+}
 
 export class HealthEvaluator {
   private readonly services = new Map<string, Record_>();
@@ -87,6 +125,7 @@ export class HealthEvaluator {
     if (!r) {
       r = {
         lastHeartbeat: null,
+        pid: null,
         intervalMs: this.t.default_interval_ms,
         offline: false,
         selfDegraded: false,
@@ -97,6 +136,7 @@ export class HealthEvaluator {
         missed: 0,
         everUp: false,
         downAlerted: false,
+        stopAlerted: false,
         flags: { late: false, errors: false, slow: false, self: false },
       };
       this.services.set(service, r);
@@ -105,8 +145,10 @@ export class HealthEvaluator {
   }
 
   /** alicia/health/heartbeat/<service>; status 'offline' is the last will or a graceful stop. */
-  heartbeat(hb: { service: string; status: 'ok' | 'degraded' | 'offline'; interval_ms: number }): void {
+  heartbeat(hb: { service: string; status: 'ok' | 'degraded' | 'offline'; interval_ms: number; pid?: number }): void {
     const r = this.rec(hb.service);
+    // The goodbye of a process the supervisor has already replaced (a restart) is not about this one.
+    if (hb.pid !== undefined && r.pid !== null && hb.pid !== r.pid) return;
     if (hb.status === 'offline') {
       r.offline = true;
       return;
@@ -131,8 +173,18 @@ export class HealthEvaluator {
   }
 
   /** alicia/system/services/<service> from the supervisor. */
-  supervisor(s: { service: string; state: string }): void {
-    this.rec(s.service).supervisor = s.state;
+  supervisor(s: SupervisorState): void {
+    const r = this.rec(s.service);
+    r.supervisor = s.state;
+    if (s.pid !== undefined) r.pid = s.pid;
+    const stopping = s.state === 'stopping' || s.state === 'stopped';
+    r.stopReason = stopping ? s.stop_reason : undefined;
+    r.stoppedBy = stopping ? s.stopped_by : undefined;
+    // A new process: the last one's goodbye and heartbeats say nothing about it.
+    if (s.state === 'starting') {
+      r.offline = false;
+      r.lastHeartbeat = null;
+    }
   }
 
   /** Recompute every service. `changed` is true when a status or reason changed since the last call. */
@@ -153,9 +205,15 @@ export class HealthEvaluator {
       };
       let status: ServiceHealth;
       let reason: string;
-      if (r.supervisor === 'stopped' || r.supervisor === 'crashed' || r.supervisor === 'failed') {
+      if (r.stopReason !== undefined) {
+        status = 'stopped';
+        reason = stopText(r.stopReason, r.stoppedBy);
+      } else if (r.supervisor === 'stopped' || r.supervisor === 'crashed' || r.supervisor === 'failed') {
         status = 'down';
         reason = `supervisor: ${r.supervisor}`;
+      } else if (r.supervisor === 'starting' && r.lastHeartbeat === null) {
+        status = 'unknown';
+        reason = 'starting';
       } else if (r.offline) {
         status = 'down';
         reason = 'offline (stopped or lost its connection)';
@@ -184,9 +242,25 @@ export class HealthEvaluator {
         alerts.push({ alert: 'service_down', severity: 'critical', service, message: `${service} is down: ${reason}` });
         r.downAlerted = true;
       }
+      // A stop the user asked for reads as what it is. `exit` is no request: a service that quits by
+      // itself is worth a warning, though not the critical alert of a crash.
+      if (status === 'stopped' && r.everUp && !r.stopAlerted && r.stopReason !== 'host') {
+        alerts.push({
+          alert: 'service_stopped',
+          severity: r.stopReason === 'exit' ? 'warning' : 'info',
+          service,
+          message: `${service} ${reason}`,
+        });
+        r.stopAlerted = true;
+      }
       if (up && r.downAlerted) {
         alerts.push({ alert: 'service_recovered', severity: 'info', service, message: `${service} is back` });
         r.downAlerted = false;
+        r.stopAlerted = false;
+      }
+      if (up && r.stopAlerted) {
+        alerts.push({ alert: 'service_started', severity: 'info', service, message: `${service} is running again` });
+        r.stopAlerted = false;
       }
       if (up) r.everUp = true;
       if (up && flags.errors && !r.flags.errors) {
@@ -225,10 +299,15 @@ export class HealthEvaluator {
       if (r.errorRate !== null) v.error_rate = Math.round(r.errorRate * 1000) / 1000;
       if (r.p95 !== null) v.p95_ms = Math.round(r.p95 * 10) / 10;
       if (r.supervisor) v.supervisor = r.supervisor;
+      if (r.stopReason) v.stop_reason = r.stopReason;
       services[name] = v;
       if (RANK[r.status] > RANK[overall]) overall = r.status;
     }
-    return { overall: this.services.size === 0 ? 'unknown' : overall, services };
+    const all = [...this.services.values()];
+    if (all.length === 0) return { overall: 'unknown', services };
+    // nothing runs: "healthy" would say too much
+    if (all.every((r) => r.status === 'stopped')) overall = 'stopped';
+    return { overall, services };
   }
 }
 

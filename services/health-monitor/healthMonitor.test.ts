@@ -89,6 +89,49 @@ describe('health-monitor through a real broker', () => {
   });
 });
 
+describe("health-monitor and the supervisor's stop reasons", () => {
+  it('a real service stopped on request (the supervisor says so first) is "stopped" with an info alert, not down', async () => {
+    const ai = new (class extends BusService {})({ name: 'ai', connection: { url: tb.url, ...tb.credentials.ai }, heartbeatMs: 200 });
+    const alerts: Record<string, unknown>[] = [];
+    const onAlert = (topic: string, payload: Buffer) => {
+      if (topic === 'alicia/health/alert') alerts.push(JSON.parse(payload.toString()) as Record<string, unknown>);
+    };
+    op.client.on('message', onAlert);
+    try {
+      await ai.start();
+      await op.nextJson('alicia/health/status', svcStatus('ai', 'healthy'));
+      // what supervisor.ts publishes (retained) before it sends the stop message
+      const state = { service: 'ai', pid: process.pid, restarts: 0, startedAt: Date.now() - 1_000 };
+      const stopping = { ...state, state: 'stopping', stop_reason: 'request', stopped_by: 'window:e2e', stopped_at: Date.now() };
+      await op.pub('alicia/system/services/ai', seal(stopping, { source: 'supervisor' }), { retain: true });
+      const stopped = op.nextJson('alicia/health/alert', (a) => a.alert === 'service_stopped' && a.service === 'ai');
+      await ai.stop();
+      expect(await stopped).toMatchObject({ severity: 'info', message: 'ai was stopped on request (window:e2e)' });
+      const agg = await op.nextJson('alicia/health/status', svcStatus('ai', 'stopped'));
+      expect((agg.services as Record<string, { reason?: string }>).ai?.reason).toBe('was stopped on request (window:e2e)');
+      // Sentinel: the monitor publishes its alerts in order on one connection; an alert about another
+      // service raised after the goodbye arrives after any service_down about ai would have.
+      const sentinel = op.nextJson('alicia/health/alert', (a) => a.alert === 'service_down' && a.service === 'sentinel');
+      const other = await TestClient.connect(tb.url, tb.credentials.operator);
+      const beat = (status: string) =>
+        other.pub(
+          'alicia/health/heartbeat/sentinel',
+          seal({ service: 'sentinel', pid: 2, seq: 1, uptime_ms: 1, status, interval_ms: 1_000 }, { source: 'operator' }),
+        );
+      await beat('ok');
+      await op.nextJson('alicia/health/status', svcStatus('sentinel', 'healthy'));
+      await beat('offline');
+      await sentinel;
+      await other.close();
+      expect(alerts.filter((a) => a.service === 'ai').map((a) => a.alert)).toEqual(['service_stopped']);
+    } finally {
+      op.client.off('message', onAlert);
+      await ai.stop();
+      await op.pub('alicia/system/services/ai', '', { retain: true });
+    }
+  });
+});
+
 describe('health-monitor at its own stop', () => {
   it('once the supervisor announced its stop, services going offline raise no alert and log no warning', async () => {
     // A broker of its own: this monitor must not share the client id or the aggregate topic with the one above.

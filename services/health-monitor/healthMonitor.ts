@@ -73,7 +73,7 @@ export class HealthMonitor extends BusService {
     await this.subscribe('alicia/health/heartbeat/+', (msg, topic) => {
       // The topic names the service (the ACL makes it unforgeable); the body's field could lie.
       const service = lastSegment(topic);
-      this.evaluator.heartbeat({ service, status: msg.status, interval_ms: msg.interval_ms });
+      this.evaluator.heartbeat({ service, status: msg.status, interval_ms: msg.interval_ms, pid: msg.pid });
       if (this.stopping && msg.status === 'offline') this.log.debug('went offline while this monitor stops: no alert', { of: service });
       this.evaluate(false);
     });
@@ -96,7 +96,7 @@ export class HealthMonitor extends BusService {
           if (announced && !this.stopping) this.log.info('stop announced by the supervisor: no more alerts');
           this.stopAnnounced = announced;
         }
-        this.evaluator.supervisor({ service, state: msg.state });
+        this.evaluator.supervisor({ service, state: msg.state, pid: msg.pid, stop_reason: msg.stop_reason, stopped_by: msg.stopped_by });
         this.evaluate(false);
       },
       // QoS 0: the states are retained and each supersedes the last, so a fresh subscription has

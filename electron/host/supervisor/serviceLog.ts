@@ -26,14 +26,23 @@ const MAX_LINES_PER_MESSAGE = 500;
 /** above this many unflushed lines per stream the oldest are dropped (a child printing in a loop) */
 const MAX_PENDING = 5000;
 
+const STREAMS = ['supervisor', 'stdout', 'stderr'] as const;
+
+/** One run's unflushed lines, per stream. */
+type RunLines = Record<LogStream, string[]>;
+
 /**
  * One service's output: stdout/stderr split into lines, written to its rotating log file and
  * published in batches on alicia/system/logs/<service> (QoS 0, not retained: logs are events).
  * Batching (seed: "batched publishing") keeps a chatty service from costing one MQTT message per line.
+ * A batch holds one run's lines (it carries the pid): at a restart the old process's last lines
+ * and the new one's first often fall into the same flush, and a reader must tell them apart.
  */
 export class ServiceLog {
   private readonly file: RotatingFile;
-  private readonly pending: Record<LogStream, string[]> = { stdout: [], stderr: [], supervisor: [] };
+  /** by pid, in the order the runs were first heard of (null: supervisor lines about no process) */
+  private readonly pending = new Map<number | null, RunLines>();
+  private readonly counts: Record<LogStream, number> = { stdout: 0, stderr: 0, supervisor: 0 };
   private readonly dropped: Record<LogStream, number> = { stdout: 0, stderr: 0, supervisor: 0 };
   private fileBuf = '';
   private timer: NodeJS.Timeout | undefined;
@@ -44,8 +53,8 @@ export class ServiceLog {
     this.topic = topicFor('alicia/system/logs/+', opts.service);
   }
 
-  /** Follow a child's stream until it ends. */
-  attach(stream: Readable | null, name: 'stdout' | 'stderr'): void {
+  /** Follow a child's stream until it ends; `pid` names the run its lines belong to. */
+  attach(stream: Readable | null, name: 'stdout' | 'stderr', pid: () => number | null): void {
     if (!stream) return;
     let partial = '';
     stream.setEncoding('utf8');
@@ -53,39 +62,47 @@ export class ServiceLog {
       partial += chunk;
       let nl: number;
       while ((nl = partial.indexOf('\n')) >= 0) {
-        this.line(name, partial.slice(0, nl).replace(/\r$/, ''));
+        this.line(name, partial.slice(0, nl).replace(/\r$/, ''), pid());
         partial = partial.slice(nl + 1);
       }
       // A line without a newline that keeps growing is cut, not buffered forever.
       if (partial.length > MAX_LINE) {
-        this.line(name, partial);
+        this.line(name, partial, pid());
         partial = '';
       }
     });
     stream.on('end', () => {
-      if (partial) this.line(name, partial);
+      if (partial) this.line(name, partial, pid());
       partial = '';
     });
     // A broken pipe from a dying child is not a host error.
     stream.on('error', () => undefined);
   }
 
-  /** A line from the supervisor itself about this service (started, exited, restarting). */
-  supervisor(text: string): void {
-    this.line('supervisor', text);
+  /** A line from the supervisor itself about a run of this service (started, exited, restarting). */
+  supervisor(text: string, pid: number | null): void {
+    this.line('supervisor', text, pid);
   }
 
-  line(stream: LogStream, raw: string): void {
+  line(stream: LogStream, raw: string, pid: number | null): void {
     let text = raw.length > MAX_LINE ? raw.slice(0, MAX_LINE - 1) + '…' : raw;
     for (const s of this.opts.secrets?.() ?? []) if (s) text = text.replaceAll(s, '***');
     this.fileBuf += `${new Date().toISOString()} [${stream}] ${text}\n`;
-    const q = this.pending[stream];
-    q.push(text);
-    if (q.length > MAX_PENDING) {
-      q.shift();
-      this.dropped[stream]++;
-    }
+    let run = this.pending.get(pid);
+    if (!run) this.pending.set(pid, (run = { supervisor: [], stdout: [], stderr: [] }));
+    run[stream].push(text);
+    if (++this.counts[stream] > MAX_PENDING) this.dropOldest(stream);
     this.timer ??= setTimeout(() => this.flush(), this.opts.flushMs ?? 250);
+  }
+
+  private dropOldest(stream: LogStream): void {
+    for (const run of this.pending.values()) {
+      if (run[stream].length === 0) continue;
+      run[stream].shift();
+      this.counts[stream]--;
+      this.dropped[stream]++;
+      return;
+    }
   }
 
   /** Write what is buffered to the file and the bus now. */
@@ -96,19 +113,24 @@ export class ServiceLog {
       this.file.append(this.fileBuf);
       this.fileBuf = '';
     }
-    for (const stream of ['supervisor', 'stdout', 'stderr'] as const) {
-      const lines = this.pending[stream].splice(0);
-      if (this.dropped[stream] > 0) {
-        lines.unshift(`[${this.dropped[stream]} log lines dropped: the service printed faster than they could be published]`);
-        this.dropped[stream] = 0;
-      }
-      for (let i = 0; i < lines.length; i += MAX_LINES_PER_MESSAGE) {
-        const msg = seal(
-          { service: this.opts.service, stream, lines: lines.slice(i, i + MAX_LINES_PER_MESSAGE) },
-          { source: 'supervisor' },
-        );
-        // Fire and forget: a log batch that cannot be published (broker stopping) is only lost from the topic; the file has it.
-        this.opts.bus.publish(this.topic, JSON.stringify(msg), { qos: 0, retain: false }).catch(() => undefined);
+    const runs = [...this.pending];
+    this.pending.clear();
+    for (const stream of STREAMS) this.counts[stream] = 0;
+    for (const [pid, run] of runs) {
+      for (const stream of STREAMS) {
+        const lines = run[stream];
+        if (lines.length > 0 && this.dropped[stream] > 0) {
+          lines.unshift(`[${this.dropped[stream]} log lines dropped: the service printed faster than they could be published]`);
+          this.dropped[stream] = 0;
+        }
+        for (let i = 0; i < lines.length; i += MAX_LINES_PER_MESSAGE) {
+          const msg = seal(
+            { service: this.opts.service, stream, pid, lines: lines.slice(i, i + MAX_LINES_PER_MESSAGE) },
+            { source: 'supervisor' },
+          );
+          // Fire and forget: a log batch that cannot be published (broker stopping) is only lost from the topic; the file has it.
+          this.opts.bus.publish(this.topic, JSON.stringify(msg), { qos: 0, retain: false }).catch(() => undefined);
+        }
       }
     }
   }

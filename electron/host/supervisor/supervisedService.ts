@@ -5,6 +5,14 @@ import { STOP_MESSAGE } from './launcher.js';
 import type { ServiceLog } from './serviceLog.js';
 
 export type ServiceStateName = 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed' | 'failed';
+/** Why a service stops (STOP_REASONS in services/lib/protocol/system.ts). */
+export type StopReason = 'request' | 'restart' | 'host' | 'exit' | 'disabled';
+
+/** Who stops a service and why: the supervisor request's principal, or the host itself (no `by`). */
+export interface StopCause {
+  reason: StopReason;
+  by?: string;
+}
 
 /** What alicia/system/services/<name> carries (serviceStateSchema). */
 export interface ServiceStatus {
@@ -16,6 +24,9 @@ export interface ServiceStatus {
   exit_code: number | null;
   exit_signal: string | null;
   last_error?: string;
+  stop_reason?: StopReason;
+  stopped_by?: string;
+  stopped_at?: number;
 }
 
 export interface RestartPolicy {
@@ -54,6 +65,8 @@ export interface SupervisedServiceOptions {
   log: ServiceLog;
   onChange: (status: ServiceStatus) => void;
   now?: () => number;
+  /** false: the config leaves it disabled (its stopped state says so); default true */
+  enabled?: boolean;
 }
 
 type Settled = ServiceStateName;
@@ -85,6 +98,8 @@ export class SupervisedService {
   private exitSignal: string | null = null;
   private lastError: string | undefined;
   private pid: number | null = null;
+  /** why it is stopping/stopped, who asked and when; cleared at each launch */
+  private stopCause: (StopCause & { at: number }) | undefined;
   /** what the user (or the host) wants: run it, or keep it stopped */
   private intent: 'run' | 'stop' = 'stop';
   private registered = false;
@@ -103,6 +118,8 @@ export class SupervisedService {
   constructor(private readonly opts: SupervisedServiceOptions) {
     this.name = opts.name;
     this.now = opts.now ?? Date.now;
+    // Stopped before its first start; one the config leaves disabled stays so until someone starts it.
+    if (opts.enabled === false) this.stopCause = { reason: 'disabled', at: this.now() };
   }
 
   status(): ServiceStatus {
@@ -116,6 +133,11 @@ export class SupervisedService {
       exit_signal: this.exitSignal,
     };
     if (this.lastError !== undefined) s.last_error = this.lastError;
+    if (this.stopCause && (this.state === 'stopping' || this.state === 'stopped')) {
+      s.stop_reason = this.stopCause.reason;
+      if (this.stopCause.by !== undefined) s.stopped_by = this.stopCause.by;
+      s.stopped_at = this.stopCause.at;
+    }
     return s;
   }
 
@@ -128,13 +150,14 @@ export class SupervisedService {
     return this.serial(() => this.doStart());
   }
 
-  stop(): Promise<ServiceStateName> {
-    return this.serial(() => this.doStop());
+  /** Stop (or keep stopped); `cause` is published with the stopping/stopped state (default: the host's own request). */
+  stop(cause: StopCause = { reason: 'request' }): Promise<ServiceStateName> {
+    return this.serial(() => this.doStop(cause));
   }
 
-  restart(): Promise<ServiceStateName> {
+  restart(by?: string): Promise<ServiceStateName> {
     return this.serial(async () => {
-      await this.doStop();
+      await this.doStop(by === undefined ? { reason: 'restart' } : { reason: 'restart', by });
       return this.doStart();
     });
   }
@@ -182,7 +205,7 @@ export class SupervisedService {
     // Electron's utilityProcess learns its pid only at 'spawn': read it again before publishing
     this.pid = this.proc?.pid ?? this.pid;
     this.set('running');
-    this.opts.log.supervisor(`ready (pid ${this.pid ?? '?'})`);
+    this.opts.log.supervisor(`ready (pid ${this.pid ?? '?'})`, this.pid);
     clearTimeout(this.stableTimer);
     this.stableTimer = setTimeout(() => {
       this.consecutiveCrashes = 0;
@@ -210,10 +233,12 @@ export class SupervisedService {
     return this.whenSettled(this.opts.policy.readyTimeoutMs + 1000);
   }
 
-  private async doStop(): Promise<ServiceStateName> {
+  private async doStop(cause: StopCause): Promise<ServiceStateName> {
     this.intent = 'stop';
     clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
+    // A stop of a stopped service keeps the first cause: it says why the process ended.
+    if (this.state !== 'stopped' && this.state !== 'stopping') this.stopCause = { ...cause, at: this.now() };
     if (!this.proc) {
       if (this.state !== 'stopped') this.set('stopped');
       return this.state;
@@ -223,11 +248,11 @@ export class SupervisedService {
     if (this.state !== 'stopping') {
       this.set('stopping');
       clearTimeout(this.readyTimer);
-      this.opts.log.supervisor('stopping');
+      this.opts.log.supervisor(`stopping (${cause.reason}${cause.by ? ` by ${cause.by}` : ''})`, proc.pid ?? null);
       // The runtime's runService() stops on this IPC message (and on SIGTERM where IPC is missing).
       if (!proc.postMessage(STOP_MESSAGE)) proc.kill('SIGTERM');
       this.killTimer = setTimeout(() => {
-        this.opts.log.supervisor(`did not stop within ${this.opts.policy.graceMs} ms: killing`);
+        this.opts.log.supervisor(`did not stop within ${this.opts.policy.graceMs} ms: killing`, proc.pid ?? null);
         proc.kill('SIGKILL');
       }, this.opts.policy.graceMs);
     }
@@ -245,13 +270,14 @@ export class SupervisedService {
     this.registered = false;
     this.heartbeat = false;
     if (this.launches++ > 0) this.restarts++;
+    this.stopCause = undefined;
     let spec: LaunchSpec;
     try {
       for (const d of this.opts.dirs) mkdirSync(d, { recursive: true, mode: 0o700 });
       spec = this.opts.spec();
     } catch (e) {
       this.lastError = `cannot prepare launch: ${(e as Error).message}`;
-      this.opts.log.supervisor(this.lastError);
+      this.opts.log.supervisor(this.lastError, null);
       this.set('failed');
       return;
     }
@@ -261,15 +287,17 @@ export class SupervisedService {
     this.startedAt = this.now();
     this.exitCode = null;
     this.exitSignal = null;
-    this.opts.log.attach(proc.stdout, 'stdout');
-    this.opts.log.attach(proc.stderr, 'stderr');
+    // this run's pid, read per line: Electron's utilityProcess learns it only at 'spawn'
+    const runPid = () => proc.pid ?? null;
+    this.opts.log.attach(proc.stdout, 'stdout', runPid);
+    this.opts.log.attach(proc.stderr, 'stderr', runPid);
     proc.onExit((code, signal) => this.onExit(gen, code, signal));
     this.set('starting');
-    this.opts.log.supervisor(`started pid ${this.pid ?? '?'}`);
+    this.opts.log.supervisor(`started pid ${this.pid ?? '?'}`, this.pid);
     this.readyTimer = setTimeout(() => {
       if (gen !== this.generation || this.state !== 'starting') return;
       this.lastError = `not ready (registered + heartbeat) within ${this.opts.policy.readyTimeoutMs} ms`;
-      this.opts.log.supervisor(`${this.lastError}: killing`);
+      this.opts.log.supervisor(`${this.lastError}: killing`, proc.pid ?? null);
       proc.kill('SIGKILL');
     }, this.opts.policy.readyTimeoutMs);
   }
@@ -280,6 +308,7 @@ export class SupervisedService {
     clearTimeout(this.killTimer);
     clearTimeout(this.stableTimer);
     this.readyTimer = this.killTimer = this.stableTimer = undefined;
+    const pid = this.pid;
     this.proc = undefined;
     this.pid = null;
     this.exitCode = code;
@@ -287,19 +316,20 @@ export class SupervisedService {
     const how = signal ? `signal ${signal}` : `code ${code ?? '?'}`;
     const waiters = this.exitWaiters.splice(0);
     if (this.intent === 'stop' || this.state === 'stopping') {
-      this.opts.log.supervisor(`stopped (${how})`);
+      this.opts.log.supervisor(`stopped (${how})`, pid);
       this.set('stopped');
     } else if (code === 0 && signal === null) {
-      this.opts.log.supervisor('exited cleanly (code 0): not restarting');
+      this.opts.log.supervisor('exited cleanly (code 0): not restarting', pid);
       this.intent = 'stop';
+      this.stopCause = { reason: 'exit', at: this.now() };
       this.set('stopped');
     } else {
-      this.crashed(how);
+      this.crashed(how, pid);
     }
     for (const w of waiters) w();
   }
 
-  private crashed(how: string): void {
+  private crashed(how: string, pid: number | null): void {
     const now = this.now();
     const p = this.opts.policy;
     this.crashTimes = this.crashTimes.filter((t) => now - t <= p.crashWindowMs);
@@ -307,14 +337,14 @@ export class SupervisedService {
     if (this.lastError === undefined || !this.lastError.startsWith('not ready')) this.lastError = `exited with ${how}`;
     if (this.crashTimes.length > p.maxCrashes) {
       this.lastError = `crashed ${this.crashTimes.length} times within ${p.crashWindowMs / 1000} s (last: ${how}); not restarting until started again`;
-      this.opts.log.supervisor(this.lastError);
+      this.opts.log.supervisor(this.lastError, pid);
       this.set('failed');
       return;
     }
     // No jitter: one host restarts its own services, so there is no crowd of clients to spread out.
     const delay = backoffDelay(this.consecutiveCrashes, { initialMs: p.backoffInitialMs, maxMs: p.backoffMaxMs, factor: 2, jitter: 0 });
     this.consecutiveCrashes++;
-    this.opts.log.supervisor(`crashed (${how}); restarting in ${delay} ms`);
+    this.opts.log.supervisor(`crashed (${how}); restarting in ${delay} ms`, pid);
     this.set('crashed');
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;

@@ -120,7 +120,9 @@ describe('Supervisor', { timeout: 120_000 }, () => {
     expect(pidAlive(st.pid!)).toBe(true);
     expect(st.startedAt).toBeTypeOf('number');
     expect(states.get('stt')!.map((x) => x.state)).toEqual(['stopped', 'starting', 'running']);
-    expect(last('tts')?.state).toBe('stopped');
+    // a service the config leaves disabled says so, and a started one carries no stop reason
+    expect(last('tts')).toMatchObject({ state: 'stopped', stop_reason: 'disabled' });
+    expect(st.stop_reason).toBeUndefined();
     // the fixture logged its config and data dir; the log file has it
     const logFile = join(tb.dataDir, 'logs', 'stt.log');
     await until('log file', () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('fixture starting'));
@@ -196,10 +198,21 @@ describe('Supervisor', { timeout: 120_000 }, () => {
     await s.whenSettled();
     const pid = last('device-manager')!.pid!;
 
+    const asked = Date.now();
     const stopped = await request({ action: 'stop', service: 'device-manager' });
     expect(stopped).toMatchObject({ ok: true, service: 'device-manager', action: 'stop', state: 'stopped', source: 'supervisor' });
     expect(pidAlive(pid)).toBe(false);
+    // why it stopped and who asked, already on the stopping state (a health monitor reads it before the goodbye)
+    const seen = states.get('device-manager')!;
+    const stopStates = seen
+      .slice(seen.findIndex((x) => x.state === 'running'))
+      .filter((x) => x.state === 'stopping' || x.state === 'stopped');
+    expect(stopStates.map((x) => [x.state, x.stop_reason, x.stopped_by])).toEqual([
+      ['stopping', 'request', 'operator'],
+      ['stopped', 'request', 'operator'],
+    ]);
     expect(last('device-manager')).toMatchObject({ state: 'stopped', exit_code: 0 });
+    expect(last('device-manager')!.stopped_at).toBeGreaterThanOrEqual(asked);
     // a graceful stop: the fixture got the stop message and said so
     // the log file is written by a stream that opens it lazily: absent is "not yet"
     const logFile = join(tb.dataDir, 'logs', 'device-manager.log');
@@ -210,10 +223,18 @@ describe('Supervisor', { timeout: 120_000 }, () => {
     const pid2 = last('device-manager')!.pid!;
     expect(pidAlive(pid2)).toBe(true);
 
+    expect(last('device-manager')!.stop_reason).toBeUndefined();
+
     const restarted = await request({ action: 'restart', service: 'device-manager' });
     expect(restarted).toMatchObject({ ok: true, state: 'running' });
     expect(pidAlive(pid2)).toBe(false);
     expect(last('device-manager')!.pid).not.toBe(pid2);
+    expect(
+      states
+        .get('device-manager')!
+        .filter((x) => x.state === 'stopping')
+        .at(-1),
+    ).toMatchObject({ stop_reason: 'restart', stopped_by: 'operator' });
 
     const all = await request({ action: 'stop', service: '*' });
     expect(all.ok).toBe(true);
@@ -268,7 +289,8 @@ describe('Supervisor', { timeout: 120_000 }, () => {
     await s.start();
     await until('stopped', () => (states.get('ai') ?? []).some((x) => x.state === 'starting') && last('ai')?.state === 'stopped');
     await afterAnyRestart(100);
-    expect(last('ai')).toMatchObject({ state: 'stopped', exit_code: 0, restarts: 0 });
+    expect(last('ai')).toMatchObject({ state: 'stopped', exit_code: 0, restarts: 0, stop_reason: 'exit' });
+    expect(last('ai')!.stopped_by).toBeUndefined();
   });
 
   it('publishes stdout/stderr on the log topic in batches and never the service password', async () => {
@@ -289,6 +311,30 @@ describe('Supervisor', { timeout: 120_000 }, () => {
     expect(statSync(join(tb.dataDir, 'logs', 'tts.log')).mode & 0o777).toBe(0o600);
   });
 
+  it('log batches carry the pid of their run and never mix two runs, also when a restart falls into one flush', async () => {
+    const batches: { stream: string; pid?: number | null; lines: string[] }[] = [];
+    op.on('message', (topic, payload) => {
+      if (topic === 'alicia/system/logs/tts') batches.push(JSON.parse(payload.toString()) as (typeof batches)[number]);
+    });
+    const s = makeSupervisor([mini('tts')]);
+    await s.start();
+    await s.whenSettled();
+    const first = last('tts')!.pid!;
+    expect(await request({ action: 'restart', service: 'tts' })).toMatchObject({ ok: true, state: 'running' });
+    const second = last('tts')!.pid!;
+    const linesOf = (pid: number) => batches.filter((b) => b.pid === pid).flatMap((b) => b.lines);
+    const has = (pid: number, text: string) => linesOf(pid).some((l) => l.includes(text));
+    await until('the new run logged its start and readiness', () => has(second, 'fixture starting') && has(second, 'ready (pid'));
+    await until('the old run logged its stop', () => has(first, 'fixture stopping') && has(first, 'stopped (code 0)'));
+    expect(linesOf(first)).toEqual(
+      expect.arrayContaining([`started pid ${first}`, 'stopping (restart by operator)', expect.stringMatching(/^stopped \(code 0\)$/)]),
+    );
+    expect(linesOf(first).filter((l) => l.includes('fixture starting'))).toHaveLength(1);
+    expect(linesOf(second)).toEqual(expect.arrayContaining([`started pid ${second}`, `ready (pid ${second})`]));
+    expect(linesOf(second).some((l) => l.includes('fixture stopping') || l.startsWith('stopp'))).toBe(false);
+    expect(batches.every((b) => b.pid === first || b.pid === second)).toBe(true);
+  });
+
   it('stop() stops every service, leaves no process behind and can run twice', async () => {
     const s = makeSupervisor([mini('discovery'), mini('stt'), mini('ai', 'ignore-stop')], { graceMs: 500 });
     await s.start();
@@ -298,6 +344,10 @@ describe('Supervisor', { timeout: 120_000 }, () => {
     await s.stop();
     await s.stop();
     expect(pids.some(pidAlive)).toBe(false);
-    expect(s.status().map((x) => x.state)).toEqual(['stopped', 'stopped', 'stopped']);
+    expect(s.status().map((x) => [x.state, x.stop_reason])).toEqual([
+      ['stopped', 'host'],
+      ['stopped', 'host'],
+      ['stopped', 'host'],
+    ]);
   });
 });

@@ -102,12 +102,25 @@ export class Supervisor {
     return [...this.services.keys()];
   }
 
-  /** Start/stop/restart one service or all ('*'); the same operation the bus request performs. */
-  async control(action: 'start' | 'stop' | 'restart', service: string): Promise<{ service: string; state: ServiceStateName }[]> {
+  /**
+   * Start/stop/restart one service or all ('*'); the same operation the bus request performs. `by`:
+   * the principal that asked (published with the stopped state, so a stop reads as asked for).
+   */
+  async control(
+    action: 'start' | 'stop' | 'restart',
+    service: string,
+    by?: string,
+  ): Promise<{ service: string; state: ServiceStateName }[]> {
     const targets = service === '*' ? [...this.services.values()] : [this.services.get(service)];
     if (targets.some((t) => t === undefined))
       throw new AliciaError('SERVICE_UNKNOWN', `unknown service ${JSON.stringify(service)}; known: ${this.names().join(', ')}`);
-    return Promise.all((targets as SupervisedService[]).map(async (t) => ({ service: t.name, state: await t[action]() })));
+    const run = (t: SupervisedService): Promise<ServiceStateName> =>
+      action === 'start'
+        ? t.start()
+        : action === 'restart'
+          ? t.restart(by)
+          : t.stop(by === undefined ? { reason: 'request' } : { reason: 'request', by });
+    return Promise.all((targets as SupervisedService[]).map(async (t) => ({ service: t.name, state: await run(t) })));
   }
 
   /** Stop every service (in parallel: each gets the stop message, then SIGKILL after the grace period). Idempotent. */
@@ -120,7 +133,7 @@ export class Supervisor {
     for (const u of this.unsubscribes.splice(0)) await u().catch(() => undefined);
     await Promise.all(
       [...this.services.values()].map((s) =>
-        s.stop().catch((e: unknown) => this.opts.log.error('stop failed', { service: s.name, error: String(e) })),
+        s.stop({ reason: 'host' }).catch((e: unknown) => this.opts.log.error('stop failed', { service: s.name, error: String(e) })),
       ),
     );
     for (const l of this.logs.values()) l.close();
@@ -178,6 +191,7 @@ export class Supervisor {
       policy: this.policy,
       log,
       onChange: (s) => this.publishState(s),
+      enabled: spec.enabled,
     });
     this.services.set(spec.name, svc);
   }
@@ -255,7 +269,7 @@ export class Supervisor {
       }
       service = m.service;
       action = m.action;
-      const results = await this.control(m.action, m.service);
+      const results = await this.control(m.action, m.service, p.principal ?? undefined);
       const ok = results.every((r) => (m.action === 'stop' ? r.state === 'stopped' : r.state === 'running'));
       const body: { ok: boolean; state?: string; error?: ErrorInfo; services?: unknown } = { ok };
       if (m.service === '*') body.services = results;

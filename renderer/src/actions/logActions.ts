@@ -22,7 +22,7 @@ export async function loadRecentLogs(service: string): Promise<void> {
     const old: LogLine[] = [];
     for (const m of traceMessagesFrom(r.messages)) {
       try {
-        const body = JSON.parse(m.text ?? '') as { lines?: unknown; stream?: unknown; ts?: unknown };
+        const body = JSON.parse(m.text ?? '') as { lines?: unknown; stream?: unknown; ts?: unknown; pid?: unknown };
         if (!Array.isArray(body.lines)) continue;
         for (const text of body.lines)
           if (typeof text === 'string')
@@ -30,6 +30,7 @@ export async function loadRecentLogs(service: string): Promise<void> {
               at: typeof body.ts === 'number' ? body.ts : m.time,
               stream: typeof body.stream === 'string' ? body.stream : 'stdout',
               text,
+              pid: typeof body.pid === 'number' ? body.pid : null,
             });
       } catch {
         /* not a log batch: skip */

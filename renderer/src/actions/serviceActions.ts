@@ -1,4 +1,3 @@
-import { isAliciaError } from '../../../services/lib/protocol/errors.js';
 import { request } from '../bus/connection.js';
 import { useServices } from '../stores/servicesStore.js';
 import type { ServiceAction } from '../stores/servicesStore.js';
@@ -24,7 +23,11 @@ export async function serviceAction(name: string, action: ServiceAction['action'
       at: Date.now(),
     });
   } catch (e) {
-    const message = isAliciaError(e) ? `${e.code}: ${e.message}` : (e as Error).message;
-    setAction(name, { action, pending: false, ok: false, message, at: Date.now() });
+    const o = e as { code?: unknown; message?: unknown };
+    const error = {
+      code: typeof o.code === 'string' ? o.code : 'INTERNAL',
+      message: typeof o.message === 'string' ? o.message : String(e),
+    };
+    setAction(name, { action, pending: false, ok: false, error, at: Date.now() });
   }
 }

@@ -12,7 +12,8 @@ import { SignedOutError, getConnectionInfo, signOutOfHost } from './connectionIn
 import type { ConnectionInfo } from './connectionInfo.js';
 import { onNextFrame } from './frame.js';
 import { PendingRequests, RefusedError } from './pending.js';
-import { routeCleared, routeMessage } from './router.js';
+import { forgetOutageErrors } from './outage.js';
+import { beginResync, endResync, routeCleared, routeMessage } from './router.js';
 
 /**
  * The window's one MQTT connection (MQTT stays out of React: components only select from the stores). It subscribes to the
@@ -31,6 +32,53 @@ const SOURCE = 'window';
 
 /** Subscriptions: the whole tree plus the broker's own stats branch. */
 const SUBSCRIPTIONS = ['#', '$SYS/alicia/#'];
+/** mqtt.js retries a lost connection this often. */
+const RETRY_MS = 2000;
+/**
+ * The retained burst after a subscription has settled when no retained message came for this long
+ * (the broker sends them from memory right after the SUBACK, back to back) ...
+ */
+const RESYNC_QUIET_MS = 400;
+/** ... or at the latest this long after the SUBACK (a host with very many retained topics). */
+const RESYNC_MAX_MS = 8000;
+let resyncQuiet: ReturnType<typeof setTimeout> | undefined;
+let resyncCap: ReturnType<typeof setTimeout> | undefined;
+
+function settleSoon(): void {
+  clearTimeout(resyncQuiet);
+  resyncQuiet = setTimeout(finishResync, RESYNC_QUIET_MS);
+}
+
+/** The retained state is current again: forget what did not come back, and what the outage left behind. */
+function finishResync(): void {
+  clearTimeout(resyncQuiet);
+  clearTimeout(resyncCap);
+  resyncQuiet = resyncCap = undefined;
+  if (!useConnection.getState().resyncing) return;
+  const gone = endResync();
+  if (gone.length) console.debug(`resync: ${gone.length} retained topics are gone`, gone);
+  const { lostAt, syncs } = useConnection.getState();
+  if (lostAt !== null) forgetOutageErrors(lostAt);
+  useConnection.setState({ resyncing: false, lostAt: null, attempts: 0, lostReason: null, syncs: syncs + 1 });
+}
+
+/** The connection closed (or never opened): note when, once, and fail what waited for an answer. */
+function markLost(reason?: string): void {
+  clearTimeout(resyncQuiet);
+  clearTimeout(resyncCap);
+  resyncQuiet = resyncCap = undefined;
+  const s = useConnection.getState();
+  // the first word of this outage (close, then offline, then an error per attempt)
+  const justLost = s.lostAt === null && (s.status === 'connected' || s.syncs > 0);
+  useConnection.setState({
+    lostAt: justLost ? Date.now() : s.lostAt,
+    resyncing: false,
+    ...(reason ? { lostReason: reason } : {}),
+  });
+  // An answer published while the window is away is lost (clean session): say so now rather than
+  // at each request's timeout.
+  if (justLost) pending.failAll(new AliciaError('NOT_CONNECTED', 'the connection to the Alicia host was lost'));
+}
 
 function commitTopics(): void {
   onNextFrame('topics', () => {
@@ -42,6 +90,7 @@ function commitTopics(): void {
 const LISTEN_FILTER = TOPICS['alicia/voice/listen/+'].pattern;
 
 function onMessage(topic: string, payload: Uint8Array, packet: { qos: number; retain: boolean }): void {
+  if (packet.retain && resyncQuiet !== undefined) settleSoon();
   if (topicMatches(LISTEN_FILTER, topic)) return;
   // Copy: mqtt.js hands out views into its receive buffer; keeping them would pin whole chunks.
   const bytes = new Uint8Array(payload);
@@ -106,25 +155,41 @@ export async function startConnection(): Promise<void> {
     // Aedes speaks MQTT 3.1.1 only: it refuses an MQTT 5 CONNECT.
     protocolVersion: 4,
     clean: true,
-    reconnectPeriod: 2000,
+    reconnectPeriod: RETRY_MS,
     connectTimeout: 10_000,
     keepalive: 30,
   });
   client = c;
   c.on('connect', () => {
-    useConnection.setState({ status: 'connected', error: null });
+    // A clean session: the subscriptions are new, and so is every retained message they bring. Until
+    // that burst settles the views keep showing the last known state, and what did not come again is
+    // then forgotten (a device removed while the window was away).
+    beginResync();
+    useConnection.setState({ status: 'connected', error: null, resyncing: true, retryMs: RETRY_MS });
     c.subscribeAsync(Object.fromEntries(SUBSCRIPTIONS.map((topic) => [topic, { qos: 1 as const }])))
       .then((granted) => {
+        if (client !== c) return;
         const denied = granted.filter((g) => g.qos === 128).map((g) => g.topic);
         if (denied.length) useConnection.setState({ error: `The broker refused subscriptions: ${denied.join(', ')}` });
+        settleSoon();
+        resyncCap = setTimeout(finishResync, RESYNC_MAX_MS);
       })
       .catch((e: Error) => useConnection.setState({ error: `Subscribe failed: ${e.message}` }));
   });
   // a dropped client (dropClient) may still report its end: only the current one writes the store
-  c.on('reconnect', () => client === c && useConnection.setState({ status: 'reconnecting' }));
-  c.on('offline', () => client === c && useConnection.setState({ status: 'offline' }));
+  c.on('reconnect', () => {
+    if (client !== c) return;
+    useConnection.setState((s) => ({ status: 'reconnecting', attempts: s.attempts + 1 }));
+  });
+  c.on('offline', () => {
+    if (client !== c) return;
+    markLost();
+    useConnection.setState({ status: 'offline' });
+  });
   c.on('close', () => {
-    if (client === c && useConnection.getState().status === 'connected') useConnection.setState({ status: 'reconnecting' });
+    if (client !== c) return;
+    markLost();
+    if (useConnection.getState().status === 'connected') useConnection.setState({ status: 'reconnecting' });
   });
   c.on('error', (e) => {
     // The broker refused this window's credential: its session ended (signed out elsewhere, ended
@@ -136,7 +201,8 @@ export async function startConnection(): Promise<void> {
       setTimeout(() => void startConnection(), 1000);
       return;
     }
-    useConnection.setState({ error: e.message });
+    if (useConnection.getState().status === 'connected') useConnection.setState({ error: e.message });
+    else markLost(e.message);
   });
   c.on('message', (topic, payload, packet) => onMessage(topic, payload, packet));
   let last = topicIndex.received;
@@ -207,11 +273,11 @@ export async function request<P extends RequestTopic>(
   if (opts.session_id) fields.session_id = opts.session_id;
   const msg = seal(body as object, fields);
   const answer = pending.add<MessageOf<ReplyTopicOf<P>>>(correlation_id, replyTopics, opts.timeoutMs ?? 10_000, opts.what ?? pattern);
-  try {
-    await c.publishAsync(pattern, JSON.stringify(msg), { qos: def.qos });
-  } catch (e) {
-    pending.fail(correlation_id, new AliciaError('NOT_CONNECTED', (e as Error).message));
-  }
+  // Not awaited: a QoS 1 publish waits for its PUBACK, which never comes when the connection drops
+  // on the way; the answer (or its timeout, or the outage) settles the request instead.
+  c.publishAsync(pattern, JSON.stringify(msg), { qos: def.qos }).catch((e: unknown) =>
+    pending.fail(correlation_id, new AliciaError('NOT_CONNECTED', (e as Error).message)),
+  );
   return answer;
 }
 

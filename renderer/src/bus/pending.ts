@@ -101,6 +101,16 @@ export class PendingRequests {
     return true;
   }
 
+  /** Reject every request still waiting (the connection was lost: their answers cannot arrive). */
+  failAll(err: AliciaError): void {
+    const all = [...this.map.values()];
+    this.map.clear();
+    for (const p of all) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+  }
+
   /** Reject one request (its publish failed). */
   fail(correlationId: string, err: AliciaError): void {
     const p = this.map.get(correlationId);

@@ -3,7 +3,8 @@ import { decode } from '../../../services/lib/protocol/decode.js';
 import { seal } from '../../../services/lib/protocol/envelope.js';
 import type { MessageOf } from '../../../services/lib/protocol/topics.js';
 import { useDevices } from '../stores/devicesStore.js';
-import { routeCleared, routeMessage } from './router.js';
+import { useServices } from '../stores/servicesStore.js';
+import { beginResync, endResync, routeCleared, routeMessage } from './router.js';
 import type { RouteTable } from './router.js';
 
 beforeAll(() => {
@@ -23,6 +24,28 @@ describe('the window router', () => {
     await vi.waitFor(() => expect(useDevices.getState().devices.lamp?.name).toBe('Lamp'), { timeout: 2000 });
     routeCleared('alicia/device/status/lamp', 'alicia/device/status/+');
     await vi.waitFor(() => expect(useDevices.getState().devices.lamp).toBeUndefined(), { timeout: 2000 });
+  });
+
+  it('after a reconnection, retained state that was not sent again is forgotten (a device removed while away)', async () => {
+    const status = (id: string) => {
+      const body = { device_id: id, name: id, kind: 'light', room: 'Hall', state: { on: false }, online: true, updated_at: 1 };
+      const bytes = new TextEncoder().encode(JSON.stringify(seal(body, { source: 'device-manager' })));
+      routeMessage(`alicia/device/status/${id}`, 'alicia/device/status/+', decode('alicia/device/status/+', bytes));
+    };
+    const svc = { service: 'stt', state: 'running', pid: 5, restarts: 0, startedAt: 1 };
+    const svcBytes = new TextEncoder().encode(JSON.stringify(seal(svc, { source: 'supervisor' })));
+    status('kept');
+    status('removed');
+    routeMessage('alicia/system/services/stt', 'alicia/system/services/+', decode('alicia/system/services/+', svcBytes));
+    await vi.waitFor(() => expect(Object.keys(useDevices.getState().devices)).toEqual(expect.arrayContaining(['kept', 'removed'])));
+    await vi.waitFor(() => expect(useServices.getState().services.stt?.state?.pid).toBe(5));
+
+    beginResync();
+    status('kept');
+    expect(endResync().sort()).toEqual(['alicia/device/status/removed', 'alicia/system/services/stt']);
+    await vi.waitFor(() => expect(useDevices.getState().devices.removed).toBeUndefined(), { timeout: 2000 });
+    expect(useDevices.getState().devices.kept).toBeDefined();
+    await vi.waitFor(() => expect(useServices.getState().services.stt?.state).toBeUndefined(), { timeout: 2000 });
   });
 
   // Type-level: `npm run typecheck` fails if a @ts-expect-error below stops being an error.

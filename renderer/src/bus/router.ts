@@ -1,4 +1,4 @@
-import { lastSegment } from '../../../services/lib/protocol/topics.js';
+import { TOPICS, lastSegment } from '../../../services/lib/protocol/topics.js';
 import type { MessageOf, TopicPattern } from '../../../services/lib/protocol/topics.js';
 import { brokerSamples, serviceMetricSamples } from '../model/healthSamples.js';
 import { applyLive } from '../model/sessions.js';
@@ -13,6 +13,7 @@ import { useTraces } from '../stores/tracesStore.js';
 import { useVoice } from '../stores/voiceStore.js';
 import { onNextFrame } from './frame.js';
 import { emitVoiceMessage } from './voiceFeed.js';
+import { RetainedSnapshot } from './retainedSnapshot.js';
 
 /**
  * Decoded Alicia messages -> store buffers -> one commit per store per animation frame.
@@ -118,7 +119,7 @@ const ROUTES: RouteTable = {
   },
   'alicia/system/logs/+': (m) => {
     const arr = logPatch.get(m.service) ?? [];
-    for (const text of m.lines) arr.push({ at: m.ts, stream: m.stream, text });
+    for (const text of m.lines) arr.push({ at: m.ts, stream: m.stream, text, pid: m.pid ?? null });
     logPatch.set(m.service, arr);
     flushServices();
   },
@@ -158,22 +159,46 @@ const ROUTES: RouteTable = {
 
 /**
  * What an empty payload means, by topic pattern: a retained state was removed (MQTT 3.1.1 section
- * 3.3.1.3). Only device cards go away with their state; other views keep the last value they saw.
+ * 3.3.1.3), or it was not sent again after a reconnection (a resync). The stores forget it: a
+ * device card goes away, a service row loses its process state and metrics.
  */
 const CLEARED: { [P in TopicPattern]?: (topic: string) => void } = {
   'alicia/device/status/+': (topic) => {
     devicePatch.set(lastSegment(topic), null);
     flushDevices();
   },
+  'alicia/system/services/+': (topic) => patchService(lastSegment(topic), { state: undefined }),
+  'alicia/health/status/+': (topic) => patchService(lastSegment(topic), { metrics: undefined }),
+  'alicia/health/status': () => onNextFrame('health.aggregate', () => useHealth.setState({ aggregate: null })),
+  'alicia/system/host': () => onNextFrame('health.host', () => useHealth.setState({ host: null })),
+  'alicia/system/window/sessions': () => onNextFrame('health.windowSessions', () => useHealth.setState({ windowSessions: null })),
 };
+
+/** Retained state held by the stores, replaced after every (re)connection (retainedSnapshot.ts). */
+const snapshot = new RetainedSnapshot<TopicPattern>();
 
 /** Route one decoded message of `pattern` into the stores (committed on the next frame). */
 export function routeMessage<P extends TopicPattern>(topic: string, pattern: P, msg: MessageOf<P>): void {
   const route: Route<P> | undefined = ROUTES[pattern];
-  route?.(msg, topic, Date.now());
+  if (!route) return;
+  if ((TOPICS[pattern] as { retain?: boolean }).retain) snapshot.hold(topic, pattern);
+  route(msg, topic, Date.now());
 }
 
 /** Route an empty payload on a topic of `pattern`. */
 export function routeCleared(topic: string, pattern: TopicPattern): void {
+  snapshot.release(topic);
   CLEARED[pattern]?.(topic);
+}
+
+/** A (re)connection is about to subscribe: what arrives from now on replaces the retained state held. */
+export function beginResync(): void {
+  snapshot.begin();
+}
+
+/** The retained burst has settled: forget the retained state that did not come again. Returns the topics forgotten. */
+export function endResync(): string[] {
+  const gone = snapshot.end();
+  for (const g of gone) CLEARED[g.pattern]?.(g.topic);
+  return gone.map((g) => g.topic);
 }

@@ -16,6 +16,19 @@ export function formatTime(ts: number): string {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}:${String(d.getSeconds()).padStart(2, '0')}.${String(d.getMilliseconds()).padStart(3, '0')}`;
 }
 
+/** A wall-clock time to the second, "14:02:11" (formatTime adds milliseconds, for logs). */
+export function formatClock(ts: number): string {
+  return formatTime(ts).slice(0, 8);
+}
+
+/** A time of day a person reads in a sentence: "14:02" today, "3 Jan 14:02" on another day. */
+export function formatWhen(ts: number, now = Date.now()): string {
+  const d = new Date(ts);
+  const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  if (new Date(now).toDateString() === d.toDateString()) return hm;
+  return `${d.getDate()} ${d.toLocaleString('en', { month: 'short' })} ${hm}`;
+}
+
 export function formatRate(n: number | undefined): string {
   if (n === undefined || !Number.isFinite(n)) return '—';
   if (n >= 1000) return `${(n / 1000).toFixed(1)}k`;

@@ -33,6 +33,8 @@ interface HealthState {
   sessionActions: Record<string, SessionEndAction>;
   /** per series name ("broker.in", "svc.stt.rate", "svc.stt.p95"), samples oldest first */
   series: Record<string, Sample[]>;
+  /** acknowledged alerts: alert id -> when (this window only, actions/alertActions.ts says why) */
+  acked: Record<string, number>;
 }
 
 export const useHealth = create<HealthState>(() => ({
@@ -43,4 +45,5 @@ export const useHealth = create<HealthState>(() => ({
   windowSessions: null,
   sessionActions: {},
   series: {},
+  acked: {},
 }));

@@ -18,13 +18,18 @@ export interface LogLine {
   at: number;
   stream: string;
   text: string;
+  /** the process run it came from (or, for supervisor lines, was about); null when the host did not say */
+  pid: number | null;
 }
 
 export interface ServiceAction {
   action: 'start' | 'stop' | 'restart';
   pending: boolean;
   ok?: boolean;
+  /** what the supervisor answered ("stop: stopped") */
   message?: string;
+  /** why it failed: its code, and the message for the detail line */
+  error?: { code: string; message: string };
   at: number;
 }
 

@@ -32,13 +32,20 @@ function readView(): View {
 interface UiState {
   view: View;
   theme: ThemeChoice;
+  /** the `?` overlay (keyboard shortcuts) is open */
+  help: boolean;
   setView: (v: View) => void;
   setTheme: (t: ThemeChoice) => void;
+  setHelp: (open: boolean) => void;
 }
 
 export const useUi = create<UiState>((set) => ({
   view: readView(),
   theme: readTheme(),
+  help: false,
+  setHelp(help) {
+    set({ help });
+  },
   setView(view) {
     try {
       localStorage.setItem(VIEW_KEY, view);

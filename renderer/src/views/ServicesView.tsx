@@ -1,178 +1,164 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { SERVICE_NAMES } from '../../../services/lib/protocol/services.js';
-import { loadRecentLogs } from '../actions/logActions.js';
-import { BrokerNote } from './BrokerNote.js';
-import { formatLogLine } from './logLine.js';
 import { serviceAction } from '../actions/serviceActions.js';
-import { useConnection } from '../stores/connectionStore.js';
+import { ErrorText } from '../components/ErrorText.js';
 import { useNow } from '../components/useNow.js';
-import { formatDuration, formatRate, formatTime } from '../model/format.js';
+import { formatClock, formatDuration, formatRate } from '../model/format.js';
+import { serviceRowView } from '../model/serviceRow.js';
+import type { RowContext } from '../model/serviceRow.js';
+import { selectLive, selectStaleSince, useConnection } from '../stores/connectionStore.js';
 import { useServices } from '../stores/servicesStore.js';
 import type { ServiceRow } from '../stores/servicesStore.js';
+import { BrokerNote } from './BrokerNote.js';
+import { LogTail } from './services/LogTail.js';
 import './ServicesView.css';
 
-/** A heartbeat older than this many intervals counts as missed. */
-const LATE_FACTOR = 2.5;
+const COLUMNS = 8;
 
-function heartbeatAge(row: ServiceRow, now: number): number | null {
-  return row.heartbeatAt === undefined ? null : Math.max(0, now - row.heartbeatAt);
-}
-
-function StateBadge({ row, now }: { row: ServiceRow; now: number }) {
-  const st = row.state?.state ?? (row.heartbeat ? 'running' : 'unknown');
-  const age = heartbeatAge(row, now);
-  const interval = row.heartbeat?.interval_ms ?? 5000;
-  const late = st === 'running' && age !== null && age > interval * LATE_FACTOR;
-  const cls = late
-    ? 'warn'
-    : st === 'running'
-      ? 'ok'
-      : st === 'starting' || st === 'stopping'
-        ? 'busy'
-        : st === 'stopped'
-          ? 'muted'
-          : st === 'unknown'
-            ? 'muted'
-            : 'bad';
-  return (
-    <span className={`badge ${cls}`} data-testid={`state-${row.name}`}>
-      {late ? 'no heartbeat' : st}
-    </span>
-  );
-}
-
-function Row({ row, now, selected, onSelect }: { row: ServiceRow; now: number; selected: boolean; onSelect: () => void }) {
+function Row({
+  row,
+  ctx,
+  stale,
+  live,
+  selected,
+  onSelect,
+}: {
+  row: ServiceRow;
+  ctx: RowContext;
+  stale: boolean;
+  live: boolean;
+  selected: boolean;
+  onSelect: () => void;
+}) {
   const action = useServices((s) => s.actions[row.name]);
-  const st = row.state?.state;
-  const running = st === 'running' || st === 'starting';
-  const uptime = running && row.state?.startedAt ? now - row.state.startedAt : null;
-  const age = heartbeatAge(row, now);
-  const m = row.metrics;
+  const v = serviceRowView(row, ctx);
   const busy = action?.pending === true;
+  const m = v.metrics;
+  const off = !live || busy;
   return (
-    <tr className={selected ? 'sel' : ''} onClick={onSelect} data-testid={`service-${row.name}`} aria-selected={selected}>
-      <td className="name">{row.name}</td>
-      <td>
-        <StateBadge row={row} now={now} />
-        {row.state?.last_error && (
-          <span className="hint bad" title={row.state.last_error}>
-            {' '}
-            ⚠
+    <>
+      <tr
+        className={`${selected ? 'sel' : ''} ${stale ? 'stale' : ''}`}
+        onClick={onSelect}
+        data-testid={`service-${row.name}`}
+        data-state={v.state}
+      >
+        <td className="name">
+          <button className="link-button" onClick={onSelect} aria-pressed={selected} title={`Show the log of ${row.name}`}>
+            {row.name}
+          </button>
+          <div className="sub mono" data-testid={`pid-${row.name}`}>
+            {v.pid !== null ? `pid ${v.pid}` : 'no process'}
+          </div>
+        </td>
+        <td className="state">
+          <span className={`badge ${v.cls}`} data-testid={`state-${row.name}`} title={stale ? 'last known state' : undefined}>
+            {v.state}
           </span>
-        )}
-      </td>
-      <td className="num">{row.state?.pid ?? row.heartbeat?.pid ?? '—'}</td>
-      <td className="num">{formatDuration(uptime)}</td>
-      <td className="num">{row.state?.restarts ?? '—'}</td>
-      <td className="num" data-testid={`hb-${row.name}`}>
-        {age === null ? '—' : formatDuration(age)}
-      </td>
-      <td className="num">{m ? formatRate(m.in_per_s + m.out_per_s) : '—'}</td>
-      <td className={`num ${m && m.errors > 0 ? 'bad' : ''}`}>{m?.errors ?? '—'}</td>
-      <td className="num">{m && m.handler_latency_ms.count > 0 ? `${m.handler_latency_ms.p95.toFixed(1)} ms` : '—'}</td>
-      <td className="actions" onClick={(e) => e.stopPropagation()}>
-        <button disabled={busy || running} onClick={() => void serviceAction(row.name, 'start')} data-testid={`start-${row.name}`}>
-          Start
-        </button>
-        <button disabled={busy || !running} onClick={() => void serviceAction(row.name, 'stop')} data-testid={`stop-${row.name}`}>
-          Stop
-        </button>
-        <button disabled={busy} onClick={() => void serviceAction(row.name, 'restart')}>
-          Restart
-        </button>
-      </td>
-      <td className="answer" data-testid={`answer-${row.name}`}>
-        {action &&
-          (action.pending ? (
-            <span className="busy-text">{action.action}…</span>
-          ) : (
-            <span className={action.ok ? 'ok-text' : 'bad'}>{action.message}</span>
-          ))}
-      </td>
-    </tr>
-  );
-}
-
-function LogTail({ name }: { name: string }) {
-  const lines = useServices((s) => s.logs[name]);
-  const ref = useRef<HTMLPreElement>(null);
-  const [follow, setFollow] = useState(true);
-  const connected = useConnection((s) => s.status === 'connected');
-  useEffect(() => {
-    if (connected) void loadRecentLogs(name);
-  }, [name, connected]);
-  useEffect(() => {
-    const el = ref.current;
-    if (el && follow) el.scrollTop = el.scrollHeight;
-  }, [lines, follow]);
-  return (
-    <section className="panel logs" aria-label={`log of ${name}`}>
-      <header className="panel-head">
-        <h2>
-          Log · <span className="mono">{name}</span>
-        </h2>
-        <span className="muted">{lines?.length ?? 0} lines (last 1000 kept)</span>
-        <label className="check">
-          <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> follow
-        </label>
-      </header>
-      <pre ref={ref} className="logtail" data-testid="log-tail">
-        {lines && lines.length > 0
-          ? lines.map((l, i) => {
-              const v = formatLogLine(l.text);
-              const bad = l.stream === 'stderr' || v.level === 'error' || v.level === 'warn';
-              return (
-                <div key={i} className={bad ? 'bad' : l.stream === 'supervisor' ? 'muted' : ''}>
-                  <span className="ts">{formatTime(l.at)}</span> {v.level && v.level !== 'info' ? `${v.level.toUpperCase()} ` : ''}
-                  {v.text}
-                </div>
-              );
-            })
-          : 'No log lines received since the window opened.'}
-      </pre>
-    </section>
+          {v.detail && (
+            <div className="sub" data-testid={`detail-${row.name}`}>
+              {v.detail}
+            </div>
+          )}
+        </td>
+        <td className="num" data-testid={`hb-${row.name}`}>
+          {v.heartbeatAge === null ? '—' : v.heartbeatAge < 1000 ? 'just now' : `${formatDuration(v.heartbeatAge)} ago`}
+        </td>
+        <td className="num" data-testid={`rate-${row.name}`}>
+          {m ? formatRate(m.in_per_s + m.out_per_s) : '—'}
+        </td>
+        <td className={`num ${m && m.errors > 0 ? 'bad' : ''}`}>{m?.errors ?? '—'}</td>
+        <td className="num">{m && m.handler_latency_ms.count > 0 ? `${m.handler_latency_ms.p95.toFixed(1)} ms` : '—'}</td>
+        <td className="num">{row.state?.restarts ?? '—'}</td>
+        <td className="actions" onClick={(e) => e.stopPropagation()}>
+          <div className="action-buttons">
+            <button disabled={off || v.running} onClick={() => void serviceAction(row.name, 'start')} data-testid={`start-${row.name}`}>
+              Start
+            </button>
+            <button disabled={off || !v.running} onClick={() => void serviceAction(row.name, 'stop')} data-testid={`stop-${row.name}`}>
+              Stop
+            </button>
+            <button disabled={off} onClick={() => void serviceAction(row.name, 'restart')} data-testid={`restart-${row.name}`}>
+              Restart
+            </button>
+          </div>
+        </td>
+      </tr>
+      {action && (
+        <tr className={`answer-row ${selected ? 'sel' : ''}`}>
+          <td colSpan={COLUMNS} className="answer-cell" data-testid={`answer-${row.name}`}>
+            {action.pending ? (
+              <span className="busy-text">{action.action}…</span>
+            ) : action.ok ? (
+              <span className="ok-text">{action.message}</span>
+            ) : (
+              <>
+                <span className="muted">{action.action} failed: </span>
+                <ErrorText code={action.error?.code ?? 'INTERNAL'} message={action.error?.message} />
+              </>
+            )}
+          </td>
+        </tr>
+      )}
+    </>
   );
 }
 
 export function ServicesView() {
   const services = useServices((s) => s.services);
-  const now = useNow(1000);
+  const staleSince = useConnection(selectStaleSince);
+  const live = useConnection(selectLive);
+  const me = useConnection((s) => s.username);
+  const ticking = useNow(1000);
+  // while the bus is gone, every age and uptime stands still at the moment it went: the last known
+  const now = staleSince ?? ticking;
   const rows = useMemo(() => {
     const names = new Set<string>([...SERVICE_NAMES, ...Object.keys(services)]);
     return [...names].map((name) => services[name] ?? { name });
   }, [services]);
   const [selected, setSelected] = useState<string>(SERVICE_NAMES[0]);
   const running = rows.filter((r) => r.state?.state === 'running').length;
+  const ctx: RowContext = { now, me };
   return (
     <div className="view services-view">
-      <section className="panel">
+      <section className={`panel services-panel ${staleSince !== null ? 'stale' : ''}`} aria-labelledby="services-title">
         <header className="panel-head">
-          <h2>Services</h2>
+          <h2 id="services-title">Services</h2>
           <span className="muted">
             {running} of {rows.length} running
           </span>
+          {staleSince !== null && (
+            <span className="badge warn" data-testid="services-stale">
+              last known · {formatClock(staleSince)}
+            </span>
+          )}
         </header>
         <BrokerNote />
         <div className="table-wrap">
-          <table className="grid-table">
+          <table className="grid-table services-table">
             <thead>
               <tr>
                 <th>Service</th>
                 <th>State</th>
-                <th className="num">PID</th>
-                <th className="num">Uptime</th>
-                <th className="num">Restarts</th>
                 <th className="num">Heartbeat</th>
                 <th className="num">Msgs/s</th>
                 <th className="num">Errors</th>
                 <th className="num">p95</th>
+                <th className="num">Restarts</th>
                 <th>Control</th>
-                <th>Last answer</th>
               </tr>
             </thead>
             <tbody>
               {rows.map((r) => (
-                <Row key={r.name} row={r} now={now} selected={r.name === selected} onSelect={() => setSelected(r.name)} />
+                <Row
+                  key={r.name}
+                  row={r}
+                  ctx={ctx}
+                  stale={staleSince !== null}
+                  live={live}
+                  selected={r.name === selected}
+                  onSelect={() => setSelected(r.name)}
+                />
               ))}
             </tbody>
           </table>

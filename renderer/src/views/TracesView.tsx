@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
+import type { KeyboardEvent } from 'react';
 import { loadSessions, loadTrace } from '../actions/traceActions.js';
 import { ExportControl } from '../components/ExportControl.js';
 import { MessageDialog } from '../components/MessageDialog.js';
@@ -158,6 +159,22 @@ function Detail({ s }: { s: SessionSummary }) {
   );
 }
 
+/** Keys on a session row: Enter/Space choose it, ArrowUp/ArrowDown move the focus to the row beside it. */
+function onRowKey(key: string) {
+  return (e: KeyboardEvent<HTMLTableRowElement>) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      useTraces.setState({ selected: key });
+    } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      const next = e.key === 'ArrowDown' ? e.currentTarget.nextElementSibling : e.currentTarget.previousElementSibling;
+      if (next instanceof HTMLElement) {
+        e.preventDefault();
+        next.focus();
+      }
+    }
+  };
+}
+
 export function TracesView() {
   const sessions = useTraces((s) => s.sessions);
   const selected = useTraces((s) => s.selected);
@@ -199,6 +216,10 @@ export function TracesView() {
                     key={s.key}
                     className={s.key === selected ? 'sel' : ''}
                     onClick={() => useTraces.setState({ selected: s.key })}
+                    // a row is one tab stop: Enter or Space opens its trace, Up and Down move along the list
+                    tabIndex={0}
+                    onKeyDown={onRowKey(s.key)}
+                    aria-current={s.key === selected ? 'true' : undefined}
                     data-testid="session-row"
                     data-trace={s.trace_id ?? undefined}
                   >

@@ -34,7 +34,12 @@ export const serviceMetricsSchema = z.looseObject({
   window_ms: z.number().int().positive(),
 });
 
-export const SERVICE_HEALTH = ['healthy', 'degraded', 'down', 'unknown'] as const;
+/**
+ * A service's health. `stopped`: not running because someone asked (or it exited cleanly, or is
+ * disabled), as the supervisor's retained state says; it is no fault, so it does not make the
+ * overall status worse.
+ */
+export const SERVICE_HEALTH = ['healthy', 'degraded', 'down', 'unknown', 'stopped'] as const;
 
 /** Aggregate, retained on alicia/health/status by the health monitor. */
 export const healthAggregateSchema = z.looseObject({
@@ -51,7 +56,8 @@ export const healthAggregateSchema = z.looseObject({
 });
 
 export const healthAlertSchema = z.looseObject({
-  alert: z.enum(['service_down', 'service_recovered', 'error_rate', 'slow_handler', 'degraded']),
+  /** service_stopped / service_started: a stop someone asked for and the start after it (info, not a fault) */
+  alert: z.enum(['service_down', 'service_recovered', 'service_stopped', 'service_started', 'error_rate', 'slow_handler', 'degraded']),
   severity: z.enum(['info', 'warning', 'critical']),
   service: z.string(),
   message: z.string(),

@@ -31,6 +31,13 @@ export const discoveryUpdateSchema = z.looseObject({
 });
 
 export const SERVICE_STATES = ['starting', 'running', 'stopping', 'stopped', 'crashed', 'failed'] as const;
+/**
+ * Why a service is stopping or stopped, so nobody reads a stop as a fault: `request` (a stop on
+ * alicia/system/supervisor/request), `restart` (the stop half of a requested restart), `host` (the
+ * host is stopping), `exit` (it exited with code 0 on its own and is not restarted), `disabled` (not
+ * enabled in the config and never started). A crash is no stop: its state is crashed or failed.
+ */
+export const STOP_REASONS = ['request', 'restart', 'host', 'exit', 'disabled'] as const;
 /** Retained on alicia/system/services/<name> by the supervisor. */
 export const serviceStateSchema = z.looseObject({
   service: z.string(),
@@ -41,6 +48,12 @@ export const serviceStateSchema = z.looseObject({
   exit_code: z.number().int().nullable().optional(),
   exit_signal: z.string().nullable().optional(),
   last_error: z.string().optional(),
+  /** stopping and stopped only: why (STOP_REASONS) */
+  stop_reason: z.enum(STOP_REASONS).optional(),
+  /** stop_reason request/restart: the principal that asked (`window:<session>`, `operator`); absent for the host's own requests */
+  stopped_by: z.string().max(128).optional(),
+  /** stopping and stopped: when the stop began (host clock, ms) */
+  stopped_at: z.number().optional(),
 });
 
 export const supervisorRequestSchema = z.looseObject({
@@ -61,6 +74,13 @@ export const logLinesSchema = z.looseObject({
   service: z.string(),
   stream: z.enum(['stdout', 'stderr', 'supervisor']),
   lines: z.array(z.string().max(4000)).max(500),
+  /**
+   * The process these lines came from (or, for supervisor lines, were about): one batch never mixes
+   * two runs, so a reader can tell the old process's last words from the new one's first. Null for
+   * supervisor lines about no process (a launch that failed before there was one); absent from
+   * hosts before it.
+   */
+  pid: z.number().int().nullable().optional(),
 });
 
 export const configSchema = z.record(z.string(), z.unknown());
