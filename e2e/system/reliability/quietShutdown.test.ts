@@ -68,10 +68,10 @@ describe('alicia serve stopped with SIGTERM', () => {
       // from the supervisor's stop message on (its log file is written asynchronously, so a byte offset
       // taken at the SIGTERM may fall before the service's last start-up lines)
       const all = serviceLog(h.dataDir, name).trim().split('\n');
-      const lines = all.slice(all.findLastIndex((l) => / \[supervisor\] stopping$/.test(l)));
+      const lines = all.slice(all.findLastIndex((l) => / \[supervisor\] stopping \(host\)$/.test(l)));
       // the stop is in it: a stop message and a clean exit, no SIGKILL after the grace period
       const supervisorLines = lines.flatMap((l) => / \[supervisor\] (.*)$/.exec(l)?.[1] ?? []);
-      expect(supervisorLines, name).toEqual(['stopping', 'stopped (code 0)']);
+      expect(supervisorLines, name).toEqual(['stopping (host)', 'stopped (code 0)']);
       // the runtime logger writes warn and error to stderr (services/lib/runtime/logger.ts): nothing there either
       expect(
         lines.filter((l) => / \[stderr\] /.test(l) || /"level":"(warn|error)"/.test(l)),
