@@ -1,3 +1,4 @@
+import { ErrorText } from '../components/ErrorText.js';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { TRAITS } from '../../../services/lib/protocol/device.js';
 import { DEFAULT_THERMOSTAT_LIMITS, PERCENT } from '../../../services/lib/protocol/deviceActions.js';
@@ -189,7 +190,7 @@ function CardFooter({ d, now, onEdit }: { d: DeviceStatus; now: number; onEdit: 
     return (
       <div className="card-foot">
         <span className="bad grow" data-testid={`remove-error-${id}`}>
-          not removed · {removal.error.code}: {removal.error.message}
+          not removed: <ErrorText code={removal.error.code} message={removal.error.message} />
         </span>
         <button type="button" className="ghost small" onClick={() => clearRemoval(id)}>
           OK
@@ -223,8 +224,7 @@ function CardFooter({ d, now, onEdit }: { d: DeviceStatus; now: number; onEdit: 
     <>
       {!cmd?.pending && cmd?.error && (
         <div className="card-error bad" role="status" data-testid={`device-error-${id}`}>
-          {words(cmd.action)} failed: {cmd.error.message}
-          <div className="mono code">{cmd.error.code}</div>
+          {words(cmd.action)} failed: <ErrorText code={cmd.error.code} message={cmd.error.message} />
         </div>
       )}
       <div className="card-foot">
