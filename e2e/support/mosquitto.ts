@@ -17,6 +17,64 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * `mosquitto -c CONF`, started and stopped by its pid: start() returns once it says it is running,
+ * stop() sends SIGTERM (it saves its persistent sessions) and waits for the exit (SIGKILL after 10 s).
+ * Both can run twice; start() after stop() runs it again with the same files.
+ */
+export class MosquittoProcess {
+  private child: ChildProcess | null = null;
+  private exited: Promise<void> = Promise.resolve();
+  private logText = '';
+
+  constructor(
+    private readonly confFile: string,
+    private readonly port: number,
+  ) {}
+
+  /** the running broker's pid, null while stopped */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  /** everything it logged (stderr), across restarts */
+  log(): string {
+    return this.logText;
+  }
+
+  readonly start = async (): Promise<void> => {
+    if (this.child) return;
+    const c = spawn(MOSQUITTO_BIN, ['-c', this.confFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = c;
+    this.exited = new Promise((r) => c.once('exit', () => r()));
+    let mine = '';
+    c.stderr.setEncoding('utf8').on('data', (d: string) => {
+      mine += d;
+      this.logText = (this.logText + d).slice(-200_000);
+    });
+    // it says so once its listener is open
+    const deadline = Date.now() + 10_000;
+    while (!/ running$/m.test(mine)) {
+      if (c.exitCode !== null || c.signalCode !== null || Date.now() > deadline) {
+        this.child = null;
+        c.kill('SIGKILL');
+        throw new Error(`mosquitto did not start on port ${this.port}: ${mine.slice(-2000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  readonly stop = async (): Promise<void> => {
+    const c = this.child;
+    if (!c) return;
+    this.child = null;
+    process.kill(c.pid!, 'SIGTERM');
+    const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
+    await this.exited;
+    clearTimeout(timer);
+  };
+}
+
 export interface TestMosquitto {
   /** mqtt://127.0.0.1:PORT */
   url: string;
@@ -56,40 +114,8 @@ export async function startTestMosquitto(
     await appendFile(config.files.conf, `\nlistener ${tlsPort} 127.0.0.1\ncertfile ${opts.tls.certFile}\nkeyfile ${opts.tls.keyFile}\n`);
     tlsUrl = `mqtts://127.0.0.1:${tlsPort}`;
   }
-  let child: ChildProcess | null = null;
-  let exited: Promise<void> = Promise.resolve();
-  let logText = '';
-
-  const start = async (): Promise<void> => {
-    if (child) return;
-    const c = spawn(MOSQUITTO_BIN, ['-c', config.files.conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-    child = c;
-    exited = new Promise((r) => c.once('exit', () => r()));
-    let mine = '';
-    c.stderr.setEncoding('utf8').on('data', (d: string) => {
-      mine += d;
-      logText = (logText + d).slice(-200_000);
-    });
-    // it says so once its listener is open
-    const deadline = Date.now() + 10_000;
-    while (!/ running$/m.test(mine)) {
-      if (c.exitCode !== null || c.signalCode !== null || Date.now() > deadline) {
-        child = null;
-        c.kill('SIGKILL');
-        throw new Error(`mosquitto did not start on port ${port}: ${mine.slice(-2000)}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  const stop = async (): Promise<void> => {
-    const c = child;
-    if (!c) return;
-    child = null;
-    process.kill(c.pid!, 'SIGTERM');
-    const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const proc = new MosquittoProcess(config.files.conf, port);
+  const { start, stop } = proc;
   await start();
   return {
     url: `mqtt://127.0.0.1:${port}`,
@@ -97,9 +123,9 @@ export async function startTestMosquitto(
     tlsUrl,
     config,
     get pid() {
-      return child?.pid ?? null;
+      return proc.pid;
     },
-    log: () => logText,
+    log: () => proc.log(),
     stop,
     start,
     dispose: async () => {

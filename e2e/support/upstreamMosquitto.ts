@@ -1,9 +1,9 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect as netConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort, MosquittoProcess } from './mosquitto.js';
 
 const run = promisify(execFile);
 
@@ -21,25 +21,6 @@ export interface UpstreamMosquitto {
   /** start it again on the same port with the same config */
   start(): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((r) => {
-    const s = netConnect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), r(true)));
-    s.once('error', () => r(false));
-  });
 }
 
 /** Start `mosquitto -c FILE` (allow_anonymous false, a passwd file made with mosquitto_passwd); stop() removes its dir. */
@@ -66,39 +47,15 @@ export async function startUpstreamMosquitto(): Promise<UpstreamMosquitto> {
       '',
     ].join('\n'),
   );
-  let proc: ChildProcess | null = null;
-  let exited: Promise<void> = Promise.resolve();
-  let stderr = '';
-
-  const start = async () => {
-    const p = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-    proc = p;
-    p.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8192)));
-    exited = new Promise<void>((r) => p.once('exit', () => r()));
-    const end = Date.now() + 10_000;
-    while (!(await listening(port))) {
-      if (p.exitCode !== null || Date.now() > end) {
-        p.kill('SIGKILL');
-        throw new Error(`mosquitto did not start on port ${port}: ${stderr.trim() || 'timeout'}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  const kill = async () => {
-    const p = proc;
-    if (!p || p.exitCode !== null) return;
-    process.kill(p.pid!, 'SIGTERM');
-    const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const proc = new MosquittoProcess(conf, port);
+  const { start, stop: kill } = proc;
   await start();
   return {
     url: `mqtt://127.0.0.1:${port}`,
     port,
     bridgeUser,
     deviceUser,
-    pid: () => proc?.pid ?? 0,
+    pid: () => proc.pid ?? 0,
     kill,
     start,
     async stop() {
