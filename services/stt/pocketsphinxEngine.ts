@@ -1,33 +1,39 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { activity, energyAbove } from '../lib/audio/wav.js';
+import { GARBAGE_PHONES, GARBAGE_WORDS, garbageUnit, isGarbageWord } from '../lib/language/garbage.js';
+import { FSG_FILLERS, loadPronunciations } from '../lib/language/grammar.js';
 import { AliciaError } from '../lib/protocol/errors.js';
+import { addNoiseFloor } from './noiseFloor.js';
 import { PocketsphinxDecoder } from './pocketsphinxDecoder.js';
-import type { DecodeResult } from './pocketsphinxDecoder.js';
+import type { DecodeResult, FsgFiller, WordSegment } from './pocketsphinxDecoder.js';
 import { loadPocketsphinx } from './pocketsphinxLib.js';
 import type { SttEngine, SttRecognition } from './sttEngine.js';
 import { trimSilence } from './trimSilence.js';
 
 /**
- * Offline recognition with pocketsphinx, one decoder kept alive for the life of the service
- * (ps_init ~175 ms measured on a 2-core machine), constrained by the JSGF grammar of the known commands.
+ * Offline recognition with pocketsphinx, decoders kept alive for the life of the service
+ * (ps_init ~175 ms measured on a 2-core machine), constrained by the grammar of the known commands.
  *
- * Rejection: silence, noise and out-of-grammar speech must come back "not understood", never as a command.
- * A grammar decoder always finds *some* sentence of the grammar, so its hypothesis alone is no
- * evidence. Three gates, cheapest first:
+ * Rejection: silence, noise and speech that is not a command must come back "not understood",
+ * never as a command, and least of all as another device's command. A grammar decoder always finds
+ * *some* sentence of its grammar, so its hypothesis alone is no evidence. Four gates, cheapest first:
  *  1. energy: too little audio above the activity threshold -> silence, the decoder is not run;
- *  2. the grammar decode has no hypothesis (noise usually ends here: no path reaches a final state);
- *  3. likelihood ratio: the same audio is decoded by an unconstrained phone loop (allphone search,
- *     context-independent phones) on a second decoder, at the same time as the grammar (two cores:
- *     the latency is the slower of the two passes, not their sum). For speech the grammar explains, the
- *     grammar path scores about as well as or better than the free phone loop; for speech outside the
- *     grammar the forced path scores much worse. The per-frame difference
- *     margin = (score_grammar - score_phoneloop) / frames is thresholded. This is the classic
- *     garbage/filler-model verification (e.g. Rose & Paul 1990; Sukkar & Lee 1996, "Vocabulary
- *     independent discriminative utterance verification"). The threshold comes from measurements
- *     (services/stt/pocketsphinxEngine.test.ts prints them).
- * Both passes see the audio trimmed to the speech plus 150 ms on each side (trimSilence.ts): the
- * decoders' cost is linear in frames, and leading/trailing silence only dilutes the per-frame margin.
+ *  2. the grammar decode has no hypothesis (no path reached the end);
+ *  3. garbage: the grammar (services/lib/language/grammar.ts, garbage.ts) lets every state leave
+ *     for a loop of garbage units (phones, and household words the home lacks) that competes with
+ *     the commands inside the same search; a best path through it is `out_of_grammar`. This is what
+ *     turns "turn on the garage light" into "not understood" instead of "turn on the bedroom light";
+ *  4. likelihood ratio: the same audio is decoded by an unconstrained phone loop (allphone search,
+ *     context-independent phones) on a second decoder, at the same time (two cores: the latency is
+ *     the slower of the two passes). margin = (score_grammar - score_phoneloop + offset) / frames
+ *     below the threshold is `low_confidence`; the margin also gives the confidence. The classic
+ *     garbage/filler-model verification (Rose & Paul 1990; Sukkar & Lee 1996).
+ * Before decoding, the audio is trimmed to the speech plus 150 ms on each side (trimSilence.ts) and
+ * given a faint noise floor (noiseFloor.ts: digitally silent stretches made speech score as silence).
+ * Every price and threshold was chosen on the tuning set of services/stt/testing/corpus.ts only
+ * (services/stt/README.md has the numbers; `npm run bench` reports the test set).
  */
 
 export const DEFAULT_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
@@ -98,6 +104,8 @@ export const DEFAULT_MIN_MARGIN = -7;
 export const DEFAULT_MIN_SPEECH_MS = 200;
 
 const GRAMMAR_SEARCH = 'alicia_grammar';
+/** pocketsphinx's language weight for grammars (its default), said explicitly: FSG probabilities are scaled by it */
+const LANGUAGE_WEIGHT = '6.5';
 const PHONE_SEARCH = 'alicia_phones';
 
 /**
@@ -118,6 +126,8 @@ export class PocketsphinxEngine implements SttEngine {
   private readonly opts: Required<Omit<PocketsphinxOptions, 'trimPadMs'>> & { trimPadMs: number | null };
   private grammar: PocketsphinxDecoder | undefined;
   private phones: PocketsphinxDecoder | undefined;
+  /** the filler dictionary (the model's noise words + the garbage phones), written at start */
+  private fillerDir: string | undefined;
   private grammarSet = false;
   /** each decoder is single-user: every use goes through this chain */
   private queue: Promise<unknown> = Promise.resolve();
@@ -146,17 +156,8 @@ export class PocketsphinxEngine implements SttEngine {
     return this.grammar !== undefined;
   }
 
-  /** Loads the library and both decoders (synchronous C calls); a failure is the returned promise's rejection. */
-  start(): Promise<void> {
-    try {
-      this.open();
-      return Promise.resolve();
-    } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
-    }
-  }
-
-  private open(): void {
+  /** Loads the library and both decoders; a failure is the returned promise's rejection. */
+  async start(): Promise<void> {
     if (this.grammar) return;
     const lib = loadPocketsphinx();
     for (const [what, p] of [
@@ -186,16 +187,34 @@ export class PocketsphinxEngine implements SttEngine {
       '-logfn',
       '/dev/null',
     ];
+    // The garbage phones are filler words (context-independent, one HMM each): pocketsphinx reads
+    // fillers only from a file (-fdict), so the model's noise dictionary is copied with them added.
+    this.fillerDir = mkdtempSync(join(tmpdir(), 'alicia-stt-'));
+    const fdict = join(this.fillerDir, 'noisedict');
+    writeFileSync(
+      fdict,
+      readFileSync(join(this.opts.hmm, 'noisedict'), 'latin1').trimEnd() +
+        '\n' +
+        GARBAGE_PHONES.map((p) => `${garbageUnit(p)} ${p}\n`).join(''),
+    );
+    // -bestpath no: the lattice rescoring would charge filler words (the garbage) -fillprob again
+    // and drop them from the path; the Viterbi path is what the garbage competes in.
+    const grammarArgv = [...common, '-fdict', fdict, '-bestpath', 'no', '-lw', LANGUAGE_WEIGHT, ...this.opts.grammarArgs, ...this.opts.extraArgs];
     // Two decoders rather than two searches in one: each keeps its own beams, and the grammar and
     // the phone loop can run at the same time (2 cores: the latency is the slower pass, not the sum).
-    const grammar = PocketsphinxDecoder.open(lib, [...common, ...this.opts.grammarArgs, ...this.opts.extraArgs], GRAMMAR_SEARCH);
+    let grammar: PocketsphinxDecoder | undefined;
     let phones: PocketsphinxDecoder | undefined;
     try {
+      grammar = PocketsphinxDecoder.open(lib, grammarArgv, GRAMMAR_SEARCH);
+      // the garbage words, with the dictionary's pronunciation under their garbage name
+      const prons = loadPronunciations(this.opts.dict, GARBAGE_WORDS);
+      await grammar.addWords([...prons].map(([w, phones]) => ({ word: garbageUnit(w), phones })));
       phones = PocketsphinxDecoder.open(lib, [...common, ...this.opts.phoneArgs, ...this.opts.extraArgs], PHONE_SEARCH);
       phones.setPhoneLoop(this.opts.phoneLm);
     } catch (e) {
-      grammar.close();
+      grammar?.close();
       phones?.close();
+      this.removeFillers();
       throw e;
     }
     this.grammar = grammar;
@@ -209,14 +228,25 @@ export class PocketsphinxEngine implements SttEngine {
     this.grammar = undefined;
     this.phones = undefined;
     this.grammarSet = false;
+    this.removeFillers();
   }
 
-  setGrammar(jsgf: string): Promise<void> {
-    return this.serial(() => {
-      this.decoders().grammar.setJsgf(jsgf);
+  /**
+   * The grammar: pocketsphinx FSG text (Grammar.fsg, with the garbage path) or JSGF (no garbage:
+   * pocketsphinx then adds silence and the filler words, garbage phones included, to every state).
+   */
+  setGrammar(grammar: string): Promise<void> {
+    return this.serial(async () => {
+      const g = this.decoders().grammar;
+      if (grammar.startsWith('FSG_BEGIN')) await g.setFsg(grammar, fsgFillers(grammar));
+      else g.setJsgf(grammar);
       this.grammarSet = true;
-      return Promise.resolve();
     });
+  }
+
+  private removeFillers(): void {
+    if (this.fillerDir) rmSync(this.fillerDir, { recursive: true, force: true });
+    this.fillerDir = undefined;
   }
 
   recognize(pcm16k: Int16Array): Promise<SttRecognition> {
@@ -228,10 +258,11 @@ export class PocketsphinxEngine implements SttEngine {
       if (act.activeMs < this.opts.minSpeechMs) {
         return { text: '', confidence: 0, understood: false, reason: 'silence', details: base };
       }
-      const pcm =
+      const trimmed =
         this.opts.trimPadMs === null
           ? pcm16k
           : trimSilence(pcm16k, 16000, { thresholdDbfs: this.opts.activityDbfs, padMs: this.opts.trimPadMs }).samples;
+      const pcm = addNoiseFloor(trimmed);
       const t0 = performance.now();
       let g: DecodeResult;
       let p: DecodeResult | null;
@@ -244,18 +275,20 @@ export class PocketsphinxEngine implements SttEngine {
         p = null;
       }
       const t1 = performance.now();
-      const text = (g.hyp ?? '').trim();
-      if (text === '' || g.frames === 0) {
+      // garbage units are fillers: they are missing from the hypothesis string, never from the segments
+      const words = g.frames > 0 ? spokenWords(await grammar.segments()) : [];
+      const heard = words.join(' ');
+      const text = words.filter((w) => !isGarbageWord(w)).join(' ');
+      if (words.length === 0) {
         return { text: '', confidence: 0, understood: false, reason: 'no_hypothesis', details: { ...base, frames: g.frames } };
       }
       p ??= await phones.decode(pcm);
       const t2 = performance.now();
       const margin = (g.score - p.score + this.opts.entryOffset) / g.frames;
-      const highBand = energyAbove(pcm, 16000, 4500);
+      // on the audio as given: the noise floor has energy in every band
+      const highBand = energyAbove(trimmed, 16000, 4500);
       const narrowband = highBand < NARROWBAND_MAX_HIGH_ENERGY;
       const threshold = this.opts.minMargin + (narrowband ? this.opts.narrowbandPenalty : 0);
-      const confidence = 1 / (1 + Math.exp(-(margin - threshold) / this.opts.marginScale));
-      const understood = margin >= threshold;
       const details = {
         ...base,
         high_band: Math.round(highBand * 10000) / 10000,
@@ -264,10 +297,13 @@ export class PocketsphinxEngine implements SttEngine {
         grammar_score: g.score,
         phone_score: p.score,
         margin: Math.round(margin * 100) / 100,
-        hypothesis: text,
+        heard,
         decode_ms: Math.round(t2 - t0),
         ...(this.opts.parallel ? {} : { grammar_ms: Math.round(t1 - t0), phone_ms: Math.round(t2 - t1) }),
       };
+      if (text !== heard) return { text: '', confidence: 0, understood: false, reason: 'out_of_grammar', details };
+      const confidence = 1 / (1 + Math.exp(-(margin - threshold) / this.opts.marginScale));
+      const understood = margin >= threshold;
       return understood
         ? { text, confidence, understood, details }
         : { text: '', confidence, understood, reason: 'low_confidence', details };
@@ -284,4 +320,23 @@ export class PocketsphinxEngine implements SttEngine {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+const SILENCES = new Set(FSG_FILLERS.map((f) => f.word));
+
+/** The words of the best path, without silences and noise, alternative pronunciations folded ("to(2)" -> "to"). */
+function spokenWords(segments: readonly WordSegment[]): string[] {
+  return segments
+    .map((s) => s.word.replace(/\(\d+\)$/, ''))
+    .filter((w) => w !== '' && !SILENCES.has(w) && w !== '<s>' && w !== '</s>' && w !== '(NULL)');
+}
+
+/** The FSG's self-loops on silences and garbage units: the search must treat those words as fillers. */
+function fsgFillers(fsg: string): FsgFiller[] {
+  const out: FsgFiller[] = [];
+  for (const line of fsg.split('\n')) {
+    const m = /^TRANSITION (\d+) (\d+) (\S+) (\S+)$/.exec(line);
+    if (m && m[1] === m[2] && (SILENCES.has(m[4]!) || isGarbageWord(m[4]!))) out.push({ word: m[4]!, state: Number(m[1]), prob: Number(m[3]) });
+  }
+  return out;
 }

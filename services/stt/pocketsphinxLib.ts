@@ -32,6 +32,25 @@ export interface PocketsphinxLib {
   ps_end_utt: (ps: Pointer) => number;
   ps_get_hyp: (ps: Pointer, score: number[]) => string | null;
   ps_get_n_frames: (ps: Pointer) => number;
+  // the word segmentation of the best path (garbage words, the wake word's end)
+  ps_seg_iter: (ps: Pointer) => Pointer;
+  ps_seg_next: (seg: Pointer) => Pointer;
+  ps_seg_word: (seg: Pointer) => string | null;
+  ps_seg_frames: (seg: Pointer, sf: number[], ef: number[]) => void;
+  ps_seg_prob: (seg: Pointer, ascr: number[], lscr: number[], lback: number[]) => number;
+  // words the dictionary lacks (the garbage vocabulary)
+  ps_add_word: (ps: Pointer, word: string, phones: string, update: number) => number;
+  // keyword spotting (the wake word): -kws_threshold is read when the search is made
+  ps_get_config: (ps: Pointer) => Pointer;
+  cmd_ln_set_float_r: (cfg: Pointer, name: string, value: number) => void;
+  cmd_ln_float_r: (cfg: Pointer, name: string) => number;
+  ps_set_keyphrase: (ps: Pointer, name: string, keyphrase: string) => number;
+  // a finite-state grammar from pocketsphinx's FSG text format (null transitions, shared states)
+  ps_get_logmath: (ps: Pointer) => Pointer;
+  fsg_model_readfile: (path: string, lmath: Pointer, lw: number) => Pointer;
+  fsg_model_free: (fsg: Pointer) => number;
+  fsg_model_add_silence: (fsg: Pointer, word: string, state: number, prob: number) => number;
+  ps_set_fsg: (ps: Pointer, name: string, fsg: Pointer) => number;
 }
 
 const LIB_NAMES = {
@@ -89,6 +108,27 @@ export function loadPocketsphinx(): PocketsphinxLib {
     ps_end_utt: ps.func('int ps_end_utt(void *ps)') as PocketsphinxLib['ps_end_utt'],
     ps_get_hyp: ps.func('const char *ps_get_hyp(void *ps, _Out_ int32_t *score)') as PocketsphinxLib['ps_get_hyp'],
     ps_get_n_frames: ps.func('int ps_get_n_frames(void *ps)') as PocketsphinxLib['ps_get_n_frames'],
+    ps_seg_iter: ps.func('void *ps_seg_iter(void *ps)') as PocketsphinxLib['ps_seg_iter'],
+    ps_seg_next: ps.func('void *ps_seg_next(void *seg)') as PocketsphinxLib['ps_seg_next'],
+    ps_seg_word: ps.func('const char *ps_seg_word(void *seg)') as PocketsphinxLib['ps_seg_word'],
+    ps_seg_frames: ps.func('void ps_seg_frames(void *seg, _Out_ int *sf, _Out_ int *ef)') as PocketsphinxLib['ps_seg_frames'],
+    ps_seg_prob: ps.func(
+      'int32_t ps_seg_prob(void *seg, _Out_ int32_t *ascr, _Out_ int32_t *lscr, _Out_ int32_t *lback)',
+    ) as PocketsphinxLib['ps_seg_prob'],
+    ps_add_word: ps.func('int ps_add_word(void *ps, const char *word, const char *phones, int update)') as PocketsphinxLib['ps_add_word'],
+    ps_get_config: ps.func('void *ps_get_config(void *ps)') as PocketsphinxLib['ps_get_config'],
+    cmd_ln_set_float_r: sb.func('void cmd_ln_set_float_r(void *cfg, const char *name, double value)') as PocketsphinxLib['cmd_ln_set_float_r'],
+    cmd_ln_float_r: sb.func('double cmd_ln_float_r(void *cfg, const char *name)') as PocketsphinxLib['cmd_ln_float_r'],
+    ps_get_logmath: ps.func('void *ps_get_logmath(void *ps)') as PocketsphinxLib['ps_get_logmath'],
+    fsg_model_readfile: sb.func('void *fsg_model_readfile(const char *file, void *lmath, float lw)') as PocketsphinxLib['fsg_model_readfile'],
+    fsg_model_free: sb.func('int fsg_model_free(void *fsg)') as PocketsphinxLib['fsg_model_free'],
+    fsg_model_add_silence: sb.func(
+      'int fsg_model_add_silence(void *fsg, const char *silword, int state, float silprob)',
+    ) as PocketsphinxLib['fsg_model_add_silence'],
+    ps_set_fsg: ps.func('int ps_set_fsg(void *ps, const char *name, void *fsg)') as PocketsphinxLib['ps_set_fsg'],
+    ps_set_keyphrase: ps.func(
+      'int ps_set_keyphrase(void *ps, const char *name, const char *keyphrase)',
+    ) as PocketsphinxLib['ps_set_keyphrase'],
   };
   return cached;
 }

@@ -117,7 +117,7 @@ export class SttService extends BusService {
     if (this.registry.vocabularySignature() === this.grammarSignature) return;
     const g = buildGrammar(this.registry, this.dictionary);
     try {
-      await this.engine.setGrammar(g.jsgf);
+      await this.engine.setGrammar(g.fsg);
       this.grammarSignature = g.signature;
       this.skipped = g.skipped.map((s) => `${s.kind} "${s.text}" (not in the dictionary: ${s.missing.join(', ')})`);
       this.log.info('grammar updated', { devices: this.registry.size, words: g.words.length, skipped: this.skipped });
