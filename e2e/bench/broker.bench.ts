@@ -8,6 +8,7 @@ import { mainThreadCpuMs as mainThreadCpu, procStatCpuMs } from '../../electron/
 import { sleep } from '../support/host.js';
 import type { BenchSection } from './types.js';
 import type { LoadConfig, LoadReport } from './brokerLoad.worker.js';
+import type { BrokerLimits } from '../../electron/host/broker/brokerSettings.js';
 import { benchBroker, fanIn, startPool, stopPool, type Pool } from './load.js';
 import { quantile } from './stats.js';
 
@@ -31,7 +32,7 @@ const RTT_MAX_MS = 1200;
 const PUBLISHERS = 4;
 const PUBLISHER_WORKERS = 2;
 
-interface Target {
+export interface Target {
   name: string;
   url: string;
   pubAuth: LoadConfig['auth'];
@@ -66,7 +67,7 @@ interface Result {
  * (/proc/self/task/<pid>), which is where Aedes runs; the client worker threads are excluded.
  */
 const cpuOf = (path: string): number => procStatCpuMs(path) ?? NaN;
-const mainThreadCpuMs = () => mainThreadCpu() ?? NaN;
+export const mainThreadCpuMs = () => mainThreadCpu() ?? NaN;
 
 async function throughput(pool: Pool, t: Target, qos: 0 | 1): Promise<{ rate: number; loss: number; cpuUsPerMsg: number }> {
   let cpu0 = NaN;
@@ -121,12 +122,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function alicia(): Promise<Target> {
+export async function alicia(limits: Partial<BrokerLimits> = {}, name = 'AliciaBroker (auth + ACL)'): Promise<Target> {
   const dir = await mkdtemp(join(tmpdir(), 'alicia-bench-'));
-  const { broker, credentials } = await benchBroker(dir);
+  const { broker, credentials } = await benchBroker(dir, limits);
   const c = credentials.all();
   return {
-    name: 'AliciaBroker (auth + ACL)',
+    name,
     url: broker.addresses.mqttUrl,
     pubAuth: [c['device-manager']],
     subAuth: [c.stt],
@@ -171,7 +172,7 @@ function openTopics() {
   };
 }
 
-async function mosquitto(): Promise<Target> {
+export async function mosquitto(): Promise<Target> {
   const dir = await mkdtemp(join(tmpdir(), 'alicia-bench-mosq-'));
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');

@@ -7,7 +7,8 @@ import { parentPort, workerData } from 'node:worker_threads';
  * event loop with the broker under test. Roles:
  *  - publishers: N clients publish 256 B JSON to <topicPrefix><i> as fast as a window of in-flight
  *    publishes per client allows, for durationMs;
- *  - subscriber: one client on a wildcard filter counts what arrives;
+ *  - subscriber: one client (or several, e.g. the members of a shared subscription) on a wildcard
+ *    filter counts what arrives;
  *  - rtt: a requester and a responder; the requester times QoS 1 request -> response round trips.
  * Every client: MQTT 3.1.1, TCP_NODELAY (mqtt.js has no option for it; without it Nagle + delayed ACK add ~88 ms per QoS 1 round trip).
  */
@@ -37,7 +38,7 @@ export interface LoadConfig {
 export type LoadReport =
   | { type: 'ready' }
   | { type: 'published'; sent: number; startedAt: number; endedAt: number }
-  | { type: 'count'; received: number; firstAt: number; lastAt: number }
+  | { type: 'count'; received: number; firstAt: number; lastAt: number; perClient: number[] }
   | { type: 'rtt'; latenciesMs: number[] }
   | { type: 'stopped' }
   | { type: 'error'; message: string };
@@ -155,24 +156,29 @@ async function paced(cfg: LoadConfig, clients: MqttClient[], startedAt: number, 
 }
 
 async function subscriber(cfg: LoadConfig): Promise<void> {
-  const c = await connect(cfg, 0);
+  // one or more clients on the same filter (several: the members of a shared subscription)
+  const clients = await Promise.all(Array.from({ length: cfg.clients }, (_, i) => connect(cfg, i)));
+  const perClient = clients.map(() => 0);
   let received = 0;
   let firstAt = 0;
   let lastAt = 0;
-  c.on('message', () => {
-    const t = now();
-    if (received === 0) firstAt = t;
-    received++;
-    lastAt = t;
-  });
-  await c.subscribeAsync(cfg.filter, { qos: cfg.qos });
+  clients.forEach((c, i) =>
+    c.on('message', () => {
+      const t = now();
+      if (received === 0) firstAt = t;
+      received++;
+      perClient[i]!++;
+      lastAt = t;
+    }),
+  );
+  await Promise.all(clients.map((c) => c.subscribeAsync(cfg.filter, { qos: cfg.qos })));
   post({ type: 'ready' });
   await new Promise<void>((resolve) => {
     const onMsg = (m: unknown) => {
-      if (m === 'count') post({ type: 'count', received, firstAt, lastAt });
+      if (m === 'count') post({ type: 'count', received, firstAt, lastAt, perClient: [...perClient] });
       if (m === 'stop') {
         parentPort?.off('message', onMsg);
-        void c.endAsync().then(() => {
+        void Promise.all(clients.map((c) => c.endAsync())).then(() => {
           post({ type: 'stopped' });
           resolve();
         });

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { AliciaBroker } from '../../electron/host/broker/broker.js';
+import type { BrokerLimits } from '../../electron/host/broker/brokerSettings.js';
 import { Credentials } from '../../electron/host/broker/credentials.js';
 import { sleep } from '../support/host.js';
 import type { LoadConfig, LoadReport } from './brokerLoad.worker.js';
@@ -25,9 +26,13 @@ const WORKER_REPORT_TIMEOUT_MS = 60_000;
  * disconnect a publisher running flat out; it is raised so the limiter stays on the path (its
  * cost is measured) but never trips.
  */
-export async function benchBroker(dir: string): Promise<{ broker: AliciaBroker; credentials: Credentials }> {
+export async function benchBroker(
+  dir: string,
+  limits: Partial<BrokerLimits> = {},
+): Promise<{ broker: AliciaBroker; credentials: Credentials }> {
   const credentials = await Credentials.loadOrCreate(dir);
   const broker = new AliciaBroker({
+    ...limits,
     dataDir: dir,
     credentials,
     mqttPort: 0,
@@ -108,6 +113,8 @@ export interface FanInOptions {
   topicPrefix: string;
   /** the subscriber's filter */
   filter: string;
+  /** subscriber clients on that filter (default 1; several for a shared subscription) */
+  subscribers?: number;
   subAuth: LoadConfig['auth'];
   pubAuth: LoadConfig['auth'];
   /** publisher clients in all, spread over the pool's publisher workers */
@@ -129,6 +136,8 @@ export interface FanInResult {
   loss: number;
   sent: number;
   received: number;
+  /** what each subscriber client received */
+  perClient: number[];
 }
 
 /**
@@ -138,7 +147,9 @@ export interface FanInResult {
 export async function fanIn(pool: Pool, o: FanInOptions): Promise<FanInResult> {
   const base = { url: o.url, qos: o.qos, filter: o.filter, payloadBytes: o.payloadBytes, durationMs: o.durationMs, freshIds: o.freshIds };
   const { sub, pubs } = pool;
-  sub.send({ run: { ...base, topicPrefix: o.topicPrefix, role: 'subscriber', auth: o.subAuth, clients: 1 } satisfies LoadConfig });
+  sub.send({
+    run: { ...base, topicPrefix: o.topicPrefix, role: 'subscriber', auth: o.subAuth, clients: o.subscribers ?? 1 } satisfies LoadConfig,
+  });
   await sub.next('ready');
   try {
     const perWorker = o.publishers / pubs.length;
@@ -166,7 +177,7 @@ export async function fanIn(pool: Pool, o: FanInOptions): Promise<FanInResult> {
     }
     let last = -1;
     let still = 0;
-    let count: Extract<LoadReport, { type: 'count' }> = { type: 'count', received: 0, firstAt: 0, lastAt: 0 };
+    let count: Extract<LoadReport, { type: 'count' }> = { type: 'count', received: 0, firstAt: 0, lastAt: 0, perClient: [] };
     while (still < 10) {
       sub.send('count');
       count = (await sub.next('count')) as typeof count;
@@ -183,6 +194,7 @@ export async function fanIn(pool: Pool, o: FanInOptions): Promise<FanInResult> {
       loss: sent > 0 ? 1 - count.received / sent : 0,
       sent,
       received: count.received,
+      perClient: count.perClient,
     };
   } finally {
     sub.send('stop');

@@ -187,10 +187,9 @@ async function fanInRun(
 }
 
 /** Build a 1M-row recorder database in SQL: 20 topics, 100k traces of 10 messages, 1 ms apart. */
-function build1M(path: string): number {
+function build1M(path: string, start: number): number {
   const t0 = performance.now();
   const db = openRecorderDb(path);
-  const start = Date.now() - ROWS_1M;
   // Bulk load the way SQLite is fastest: rows first, then each index built by one sort (not 1M
   // random B-tree inserts into the trace index), with a big page cache.
   const indexes = (
@@ -405,7 +404,8 @@ export async function run(): Promise<BenchSection> {
     // 3. queries on 1M rows (SKIP_1M: only the write-path measurements above)
     if (process.env.SKIP_1M) return { title: 'Recorder (SQLite history)', columns: ['measure', 'result', 'detail'], rows, notes };
     const path = join(dir, 'million.db');
-    const buildS = build1M(path);
+    const start1M = Date.now() - ROWS_1M;
+    const buildS = build1M(path, start1M);
     const db = openRecorderDb(path);
     const store = new RecorderStore(db, 256 * 1024);
     const traceMs: number[] = [];
@@ -442,6 +442,32 @@ export async function run(): Promise<BenchSection> {
       pageMs.push(performance.now() - t0);
       cursor = p.next ?? undefined;
     }
+    // The window's topic history: one topic, newest first from the middle of the table (a time
+    // range's end), 100 rows a page with 300-byte previews, through the whole request path; then
+    // one of those rows whole, as opening a history entry asks for it.
+    const historyMs: number[] = [];
+    const rowMs: number[] = [];
+    const rowIds: number[] = [];
+    let hcursor: string | undefined;
+    for (let i = 0; i < 50; i++) {
+      const body = { query: 'messages', topic: 'alicia/device/status/d7', to: start1M + ROWS_1M / 2, limit: 100, payload_bytes: 300 };
+      const req = Buffer.from(
+        JSON.stringify(seal({ ...body, ...(hcursor ? { cursor: hcursor } : {}) }, { source: 'bench', correlation_id: `h${i}` })),
+      );
+      const t0 = performance.now();
+      const r = await answerRecorderRequest(store, req, bounds, () => ({}));
+      historyMs.push(performance.now() - t0);
+      hcursor = (r.body.next_cursor as string | null) ?? undefined;
+      rowIds.push(...(r.body.messages as { id: number }[]).map((m) => m.id));
+    }
+    for (let i = 0; i < 300; i++) {
+      const req = Buffer.from(
+        JSON.stringify(seal({ query: 'message', row: rowIds[(i * 37) % rowIds.length]! }, { source: 'bench', correlation_id: `r${i}` })),
+      );
+      const t0 = performance.now();
+      await answerRecorderRequest(store, req, bounds, () => ({}));
+      rowMs.push(performance.now() - t0);
+    }
     db.close();
     rows.push([
       '1M-row database built (SQL bulk insert, then 4 indexes)',
@@ -462,6 +488,16 @@ export async function run(): Promise<BenchSection> {
       "messages page 'alicia/device/status/+', 100 rows, desc, keyset",
       `p50 ${quantile(pageMs, 0.5).toFixed(2)} ms`,
       `p95 ${quantile(pageMs, 0.95).toFixed(2)} ms over 50 consecutive pages`,
+    ]);
+    rows.push([
+      'topic history request: one topic, 100 rows desc from mid-table, 300 B previews (validate, query, pack)',
+      `p50 ${quantile(historyMs, 0.5).toFixed(2)} ms`,
+      `p95 ${quantile(historyMs, 0.95).toFixed(2)} ms over 50 consecutive pages (${rowIds.length} rows)`,
+    ]);
+    rows.push([
+      'one message by row, whole payload (the message query)',
+      `p50 ${quantile(rowMs, 0.5).toFixed(2)} ms`,
+      `p95 ${quantile(rowMs, 0.95).toFixed(2)} ms over 300 rows`,
     ]);
     notes.push(
       "Ingest feeds the recorder's onPublish hook directly (2,000 messages per event-loop turn) and waits for the last commit: WAL, synchronous=NORMAL, 8,000-row transactions.",

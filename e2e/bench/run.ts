@@ -11,10 +11,13 @@ import type { BenchModule, BenchSection } from './types.js';
  */
 const BENCHES: { name: string; load: () => Promise<BenchModule> }[] = [
   { name: 'broker', load: () => import('./broker.bench.js') },
+  { name: 'shared', load: () => import('./shared.bench.js') },
   { name: 'recorder', load: () => import('./recorder.bench.js') },
+  { name: 'stt', load: () => import('./stt.bench.js') },
   { name: 'voice', load: () => import('./voice.bench.js') },
   { name: 'soak', load: () => import('./soak.bench.js') },
   { name: 'ui', load: () => import('./ui.bench.js') },
+  { name: 'recognition', load: () => import('./recognition.bench.js') },
 ];
 
 // dist/e2e/bench/run.js -> <repo>/docs/benchmarks.md (also right when run from source e2e/bench)

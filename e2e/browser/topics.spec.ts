@@ -3,6 +3,7 @@ import type { Page } from '@playwright/test';
 import { openApp } from '../support/app.js';
 import { mosquittoPub, mosquittoSub, retainedCopies } from '../support/bus.js';
 import { runtimeFromEnv } from '../support/browser.js';
+import { screenshots } from '../support/screens.js';
 
 const rt = runtimeFromEnv();
 const run = Date.now().toString(36);
@@ -31,7 +32,48 @@ test('a message from mosquitto_pub appears under its path with its payload', asy
   await expect(leaf).toBeVisible();
   await expect(leaf).toContainText('hi from mosquitto');
   await leaf.click();
-  await expect(page.getByTestId('payload')).toContainText('"greeting": "hi from mosquitto"');
+  await expect(page.getByTestId('json-tree').locator('[data-path="/greeting"]')).toHaveText('greeting: "hi from mosquitto"');
+});
+
+test('the topic filter takes MQTT wildcards, and plain text still matches anywhere', async ({ page }) => {
+  const base = `e2e/${run}/wild`;
+  const topics = [`${base}/status/kitchen`, `${base}/status/hall/extra`, `${base}/command`];
+  await openApp(page, rt, 'topics');
+  for (const t of topics) await mosquittoPub(rt, t, '{"on":true}');
+  const shown = page.locator('[data-testid="topic-list"] .trow');
+  const filter = page.getByTestId('topic-filter');
+  await filter.fill(`${base}/status/+`);
+  await expect(page.getByTestId('mqtt-filter')).toBeVisible();
+  await expect(shown).toHaveCount(1);
+  await expect(shown).toHaveAttribute('data-topic', topics[0]!);
+  await filter.fill(`${base}/#`);
+  await expect(shown).toHaveCount(3);
+  await filter.fill(`+/${run}/wild/status/#`);
+  await expect(shown).toHaveCount(2);
+  // plain text: a case-insensitive substring, as before
+  await filter.fill(`${run}/WILD/STATUS`);
+  await expect(page.getByTestId('mqtt-filter')).toHaveCount(0);
+  await expect(shown).toHaveCount(2);
+  await screenshots(page, 'topics-wildcard');
+});
+
+test('a topic the window published with retain is shown as retained', async ({ page }) => {
+  const topic = `e2e/${run}/own/lamp`;
+  await openApp(page, rt, 'topics');
+  await page.getByTestId('publish-topic').fill(topic);
+  await page.getByTestId('publish-payload').fill('{"on":true}');
+  await page.getByTestId('publish-retain').check();
+  await page.getByTestId('publish-send').click();
+  await expect(page.getByTestId('publish-result')).toContainText('(retained)');
+  await page.getByTestId('topic-filter').fill(`${run}/own`);
+  const row = page.locator(`[data-topic="${topic}"]`);
+  await expect(row.locator('.rbadge')).toBeVisible();
+  await row.click();
+  await expect(page.getByTestId('retained-badge')).toBeVisible();
+  // and the broker does keep it
+  expect(await retainedCopies(rt, topic, topic)).toEqual(['{"on":true}']);
+  await page.getByTestId('clear-retained').click();
+  await expect(row).toHaveCount(0);
 });
 
 test('the publish form reaches a mosquitto_sub', async ({ page }) => {

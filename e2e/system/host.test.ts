@@ -13,6 +13,7 @@ import { BusService } from '../../services/lib/runtime/busService.js';
 import { AliciaError } from '../../services/lib/protocol/errors.js';
 import { mosquittoSub } from '../support/bus.js';
 import { CLI, ROOT, assertBuilt, childPids, operatorClient, startHost, until } from '../support/host.js';
+import { connectionInfo, signIn } from '../support/windowLogin.js';
 import { pidAlive } from '../../electron/host/supervisor/launcher.js';
 import type { HostProcess } from '../support/host.js';
 
@@ -156,7 +157,7 @@ describe('alicia serve: the whole host', () => {
     await allRunning();
   }, 90_000);
 
-  it('is ready: runtime.json (0600) holds the operator credential, one line gives the URL, HTTP serves the window', async () => {
+  it('is ready: runtime.json (0600) holds the operator credential and the login link, one line gives it, HTTP serves the window to it', async () => {
     const file = join(host.dataDir, 'runtime.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const rt = host.runtime;
@@ -164,7 +165,7 @@ describe('alicia serve: the whole host', () => {
     expect(rt.mqtt.username).toBe('operator');
     expect(rt.mqtt.url).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
     expect(rt.ws.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+/);
-    expect(rt.http.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(rt.http.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{43}$/);
     const creds = JSON.parse(readFileSync(join(host.dataDir, 'credentials.json'), 'utf8')) as {
       credentials: Record<string, { password: string }>;
     };
@@ -177,12 +178,18 @@ describe('alicia serve: the whole host', () => {
       expect(host.stdout()).not.toContain(c.password);
       expect(host.stderr()).not.toContain(c.password);
     }
-    const page = await fetch(rt.http.url);
+    // the window: only to a browser that opened the link
+    const base = new URL('/', rt.http.url).toString();
+    expect((await fetch(base)).status).toBe(401);
+    expect((await fetch(new URL('/api/connection', base))).status).toBe(401);
+    const session = await signIn(rt.http.url);
+    expect(session.location).toBe('/');
+    const page = await fetch(base, { headers: { cookie: session.cookie } });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
-    const conn = (await (await fetch(new URL('/api/connection', rt.http.url))).json()) as Record<string, string>;
-    expect(conn.username).toBe('window');
-    expect(conn.password).toBe(creds.credentials.window!.password);
+    const conn = await connectionInfo(base, session);
+    expect(conn.username).toBe(`window:${conn.session_id}`);
+    expect(Object.values(creds.credentials).map((c) => c.password)).not.toContain(conn.password);
     expect(conn.ws_url).toBe(rt.ws.url);
   });
 
@@ -473,6 +480,7 @@ describe('alicia CLI', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('--data-dir DIR');
     expect(r.stdout).toContain('--mqtt-port N');
+    expect(r.stdout).toContain('--tls');
   });
 
   it('an unknown flag, a bad port, a missing command: a clear message and exit code 2', () => {

@@ -21,6 +21,11 @@ export interface DesktopConnection {
   username: string;
   password: string;
   version: string;
+  /**
+   * The public id of this window's session (its broker username is `window:<id>`): the Health view
+   * marks it "this window". Absent from hosts before window sessions.
+   */
+  session_id?: string;
 }
 
 /** A request from the window (ipcRenderer.invoke) that main answers (ipcMain.handle). */

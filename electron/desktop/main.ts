@@ -149,13 +149,33 @@ function desktopParts(running: Core, dataDir: string, desktopLog: Logger): Part[
     appVersion,
     log: desktopLog,
   });
+  // The app window's own window session, opened here at start and never idle-expired while the app
+  // runs (a browser's is opened by signing in with the login token). Ended from a browser's Health
+  // view, it is re-opened on the window's next ask: the window reconnects, nothing changes for the user.
+  let appSession: { id: string; credential: { username: string; password: string } } | null = null;
+  const appConnection = () => {
+    if (!appSession || !running.windowSessions.has(appSession.id)) {
+      appSession = running.windowSessions.open({
+        kind: 'app',
+        userAgent: `${PRODUCT_NAME} ${appVersion}`,
+        remote: 'local',
+        expires: false,
+      });
+    }
+    const { id, credential } = appSession;
+    return {
+      ws_url: running.addresses.wsUrl,
+      username: credential.username,
+      password: credential.password,
+      version: appVersion,
+      session_id: id,
+    };
+  };
+  appConnection();
   const ipc = new DesktopIpc(
     ipcMain,
     {
-      getConnection: () => {
-        const cred = running.credentials.get('window');
-        return { ws_url: running.addresses.wsUrl, username: cred.username, password: cred.password, version: appVersion };
-      },
+      getConnection: appConnection,
       openDataFolder: () => openFolder(dataDir),
     },
     appOrigins,
@@ -181,6 +201,7 @@ function desktopParts(running: Core, dataDir: string, desktopLog: Logger): Part[
         secureSession(session.defaultSession, {
           ...security,
           wsUrl: running.addresses.wsUrl,
+          pinned: running.tls ? { hostname: new URL(running.addresses.wsUrl).hostname, fingerprint256: running.tls.fingerprint256 } : null,
           devServerUrl,
           rendererRoot: rendererDir(root),
         });

@@ -9,6 +9,7 @@ import { FileMatcher } from 'app-builder-lib/out/fileMatcher.js';
 import type { Configuration } from 'app-builder-lib';
 import { DebugLogger } from 'builder-util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { pocketsphinxBundle } from '../../services/lib/language/pocketsphinxBundle.js';
 import type { TrayLevel } from './tray.js';
 
 /**
@@ -16,8 +17,8 @@ import type { TrayLevel } from './tray.js';
  * project's machines cannot make (they reach only the npm registry and Debian's mirror), so this test
  * checks build/electron-builder.yml the way electron-builder reads it: its loader, its JSON-schema
  * validation and its file filter, then the things a broken package would show only on a user's
- * machine (a missing icon, a native addon left inside the asar archive, a deb without the speech
- * recogniser).
+ * machine (a missing icon, a native addon left inside the asar archive, a package without the
+ * speech recogniser or its model).
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CONFIG = 'build/electron-builder.yml';
@@ -77,6 +78,8 @@ describe('electron-builder configuration', () => {
       'dist/electron/desktop/preload.cjs',
       'dist/electron/desktop/utilityLauncher.js',
       'dist/services/stt/main.js',
+      'dist/services/stt/wasmDecoder.js',
+      'dist/services/lib/language/pocketsphinxBundle.js',
       'dist/renderer/index.html',
       'dist/renderer/assets/index-abc123.js',
       'dist/renderer/tap-worklet.js',
@@ -133,23 +136,43 @@ describe('electron-builder configuration', () => {
     expect(deps).toEqual(expect.arrayContaining(['better-sqlite3', 'koffi', '@echogarden/espeak-ng-emscripten']));
   });
 
-  it('the deb depends on Electron’s libraries and on pocketsphinx with its English model', () => {
-    const depends = config.deb?.depends ?? [];
-    // setting depends replaces electron-builder's defaults, so they must all still be there
-    for (const d of [
-      'libgtk-3-0',
-      'libnotify4',
-      'libnss3',
-      'libxss1',
-      'libxtst6',
-      'xdg-utils',
-      'libatspi2.0-0',
-      'libuuid1',
-      'libsecret-1-0',
-    ])
-      expect(depends).toContain(d);
-    // the libraries services/stt/pocketsphinxLib.ts loads, and the model pocketsphinxEngine.ts reads
-    expect(depends).toEqual(expect.arrayContaining(['pocketsphinx', 'libpocketsphinx3', 'libsphinxbase3', 'pocketsphinx-en-us']));
+  it('ships the speech recogniser and its model in every package, outside the asar (read by path)', () => {
+    const dir = path.join(ROOT, 'resources/pocketsphinx');
+    const files = readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(ROOT, path.join(e.parentPath, e.name)));
+    // what the stt engine and the WASM worker open (services/lib/language/pocketsphinxBundle.ts)
+    const b = pocketsphinxBundle();
+    const read = [
+      b.glue,
+      b.wasm,
+      b.dict,
+      b.phoneLm,
+      ...['mdef', 'means', 'variances', 'sendump', 'feat.params', 'noisedict', 'transition_matrices'].map((f) => path.join(b.hmm, f)),
+    ];
+    const wanted = read.map((f) => path.relative(ROOT, f));
+    expect(files).toEqual(expect.arrayContaining(wanted));
+    // and the licences beside them (BSD: a binary redistribution carries its notice)
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'resources/pocketsphinx/LICENSE.pocketsphinx',
+        'resources/pocketsphinx/LICENSE.sphinxbase',
+        'resources/pocketsphinx/model/en-us/LICENSE',
+      ]),
+    );
+    for (const f of files) {
+      expect(packaged('files', f), `${f} should be packaged`).toBe(true);
+      expect(packaged('asarUnpack', f), `${f} should be unpacked`).toBe(true);
+    }
+    // one set of files for the deb, AppImage, dmg and nsis: no target overrides `files` or `asarUnpack`
+    for (const target of [config.linux, config.mac, config.win, config.deb, config.appImage, config.dmg, config.nsis])
+      expect(Object.keys(target ?? {}).filter((k) => k === 'files' || k === 'asarUnpack')).toEqual([]);
+  });
+
+  it('the deb depends on nothing for speech: electron-builder’s defaults only, no pocketsphinx package', () => {
+    // setting `depends` would replace electron-builder's defaults (what Electron itself needs)
+    expect(config.deb?.depends).toBeUndefined();
+    expect(JSON.stringify(config)).not.toMatch(/pocketsphinx-en-us|libpocketsphinx|libsphinxbase/);
   });
 
   it('has the metadata the deb target refuses to build without', () => {

@@ -47,10 +47,37 @@ describe('config', () => {
   });
 
   it('command-line overrides win over the file', () => {
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ host: '0.0.0.0', ports: { mqtt: 1999 } }));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ host: '0.0.0.0', tls: true, ports: { mqtt: 1999 } }));
     const cfg = loadConfig(dir, { host: '127.0.0.1', mqttPort: 0, httpPort: 0 });
     expect(cfg.host).toBe('127.0.0.1');
     expect(cfg.ports).toEqual({ mqtt: 0, ws: 9001, http: 0 });
+    expect(loadConfig(dir).tls).toBe(true);
+    expect(loadConfig(dir, { tls: false, host: 'localhost' }).tls).toBe(false);
+  });
+
+  it('a host other than 127.0.0.1, ::1 or localhost without TLS is refused in one line naming the flags', () => {
+    for (const host of ['0.0.0.0', '127.0.0.2', '192.168.1.5', '::', 'alicia.local']) {
+      const e = configError(() => loadConfig(dir, { host }));
+      expect(e.message).toContain(`host ${host} is reachable from the network`);
+      expect(e.message).toContain('--tls');
+      expect(e.message).toContain('--host 127.0.0.1');
+      expect(e.message).not.toContain('\n');
+    }
+    for (const host of ['127.0.0.1', '::1', 'localhost']) expect(loadConfig(dir, { host }).host).toBe(host);
+    expect(loadConfig(dir, { host: '127.0.0.2', tls: true })).toMatchObject({ host: '127.0.0.2', tls: true });
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ host: '0.0.0.0' }));
+    expect(configError(() => loadConfig(dir)).message).toContain(join(dir, 'config.json'));
+  });
+
+  it('window.session_idle_minutes: 30 by default, a positive number of minutes, fractions allowed', () => {
+    expect(loadConfig(dir).window.session_idle_minutes).toBe(30);
+    expect(parseConfig({ window: { session_idle_minutes: 0.5 } }, 'f').window.session_idle_minutes).toBe(0.5);
+    for (const bad of [0, -1, '30', 1e9, null]) {
+      const e = configError(() => parseConfig({ window: { session_idle_minutes: bad } }, '/x/config.json'));
+      expect(e.message).toContain('"window.session_idle_minutes"');
+    }
+    expect(configError(() => parseConfig({ window: { idle: 5 } }, '/x/config.json')).message).toContain('"window.idle"');
+    expect(configError(() => parseConfig({ tls: 'yes' }, '/x/config.json')).message).toContain('"tls"');
   });
 
   it('a bad value is an error naming the key and the file', () => {
@@ -67,6 +94,50 @@ describe('config', () => {
     expect(top.message).toContain('"hots"');
     const svc = configError(() => parseConfig({ services: { speech: {} } }, '/x/config.json'));
     expect(svc.message).toContain('"services.speech"');
+  });
+
+  it('broker limits: every key in the shipped default, raised values kept, a bad value refused naming its key', () => {
+    const defaults = parseConfig({}, 'f').broker;
+    const shipped = JSON.parse(readFileSync(defaultConfigPath(), 'utf8')) as { broker: Record<string, unknown> };
+    // the shipped file spells out every broker limit, with the schema's default
+    const { '//': note, ...fromFile } = parseConfig({ broker: shipped.broker }, 'f').broker;
+    expect(note).toBeTypeOf('string');
+    expect(fromFile).toEqual(defaults);
+    expect(
+      Object.keys(shipped.broker)
+        .filter((k) => k !== '//')
+        .sort(),
+    ).toEqual(Object.keys(defaults).sort());
+
+    const raised = parseConfig(
+      {
+        broker: {
+          max_clients: 5000,
+          max_topic_levels: 32,
+          rate_limit: { messages_per_second: 20_000, burst: 50_000 },
+          shared_subscriptions: { inflight_window: 100 },
+        },
+      },
+      'f',
+    ).broker;
+    expect(raised).toMatchObject({
+      max_clients: 5000,
+      max_topic_levels: 32,
+      rate_limit: { enabled: true, messages_per_second: 20_000, burst: 50_000 },
+      shared_subscriptions: { inflight_window: 100, max_queued: 1000 },
+    });
+
+    const bad: [Record<string, unknown>, string][] = [
+      [{ max_topic_levels: 101 }, '"broker.max_topic_levels"'],
+      [{ max_clients: 0 }, '"broker.max_clients"'],
+      [{ offline_session_expiry_ms: -1 }, '"broker.offline_session_expiry_ms"'],
+      [{ rate_limit: { messages_per_second: 0 } }, '"broker.rate_limit.messages_per_second"'],
+      [{ rate_limit: { burst: 1.5 } }, '"broker.rate_limit.burst"'],
+      [{ shared_subscriptions: { inflight_window: 0 } }, '"broker.shared_subscriptions.inflight_window"'],
+      [{ max_payload_bytes: '8MB' }, '"broker.max_payload_bytes"'],
+      [{ max_clinets: 10 }, '"broker.max_clinets"'],
+    ];
+    for (const [broker, key] of bad) expect(configError(() => parseConfig({ broker }, '/x/config.json')).message, key).toContain(key);
   });
 
   it('a service config section is passed through unvalidated (the service validates it)', () => {

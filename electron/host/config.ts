@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AliciaError } from '../../services/lib/protocol/errors.js';
 import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
+import { brokerConfigSchema } from './broker/brokerSettings.js';
 import { CONFIG_FILE, defaultConfigPath } from './paths.js';
 
 /**
@@ -30,21 +31,31 @@ const servicesShape = Object.fromEntries(SERVICE_NAMES.map((n) => [n, serviceSec
 
 export const configSchema = z.strictObject({
   ...comment,
-  /** listen address of every listener (MQTT TCP, WebSocket, HTTP); 127.0.0.1 unless you mean LAN access */
+  /**
+   * listen address of the window's web server and the broker's WebSocket (plain MQTT over TCP always
+   * stays on 127.0.0.1). Anything but 127.0.0.1, ::1 or localhost reaches the network and needs `tls`.
+   */
   host: z.string().min(1).default('127.0.0.1'),
+  /** serve the window over HTTPS and the broker's WebSocket over WSS (the LAN certificate, broker/tls.ts) */
+  tls: z.boolean().default(false),
   ports: z
     .strictObject({ ...comment, mqtt: port.default(1883), ws: port.default(9001), http: port.default(8470) })
     .default({ mqtt: 1883, ws: 9001, http: 8470 }),
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  broker: z
+  // the embedded broker's limits (electron/host/broker/brokerSettings.ts)
+  broker: brokerConfigSchema,
+  // the window's sessions (docs/security.md, "Window sessions"): a browser session with no request and
+  // no broker connection for this long is ended, and its credential with it. Fractions allowed (0.5 = 30 s).
+  window: z
     .strictObject({
       ...comment,
-      max_payload_bytes: positiveInt.default(8 * 1024 * 1024),
-      max_clients: positiveInt.default(500),
-      max_subscriptions_per_client: positiveInt.default(1000),
-      stats_interval_ms: z.number().int().min(0).default(5000),
+      session_idle_minutes: z
+        .number()
+        .positive()
+        .max(7 * 24 * 60)
+        .default(30),
     })
-    .default({ max_payload_bytes: 8 * 1024 * 1024, max_clients: 500, max_subscriptions_per_client: 1000, stats_interval_ms: 5000 }),
+    .default({ session_idle_minutes: 30 }),
   // LAN access: off by default (docs/security.md); when on, an extra MQTT-over-TLS listener (electron/host/broker/tls.ts)
   lan: z
     .strictObject({ ...comment, enabled: z.boolean().default(false), host: z.string().min(1).default('0.0.0.0'), port: port.default(8883) })
@@ -94,6 +105,7 @@ export type ServiceConfigSection = z.output<typeof serviceSection>;
 /** Flags that override the file (CLI or Electron main). */
 export interface ConfigOverrides {
   host?: string;
+  tls?: boolean;
   mqttPort?: number;
   wsPort?: number;
   httpPort?: number;
@@ -149,13 +161,36 @@ export function loadConfig(dataDir: string, overrides: ConfigOverrides = {}, def
   } catch (e) {
     throw new AliciaError('CONFIG_INVALID', `config file ${file} is not valid JSON: ${(e as Error).message}`, { file });
   }
-  return applyOverrides(parseConfig(raw, file), overrides);
+  const config = applyOverrides(parseConfig(raw, file), overrides);
+  checkExposure(config, file);
+  return config;
+}
+
+/** Addresses that never leave this machine; every other `host` (127.0.0.2 too) counts as the network. */
+const LOCAL_HOSTS = new Set(['127.0.0.1', '::1', '[::1]', 'localhost']);
+
+export function isLocalOnly(host: string): boolean {
+  return LOCAL_HOSTS.has(host.toLowerCase());
+}
+
+/**
+ * The window and the broker's WebSocket carry the window's credential and everything it sees: on
+ * the network they go over TLS or not at all. One line, naming the flags, for the user to act on.
+ */
+export function checkExposure(config: AliciaConfig, file: string): void {
+  if (isLocalOnly(config.host) || config.tls) return;
+  throw new AliciaError(
+    'CONFIG_INVALID',
+    `host ${config.host} is reachable from the network, which needs TLS: add --tls (or "tls": true in ${file}), or listen on 127.0.0.1 only (--host 127.0.0.1)`,
+    { file },
+  );
 }
 
 export function applyOverrides(cfg: AliciaConfig, o: ConfigOverrides): AliciaConfig {
   return {
     ...cfg,
     host: o.host ?? cfg.host,
+    tls: o.tls ?? cfg.tls,
     ports: {
       ...cfg.ports,
       mqtt: o.mqttPort ?? cfg.ports.mqtt,

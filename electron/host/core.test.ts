@@ -128,4 +128,26 @@ describe('startCore', { timeout: 120_000 }, () => {
     expect(decode('alicia/system/host', got[0]!).lan?.fingerprint256).toBe(core.lan!.fingerprint256);
     await op.endAsync();
   });
+
+  it('the broker limits in config.json reach the broker: raised ones take effect', async () => {
+    const off = Object.fromEntries(SERVICE_NAMES.map((n) => [n, { enabled: false }]));
+    const broker = { stats_interval_ms: 0, max_topic_levels: 24, max_subscriptions_per_client: 2, rate_limit: { enabled: false } };
+    core = await startCore(options({ services: off, recorder: { enabled: false }, broker }));
+    const op = await mqtt.connectAsync(core.addresses.mqttUrl, { ...core.credentials.get('operator'), reconnectPeriod: 0 });
+    const got: string[] = [];
+    op.on('message', (t) => got.push(t));
+    const deep = (n: number) => Array.from({ length: n }, (_, i) => `l${i}`).join('/');
+    // two subscriptions allowed, the third refused
+    await op.subscribeAsync([deep(20), 'limits/sentinel'], { qos: 1 });
+    await expect(op.subscribeAsync('limits/third', { qos: 1 })).rejects.toMatchObject({ packet: { granted: [128] } });
+    // 20 levels: over the default 16, within the configured 24
+    await op.publishAsync(deep(20), 'deep', { qos: 1 });
+    // no rate limit: a burst far over the default 5,000 keeps the connection
+    for (let i = 0; i < 6000; i++) op.publish('limits/burst', 'x', { qos: 0 });
+    await op.publishAsync('limits/sentinel', 'end', { qos: 1 });
+    await waitFor(() => got.includes('limits/sentinel'), 'the sentinel');
+    expect(got).toEqual([deep(20), 'limits/sentinel']);
+    expect(op.connected).toBe(true);
+    await op.endAsync();
+  });
 });

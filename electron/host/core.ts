@@ -2,13 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { seal } from '../../services/lib/protocol/envelope.js';
 import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
-import type { Principal } from '../../services/lib/protocol/services.js';
+import type { StoredPrincipal } from '../../services/lib/protocol/services.js';
 import { topicFor } from '../../services/lib/protocol/topics.js';
 import type { Logger } from '../../services/lib/runtime/logger.js';
 import { AliciaBroker } from './broker/broker.js';
+import { brokerLimitsFromConfig } from './broker/brokerSettings.js';
 import { Credentials } from './broker/credentials.js';
 import { CredentialRotation, DEVICE_CREDENTIALS_DIR } from './broker/credentialRotation.js';
-import { loadOrCreateLanCertificate, startLanListener } from './broker/tls.js';
+import { certificateNamesFor, loadOrCreateLanCertificate, startLanListener, type LanCertificate } from './broker/tls.js';
+import { WindowSessions } from './broker/windowSessions.js';
 import type { BrokerAddresses } from './broker/types.js';
 import type { AliciaConfig } from './config.js';
 import { PartStack } from './partStack.js';
@@ -34,6 +36,28 @@ export interface CoreOptions {
   allowedOrigins?: string[];
   /** the app's version (package.json), published on alicia/system/host; default "0.0.0" */
   version?: string;
+  /** the TLS certificate, when the caller loaded it already (hostCertificate()); loaded here otherwise */
+  certificate?: LanCertificate | null;
+}
+
+/**
+ * The certificate, when anything speaks TLS (`tls`: the window's HTTPS and the broker's WSS;
+ * `lan.enabled`: MQTT over TLS); null otherwise. Self-signed, made on first use; it names every
+ * address it is served on, and is re-issued with the same key when one is new (logged with both
+ * fingerprints, for whoever pinned the old one).
+ */
+export async function hostCertificate(dataDir: string, config: AliciaConfig, host: string, log: Logger): Promise<LanCertificate | null> {
+  if (!config.tls && !config.lan.enabled) return null;
+  const hosts = [...(config.tls ? [host] : []), ...(config.lan.enabled ? [config.lan.host] : [])];
+  const certificate = await loadOrCreateLanCertificate(dataDir, certificateNamesFor(hosts));
+  if (certificate.replacedFingerprint256) {
+    log.warn('TLS certificate re-issued for a new address: re-pin it where the old fingerprint was pinned', {
+      old_fingerprint256: certificate.replacedFingerprint256,
+      fingerprint256: certificate.fingerprint256,
+      hosts,
+    });
+  }
+  return certificate;
 }
 
 export interface Core {
@@ -47,6 +71,10 @@ export interface Core {
   readonly addresses: BrokerAddresses;
   /** the LAN TLS listener and its certificate fingerprint (for the window); null unless config lan.enabled */
   readonly lan: { url: string; fingerprint256: string } | null;
+  /** the certificate of the window's HTTPS and the broker's WSS; null unless config tls */
+  readonly tls: LanCertificate | null;
+  /** the window sessions: one broker credential each (browser sign-ins, the desktop app's window) */
+  readonly windowSessions: WindowSessions;
   /** Resolves when every enabled service is running or has settled (crashed/failed), or after timeoutMs. */
   whenServicesSettled(timeoutMs?: number): Promise<Record<string, ServiceStateName>>;
   /** Stops supervisor (services) -> recorder -> broker, each failure logged and the next still run. Idempotent. */
@@ -66,18 +94,19 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
     // step 1: credentials (<dataDir>/credentials.json, 0600)
     const credentials = await Credentials.loadOrCreate(opts.dataDir);
 
+    // step 1b: the certificate, when anything speaks TLS
+    const certificate = opts.certificate !== undefined ? opts.certificate : await hostCertificate(opts.dataDir, config, opts.host, log);
+
     // step 2: broker
     const broker = new AliciaBroker({
       dataDir: opts.dataDir,
       credentials,
       host: opts.host,
+      tls: config.tls && certificate ? { cert: certificate.cert, key: certificate.key } : null,
       mqttPort: opts.mqttPort,
       wsPort: opts.wsPort,
       allowedOrigins: opts.allowedOrigins ?? [],
-      maxPayloadBytes: config.broker.max_payload_bytes,
-      maxClients: config.broker.max_clients,
-      maxSubscriptionsPerClient: config.broker.max_subscriptions_per_client,
-      statsIntervalMs: config.broker.stats_interval_ms,
+      ...brokerLimitsFromConfig(config.broker),
       log: log.child('broker'),
     });
     parts.track('broker', () => broker.stop());
@@ -86,8 +115,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
 
     // step 2b: LAN access, off by default, TLS only (self-signed certificate made on first use; docs/security.md)
     let lan: { url: string; fingerprint256: string } | null = null;
-    if (config.lan.enabled) {
-      const certificate = await loadOrCreateLanCertificate(opts.dataDir);
+    if (config.lan.enabled && certificate) {
       const listener = await startLanListener((s) => broker.acceptConnection(s), {
         host: config.lan.host,
         port: config.lan.port,
@@ -106,11 +134,23 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
         version: opts.version ?? '0.0.0',
         mqtt_url: addresses.mqttUrl,
         lan: lan ? { enabled: true, url: lan.url, fingerprint256: lan.fingerprint256 } : null,
+        tls: config.tls && certificate ? { fingerprint256: certificate.fingerprint256 } : null,
         started_at: Date.now(),
       },
       { source: 'host' },
     );
     await broker.publish(topicFor('alicia/system/host'), JSON.stringify(hostInfo), { qos: 1, retain: true });
+
+    // step 2c: window sessions (a broker credential per signed-in window; the list on the bus)
+    const windowSessions = new WindowSessions({
+      bus: broker,
+      credentials,
+      broker,
+      idleMs: config.window.session_idle_minutes * 60_000,
+      log,
+    });
+    parts.track('window sessions', () => windowSessions.stop());
+    await windowSessions.start();
 
     // step 3: recorder (every message -> SQLite)
     let recorder: Recorder | null = null;
@@ -147,7 +187,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
       dataDir: opts.dataDir,
       services: SERVICE_NAMES.map((name) => ({ name, enabled: config.services[name].enabled, config: config.services[name].config })),
       mqttUrl: addresses.mqttUrl,
-      credentialFor: (name) => credentials.get(name as Principal),
+      credentialFor: (name) => credentials.get(name as StoredPrincipal),
       log,
       policy: {
         backoffInitialMs: s.backoff_initial_ms,
@@ -185,6 +225,8 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
       supervisor,
       addresses,
       lan,
+      tls: config.tls ? certificate : null,
+      windowSessions,
       whenServicesSettled: (timeoutMs) => supervisor.whenSettled(timeoutMs),
       stop: () => (stopping ??= stopAll()),
     };

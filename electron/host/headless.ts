@@ -6,7 +6,7 @@ import { createLogger, stderrSink } from '../../services/lib/runtime/logger.js';
 import type { Logger, LogLevel } from '../../services/lib/runtime/logger.js';
 import { loadConfig } from './config.js';
 import type { ConfigOverrides } from './config.js';
-import { startCore } from './core.js';
+import { hostCertificate, startCore } from './core.js';
 import type { Core } from './core.js';
 import { HostHttpServer } from './http/server.js';
 import { RUNTIME_FILE, appRoot, defaultDataDir, rendererDir, servicesDir } from './paths.js';
@@ -28,14 +28,20 @@ center in your browser.
 
 Options:
   --data-dir DIR    data directory (default: $ALICIA_DATA_DIR, else ~/.alicia)
-  --host ADDR       listen address of MQTT, WebSocket and HTTP (default from config: 127.0.0.1)
-  --mqtt-port N     MQTT over TCP port (default from config: 1883; 0 = any free port)
+  --host ADDR       listen address of the web page and the broker's WebSocket (default from
+                    config: 127.0.0.1). Any address but 127.0.0.1, ::1 or localhost reaches the
+                    network and needs --tls. Plain MQTT over TCP always stays on 127.0.0.1.
+  --tls             serve the web page over HTTPS and the WebSocket over WSS, with the host's
+                    self-signed certificate (its fingerprint is printed; config: "tls")
+  --mqtt-port N     MQTT over TCP port, 127.0.0.1 only (default from config: 1883; 0 = any free port)
   --ws-port N       MQTT over WebSocket port (default from config: 9001; 0 = any free port)
   --http-port N     control center web page port (default from config: 8470; 0 = any free port)
   -h, --help        show this help
 
-When ready it writes DIR/runtime.json (mode 0600: broker URL and operator credential for tools
-such as mosquitto_sub) and prints the URL. Ctrl+C (SIGINT) or SIGTERM stops everything.`;
+When ready it prints the control center's URL with a login token (new at every start) and
+writes DIR/runtime.json (mode 0600: that URL as http.url, the broker URL and the operator
+credential for tools such as mosquitto_sub). Opening the URL signs that browser in.
+Ctrl+C (SIGINT) or SIGTERM stops everything.`;
 
 function parsePort(flag: string, v: string): number {
   if (!/^\d{1,5}$/.test(v) || Number(v) > 65535)
@@ -49,6 +55,10 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '-h' || arg === '--help') return null;
+    if (arg === '--tls') {
+      out.tls = true;
+      continue;
+    }
     const eq = arg.indexOf('=');
     const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
     const value = (): string => {
@@ -148,11 +158,12 @@ function checkNotRunning(dataDir: string): void {
 export interface RuntimeInfo {
   mqtt: { url: string; username: string; password: string };
   ws: { url: string };
-  http: { url: string };
+  /** url: the window's URL with the login token (opening it signs a browser in); fingerprint256: with TLS, the certificate's */
+  http: { url: string; fingerprint256?: string };
   pid: number;
 }
 
-/** Atomic write with mode 0600 (it holds the operator credential). */
+/** Atomic write with mode 0600 (it holds the operator credential and the login token). */
 export function writeRuntimeFile(dataDir: string, info: RuntimeInfo): string {
   const file = join(dataDir, RUNTIME_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
@@ -193,7 +204,10 @@ export async function startHeadless(opts: ServeOptions): Promise<RunningHost> {
   const log = createHostLogger(dataDir, config.log_level);
   const version = packageVersion();
 
-  const http = new HostHttpServer({ host: config.host, port: config.ports.http, rendererDir: rendererDir(), version, log });
+  // the certificate first: the web server needs it to listen (HTTPS), the broker for WSS
+  const certificate = await hostCertificate(dataDir, config, config.host, log);
+  const tls = config.tls && certificate ? { cert: certificate.cert, key: certificate.key } : null;
+  const http = new HostHttpServer({ host: config.host, port: config.ports.http, rendererDir: rendererDir(), version, log, tls });
   try {
     await http.start();
   } catch (e) {
@@ -212,6 +226,7 @@ export async function startHeadless(opts: ServeOptions): Promise<RunningHost> {
       log,
       allowedOrigins: http.allowedOrigins,
       version,
+      certificate,
     });
   } catch (e) {
     await http.stop();
@@ -220,8 +235,7 @@ export async function startHeadless(opts: ServeOptions): Promise<RunningHost> {
       throw listenError(e, 'MQTT/WebSocket', config.host, err.port ?? config.ports.mqtt, '--mqtt-port / --ws-port');
     throw e;
   }
-  const window = core.credentials.get('window');
-  http.setConnection({ wsUrl: core.addresses.wsUrl, username: window.username, password: window.password });
+  http.attach({ wsUrl: core.addresses.wsUrl, sessions: core.windowSessions });
 
   const settled = await core.whenServicesSettled();
   const notRunning = SERVICE_NAMES.filter((name) => config.services[name].enabled && settled[name] !== 'running').map((name) => [
@@ -236,11 +250,17 @@ export async function startHeadless(opts: ServeOptions): Promise<RunningHost> {
   const info: RuntimeInfo = {
     mqtt: { url: core.addresses.mqttUrl, username: operator.username, password: operator.password },
     ws: { url: core.addresses.wsUrl },
-    http: { url: http.url },
+    http: { url: http.loginUrl, ...(tls && certificate ? { fingerprint256: certificate.fingerprint256 } : {}) },
     pid: process.pid,
   };
   const runtimeFile = writeRuntimeFile(dataDir, info);
-  log.info('ready', { http: info.http.url, mqtt: info.mqtt.url, ws: info.ws.url });
+  // the URL without its token: the log may be read by more people than runtime.json (0600)
+  log.info('ready', {
+    http: http.url,
+    mqtt: info.mqtt.url,
+    ws: info.ws.url,
+    ...(info.http.fingerprint256 ? { fingerprint256: info.http.fingerprint256 } : {}),
+  });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -348,9 +368,14 @@ export async function serve(argv: string[]): Promise<number> {
       process.stderr.write(`alicia serve: internal error: ${e.stack ?? e.message}\n`);
       stop('internal error', 1);
     });
+    // stdout is the user's terminal: the login link goes there and to runtime.json, never to a log
     process.stdout.write(
       `Alicia Control Center is running at ${running.info.http.url} (MQTT ${running.info.mqtt.url}, data ${resolve(opts.dataDir)})\n`,
     );
+    for (const url of running.http.lanLoginUrls) process.stdout.write(`From another device on your network: ${url}\n`);
+    if (running.info.http.fingerprint256) {
+      process.stdout.write(`TLS certificate (self-signed) SHA-256 fingerprint: ${running.info.http.fingerprint256}\n`);
+    }
     if (signalled) stop(signalled, 0);
   });
 }

@@ -1,4 +1,6 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
+import { signOut } from './bus/connection.js';
+import { inDesktopApp } from './bus/connectionInfo.js';
 import { useConnection } from './stores/connectionStore.js';
 import { VIEWS, useUi } from './stores/uiStore.js';
 import type { ThemeChoice, View } from './stores/uiStore.js';
@@ -6,6 +8,7 @@ import './styles/shell.css';
 import { DevicesView } from './views/DevicesView.js';
 import { HealthView } from './views/HealthView.js';
 import { ServicesView } from './views/ServicesView.js';
+import { SignedOut } from './views/SignedOut.js';
 import { TopicsView } from './views/TopicsView.js';
 import { TracesView } from './views/TracesView.js';
 import { VoiceView } from './views/VoiceView.js';
@@ -19,6 +22,17 @@ const LABELS: Record<View, string> = {
   voice: 'Voice',
 };
 
+function Brand() {
+  return (
+    <div className="brand">
+      <span className="logo" aria-hidden="true">
+        ◉
+      </span>
+      Alicia <span className="muted">Control Center</span>
+    </div>
+  );
+}
+
 function ConnectionBadge() {
   const status = useConnection((s) => s.status);
   const error = useConnection((s) => s.error);
@@ -30,6 +44,25 @@ function ConnectionBadge() {
       <span>{status === 'connected' ? 'connected' : status}</span>
       {version && <span className="muted small">v{version}</span>}
     </div>
+  );
+}
+
+/** Browser only: the desktop app's window has its own session for as long as the app runs. */
+function SignOutButton() {
+  const status = useConnection((s) => s.status);
+  const [busy, setBusy] = useState(false);
+  if (inDesktopApp() || status === 'signed-out') return null;
+  const click = () => {
+    setBusy(true);
+    signOut().catch((e: unknown) => {
+      setBusy(false);
+      useConnection.setState({ error: `Sign out failed: ${e instanceof Error ? e.message : String(e)}` });
+    });
+  };
+  return (
+    <button className="ghost" onClick={click} disabled={busy} title="End this browser's session on the host" data-testid="sign-out">
+      Sign out
+    </button>
   );
 }
 
@@ -107,15 +140,23 @@ export function App() {
   const status = useConnection((s) => s.status);
   useThemeEffect();
   useShortcuts();
+  if (status === 'signed-out') {
+    return (
+      <div className="app">
+        <header className="topbar">
+          <Brand />
+          <div className="right">
+            <ThemeToggle />
+          </div>
+        </header>
+        <SignedOut />
+      </div>
+    );
+  }
   return (
     <div className="app">
       <header className="topbar">
-        <div className="brand">
-          <span className="logo" aria-hidden="true">
-            ◉
-          </span>
-          Alicia <span className="muted">Control Center</span>
-        </div>
+        <Brand />
         <nav className="nav" role="tablist">
           {VIEWS.map((v, i) => (
             <button
@@ -135,6 +176,7 @@ export function App() {
         <div className="right">
           <ConnectionBadge />
           <ThemeToggle />
+          <SignOutButton />
         </div>
       </header>
       {error && status !== 'connected' && <div className="banner bad">{error}</div>}

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { activity, energyAbove } from '../lib/audio/wav.js';
 import { GARBAGE_PHONES, GARBAGE_WORDS, garbageUnit, isGarbageWord } from '../lib/language/garbage.js';
 import { FSG_FILLERS, loadPronunciations } from '../lib/language/grammar.js';
+import { pocketsphinxBundle } from '../lib/language/pocketsphinxBundle.js';
 import { AliciaError } from '../lib/protocol/errors.js';
+import { decodeUtterance } from './decoder.js';
+import type { Decoder, DecoderBackend, FsgFiller, Hypothesis, WordSegment } from './decoder.js';
 import { addNoiseFloor } from './noiseFloor.js';
-import { PocketsphinxDecoder } from './pocketsphinxDecoder.js';
-import type { DecodeResult, FsgFiller, WordSegment } from './pocketsphinxDecoder.js';
-import { loadPocketsphinx } from './pocketsphinxLib.js';
+import { wasmBackend } from './wasmDecoder.js';
 import type { SttEngine, SttRecognition } from './sttEngine.js';
 import { trimSilence } from './trimSilence.js';
 
@@ -36,10 +37,10 @@ import { trimSilence } from './trimSilence.js';
  * (services/stt/README.md has the numbers; `npm run bench` reports the test set).
  */
 
-export const DEFAULT_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
-
 export interface PocketsphinxOptions {
-  /** acoustic model dir (-hmm) */
+  /** what runs the decoders (default: the WebAssembly build that ships with the app; decoderBackends.ts) */
+  backend?: DecoderBackend;
+  /** acoustic model dir (-hmm); default: the model that ships with the app (resources/pocketsphinx) */
   hmm?: string;
   /** pronunciation dictionary (-dict) */
   dict?: string;
@@ -123,9 +124,15 @@ export const DEFAULT_TRIM_PAD_MS = 150;
 
 export class PocketsphinxEngine implements SttEngine {
   readonly name = 'pocketsphinx';
-  private readonly opts: Required<Omit<PocketsphinxOptions, 'trimPadMs'>> & { trimPadMs: number | null };
-  private grammar: PocketsphinxDecoder | undefined;
-  private phones: PocketsphinxDecoder | undefined;
+  private readonly opts: Required<Omit<PocketsphinxOptions, 'trimPadMs' | 'hmm' | 'dict' | 'phoneLm' | 'backend'>> & {
+    trimPadMs: number | null;
+    hmm?: string;
+    dict?: string;
+    phoneLm?: string;
+  };
+  private readonly backend: DecoderBackend;
+  private grammar: Decoder | undefined;
+  private phones: Decoder | undefined;
   /** the filler dictionary (the model's noise words + the garbage phones), written at start */
   private fillerDir: string | undefined;
   private grammarSet = false;
@@ -133,11 +140,11 @@ export class PocketsphinxEngine implements SttEngine {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: PocketsphinxOptions = {}) {
-    const hmm = opts.hmm ?? join(DEFAULT_MODEL_DIR, 'en-us');
+    this.backend = opts.backend ?? wasmBackend();
     this.opts = {
-      hmm,
-      dict: opts.dict ?? join(DEFAULT_MODEL_DIR, 'cmudict-en-us.dict'),
-      phoneLm: opts.phoneLm ?? join(DEFAULT_MODEL_DIR, 'en-us-phone.lm.bin'),
+      ...(opts.hmm ? { hmm: opts.hmm } : {}),
+      ...(opts.dict ? { dict: opts.dict } : {}),
+      ...(opts.phoneLm ? { phoneLm: opts.phoneLm } : {}),
       minSpeechMs: opts.minSpeechMs ?? DEFAULT_MIN_SPEECH_MS,
       activityDbfs: opts.activityDbfs ?? -40,
       minMargin: opts.minMargin ?? DEFAULT_MIN_MARGIN,
@@ -156,36 +163,37 @@ export class PocketsphinxEngine implements SttEngine {
     return this.grammar !== undefined;
   }
 
-  /** Loads the library and both decoders; a failure is the returned promise's rejection. */
+  /** the backend that runs the decoders ("wasm" or "native") */
+  get backendName(): string {
+    return this.backend.name;
+  }
+
+  /** Loads both decoders (in parallel); a failure is the returned promise's rejection. */
   async start(): Promise<void> {
     if (this.grammar) return;
-    const lib = loadPocketsphinx();
+    // the model that ships with the app unless the configuration names other files
+    const model = {
+      hmm: this.opts.hmm ?? pocketsphinxBundle().hmm,
+      dict: this.opts.dict ?? pocketsphinxBundle().dict,
+      phoneLm: this.opts.phoneLm ?? pocketsphinxBundle().phoneLm,
+    };
     for (const [what, p] of [
-      ['acoustic model', this.opts.hmm],
-      ['dictionary', this.opts.dict],
-      ['phone language model', this.opts.phoneLm],
+      ['acoustic model', model.hmm],
+      ['dictionary', model.dict],
+      ['phone language model', model.phoneLm],
     ] as const) {
-      if (!existsSync(p))
-        throw new AliciaError(
-          'STT_ENGINE_MISSING',
-          `pocketsphinx ${what} not found at ${p} (install the Debian package pocketsphinx-en-us)`,
-        );
+      if (!existsSync(p)) throw new AliciaError('STT_ENGINE_MISSING', `pocketsphinx ${what} not found at ${p}`);
     }
     const common = [
       '-hmm',
-      this.opts.hmm,
-      '-dict',
-      this.opts.dict,
+      model.hmm,
       // Context-dependent allphone search takes 20+ s per utterance in this version (measured);
       // context-independent phones take ~60 ms per second of audio.
       '-allphone_ci',
       'yes',
       '-cmn',
       'current',
-      // pocketsphinx logs to stderr by default (hundreds of lines per utterance). The log file is
-      // process-wide in sphinxbase (err_set_logfile): set only here, before either decoder runs.
-      '-logfn',
-      '/dev/null',
+      // (pocketsphinx's own logging, hundreds of lines per utterance, is turned off by each backend)
     ];
     // The garbage phones are filler words (context-independent, one HMM each): pocketsphinx reads
     // fillers only from a file (-fdict), so the model's noise dictionary is copied with them added.
@@ -193,38 +201,52 @@ export class PocketsphinxEngine implements SttEngine {
     const fdict = join(this.fillerDir, 'noisedict');
     writeFileSync(
       fdict,
-      readFileSync(join(this.opts.hmm, 'noisedict'), 'latin1').trimEnd() +
-        '\n' +
-        GARBAGE_PHONES.map((p) => `${garbageUnit(p)} ${p}\n`).join(''),
+      readFileSync(join(model.hmm, 'noisedict'), 'latin1').trimEnd() + '\n' + GARBAGE_PHONES.map((p) => `${garbageUnit(p)} ${p}\n`).join(''),
     );
     // -bestpath no: the lattice rescoring would charge filler words (the garbage) -fillprob again
     // and drop them from the path; the Viterbi path is what the garbage competes in.
-    const grammarArgv = [...common, '-fdict', fdict, '-bestpath', 'no', '-lw', LANGUAGE_WEIGHT, ...this.opts.grammarArgs, ...this.opts.extraArgs];
+    const grammarArgv = [...common, '-dict', model.dict, '-fdict', fdict, '-bestpath', 'no', '-lw', LANGUAGE_WEIGHT];
+    // the garbage words, with the dictionary's pronunciation under their garbage name
+    const garbageWords = [...loadPronunciations(model.dict, GARBAGE_WORDS)].map(([w, phones]) => ({ word: garbageUnit(w), phones }));
     // Two decoders rather than two searches in one: each keeps its own beams, and the grammar and
     // the phone loop can run at the same time (2 cores: the latency is the slower pass, not the sum).
-    let grammar: PocketsphinxDecoder | undefined;
-    let phones: PocketsphinxDecoder | undefined;
-    try {
-      grammar = PocketsphinxDecoder.open(lib, grammarArgv, GRAMMAR_SEARCH);
-      // the garbage words, with the dictionary's pronunciation under their garbage name
-      const prons = loadPronunciations(this.opts.dict, GARBAGE_WORDS);
-      await grammar.addWords([...prons].map(([w, phones]) => ({ word: garbageUnit(w), phones })));
-      phones = PocketsphinxDecoder.open(lib, [...common, ...this.opts.phoneArgs, ...this.opts.extraArgs], PHONE_SEARCH);
-      phones.setPhoneLoop(this.opts.phoneLm);
-    } catch (e) {
-      grammar?.close();
-      phones?.close();
-      this.removeFillers();
-      throw e;
+    const [grammar, phones] = await Promise.allSettled([
+      this.backend.open([...grammarArgv, ...this.opts.grammarArgs, ...this.opts.extraArgs], GRAMMAR_SEARCH).then(async (d) => {
+        try {
+          await d.addWords(garbageWords);
+        } catch (e) {
+          await d.close();
+          throw e;
+        }
+        return d;
+      }),
+      // The phone loop says phones, not words: without -dict it reads only the model's fillers, the
+      // same scores (measured) with one 134,000-word dictionary less in memory.
+      this.backend.open([...common, ...this.opts.phoneArgs, ...this.opts.extraArgs], PHONE_SEARCH).then(async (d) => {
+        try {
+          await d.setPhoneLoop(model.phoneLm);
+        } catch (e) {
+          await d.close();
+          throw e;
+        }
+        return d;
+      }),
+    ]);
+    if (grammar.status === 'fulfilled' && phones.status === 'fulfilled') {
+      this.grammar = grammar.value;
+      this.phones = phones.value;
+      return;
     }
-    this.grammar = grammar;
-    this.phones = phones;
+    for (const r of [grammar, phones]) if (r.status === 'fulfilled') await r.value.close();
+    this.removeFillers();
+    const failed: unknown = grammar.status === 'rejected' ? grammar.reason : (phones as PromiseRejectedResult).reason;
+    throw failed instanceof Error ? failed : new Error(String(failed));
   }
 
   async stop(): Promise<void> {
     await this.queue.catch(() => undefined);
-    this.grammar?.close();
-    this.phones?.close();
+    await this.grammar?.close();
+    await this.phones?.close();
     this.grammar = undefined;
     this.phones = undefined;
     this.grammarSet = false;
@@ -239,7 +261,7 @@ export class PocketsphinxEngine implements SttEngine {
     return this.serial(async () => {
       const g = this.decoders().grammar;
       if (grammar.startsWith('FSG_BEGIN')) await g.setFsg(grammar, fsgFillers(grammar));
-      else g.setJsgf(grammar);
+      else await g.setJsgf(grammar);
       this.grammarSet = true;
     });
   }
@@ -264,14 +286,14 @@ export class PocketsphinxEngine implements SttEngine {
           : trimSilence(pcm16k, 16000, { thresholdDbfs: this.opts.activityDbfs, padMs: this.opts.trimPadMs }).samples;
       const pcm = addNoiseFloor(trimmed);
       const t0 = performance.now();
-      let g: DecodeResult;
-      let p: DecodeResult | null;
+      let g: Hypothesis;
+      let p: Hypothesis | null;
       if (this.opts.parallel) {
-        // Both passes at once on koffi's worker threads; the phone loop is wasted on noise the grammar
+        // Both passes at once, one thread each; the phone loop is wasted on noise the grammar
         // cannot explain, which is rare and costs no latency.
-        [g, p] = await Promise.all([grammar.decode(pcm), phones.decode(pcm)]);
+        [g, p] = await Promise.all([decodeUtterance(grammar, pcm), decodeUtterance(phones, pcm)]);
       } else {
-        g = await grammar.decode(pcm);
+        g = await decodeUtterance(grammar, pcm);
         p = null;
       }
       const t1 = performance.now();
@@ -282,7 +304,7 @@ export class PocketsphinxEngine implements SttEngine {
       if (words.length === 0) {
         return { text: '', confidence: 0, understood: false, reason: 'no_hypothesis', details: { ...base, frames: g.frames } };
       }
-      p ??= await phones.decode(pcm);
+      p ??= await decodeUtterance(phones, pcm);
       const t2 = performance.now();
       const margin = (g.score - p.score + this.opts.entryOffset) / g.frames;
       // on the audio as given: the noise floor has energy in every band
@@ -310,7 +332,7 @@ export class PocketsphinxEngine implements SttEngine {
     });
   }
 
-  private decoders(): { grammar: PocketsphinxDecoder; phones: PocketsphinxDecoder } {
+  private decoders(): { grammar: Decoder; phones: Decoder } {
     if (!this.grammar || !this.phones) throw new AliciaError('STT_ENGINE_MISSING', 'the pocketsphinx engine is not started');
     return { grammar: this.grammar, phones: this.phones };
   }

@@ -1,5 +1,5 @@
-import koffi from 'koffi';
-import type { LibraryHandle } from 'koffi';
+import { createRequire } from 'node:module';
+import type { LibraryHandle, load } from 'koffi';
 import { AliciaError } from '../lib/protocol/errors.js';
 
 /**
@@ -8,6 +8,7 @@ import { AliciaError } from '../lib/protocol/errors.js';
  * (/usr/include/pocketsphinx/pocketsphinx.h, ps_search.h): cmd_ln_parse_r + ps_init(config),
  * ps_set_jsgf_string / ps_set_allphone_file + ps_set_search, ps_start_utt / ps_process_raw /
  * ps_end_utt / ps_get_hyp. (Pocketsphinx 5.0 renamed these to ps_config_init etc.; not this one.)
+ * The same calls the WebAssembly build makes (build/pocketsphinx-wasm/driver.c); nativeDecoder.ts uses them.
  */
 
 /** An opaque C pointer as koffi hands it over (never dereferenced in JavaScript). */
@@ -32,20 +33,20 @@ export interface PocketsphinxLib {
   ps_end_utt: (ps: Pointer) => number;
   ps_get_hyp: (ps: Pointer, score: number[]) => string | null;
   ps_get_n_frames: (ps: Pointer) => number;
-  // the word segmentation of the best path (garbage words, the wake word's end)
-  ps_seg_iter: (ps: Pointer) => Pointer;
-  ps_seg_next: (seg: Pointer) => Pointer;
-  ps_seg_word: (seg: Pointer) => string | null;
-  ps_seg_frames: (seg: Pointer, sf: number[], ef: number[]) => void;
-  ps_seg_prob: (seg: Pointer, ascr: number[], lscr: number[], lback: number[]) => number;
-  // words the dictionary lacks (the garbage vocabulary)
-  ps_add_word: (ps: Pointer, word: string, phones: string, update: number) => number;
-  // keyword spotting (the wake word): -kws_threshold is read when the search is made
   ps_get_config: (ps: Pointer) => Pointer;
   cmd_ln_set_float_r: (cfg: Pointer, name: string, value: number) => void;
-  cmd_ln_float_r: (cfg: Pointer, name: string) => number;
-  ps_set_keyphrase: (ps: Pointer, name: string, keyphrase: string) => number;
+  ps_set_keyphrase: (ps: Pointer, name: string, phrase: string) => number;
+  ps_get_prob: (ps: Pointer) => number;
+  ps_seg_iter: (ps: Pointer) => Pointer;
+  ps_seg_next: (seg: Pointer) => Pointer;
+  ps_seg_word: (seg: Pointer) => string;
+  ps_seg_frames: (seg: Pointer, sf: number[], ef: number[]) => void;
+  ps_seg_prob: (seg: Pointer, ascr: number[], lscr: number[], lback: number[]) => number;
+  err_set_logfp: (stream: Pointer) => void;
+  // words the dictionary lacks (the garbage vocabulary)
+  ps_add_word: (ps: Pointer, word: string, phones: string, update: number) => number;
   // a finite-state grammar from pocketsphinx's FSG text format (null transitions, shared states)
+  cmd_ln_float_r: (cfg: Pointer, name: string) => number;
   ps_get_logmath: (ps: Pointer) => Pointer;
   fsg_model_readfile: (path: string, lmath: Pointer, lw: number) => Pointer;
   fsg_model_free: (fsg: Pointer) => number;
@@ -58,11 +59,20 @@ const LIB_NAMES = {
   pocketsphinx: ['libpocketsphinx.so.3', 'libpocketsphinx.so'],
 };
 
+/**
+ * koffi itself (its native addon, ~3 MB resident) is loaded on first use, not on import: the stt service
+ * imports this file for the optional native backend and, with the default WebAssembly one, never calls it.
+ */
+function koffiLoad(): typeof load {
+  return (createRequire(import.meta.url)('koffi') as { load: typeof load }).load;
+}
+
 function loadFirst(names: string[]): LibraryHandle {
+  const loadLibrary = koffiLoad();
   let last: unknown;
   for (const n of names) {
     try {
-      return koffi.load(n);
+      return loadLibrary(n);
     } catch (e) {
       last = e;
     }
@@ -83,7 +93,7 @@ export function loadPocketsphinx(): PocketsphinxLib {
   } catch (e) {
     throw new AliciaError(
       'STT_ENGINE_MISSING',
-      `pocketsphinx is not installed (${(e as Error).message}); install the Debian packages pocketsphinx, pocketsphinx-en-us and libpocketsphinx-dev`,
+      `the pocketsphinx library is not installed (${(e as Error).message}); install the Debian package libpocketsphinx3, or use the built-in backend (stt config pocketsphinx.backend "wasm")`,
     );
   }
   cached = {
@@ -108,6 +118,14 @@ export function loadPocketsphinx(): PocketsphinxLib {
     ps_end_utt: ps.func('int ps_end_utt(void *ps)') as PocketsphinxLib['ps_end_utt'],
     ps_get_hyp: ps.func('const char *ps_get_hyp(void *ps, _Out_ int32_t *score)') as PocketsphinxLib['ps_get_hyp'],
     ps_get_n_frames: ps.func('int ps_get_n_frames(void *ps)') as PocketsphinxLib['ps_get_n_frames'],
+    ps_get_config: ps.func('void *ps_get_config(void *ps)') as PocketsphinxLib['ps_get_config'],
+    cmd_ln_set_float_r: sb.func(
+      'void cmd_ln_set_float_r(void *cfg, const char *name, double value)',
+    ) as PocketsphinxLib['cmd_ln_set_float_r'],
+    ps_set_keyphrase: ps.func(
+      'int ps_set_keyphrase(void *ps, const char *name, const char *keyphrase)',
+    ) as PocketsphinxLib['ps_set_keyphrase'],
+    ps_get_prob: ps.func('int32_t ps_get_prob(void *ps)') as PocketsphinxLib['ps_get_prob'],
     ps_seg_iter: ps.func('void *ps_seg_iter(void *ps)') as PocketsphinxLib['ps_seg_iter'],
     ps_seg_next: ps.func('void *ps_seg_next(void *seg)') as PocketsphinxLib['ps_seg_next'],
     ps_seg_word: ps.func('const char *ps_seg_word(void *seg)') as PocketsphinxLib['ps_seg_word'],
@@ -115,9 +133,8 @@ export function loadPocketsphinx(): PocketsphinxLib {
     ps_seg_prob: ps.func(
       'int32_t ps_seg_prob(void *seg, _Out_ int32_t *ascr, _Out_ int32_t *lscr, _Out_ int32_t *lback)',
     ) as PocketsphinxLib['ps_seg_prob'],
+    err_set_logfp: sb.func('void err_set_logfp(void *stream)') as PocketsphinxLib['err_set_logfp'],
     ps_add_word: ps.func('int ps_add_word(void *ps, const char *word, const char *phones, int update)') as PocketsphinxLib['ps_add_word'],
-    ps_get_config: ps.func('void *ps_get_config(void *ps)') as PocketsphinxLib['ps_get_config'],
-    cmd_ln_set_float_r: sb.func('void cmd_ln_set_float_r(void *cfg, const char *name, double value)') as PocketsphinxLib['cmd_ln_set_float_r'],
     cmd_ln_float_r: sb.func('double cmd_ln_float_r(void *cfg, const char *name)') as PocketsphinxLib['cmd_ln_float_r'],
     ps_get_logmath: ps.func('void *ps_get_logmath(void *ps)') as PocketsphinxLib['ps_get_logmath'],
     fsg_model_readfile: sb.func('void *fsg_model_readfile(const char *file, void *lmath, float lw)') as PocketsphinxLib['fsg_model_readfile'],
@@ -126,9 +143,20 @@ export function loadPocketsphinx(): PocketsphinxLib {
       'int fsg_model_add_silence(void *fsg, const char *silword, int state, float silprob)',
     ) as PocketsphinxLib['fsg_model_add_silence'],
     ps_set_fsg: ps.func('int ps_set_fsg(void *ps, const char *name, void *fsg)') as PocketsphinxLib['ps_set_fsg'],
-    ps_set_keyphrase: ps.func(
-      'int ps_set_keyphrase(void *ps, const char *name, const char *keyphrase)',
-    ) as PocketsphinxLib['ps_set_keyphrase'],
   };
+  // pocketsphinx logs hundreds of lines per utterance to stderr; the log stream is process-wide
+  // (sphinxbase err.c), so it is turned off once, here, before any decoder exists.
+  cached.err_set_logfp(null);
   return cached;
+}
+
+/** Whether the system library loads here (the native backend can run). */
+export function pocketsphinxLoads(): boolean {
+  try {
+    loadPocketsphinx();
+    return true;
+  } catch (e) {
+    if (e instanceof AliciaError && e.code === 'STT_ENGINE_MISSING') return false;
+    throw e;
+  }
 }

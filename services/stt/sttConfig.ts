@@ -8,6 +8,9 @@ export const sttConfigSchema = z.object({
   engine: z.enum(['pocketsphinx']).default('pocketsphinx'),
   pocketsphinx: z
     .object({
+      /** what runs the decoders: the built-in WebAssembly build, the system's library, or native where it loads (decoderBackends.ts) */
+      backend: z.enum(['wasm', 'native', 'auto']).default('wasm'),
+      /** model files; default: the model that ships with the app (resources/pocketsphinx/model/en-us) */
       hmm: z.string().min(1).optional(),
       dict: z.string().min(1).optional(),
       phone_lm: z.string().min(1).optional(),
@@ -15,7 +18,7 @@ export const sttConfigSchema = z.object({
       min_margin: z.number().min(-100).max(100).optional(),
       min_speech_ms: z.number().int().min(0).max(5000).optional(),
     })
-    .default({}),
+    .prefault({}),
   /** longest audio accepted */
   max_audio_ms: z.number().int().min(1000).max(120_000).default(30_000),
   /** wait after a device change before rebuilding the grammar (retained statuses arrive in bursts) */

@@ -7,6 +7,7 @@ import type { BodyOf, MessageOf } from '../lib/protocol/topics.js';
 import { lastSegment } from '../lib/protocol/topics.js';
 import { BusService } from '../lib/runtime/busService.js';
 import type { ConnectionOptions } from '../lib/runtime/busService.js';
+import { decoderBackend } from './decoderBackends.js';
 import { PocketsphinxEngine } from './pocketsphinxEngine.js';
 import { parseSttConfig } from './sttConfig.js';
 import type { SttConfig } from './sttConfig.js';
@@ -55,6 +56,7 @@ export class SttService extends BusService {
     this.engine =
       options.engine ??
       new PocketsphinxEngine({
+        backend: decoderBackend(ps.backend),
         ...(ps.hmm ? { hmm: ps.hmm } : {}),
         ...(ps.dict ? { dict: ps.dict } : {}),
         ...(ps.phone_lm ? { phoneLm: ps.phone_lm } : {}),
@@ -66,6 +68,7 @@ export class SttService extends BusService {
   protected override async onStart(): Promise<void> {
     try {
       await this.engine.start();
+      if (this.engine instanceof PocketsphinxEngine) this.log.info('speech recogniser ready', { backend: this.engine.backendName });
       this.dictionary = loadDictionaryWords(this.config.pocketsphinx.dict);
       await this.rebuildGrammar();
     } catch (e) {

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { pocketsphinxBundle } from '../lib/language/pocketsphinxBundle.js';
 import { AliciaError } from '../lib/protocol/errors.js';
-import { DEFAULT_MODEL_DIR } from './pocketsphinxEngine.js';
-import { PocketsphinxDecoder } from './pocketsphinxDecoder.js';
-import { loadPocketsphinx } from './pocketsphinxLib.js';
+import type { Decoder, DecoderBackend } from './decoder.js';
+import { wasmBackend } from './wasmDecoder.js';
 
 /**
  * The wake word: pocketsphinx keyword spotting (the kws search, ps_set_keyphrase) on a stream of
@@ -16,6 +15,10 @@ import { loadPocketsphinx } from './pocketsphinxLib.js';
  * reported on the test voices, with the false wakes over minutes of speech and noise without the phrase.
  *
  * The phrase must be words of the pronunciation dictionary ("alicia" is: AH L IH SH AH).
+ *
+ * Use: `const d = new WakeWordDetector({ phrase: 'alicia' }); await d.start();` then, for each chunk
+ * of the stream, `const { woke, endMs } = await d.process(pcm16k)`; after a wake the audio from
+ * `endMs` on is the command; `reset()` restarts the clock (a new stream, a gap); `await d.stop()`.
  */
 
 export const DEFAULT_WAKE_PHRASE = 'alicia';
@@ -36,9 +39,11 @@ export interface WakeWordOptions {
   phrase: string;
   /** -kws_threshold (default DEFAULT_WAKE_THRESHOLD) */
   threshold?: number;
-  /** acoustic model dir and dictionary (default: Debian's en-us model) */
+  /** acoustic model dir and dictionary (default: the model that ships with the app) */
   hmm?: string;
   dict?: string;
+  /** what runs the decoder (default: the WebAssembly build) */
+  backend?: DecoderBackend;
 }
 
 export interface WakeResult {
@@ -50,9 +55,10 @@ export interface WakeResult {
 export class WakeWordDetector {
   private readonly phrase: string;
   private readonly threshold: number;
-  private readonly hmm: string;
-  private readonly dict: string;
-  private decoder: PocketsphinxDecoder | undefined;
+  private readonly hmm: string | undefined;
+  private readonly dict: string | undefined;
+  private readonly backend: DecoderBackend;
+  private decoder: Decoder | undefined;
   /** ms of audio fed since start()/reset(), and where the current utterance began on that clock */
   private fedMs = 0;
   private uttStartMs = 0;
@@ -64,26 +70,29 @@ export class WakeWordDetector {
   constructor(opts: WakeWordOptions) {
     this.phrase = opts.phrase.trim().toLowerCase().replace(/\s+/g, ' ');
     this.threshold = opts.threshold ?? DEFAULT_WAKE_THRESHOLD;
-    this.hmm = opts.hmm ?? join(DEFAULT_MODEL_DIR, 'en-us');
-    this.dict = opts.dict ?? join(DEFAULT_MODEL_DIR, 'cmudict-en-us.dict');
+    this.hmm = opts.hmm;
+    this.dict = opts.dict;
+    this.backend = opts.backend ?? wasmBackend();
   }
 
   /** Load the model and start listening (~0.2 s); STT_ENGINE_MISSING / STT_ENGINE_FAILED as the engine. */
   async start(): Promise<void> {
     if (this.decoder) return;
     if (this.phrase === '') throw new AliciaError('STT_ENGINE_FAILED', 'the wake phrase is empty');
+    const hmm = this.hmm ?? pocketsphinxBundle().hmm;
+    const dict = this.dict ?? pocketsphinxBundle().dict;
     for (const [what, p] of [
-      ['acoustic model', this.hmm],
-      ['dictionary', this.dict],
+      ['acoustic model', hmm],
+      ['dictionary', dict],
     ] as const) {
-      if (!existsSync(p)) throw new AliciaError('STT_ENGINE_MISSING', `pocketsphinx ${what} not found at ${p} (install pocketsphinx-en-us)`);
+      if (!existsSync(p)) throw new AliciaError('STT_ENGINE_MISSING', `pocketsphinx ${what} not found at ${p}`);
     }
-    const d = PocketsphinxDecoder.open(loadPocketsphinx(), ['-hmm', this.hmm, '-dict', this.dict, '-logfn', '/dev/null'], SEARCH);
+    const d = await this.backend.open(['-hmm', hmm, '-dict', dict], SEARCH);
     try {
       await d.setKeyphrase(this.phrase, this.threshold);
       await d.startUtt();
     } catch (e) {
-      d.close();
+      await d.close();
       throw e;
     }
     this.decoder = d;
@@ -107,7 +116,7 @@ export class WakeWordDetector {
   /** Release the decoder once the audio already given is searched; can run twice. */
   async stop(): Promise<void> {
     await this.queue.catch(() => undefined);
-    this.decoder?.close();
+    await this.decoder?.close();
     this.decoder = undefined;
   }
 
@@ -133,7 +142,7 @@ export class WakeWordDetector {
     return { woke: true, endMs: Math.round(endMs) };
   }
 
-  private async restart(d: PocketsphinxDecoder): Promise<void> {
+  private async restart(d: Decoder): Promise<void> {
     await d.endUtt();
     await d.startUtt();
     this.uttStartMs = this.fedMs;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connectClient, waitFor } from '../../../electron/host/broker/testing/mqttClient.js';
 import { startTestBroker, type TestBroker } from '../../../electron/host/broker/testing/testBroker.js';
+import { connect } from '../../../electron/host/broker/testing/rawMqtt.js';
 import { mulberry32 } from '../reliability/fuzzCases.js';
 
 /**
@@ -66,18 +67,8 @@ function closed(s: Socket): Promise<void> {
 }
 
 /** An MQTT 3.1.1 CONNECT packet (§3.1) with a username/password. */
-function connectPacket(clientId: string, user: string, pass: string): Buffer {
-  const str = (x: string) => {
-    const b = Buffer.from(x);
-    const l = Buffer.alloc(2);
-    l.writeUInt16BE(b.length);
-    return Buffer.concat([l, b]);
-  };
-  const vh = Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 30])]);
-  const payload = Buffer.concat([str(clientId), str(user), str(pass)]);
-  const rem = vh.length + payload.length;
-  return Buffer.concat([Buffer.from([0x10, rem]), vh, payload]);
-}
+const connectPacket = (clientId: string, username: string, password: string): Buffer =>
+  connect({ clientId, username, password, keepalive: 30 });
 
 describe('broker: per-client rate limit', () => {
   it('disconnects and logs a client over its message rate; the others are unaffected', async () => {

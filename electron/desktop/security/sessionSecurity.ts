@@ -6,6 +6,7 @@ import { APP_SCHEME, resolveAppFile } from './appProtocol.js';
 import { buildCsp } from './csp.js';
 import { externalUrlToOpen, isAllowedNavigation } from './navigation.js';
 import { allowPermissionCheck, allowPermissionRequest } from './permissions.js';
+import { isPinnedCertificate, type PinnedCertificate } from './pinnedCertificate.js';
 
 /**
  * The window's locks, wired to Electron: the app:// scheme and its file handler, the CSP on every
@@ -26,6 +27,8 @@ export interface SecureSessionOptions extends SessionSecurityOptions {
   devServerUrl: string | undefined;
   /** the built renderer, served as app://alicia/ */
   rendererRoot: string;
+  /** with `tls` on, the broker's WSS certificate (self-signed): trusted at the broker's address only */
+  pinned: PinnedCertificate | null;
 }
 
 /**
@@ -69,8 +72,12 @@ export function guardWebContents(
 }
 
 /** The window session's app:// file handler, CSP and permission rules. */
-export function secureSession(ses: Session, { appOrigins, log, wsUrl, devServerUrl, rendererRoot }: SecureSessionOptions): void {
+export function secureSession(ses: Session, { appOrigins, log, wsUrl, devServerUrl, rendererRoot, pinned }: SecureSessionOptions): void {
   const csp = buildCsp({ wsUrl, devServerUrl });
+
+  // 0: trusted; -3: Chromium's own verification decides (Electron docs, setCertificateVerifyProc)
+  if (pinned)
+    ses.setCertificateVerifyProc((req, callback) => callback(isPinnedCertificate(req.hostname, req.certificate.data, pinned) ? 0 : -3));
 
   ses.protocol.handle(APP_SCHEME, async (request) => {
     const file = resolveAppFile(request.url, rendererRoot);

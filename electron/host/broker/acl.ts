@@ -1,7 +1,17 @@
 import { expandConfig } from '../../../services/lib/protocol/haDiscovery.js';
-import { aclFor, deviceAclFor, isDevicePrincipal, isServiceName, type AnyPrincipal } from '../../../services/lib/protocol/services.js';
+import {
+  aclFor,
+  aclRoleOf,
+  deviceAclFor,
+  isDevicePrincipal,
+  isServiceName,
+  type AnyPrincipal,
+  type DevicePrincipal,
+  type Principal,
+} from '../../../services/lib/protocol/services.js';
 import { isValidTopicFilter, isValidTopicName } from '../../../services/lib/protocol/topicNames.js';
-import { topicMatches } from '../../../services/lib/protocol/topics.js';
+import { TOPICS, topicMatches } from '../../../services/lib/protocol/topics.js';
+import { TOPIC_LEVELS_CAP } from './brokerSettings.js';
 
 /**
  * Per-principal access rules, pure. The table lives in services/lib/protocol/services.ts (aclFor);
@@ -10,25 +20,29 @@ import { topicMatches } from '../../../services/lib/protocol/topics.js';
  *    "any topic outside alicia/, homeassistant/ and $-topics" (Home Assistant adopted devices);
  *  - operator may do everything;
  *  - window (an MQTT-Explorer-like UI) may subscribe to anything including $SYS/#, and publish
- *    anything except $-topics;
+ *    anything except $-topics; every window session `window:<id>` has exactly these rules;
  *  - nobody but the broker itself publishes $SYS/... (Aedes docs, "authorizePublish": clients
  *    publishing $SYS is a DoS vector, moscajs/aedes#597), nor alicia/system/host (the host's
  *    retained record with the LAN certificate fingerprint: a forged one would make the window show
- *    an attacker's fingerprint, so only the in-process host publishes it);
+ *    an attacker's fingerprint, so only the in-process host publishes it), nor
+ *    alicia/system/window/sessions (the list of signed-in windows the Health view shows);
  *  - an external device `device:<name>` only within its own topics (deviceAclFor).
  */
 
-/** Published only in-process by the host (electron/core.ts); refused for every client, operator included. */
-export const HOST_ONLY_TOPICS: ReadonlySet<string> = new Set(['alicia/system/host']);
+/** Published only in-process by the host (electron/host/core.ts); refused for every client, operator included. */
+export const HOST_ONLY_TOPICS: ReadonlySet<string> = new Set([
+  TOPICS['alicia/system/host'].pattern,
+  TOPICS['alicia/system/window/sessions'].pattern,
+]);
 
 export const EXTERNAL = 'EXTERNAL';
 
 /**
- * Deepest topic / filter a client may use, one of the limits against hostile or broken clients
- * (docs/security.md, "Limits"): a deeper PUBLISH is dropped and a deeper filter gets SUBACK 0x80,
- * well before Aedes's own hard cap of 100 levels, where Aedes disconnects the client.
+ * The deepest topic / filter the rules here consider: the broker's configured limit
+ * (`broker.max_topic_levels`, 16 by default) is checked before them (clientAccess.ts); this is
+ * Aedes's own hard cap (brokerSettings.ts TOPIC_LEVELS_CAP), which that setting cannot exceed.
  */
-export const MAX_TOPIC_LEVELS = 16;
+export const MAX_TOPIC_LEVELS = TOPIC_LEVELS_CAP;
 
 const RESERVED_ROOTS = new Set(['alicia', 'homeassistant']);
 
@@ -36,7 +50,10 @@ function isExternalRoot(level: string): boolean {
   return level !== '+' && level !== '#' && !level.startsWith('$') && !RESERVED_ROOTS.has(level);
 }
 
-function patternsFor(principal: AnyPrincipal, kind: 'publish' | 'subscribe'): readonly string[] {
+/** Whose rules apply: a window session's are the window role's (one cache entry for all of them). */
+type AclSubject = Principal | DevicePrincipal;
+
+function patternsFor(principal: AclSubject, kind: 'publish' | 'subscribe'): readonly string[] {
   if (isServiceName(principal)) return aclFor(principal)[kind];
   if (isDevicePrincipal(principal)) return deviceAclFor(principal.slice(7))[kind];
   return [];
@@ -44,8 +61,10 @@ function patternsFor(principal: AnyPrincipal, kind: 'publish' | 'subscribe'): re
 
 /** Drop the memoised decisions of a principal (a removed device: its cache must not outlive it). */
 export function forgetPrincipal(principal: AnyPrincipal): void {
-  compiled.delete(principal);
-  decisions.delete(principal);
+  const subject = aclRoleOf(principal);
+  if (subject === 'window') return; // shared by every window session
+  compiled.delete(subject);
+  decisions.delete(subject);
 }
 
 /** canPublish runs for every PUBLISH: the table is compiled once per principal (no per-message allocation). */
@@ -54,9 +73,9 @@ interface CompiledPublish {
   wildcard: readonly string[];
   external: boolean;
 }
-const compiled = new Map<AnyPrincipal, CompiledPublish>();
+const compiled = new Map<AclSubject, CompiledPublish>();
 
-function compiledPublish(principal: AnyPrincipal): CompiledPublish {
+function compiledPublish(principal: AclSubject): CompiledPublish {
   let c = compiled.get(principal);
   if (!c) {
     const pats = patternsFor(principal, 'publish');
@@ -75,20 +94,21 @@ function compiledPublish(principal: AnyPrincipal): CompiledPublish {
  * so the common case is one Map lookup. Bounded (cleared when full) so random topics cannot grow it.
  */
 const DECISION_CACHE_MAX = 4096;
-const decisions = new Map<AnyPrincipal, Map<string, boolean>>();
+const decisions = new Map<AclSubject, Map<string, boolean>>();
 
 export function canPublish(principal: AnyPrincipal, topic: string): boolean {
-  let cache = decisions.get(principal);
-  if (!cache) decisions.set(principal, (cache = new Map<string, boolean>()));
+  const subject = aclRoleOf(principal);
+  let cache = decisions.get(subject);
+  if (!cache) decisions.set(subject, (cache = new Map<string, boolean>()));
   const known = cache.get(topic);
   if (known !== undefined) return known;
-  const ok = decidePublish(principal, topic);
+  const ok = decidePublish(subject, topic);
   if (cache.size >= DECISION_CACHE_MAX) cache.clear();
   cache.set(topic, ok);
   return ok;
 }
 
-function decidePublish(principal: AnyPrincipal, topic: string): boolean {
+function decidePublish(principal: AclSubject, topic: string): boolean {
   if (!isValidTopicName(topic, MAX_TOPIC_LEVELS)) return false;
   if (topic.charCodeAt(0) === 36) return false; // '$': $SYS and any other $-topic are the broker's
   if (HOST_ONLY_TOPICS.has(topic)) return false;
@@ -105,8 +125,9 @@ function decidePublish(principal: AnyPrincipal, topic: string): boolean {
 
 export function canSubscribe(principal: AnyPrincipal, filter: string): boolean {
   if (!isValidTopicFilter(filter, MAX_TOPIC_LEVELS)) return false;
-  if (principal === 'operator' || principal === 'window') return true;
-  return covered(filter.split('/'), patternsFor(principal, 'subscribe'), 0);
+  const subject = aclRoleOf(principal);
+  if (subject === 'operator' || subject === 'window') return true;
+  return covered(filter.split('/'), patternsFor(subject, 'subscribe'), 0);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ function cell(patterns: readonly string[]): string {
  */
 export function renderAclMarkdown(): string {
   // $SYS and the host's own record are published by the broker/host only (acl.ts)
-  const except = ['`$SYS/...`', ...[...HOST_ONLY_TOPICS].map((t) => '`' + t + '`')].join(' and ');
+  const names = ['`$SYS/...`', ...[...HOST_ONLY_TOPICS].map((t) => '`' + t + '`')];
+  const except = `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}`;
   const rows = [
     '| Principal | May publish | May subscribe |',
     '| --- | --- | --- |',

@@ -10,15 +10,25 @@ import {
   PACKET_TOO_LARGE,
   PublishDropFilter,
   RELIANCES,
+  beforeHandling,
   clientById,
   connectedClientList,
+  deliverDirect,
   guardPacketSize,
   hasSubscription,
+  markRedeliveries,
+  onParserError,
+  refusePacket,
+  wrapDelivery,
   publisherIdOf,
   sessionStore,
   subscriptionCount,
+  subscriptionQos,
+  subscriptionsOf,
+  takeBack,
 } from './aedesInternals.js';
 import { connectClient, waitFor } from './testing/mqttClient.js';
+import { RawClient, connect, pingreq, publish, subscribe } from './testing/rawMqtt.js';
 
 /**
  * The library-patch file's pin: on another Aedes (or its parser or persistence) every reliance must
@@ -69,6 +79,11 @@ describe('each reliance, probed on a plain Aedes', () => {
   let server: Server;
   let url: string;
   const guarded: boolean[] = [];
+  const hooked: boolean[] = [];
+  const parserErrors: { message: string; cmd: string | undefined }[] = [];
+  let redeliveriesMarked = false;
+  let refuseNextPing = false;
+  const pubacks: { id: string; messageId: number | undefined }[] = [];
   const open: MqttClient[] = [];
 
   beforeAll(async () => {
@@ -79,6 +94,7 @@ describe('each reliance, probed on a plain Aedes', () => {
       },
     });
     filter.install(broker);
+    redeliveriesMarked = markRedeliveries(broker);
     for (const event of ['clientError', 'connectionError'] as const) {
       broker.on(event, (client, err) => errors.push({ id: client.id, message: err.message }));
     }
@@ -92,7 +108,24 @@ describe('each reliance, probed on a plain Aedes', () => {
         () => res(),
       ),
     );
-    server = createServer((socket) => guarded.push(guardPacketSize(broker.handle(socket), LIMIT)));
+    server = createServer((socket) => {
+      const c = broker.handle(socket);
+      guarded.push(guardPacketSize(c, LIMIT));
+      hooked.push(
+        beforeHandling(c, (p) => {
+          const x = p as { cmd?: string; messageId?: number; subscriptions?: { topic: string; qos: number }[] };
+          if (x.cmd === 'subscribe') for (const sub of x.subscriptions ?? []) if (sub.topic.startsWith('capped/')) sub.qos = 0;
+          if (x.cmd === 'puback') pubacks.push({ id: c.id, messageId: x.messageId });
+          if (x.cmd === 'pingreq' && refuseNextPing) refusePacket(p);
+        }),
+        onParserError(c, (err, cmd) => {
+          parserErrors.push({ message: err.message, cmd });
+          return false;
+        }),
+        // deliveries on low/... go at QoS 0 at most
+        wrapDelivery(c, (topic, qos) => (topic.startsWith('low/') ? 0 : qos)),
+      );
+    });
     await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
     url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -101,6 +134,12 @@ describe('each reliance, probed on a plain Aedes', () => {
     await new Promise<void>((res) => broker.close(() => res()));
     await new Promise<void>((res) => server.close(() => res()));
   });
+
+  async function queued(id: string): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for await (const p of sessionStore(broker).outgoingStream({ id })) out.push(p);
+    return out;
+  }
 
   async function client(clientId: string, clean = true): Promise<MqttClient> {
     const c = await connectClient(url, { clientId, clean });
@@ -120,13 +159,80 @@ describe('each reliance, probed on a plain Aedes', () => {
     await waitFor(() => clientById(broker, 'probe-clients') === undefined, moved('clients'));
   });
 
-  it('subscriptions: counted and looked up by filter', async () => {
+  it('subscriptions: counted, looked up by filter, with their granted QoS', async () => {
     const c = await client('probe-subs');
-    await c.subscribeAsync(['a/+', 'b/#']);
+    await c.subscribeAsync({ 'a/+': { qos: 1 }, 'b/#': { qos: 0 } });
     const server = clientById(broker, 'probe-subs')!;
     expect(subscriptionCount(server), moved('subscriptions')).toBe(2);
     expect(hasSubscription(server, 'a/+'), moved('subscriptions')).toBe(true);
     expect(hasSubscription(server, 'c'), moved('subscriptions')).toBe(false);
+    expect(subscriptionQos(server, 'a/+'), moved('subscriptions')).toBe(1);
+    expect(subscriptionQos(server, 'c'), moved('subscriptions')).toBeUndefined();
+    expect(subscriptionsOf(server), moved('subscriptions')).toEqual([
+      { topic: 'a/+', qos: 1 },
+      { topic: 'b/#', qos: 0 },
+    ]);
+  });
+
+  it('parser: a listener put before Aedes amends a SUBSCRIBE before it is handled', async () => {
+    const c = await client('probe-before');
+    expect(hooked.at(-1), moved('parser')).toBe(true);
+    const granted = await c.subscribeAsync({ 'capped/x': { qos: 1 }, 'free/x': { qos: 1 } });
+    expect(
+      granted.map((g) => g.qos),
+      moved('parser'),
+    ).toEqual([0, 1]);
+  });
+
+  it('counter, messageIds, directDelivery, puback: one message to one client, written with the id its PUBACK brings back', async () => {
+    for (const clean of [true, false]) {
+      const id = `probe-direct-${clean ? 'clean' : 'kept'}`;
+      const c = await client(id, clean);
+      const got: { topic: string; qos: number; messageId?: number; retain: boolean }[] = [];
+      c.on('message', (topic, _p, packet) => got.push({ topic, qos: packet.qos, messageId: packet.messageId, retain: packet.retain }));
+      const server = clientById(broker, id)!;
+      // ready: Aedes empties the session's queue between the CONNACK and 'clientReady' (and for a
+      // clean session discards what it finds there), so nothing is delivered directly before it
+      await waitFor(() => server.connected, 'the client to be ready');
+      const counter = (broker as unknown as { counter: number }).counter;
+      const d = deliverDirect(broker, server, { topic: 'direct/1', payload: Buffer.from('x'), qos: 1 }, (e) => {
+        throw e;
+      })!;
+      expect(d.counter, moved('counter')).toBe(counter + 1);
+      expect(d.inSession).toBe(!clean);
+      await waitFor(() => pubacks.some((a) => a.id === id), `${moved('parser')} (${id}'s PUBACK)`);
+      expect(got, moved('directDelivery')).toEqual([{ topic: 'direct/1', qos: 1, messageId: d.messageId, retain: false }]);
+      expect(
+        pubacks.filter((a) => a.id === id),
+        moved('messageIds'),
+      ).toEqual([{ id, messageId: d.messageId }]);
+      // acknowledged: nothing left in the session, nothing to take back from a persistent one
+      expect(await queued(id), moved('puback')).toEqual([]);
+      expect(await takeBack(broker, { id }, d), moved('puback')).toBe(clean);
+      // QoS 0: written at once, nothing kept
+      expect(deliverDirect(broker, server, { topic: 'direct/2', payload: Buffer.from('y'), qos: 0 }, () => undefined)).toBeNull();
+      await waitFor(() => got.length === 2, moved('directDelivery'));
+      expect(got[1], moved('directDelivery')).toEqual({ topic: 'direct/2', qos: 0, messageId: undefined, retain: false });
+    }
+  });
+
+  it('directDelivery: a delivery the client never acknowledged is taken back out of its session', async () => {
+    const { port } = new URL(url);
+    const { client: raw } = await RawClient.connected(`mqtt://127.0.0.1:${port}`, { clientId: 'probe-raw', clean: false });
+    try {
+      raw.send(subscribe(1, [{ topic: 'unrelated', qos: 1 }])); // a session to keep
+      await raw.nextOf('suback');
+      const server = clientById(broker, 'probe-raw')!;
+      await waitFor(() => server.connected, 'the client to be ready');
+      const d = deliverDirect(broker, server, { topic: 'direct/raw', payload: Buffer.from('z'), qos: 1 }, () => undefined)!;
+      const p = await raw.nextOf('publish');
+      expect(p.messageId, moved('messageIds')).toBe(d.messageId);
+      expect(await queued('probe-raw'), moved('directDelivery')).toHaveLength(1);
+      expect(await takeBack(broker, { id: 'probe-raw' }, d), moved('persistence')).toBe(true);
+      expect(await queued('probe-raw'), moved('persistence')).toEqual([]);
+    } finally {
+      raw.destroy();
+    }
   });
 
   it('publisherId and publishEntry: routed packets name their publisher; dropped ones are acked, not routed', async () => {
@@ -167,6 +273,72 @@ describe('each reliance, probed on a plain Aedes', () => {
     const left: unknown[] = [];
     for await (const p of store.outgoingStream({ id: 'probe-session' })) left.push(p);
     expect(left, moved('persistence')).toEqual([]);
+  });
+
+  it('parser: a parse error is handed over with the kind of packet it was in', async () => {
+    const { port } = new URL(url);
+    const raw = await RawClient.open(`mqtt://127.0.0.1:${port}`);
+    raw.send(connect({ clientId: 'probe-level', protocolLevel: 6 }));
+    await raw.untilClosed();
+    expect(parserErrors, moved('parser')).toContainEqual({ message: 'Invalid protocol version', cmd: 'connect' });
+  });
+
+  it('handle: a packet whose cmd Aedes does not know closes the connection', async () => {
+    const { port } = new URL(url);
+    const { client: raw } = await RawClient.connected(`mqtt://127.0.0.1:${port}`, { clientId: 'probe-refuse' });
+    raw.send(pingreq());
+    expect((await raw.next()).cmd).toBe('pingresp');
+    refuseNextPing = true;
+    raw.send(pingreq());
+    expect(await raw.untilClosed(), moved('handle')).toEqual([]);
+    refuseNextPing = false;
+  });
+
+  it('redelivery: a stored message resent on reconnect carries DUP 1, one first sent from the store DUP 0', async () => {
+    expect(redeliveriesMarked, moved('redelivery')).toBe(true);
+    const { port } = new URL(url);
+    const target = `mqtt://127.0.0.1:${port}`;
+    const { client: a } = await RawClient.connected(target, { clientId: 'probe-dup', clean: false });
+    a.send(subscribe(1, [{ topic: 'redo/x', qos: 1 }]));
+    await a.nextOf('suback');
+    const p = await client('probe-dup-pub');
+    await p.publishAsync('redo/x', 'first', { qos: 1 });
+    await a.nextOf('publish');
+    a.destroy();
+    await waitFor(() => clientById(broker, 'probe-dup') === undefined, 'probe-dup offline');
+    await p.publishAsync('redo/x', 'second', { qos: 1 });
+    const { client: b } = await RawClient.connected(target, { clientId: 'probe-dup', clean: false });
+    const again = [await b.nextOf('publish'), await b.nextOf('publish')];
+    expect(
+      again.map((x) => [x.payload.toString(), x.dup]),
+      moved('redelivery'),
+    ).toEqual([
+      ['first', true],
+      ['second', false],
+    ]);
+    b.destroy();
+  });
+
+  it('delivery: the QoS chosen per client applies to what its subscriptions deliver', async () => {
+    const { port } = new URL(url);
+    const { client: a } = await RawClient.connected(`mqtt://127.0.0.1:${port}`, { clientId: 'probe-qos' });
+    a.send(
+      subscribe(1, [
+        { topic: 'low/x', qos: 1 },
+        { topic: 'high/x', qos: 1 },
+      ]),
+    );
+    await a.nextOf('suback');
+    a.send(
+      publish({ topic: 'low/x', payload: 'l', qos: 1, messageId: 2 }),
+      publish({ topic: 'high/x', payload: 'h', qos: 1, messageId: 3 }),
+    );
+    const got = [await a.nextOf('publish'), await a.nextOf('publish')].map((x) => [x.topic, x.qos]).sort();
+    expect(got, moved('delivery')).toEqual([
+      ['high/x', 1],
+      ['low/x', 0],
+    ]);
+    a.destroy();
   });
 
   it('parser: a packet over the limit closes that client as soon as its header arrives', async () => {

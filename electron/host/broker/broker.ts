@@ -5,25 +5,30 @@ import type { Duplex } from 'node:stream';
 import { seal } from '../../../services/lib/protocol/envelope.js';
 import { AliciaError } from '../../../services/lib/protocol/errors.js';
 import type { AnyPrincipal } from '../../../services/lib/protocol/services.js';
-import { PACKET_TOO_LARGE, PublishDropFilter, clientById, connectedClientList, guardPacketSize } from './aedesInternals.js';
+import { PACKET_TOO_LARGE, PublishDropFilter, beforeHandling, clientById, connectedClientList, guardPacketSize } from './aedesInternals.js';
+import { DEFAULT_BROKER_LIMITS, type BrokerLimits } from './brokerSettings.js';
 import { BrokerCounters, STATS_TOPIC, type BrokerStatsSnapshot } from './brokerStats.js';
 import { ClientAccess, RATE_LIMITED } from './clientAccess.js';
 import type { Credentials } from './credentials.js';
 import { HostBus } from './hostBus.js';
 import { BrokerListeners } from './listeners.js';
-import { DEFAULT_OFFLINE_SESSION_EXPIRY_MS, OfflineSessions } from './offlineSessions.js';
-import { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rateLimit.js';
+import { OfflineSessions } from './offlineSessions.js';
+import { ProtocolFixes } from './protocolFixes.js';
+import { SharedSubscriptions } from './sharedSubscriptions.js';
 import { coalesceWrites } from './socketWrites.js';
 import { TcpStream } from './tcpStream.js';
 import type { BrokerAddresses, BusPacket, InProcessBus } from './types.js';
 import { createLogger } from '../../../services/lib/runtime/logger.js';
 import type { Logger } from '../../../services/lib/runtime/logger.js';
 
-export interface AliciaBrokerOptions {
+/** Limits left out take DEFAULT_BROKER_LIMITS (brokerSettings.ts; config.json `broker` sets them all). */
+export interface AliciaBrokerOptions extends Partial<BrokerLimits> {
   dataDir: string;
   credentials: Credentials;
-  /** listen address of both listeners; 127.0.0.1 unless the user turns on LAN access */
+  /** listen address of the WebSocket listener (the TCP listener is always 127.0.0.1); 127.0.0.1 by default */
   host?: string;
+  /** certificate and key: the WebSocket listener speaks WSS only (required for a non-local host) */
+  tls?: { cert: string; key: string } | null;
   /** MQTT over TCP; 0 = any free port */
   mqttPort?: number;
   /** MQTT over WebSocket (path /mqtt); 0 = any free port */
@@ -33,18 +38,8 @@ export interface AliciaBrokerOptions {
    * Requests without an Origin header (non-browser clients) are allowed; a foreign Origin gets 403.
    */
   allowedOrigins?: string[];
-  /** largest PUBLISH payload accepted (default 8 MiB) */
-  maxPayloadBytes?: number;
   /** period of $SYS/alicia/broker/stats (default 5000 ms; 0 = off) */
   statsIntervalMs?: number;
-  /** connected clients allowed at once (default 500) */
-  maxClients?: number;
-  /** subscriptions one client may hold (default 1000) */
-  maxSubscriptionsPerClient?: number;
-  /** per-client PUBLISH rate (token bucket, rateLimit.ts; default 2,000/s, burst 5,000); null = off */
-  rateLimit?: RateLimitOptions | null;
-  /** a persistent (clean:false) session offline this long is ended (offlineSessions.ts; default 5 min, 0 = never) */
-  offlineSessionExpiryMs?: number;
   log?: Logger;
 }
 
@@ -71,7 +66,7 @@ function defaultLog(): Logger {
  * (idempotent).
  */
 export class AliciaBroker implements InProcessBus {
-  private readonly opts: Required<Omit<AliciaBrokerOptions, 'log' | 'credentials' | 'allowedOrigins' | 'rateLimit'>> & {
+  private readonly opts: Required<Omit<AliciaBrokerOptions, 'log' | 'credentials' | 'allowedOrigins' | 'tls'>> & {
     credentials: Credentials;
     log: Logger;
   };
@@ -82,31 +77,37 @@ export class AliciaBroker implements InProcessBus {
   private readonly bus: HostBus;
   private readonly counters = new BrokerCounters();
   private readonly dropFilter = new PublishDropFilter();
+  private readonly fixes: ProtocolFixes;
   /** every connection handed to Aedes, from any listener (TLS included), destroyed on stop */
   private readonly sockets = new Set<Duplex>();
+  private readonly connectionListeners = new Set<(principal: AnyPrincipal) => void>();
+  private shared: SharedSubscriptions | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
   private addrs: BrokerAddresses | null = null;
   private stopping: Promise<void> | null = null;
-  private parserGuardMissingLogged = false;
+  private patchMissingLogged = false;
 
   constructor(opts: AliciaBrokerOptions) {
+    const limits: BrokerLimits = { ...DEFAULT_BROKER_LIMITS };
+    for (const k of Object.keys(limits) as (keyof BrokerLimits)[]) {
+      if (opts[k] !== undefined) Object.assign(limits, { [k]: opts[k] });
+    }
     this.opts = {
+      ...limits,
       dataDir: opts.dataDir,
       credentials: opts.credentials,
       host: opts.host ?? '127.0.0.1',
       mqttPort: opts.mqttPort ?? 1883,
       wsPort: opts.wsPort ?? 0,
-      maxPayloadBytes: opts.maxPayloadBytes ?? 8 * 1024 * 1024,
       statsIntervalMs: opts.statsIntervalMs ?? 5000,
-      maxClients: opts.maxClients ?? 500,
-      maxSubscriptionsPerClient: opts.maxSubscriptionsPerClient ?? 1000,
-      offlineSessionExpiryMs: opts.offlineSessionExpiryMs ?? DEFAULT_OFFLINE_SESSION_EXPIRY_MS,
       log: opts.log ?? defaultLog(),
     };
     const o = this.opts;
+    this.fixes = new ProtocolFixes(o.log);
     this.listeners = new BrokerListeners(
       {
         host: o.host,
+        tls: opts.tls ?? null,
         mqttPort: o.mqttPort,
         wsPort: o.wsPort,
         maxConnections: o.maxClients + CONNECTION_HEADROOM,
@@ -122,11 +123,13 @@ export class AliciaBroker implements InProcessBus {
       maxClients: o.maxClients,
       maxPayloadBytes: o.maxPayloadBytes,
       maxSubscriptionsPerClient: o.maxSubscriptionsPerClient,
-      rateLimit: opts.rateLimit === undefined ? DEFAULT_RATE_LIMIT : opts.rateLimit,
+      maxTopicLevels: o.maxTopicLevels,
+      rateLimit: o.rateLimit,
       counters: this.counters,
       log: o.log,
       broker: () => this.broker,
       drop: (packet) => this.dropFilter.drop(packet),
+      connectRefusal: (client) => this.fixes.refusal(client),
     });
     this.bus = new HostBus({
       broker: () => this.broker,
@@ -158,8 +161,9 @@ export class AliciaBroker implements InProcessBus {
       const aedesOpts: AedesOptions = {
         // Aedes publishes $SYS/<id>/heartbeat for clustering; a single broker needs it rarely.
         heartbeatInterval: 60_000,
-        // slowloris-style half connections: a socket that sends no CONNECT goes in 10 s
-        connectTimeout: 10_000,
+        // slowloris-style half connections: a socket that sends no CONNECT goes (10 s by default)
+        connectTimeout: o.connectTimeoutMs,
+        preConnect: (client, packet, done) => this.fixes.preConnect(client, packet, done),
         authenticate: (client, username, password, done) => this.access.authenticate(client, username, password, done),
         authorizePublish: (client, packet, done) => this.access.authorizePublish(client, packet, done),
         authorizeSubscribe: (client, sub, done) => this.access.authorizeSubscribe(client, sub, done),
@@ -170,12 +174,28 @@ export class AliciaBroker implements InProcessBus {
       this.broker = broker;
       this.bus.attach(broker);
       this.dropFilter.install(broker);
+      this.patchesMissing(this.fixes.install(broker));
       broker.on('clientError', (client, err) => this.onClientError(client, err));
       broker.on('connectionError', (client, err) => this.onClientError(client, err));
+      // after Aedes registered / removed the client, so connectionsOf() already counts the change
+      broker.on('client', (client) => this.connectionChanged(client));
+      broker.on('clientDisconnect', (client) => this.connectionChanged(client));
+      // $share/<group>/<filter> (stops itself on broker close)
+      const shared = new SharedSubscriptions(broker, {
+        inflightWindow: o.sharedInflightWindow,
+        maxQueued: o.sharedMaxQueued,
+        log: o.log,
+        onDropped: (n) => (this.counters.sharedDropped += n),
+      });
+      shared.start();
+      this.shared = shared;
       // bounds what stopped/failed services' persistent sessions hold (stops itself on broker close)
       new OfflineSessions(broker, {
         expiryMs: o.offlineSessionExpiryMs,
-        onExpired: (clientId, queued) => o.log.info('offline session expired', { clientId, queued }),
+        onExpired: (clientId, queued) => {
+          shared.sessionEnded(clientId);
+          o.log.info('offline session expired', { clientId, queued });
+        },
         onError: (clientId, err) => o.log.warn('offline session expiry failed', { clientId, error: err.message }),
       }).start();
 
@@ -215,6 +235,7 @@ export class AliciaBroker implements InProcessBus {
         async () => {
           const b = this.broker;
           this.broker = null;
+          this.shared = null;
           if (b) await new Promise<void>((res) => b.close(() => res()));
         },
       ],
@@ -264,10 +285,18 @@ export class AliciaBroker implements InProcessBus {
     this.sockets.add(conn);
     conn.once('close', () => this.sockets.delete(conn));
     const client = broker.handle(stream, req);
-    if (!guardPacketSize(client, this.opts.maxPayloadBytes + PACKET_HEADROOM) && !this.parserGuardMissingLogged) {
-      this.parserGuardMissingLogged = true;
-      this.opts.log.error('packet size limit not enforced: Aedes client internals changed', {});
-    }
+    const missing = this.fixes.connection(client);
+    if (!guardPacketSize(client, this.opts.maxPayloadBytes + PACKET_HEADROOM)) missing.push('packet size limit');
+    // shared subscriptions see PUBACKs and SUBSCRIBEs first (sharedSubscriptions.ts inspect)
+    if (!beforeHandling(client, (packet) => this.shared?.inspect(client, packet))) missing.push('shared subscription acknowledgements');
+    this.patchesMissing(missing);
+  }
+
+  /** Logged once: Aedes's internals are not what aedesInternals.ts was written against (its pinned test says which). */
+  private patchesMissing(missing: string[]): void {
+    if (missing.length === 0 || this.patchMissingLogged) return;
+    this.patchMissingLogged = true;
+    this.opts.log.error('broker patches not installed: Aedes internals changed', { missing });
   }
 
   private onClientError(client: Client, err: Error): void {
@@ -326,6 +355,32 @@ export class AliciaBroker implements InProcessBus {
     return c ? (this.access.principalOf(c) ?? null) : null;
   }
 
+  /** Open connections of a principal. */
+  connectionsOf(principal: AnyPrincipal): number {
+    if (!this.broker) return 0;
+    let n = 0;
+    for (const c of connectedClientList(this.broker)) if (this.access.principalOf(c) === principal) n++;
+    return n;
+  }
+
+  /** Called with the principal whenever one of its clients connects or disconnects. Returns the unsubscribe. */
+  onConnectionChange(listener: (principal: AnyPrincipal) => void): () => void {
+    this.connectionListeners.add(listener);
+    return () => void this.connectionListeners.delete(listener);
+  }
+
+  private connectionChanged(client: Client): void {
+    const principal = this.access.principalOf(client);
+    if (principal === undefined) return;
+    for (const l of this.connectionListeners) {
+      try {
+        l(principal);
+      } catch (e) {
+        this.opts.log.error('connection listener threw', { error: (e as Error).message });
+      }
+    }
+  }
+
   /** Disconnect every client of a principal (e.g. after its credential was rotated). Returns how many. */
   disconnectPrincipal(principal: AnyPrincipal): number {
     if (!this.broker) return 0;
@@ -338,6 +393,11 @@ export class AliciaBroker implements InProcessBus {
     }
     if (n > 0) this.opts.log.info('disconnected clients of principal', { principal, clients: n });
     return n;
+  }
+
+  /** Shared subscription groups, their members and queues (sharedSubscriptions.ts). */
+  sharedGroups(): ReturnType<SharedSubscriptions['snapshot']> {
+    return this.shared?.snapshot() ?? [];
   }
 
   /** A stats snapshot; rates are per second since the previous snapshot. */

@@ -12,6 +12,8 @@ export type BrokerStatsSnapshot = BrokerStats & {
   refused_connections: number;
   oversize_disconnects: number;
   rate_limited_disconnects: number;
+  /** messages of shared subscriptions no member could take (sharedSubscriptions.ts) */
+  shared_dropped: number;
 };
 
 /**
@@ -28,6 +30,7 @@ export class BrokerCounters {
   refusedConnects = 0;
   oversizeDisconnects = 0;
   rateLimitedDisconnects = 0;
+  sharedDropped = 0;
 
   private startedAt = 0;
   private last = { t: 0, msgsIn: 0, msgsOut: 0, bytesIn: 0, bytesOut: 0 };
@@ -61,6 +64,7 @@ export class BrokerCounters {
       refused_connections: this.refusedConnects,
       oversize_disconnects: this.oversizeDisconnects,
       rate_limited_disconnects: this.rateLimitedDisconnects,
+      shared_dropped: this.sharedDropped,
       uptime_ms: this.startedAt ? now - this.startedAt : 0,
     };
     this.last = { t: now, msgsIn: this.msgsIn, msgsOut: this.msgsOut, bytesIn: this.bytesIn, bytesOut: this.bytesOut };

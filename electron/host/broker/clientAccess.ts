@@ -1,8 +1,9 @@
 import type { Aedes, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import type { Socket } from 'node:net';
 import type { AnyPrincipal } from '../../../services/lib/protocol/services.js';
-import { topicNameProblem } from '../../../services/lib/protocol/topicNames.js';
-import { MAX_TOPIC_LEVELS, canPublish, canSubscribe, deviceDiscoveryConfigRefusal } from './acl.js';
+import { parseSharedFilter } from '../../../services/lib/protocol/sharedSubscription.js';
+import { topicFilterProblem, topicNameProblem } from '../../../services/lib/protocol/topicNames.js';
+import { canPublish, canSubscribe, deviceDiscoveryConfigRefusal } from './acl.js';
 import { clientById, hasSubscription, subscriptionCount } from './aedesInternals.js';
 import type { BrokerCounters } from './brokerStats.js';
 import type { Credentials } from './credentials.js';
@@ -14,6 +15,8 @@ export interface ClientAccessOptions {
   maxClients: number;
   maxPayloadBytes: number;
   maxSubscriptionsPerClient: number;
+  /** deepest topic name or filter a client may use */
+  maxTopicLevels: number;
   /** per-client PUBLISH rate; null = off */
   rateLimit: RateLimitOptions | null;
   counters: BrokerCounters;
@@ -22,6 +25,8 @@ export interface ClientAccessOptions {
   broker: () => Aedes | null;
   /** acknowledge this PUBLISH but neither store nor route it (aedesInternals.ts PublishDropFilter) */
   drop: (packet: object) => void;
+  /** a CONNECT already judged unacceptable, with the CONNACK code to answer (protocolFixes.ts) */
+  connectRefusal?: (client: Client) => { returnCode: 2 | 3 | 4 | 5; reason: string } | null;
 }
 
 /** The error authorizePublish fails a client with when it is over its rate (Aedes then closes it). */
@@ -67,11 +72,19 @@ export class ClientAccess {
       (err as { returnCode: number }).returnCode = returnCode;
       done(err, null);
     };
+    const early = o.connectRefusal?.(client);
+    if (early) return refuse(early.returnCode, early.reason);
     const broker = o.broker();
     if (!broker) return refuse(3, 'broker stopping');
     if (broker.connectedClients >= o.maxClients) return refuse(3, `too many clients (limit ${o.maxClients})`);
     const principal = o.credentials.verify(username, password);
-    if (!principal) return refuse(4, username === undefined ? 'anonymous connection' : 'bad user name or password');
+    if (!principal) {
+      // A window session that ended (signed out, idle, ended from the Health view): its credential
+      // was valid and is withdrawn, so "not authorized" (5), which tells the window to ask the host
+      // for its session again rather than retry the same password.
+      if (o.credentials.wasRevoked(username)) return refuse(5, 'window session ended');
+      return refuse(4, username === undefined ? 'anonymous connection' : 'bad user name or password');
+    }
     // [MQTT-3.1.4-2] a new CONNECT with a live client's id takes that session over. Only the same
     // principal may do that: otherwise one service could kick another off the bus.
     const existing = clientById(broker, client.id);
@@ -106,12 +119,12 @@ export class ClientAccess {
       return done(new Error(RATE_LIMITED));
     }
     let reason: string | null = null;
+    let problem: ReturnType<typeof topicNameProblem> = null;
     if (!client || !principal) reason = 'no authenticated client';
     else if (size > o.maxPayloadBytes) reason = `payload ${size} bytes over limit ${o.maxPayloadBytes}`;
-    else if (!canPublish(principal, packet.topic)) {
-      const problem = topicNameProblem(packet.topic, MAX_TOPIC_LEVELS);
-      reason = problem ? `invalid topic: ${problem.message}` : 'not allowed by ACL';
-    } else if (principal.startsWith('device:')) {
+    else if ((problem = topicNameProblem(packet.topic, o.maxTopicLevels))) reason = `invalid topic: ${problem.message}`;
+    else if (!canPublish(principal, packet.topic)) reason = 'not allowed by ACL';
+    else if (principal.startsWith('device:')) {
       // an external device's discovery config may only name its own topics (acl.ts)
       const body = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
       reason = deviceDiscoveryConfigRefusal(principal, packet.topic, body);
@@ -129,12 +142,22 @@ export class ClientAccess {
     done(null);
   }
 
+  /**
+   * A shared subscription (`$share/<group>/<filter>`, sharedSubscriptions.ts) is checked as its inner
+   * filter: `$share/g/alicia/voice/stt/request` is allowed exactly when `alicia/voice/stt/request` is;
+   * an invalid share name is refused like any refused filter.
+   */
   authorizeSubscribe(client: Client, sub: Subscription, done: (error: Error | null, subscription?: Subscription | null) => void): void {
     const o = this.opts;
     const principal = this.principals.get(client);
+    const shared = parseSharedFilter(sub.topic);
+    const filter = shared?.ok ? shared.filter : sub.topic;
     let reason: string | null = null;
+    let problem: ReturnType<typeof topicFilterProblem> = null;
     if (!principal) reason = 'no authenticated client';
-    else if (!canSubscribe(principal, sub.topic)) reason = 'not allowed by ACL';
+    else if (shared && !shared.ok) reason = `invalid shared subscription: ${shared.reason}`;
+    else if ((problem = topicFilterProblem(filter, o.maxTopicLevels))) reason = `invalid filter: ${problem.message}`;
+    else if (!canSubscribe(principal, filter)) reason = 'not allowed by ACL';
     else if (!hasSubscription(client, sub.topic) && subscriptionCount(client) >= o.maxSubscriptionsPerClient) {
       reason = `subscription limit ${o.maxSubscriptionsPerClient} reached`;
     }

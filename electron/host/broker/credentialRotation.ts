@@ -1,10 +1,11 @@
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decode, peekEnvelope } from '../../../services/lib/protocol/decode.js';
+import { decode, replyIdsOf } from '../../../services/lib/protocol/decode.js';
 import { seal } from '../../../services/lib/protocol/envelope.js';
 import { AliciaError, toErrorInfo } from '../../../services/lib/protocol/errors.js';
 import {
   SERVICE_NAMES,
+  aclRoleOf,
   isDeviceName,
   isServiceName,
   type AnyPrincipal,
@@ -62,15 +63,12 @@ export class CredentialRotation {
   }
 
   private async onRequest(p: BusPacket): Promise<void> {
-    const peek = peekEnvelope(p.payload);
-    const ids = {
-      ...((peek.correlation_id ?? peek.id) ? { correlation_id: peek.correlation_id ?? peek.id } : {}),
-      ...(peek.trace_id ? { trace_id: peek.trace_id } : {}),
-    };
+    const ids = replyIdsOf(p.payload);
     let body: Record<string, unknown>;
     let action = 'rotate';
     try {
-      if (p.principal !== 'operator' && p.principal !== 'window') {
+      const role = p.principal === null ? null : aclRoleOf(p.principal);
+      if (role !== 'operator' && role !== 'window') {
         throw new AliciaError('SCHEMA_INVALID', 'only the operator and the window may manage credentials');
       }
       const msg = decode(REQUEST, p.payload);

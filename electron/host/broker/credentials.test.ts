@@ -16,10 +16,10 @@ afterEach(async () => {
 });
 
 describe('Credentials', () => {
-  it('creates one random password per principal in a 0600 file and reloads the same ones', async () => {
+  it('creates one random password per service and the operator in a 0600 file (none for the window) and reloads the same ones', async () => {
     const a = await Credentials.loadOrCreate(join(dir, 'data'));
     const all = a.all();
-    expect(Object.keys(all).sort()).toEqual([...SERVICE_NAMES, 'operator', 'window'].sort());
+    expect(Object.keys(all).sort()).toEqual([...SERVICE_NAMES, 'operator'].sort());
     const passwords = Object.values(all).map((c) => c.password);
     expect(new Set(passwords).size).toBe(passwords.length);
     for (const [p, c] of Object.entries(all)) {
@@ -56,7 +56,7 @@ describe('Credentials', () => {
     const reloaded = await Credentials.loadOrCreate(dir);
     expect(reloaded.get('stt').password).toBe(r.stt!.password);
     const all = await c.rotate('all');
-    expect(Object.keys(all).length).toBe(SERVICE_NAMES.length + 2);
+    expect(Object.keys(all).length).toBe(SERVICE_NAMES.length + 1);
     expect((await stat(c.path)).mode & 0o777).toBe(0o600);
     const names = (await import('node:fs/promises')).readdir(dir);
     expect((await names).filter((n) => n.endsWith('.tmp'))).toEqual([]);
@@ -86,13 +86,51 @@ describe('Credentials', () => {
   it('adds a principal missing from an older file and tightens a loose mode', async () => {
     const c = await Credentials.loadOrCreate(dir);
     const data = JSON.parse(await readFile(c.path, 'utf8')) as { credentials: Record<string, unknown> };
-    delete data.credentials.window;
+    delete data.credentials.tts;
     await writeFile(c.path, JSON.stringify(data), { mode: 0o644 });
     await chmod(c.path, 0o644);
     const again = await Credentials.loadOrCreate(dir);
     expect(again.get('operator').password).toBe(c.get('operator').password);
-    expect(again.get('window').password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(again.get('tts').password).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect((await stat(c.path)).mode & 0o777).toBe(0o600);
+  });
+
+  it("drops an older version's static window password from the file: it opens nothing any more", async () => {
+    const c = await Credentials.loadOrCreate(dir);
+    const data = JSON.parse(await readFile(c.path, 'utf8')) as { credentials: Record<string, { username: string; password: string }> };
+    const old = 'static-window-password-of-an-older-version';
+    data.credentials.window = { username: 'window', password: old };
+    await writeFile(c.path, JSON.stringify(data), { mode: 0o600 });
+    const again = await Credentials.loadOrCreate(dir);
+    expect(await readFile(c.path, 'utf8')).not.toContain(old);
+    expect(Object.keys(JSON.parse(await readFile(c.path, 'utf8')).credentials as object)).not.toContain('window');
+    expect(again.verify('window', old)).toBeNull();
+    expect(again.get('operator').password).toBe(c.get('operator').password);
+  });
+});
+
+describe('Credentials: window sessions', () => {
+  it('issues a credential per session in memory only; revoked, it is refused and remembered as ended', async () => {
+    const c = await Credentials.loadOrCreate(dir);
+    const a = c.issueWindow('session-aaaa');
+    const b = c.issueWindow('session-bbbb');
+    expect(a).toMatchObject({ principal: 'window:session-aaaa', username: 'window:session-aaaa' });
+    expect(a.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(c.verify(a.username, a.password)).toBe('window:session-aaaa');
+    expect(c.verify(b.username, a.password)).toBeNull();
+    expect(c.verify('window', a.password)).toBeNull();
+    expect(c.verify('window:session-cccc', a.password)).toBeNull();
+    expect(await readFile(c.path, 'utf8')).not.toContain('session-aaaa');
+    expect(c.wasRevoked(a.username)).toBe(false);
+    expect(c.revokeWindow('session-aaaa')).toBe(true);
+    expect(c.revokeWindow('session-aaaa')).toBe(false);
+    expect(c.verify(a.username, a.password)).toBeNull();
+    expect(c.wasRevoked(a.username)).toBe(true);
+    expect(c.wasRevoked('window:session-cccc')).toBe(false);
+    expect(c.verify(b.username, b.password)).toBe('window:session-bbbb');
+    // a new host (a reload of the store) knows no window session
+    expect((await Credentials.loadOrCreate(dir)).verify(b.username, b.password)).toBeNull();
+    expect(() => c.issueWindow('bad id/with slash')).toThrow(AliciaError);
   });
 });
 

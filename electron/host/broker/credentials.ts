@@ -3,24 +3,32 @@ import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { AliciaError } from '../../../services/lib/protocol/errors.js';
 import {
-  PRINCIPALS,
   SERVICE_NAMES,
+  WINDOW_SESSION_ID_RE,
   isDeviceName,
   isDevicePrincipal,
+  isWindowPrincipal,
   type AnyPrincipal,
   type DevicePrincipal,
-  type Principal,
+  type StoredPrincipal,
+  type WindowPrincipal,
 } from '../../../services/lib/protocol/services.js';
 import type { Credential } from './types.js';
 
-/** Everyone who may connect to the broker: every service, the operator (people, tools) and the window. */
-export const ALL_PRINCIPALS: readonly Principal[] = [...SERVICE_NAMES, ...PRINCIPALS];
+/**
+ * The principals with a password in credentials.json: every service and the operator (people,
+ * tools). The window has none there: each window session gets its own, in memory (issueWindow).
+ */
+export const STORED_PRINCIPALS: readonly StoredPrincipal[] = [...SERVICE_NAMES, 'operator'];
 
 export const CREDENTIALS_FILE = 'credentials.json';
 const FILE_VERSION = 1;
 
-function isPrincipal(s: string): s is Principal {
-  return (ALL_PRINCIPALS as readonly string[]).includes(s);
+/** Ended window sessions remembered (ids only), so their credential is refused as "not authorized". */
+const REVOKED_WINDOWS_KEPT = 4096;
+
+function isStoredPrincipal(s: string): s is StoredPrincipal {
+  return (STORED_PRINCIPALS as readonly string[]).includes(s);
 }
 
 /** 24 random bytes, base64url: 192 bits, safe in URLs, env vars and mosquitto_pub -P. */
@@ -45,14 +53,19 @@ function sha256(b: Buffer): Buffer {
 }
 
 /**
- * The broker's credential store: one generated password per principal, kept in
+ * The broker's credential store: one generated password per service and for the operator, kept in
  * `<dataDir>/credentials.json` with mode 0600 in a 0700 directory, so that no other user of the
- * machine can read them. Username = principal name. Passwords never go to logs.
+ * machine can read them; per-device hashes; per-window-session hashes in memory only. Username =
+ * principal name. Passwords never go to logs.
  */
 export class Credentials {
   readonly path: string;
-  private readonly byPrincipal = new Map<Principal, Credential>();
+  private readonly byPrincipal = new Map<StoredPrincipal, Credential>();
   private readonly deviceHashes = new Map<string, { sha256: Buffer; created_at: number }>();
+  /** live window sessions: id -> SHA-256 of the password (memory only: they die with the host) */
+  private readonly windowHashes = new Map<string, Buffer>();
+  /** ids of ended window sessions, oldest first (bounded) */
+  private readonly revokedWindows = new Set<string>();
   // A fixed-length dummy so an unknown username costs the same compare as a known one.
   private readonly dummy = Buffer.from(newPassword());
 
@@ -78,8 +91,10 @@ export class Credentials {
       }
     }
     let changed = raw === null;
-    if (raw !== null) store.parse(raw);
-    for (const p of ALL_PRINCIPALS) {
+    // a file from an older version may hold a principal that no longer has a stored password (the
+    // window's, now one per window session): rewritten without it, so the old password is gone
+    if (raw !== null) changed = store.parse(raw) || changed;
+    for (const p of STORED_PRINCIPALS) {
       if (!store.byPrincipal.has(p)) {
         store.byPrincipal.set(p, { username: p, password: newPassword() });
         changed = true;
@@ -95,7 +110,8 @@ export class Credentials {
     return store;
   }
 
-  private parse(raw: string): void {
+  /** Reads the file into memory; true when it held principals that are dropped (the file is rewritten). */
+  private parse(raw: string): boolean {
     const bad = (why: string) => new AliciaError('CONFIG_INVALID', `credentials file ${this.path} is invalid: ${why}`);
     let data: unknown;
     try {
@@ -118,11 +134,17 @@ export class Credentials {
         });
       }
     }
+    let dropped = false;
     for (const [name, c] of Object.entries(obj.credentials)) {
-      if (!isPrincipal(name)) continue; // a principal removed in a newer version: ignore, it gets no access
+      if (!isStoredPrincipal(name)) {
+        // the static `window` password of older versions, or a principal removed since: no access
+        dropped = true;
+        continue;
+      }
       if (!c || typeof c.password !== 'string' || c.password.length < 16) throw bad(`credentials.${name}.password missing or too short`);
       this.byPrincipal.set(name, { username: name, password: c.password });
     }
+    return dropped;
   }
 
   /** Atomic replace: write a temp file (0600) and rename it over the old one. */
@@ -145,14 +167,14 @@ export class Credentials {
     }
   }
 
-  get(principal: Principal): Credential {
+  get(principal: StoredPrincipal): Credential {
     const c = this.byPrincipal.get(principal);
     if (!c) throw new AliciaError('CONFIG_INVALID', `no credential for ${principal}`);
     return { ...c };
   }
 
-  all(): Record<Principal, Credential> {
-    const out = {} as Record<Principal, Credential>;
+  all(): Record<StoredPrincipal, Credential> {
+    const out = {} as Record<StoredPrincipal, Credential>;
     for (const [p, c] of this.byPrincipal) out[p] = { ...c };
     return out;
   }
@@ -167,12 +189,48 @@ export class Credentials {
       const same = timingSafeEqual(sha256(given), d ? d.sha256 : sha256(this.dummy));
       return d && same ? (username as DevicePrincipal) : null;
     }
-    const known = isPrincipal(username) ? this.byPrincipal.get(username) : undefined;
+    if (username.startsWith('window:')) {
+      const w = isWindowPrincipal(username) ? this.windowHashes.get(username.slice(7)) : undefined;
+      const same = timingSafeEqual(sha256(given), w ?? sha256(this.dummy));
+      return w && same ? (username as WindowPrincipal) : null;
+    }
+    const known = isStoredPrincipal(username) ? this.byPrincipal.get(username) : undefined;
     const expected = known ? Buffer.from(known.password) : this.dummy;
     // timingSafeEqual needs equal lengths; compare against the expected value itself on a length
     // mismatch so the work done does not depend on how long the guess was.
     const same = given.length === expected.length ? timingSafeEqual(given, expected) : (timingSafeEqual(expected, expected), false);
-    return known && same ? (username as Principal) : null;
+    return known && same ? (username as StoredPrincipal) : null;
+  }
+
+  /**
+   * A new broker credential for window session `id` (electron/host/windowSessions.ts), kept in
+   * memory only: it dies with its session (revokeWindow) or with the host. Only a SHA-256 of the
+   * password is kept; the caller holds the plaintext for the session's owner.
+   */
+  issueWindow(id: string): Credential & { principal: WindowPrincipal } {
+    if (!WINDOW_SESSION_ID_RE.test(id))
+      throw new AliciaError('CONFIG_INVALID', `invalid window session id ${JSON.stringify(id).slice(0, 40)}`);
+    const password = newPassword();
+    this.windowHashes.set(id, sha256(Buffer.from(password)));
+    this.revokedWindows.delete(id);
+    const principal: WindowPrincipal = `window:${id}`;
+    return { principal, username: principal, password };
+  }
+
+  /** The credential of window session `id` stops working; false when it had none. */
+  revokeWindow(id: string): boolean {
+    if (!this.windowHashes.delete(id)) return false;
+    this.revokedWindows.add(id);
+    if (this.revokedWindows.size > REVOKED_WINDOWS_KEPT) {
+      const oldest = this.revokedWindows.values().next().value;
+      if (oldest !== undefined) this.revokedWindows.delete(oldest);
+    }
+    return true;
+  }
+
+  /** Whether `username` is a window session that ended while this host ran (the broker answers "not authorized"). */
+  wasRevoked(username: string | undefined): boolean {
+    return username !== undefined && isWindowPrincipal(username) && this.revokedWindows.has(username.slice(7));
   }
 
   /** Names of the external devices that have a credential. */
@@ -220,12 +278,12 @@ export class Credentials {
   }
 
   /** New passwords for one principal or all; written before they are returned. */
-  async rotate(which: Principal | 'all'): Promise<Partial<Record<Principal, Credential>>> {
-    const targets = which === 'all' ? ALL_PRINCIPALS : [which];
+  async rotate(which: StoredPrincipal | 'all'): Promise<Partial<Record<StoredPrincipal, Credential>>> {
+    const targets = which === 'all' ? STORED_PRINCIPALS : [which];
     const previous = new Map(this.byPrincipal);
-    const out: Partial<Record<Principal, Credential>> = {};
+    const out: Partial<Record<StoredPrincipal, Credential>> = {};
     for (const p of targets) {
-      if (!isPrincipal(p)) throw new AliciaError('CONFIG_INVALID', `unknown principal ${String(p)}`);
+      if (!isStoredPrincipal(p)) throw new AliciaError('CONFIG_INVALID', `unknown principal ${String(p)}`);
       const c = { username: p, password: newPassword() };
       this.byPrincipal.set(p, c);
       out[p] = { ...c };

@@ -1,4 +1,5 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -9,8 +10,13 @@ import type { Logger } from '../../../services/lib/runtime/logger.js';
 import { createCoalescingWebSocketStream } from './wsStream.js';
 
 export interface ListenerOptions {
-  /** listen address of both listeners */
+  /**
+   * listen address of the WebSocket listener. The TCP listener always binds 127.0.0.1: plain MQTT
+   * never leaves the machine (services and local tools use it; LAN devices use the TLS listener, tls.ts).
+   */
   host: string;
+  /** certificate and key: the WebSocket listener speaks WSS only (a non-local `host` requires it) */
+  tls?: { cert: string; key: string } | null;
   /** MQTT over TCP; 0 = any free port */
   mqttPort: number;
   /** MQTT over WebSocket (path /mqtt); 0 = any free port */
@@ -28,10 +34,14 @@ export interface ListenerOptions {
 /** Hands an accepted connection (and its HTTP upgrade request, for WebSocket) to the broker. */
 export type Accept = (conn: Duplex, req?: IncomingMessage) => void;
 
+/** Plain MQTT over TCP listens here and nowhere else. */
+export const TCP_HOST = '127.0.0.1';
+
 /**
- * The broker's two local listeners: MQTT over TCP (TCP_NODELAY) and MQTT over WebSocket on /mqtt
- * for the window. They own their servers, not the connections: every connection goes to `accept`.
- * The LAN TLS listener is tls.ts, started by the host only when the user turns LAN access on.
+ * The broker's two listeners: MQTT over TCP (TCP_NODELAY, 127.0.0.1 only) and MQTT over WebSocket
+ * on /mqtt for the window (WSS when given a certificate). They own their servers, not the
+ * connections: every connection goes to `accept`. The LAN MQTT-over-TLS listener is tls.ts,
+ * started by the host only when the user turns LAN access on.
  */
 export class BrokerListeners {
   private tcp: NetServer | null = null;
@@ -51,12 +61,15 @@ export class BrokerListeners {
     const tcp = createNetServer({ noDelay: true }, (socket) => this.accept(socket));
     tcp.maxConnections = o.maxConnections;
     this.tcp = tcp;
-    const mqttPort = await listen(tcp, o.host, o.mqttPort, 'mqttPort');
+    const mqttPort = await listen(tcp, TCP_HOST, o.mqttPort, 'mqttPort');
 
     // ws sets TCP_NODELAY itself
-    const http = createHttpServer((_req, res) => {
+    const upgradeOnly: RequestListener = (_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket: connect to /mqtt\n');
-    });
+    };
+    const http = o.tls
+      ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key, minVersion: 'TLSv1.2' }, upgradeOnly)
+      : createHttpServer(upgradeOnly);
     http.maxConnections = o.maxConnections;
     this.http = http;
     const wss = new WebSocketServer({
@@ -74,8 +87,10 @@ export class BrokerListeners {
     wss.on('error', (err) => o.log.error('websocket server error', { error: err.message }));
     const wsPort = await listen(http, o.host, o.wsPort, 'wsPort');
 
-    const urlHost = o.host.includes(':') ? `[${o.host}]` : o.host;
-    return { mqttUrl: `mqtt://${urlHost}:${mqttPort}`, wsUrl: `ws://${urlHost}:${wsPort}/mqtt` };
+    // a wildcard bind is reached on this machine through the loopback address
+    const wsHost = o.host === '0.0.0.0' ? '127.0.0.1' : o.host === '::' || o.host === '[::]' ? '::1' : o.host;
+    const urlHost = wsHost.includes(':') && !wsHost.startsWith('[') ? `[${wsHost}]` : wsHost;
+    return { mqttUrl: `mqtt://${TCP_HOST}:${mqttPort}`, wsUrl: `${o.tls ? 'wss' : 'ws'}://${urlHost}:${wsPort}/mqtt` };
   }
 
   /**

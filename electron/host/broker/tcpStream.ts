@@ -81,8 +81,11 @@ export class TcpStream extends Duplex {
 
   override _destroy(err: Error | null, callback: (err: Error | null) => void): void {
     this.release();
-    // without an error the socket first sends what it holds (a refusing CONNACK: socketWrites.ts)
-    this.socket.destroy(err ?? undefined);
+    // Always without the error: a socket destroyed without one first sends what it holds
+    // (socketWrites.ts). Aedes writes a refusing CONNACK (0x01, 0x02) and then fails the client with
+    // an error [MQTT-3.1.2-2] [MQTT-3.2.2-5]; with the error passed on, the CONNACK, still corked,
+    // was dropped. The error itself reaches Aedes through this stream's callback.
+    this.socket.destroy();
     callback(err);
   }
 

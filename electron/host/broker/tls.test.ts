@@ -5,7 +5,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, waitFor } from './testing/mqttClient.js';
 import { startTestBroker, type TestBroker } from './testing/testBroker.js';
-import { TLS_CERT_FILE, TLS_KEY_FILE, fingerprintOf, loadOrCreateLanCertificate, startLanListener, type LanListener } from './tls.js';
+import { X509Certificate } from 'node:crypto';
+import { hostname, networkInterfaces } from 'node:os';
+import {
+  TLS_CERT_FILE,
+  TLS_KEY_FILE,
+  certificateNamesFor,
+  fingerprintOf,
+  loadOrCreateLanCertificate,
+  startLanListener,
+  type LanListener,
+} from './tls.js';
 
 let tb: TestBroker;
 let dir: string;
@@ -42,6 +52,40 @@ describe('LAN TLS certificate', () => {
       message: expect.stringContaining(TLS_CERT_FILE),
     });
     await rm(d, { recursive: true, force: true });
+  });
+});
+
+describe('the certificate names the addresses it is served on', () => {
+  it('a new certificate names the bound address; a stored one lacking it is re-issued with the same key', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'alicia-tls-san-'));
+    const first = await loadOrCreateLanCertificate(d, certificateNamesFor(['127.0.0.1']));
+    const x1 = new X509Certificate(first.cert);
+    expect(x1.checkIP('127.0.0.1')).toBe('127.0.0.1');
+    expect(x1.checkHost('localhost')).toBe('localhost');
+    expect(x1.checkIP('127.0.0.2')).toBeUndefined();
+    // the same names: loaded unchanged
+    expect((await loadOrCreateLanCertificate(d, certificateNamesFor(['127.0.0.1']))).fingerprint256).toBe(first.fingerprint256);
+    // served on 127.0.0.2 now: re-issued for both, same key, the old fingerprint reported
+    const second = await loadOrCreateLanCertificate(d, certificateNamesFor(['127.0.0.2']));
+    expect(second.replacedFingerprint256).toBe(first.fingerprint256);
+    expect(second.fingerprint256).not.toBe(first.fingerprint256);
+    expect(second.key).toBe(first.key);
+    const x2 = new X509Certificate(second.cert);
+    expect(x2.checkIP('127.0.0.2')).toBe('127.0.0.2');
+    expect(x2.checkIP('127.0.0.1')).toBe('127.0.0.1');
+    expect(x2.checkHost('localhost')).toBe('localhost');
+    expect(x2.publicKey.export({ type: 'spki', format: 'pem' })).toBe(x1.publicKey.export({ type: 'spki', format: 'pem' }));
+    expect(fingerprintOf(await readFile(join(d, TLS_CERT_FILE), 'utf8'))).toBe(second.fingerprint256);
+    await rm(d, { recursive: true, force: true });
+  });
+
+  it('a wildcard bind names every address of this machine and its host name', () => {
+    const names = certificateNamesFor(['0.0.0.0']);
+    expect(names.dnsNames).toEqual(expect.arrayContaining(['localhost', hostname().toLowerCase()]));
+    const own = Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address));
+    expect(names.ips).toEqual(expect.arrayContaining(own.filter((a) => !a.startsWith('fe80:'))));
+    expect(certificateNamesFor(['alicia.local']).dnsNames).toContain('alicia.local');
+    expect(certificateNamesFor(['[::1]']).ips).toContain('::1');
   });
 });
 

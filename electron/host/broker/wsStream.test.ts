@@ -2,6 +2,7 @@ import type { MqttClient } from 'mqtt';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, waitFor } from './testing/mqttClient.js';
+import { connect, subscribe } from './testing/rawMqtt.js';
 import { startTestBroker, type TestBroker } from './testing/testBroker.js';
 
 /**
@@ -19,39 +20,6 @@ afterAll(async () => {
   await Promise.all(open.map((c) => c.endAsync(true).catch(() => undefined)));
   await tb.stop();
 });
-
-function str(s: string): Buffer {
-  const b = Buffer.from(s, 'utf8');
-  const len = Buffer.alloc(2);
-  len.writeUInt16BE(b.length);
-  return Buffer.concat([len, b]);
-}
-
-function remainingLength(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return Buffer.from(out);
-}
-
-function packet(firstByte: number, body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([firstByte]), remainingLength(body.length), body]);
-}
-
-/** MQTT 3.1.1 section 3.1: CONNECT with user name + password, clean session, keepalive 60 s. */
-function connectPacket(clientId: string, username: string, password: string): Buffer {
-  const vh = Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 60])]);
-  return packet(0x10, Buffer.concat([vh, str(clientId), str(username), str(password)]));
-}
-
-/** MQTT 3.1.1 section 3.8: SUBSCRIBE (fixed header flags 0010), packet id 1, one filter. */
-function subscribePacket(filter: string, qos: number): Buffer {
-  return packet(0x82, Buffer.concat([Buffer.from([0, 1]), str(filter), Buffer.from([qos])]));
-}
 
 interface RawClient {
   ws: WebSocket;
@@ -91,10 +59,10 @@ async function rawClient(principal: keyof TestBroker['credentials'], filter: str
     ws.once('error', reject);
   });
   const { username, password } = tb.credentials[principal];
-  ws.send(connectPacket(`raw-${Math.random().toString(16).slice(2, 10)}`, username, password));
+  ws.send(connect({ clientId: `raw-${Math.random().toString(16).slice(2, 10)}`, username, password, keepalive: 60 }));
   await waitFor(() => c.packets.some((p) => p.type === 2), 'CONNACK');
   expect(c.packets.find((p) => p.type === 2)?.body[1]).toBe(0); // return code 0: accepted
-  ws.send(subscribePacket(filter, 0));
+  ws.send(subscribe(1, [{ topic: filter, qos: 0 }]));
   await waitFor(() => c.packets.some((p) => p.type === 9), 'SUBACK');
   return c;
 }
@@ -160,7 +128,7 @@ describe('WebSocket transport', () => {
     ws.on('message', (d: Buffer) => got.push(d));
     const closed = new Promise<void>((r) => ws.once('close', () => r()));
     await new Promise<void>((r) => ws.once('open', () => r()));
-    ws.send(connectPacket('raw-bad', 'window', 'not-the-password'));
+    ws.send(connect({ clientId: 'raw-bad', username: 'window', password: 'not-the-password', keepalive: 60 }));
     await closed;
     const bytes = Buffer.concat(got);
     expect([...bytes.subarray(0, 4)]).toEqual([0x20, 2, 0, 4]); // CONNACK, rc 4: bad user name or password

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 
 /**
  * The request checks of the headless host's HTTP server, modelled on LosslessCut's local API (binds
@@ -26,10 +27,33 @@ export function parseHostHeader(value: string | undefined): { hostname: string; 
   return { hostname, port: m[2] === undefined ? null : Number(m[2]) };
 }
 
+/** This machine's own names, which a browser on the LAN may use for a wildcard bind: its host name and the mDNS one. */
+function machineNames(): string[] {
+  const h = hostname().toLowerCase();
+  return [h, `${h}.local`];
+}
+
+/**
+ * The addresses a page from a wildcard bind may have been loaded under: every address of this
+ * machine (a tablet on the LAN opens https://192.168.1.5:8470/), loopback first.
+ */
+export function machineAddresses(): string[] {
+  const out = ['127.0.0.1'];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      // link-local IPv6 needs a zone id, which a URL cannot carry portably
+      if (a.address.startsWith('fe80:') || out.includes(a.address)) continue;
+      out.push(a.family === 'IPv6' ? `[${a.address}]` : a.address);
+    }
+  }
+  return out;
+}
+
 export function hostAllowed(header: string | undefined, boundHost: string, port: number): boolean {
   const h = parseHostHeader(header);
   if (!h || h.port !== port) return false;
   if (h.hostname === 'localhost') return isLoopback(boundHost) || isWildcard(boundHost);
+  if (isWildcard(boundHost) && machineNames().includes(h.hostname)) return true;
   if (isIP(h.hostname) === 0) return false;
   if (isWildcard(boundHost)) return true;
   const bound = boundHost.replace(/^\[|\]$/g, '');
@@ -37,18 +61,27 @@ export function hostAllowed(header: string | undefined, boundHost: string, port:
 }
 
 /** The origins a page served by us has (for the Origin check, the broker's WebSocket origin list, CSP). */
-export function ownOrigins(boundHost: string, port: number): string[] {
+export function ownOrigins(boundHost: string, port: number, scheme: 'http' | 'https' = 'http'): string[] {
   const bound = boundHost.includes(':') && !boundHost.startsWith('[') ? `[${boundHost}]` : boundHost;
-  const names = isLoopback(boundHost) ? ['127.0.0.1', 'localhost', '[::1]'] : isWildcard(boundHost) ? ['127.0.0.1', 'localhost'] : [bound];
+  const names = isLoopback(boundHost)
+    ? ['127.0.0.1', 'localhost', '[::1]']
+    : isWildcard(boundHost)
+      ? [...machineAddresses(), 'localhost', ...machineNames()]
+      : [bound];
   if (!names.includes(bound) && !isWildcard(boundHost)) names.unshift(bound);
-  return names.map((n) => `http://${n}:${port}`);
+  return names.map((n) => `${scheme}://${n}:${port}`);
 }
 
-export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
+export function originAllowed(
+  origin: string | undefined,
+  host: string | undefined,
+  allowed: readonly string[],
+  scheme: 'http' | 'https' = 'http',
+): boolean {
   if (origin === undefined) return true;
   if (allowed.includes(origin)) return true;
   // bound to a wildcard (LAN): the page's own origin is whatever Host it was loaded under
-  return host !== undefined && origin === `http://${host}`;
+  return host !== undefined && origin === `${scheme}://${host}`;
 }
 
 /** Strict CSP for the window: scripts only from us, network only to us and the broker's WebSocket. */

@@ -1,7 +1,9 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { extname, join, normalize, sep } from 'node:path';
 import type { Logger } from '../../../services/lib/runtime/logger.js';
 import {
@@ -9,19 +11,16 @@ import {
   contentSecurityPolicy,
   hostAllowed,
   isWildcard,
+  machineAddresses,
   originAllowed,
   ownOrigins,
   parseHostHeader,
 } from './security.js';
 // one table of content types for the window's files, shared with the Electron app:// protocol
 import { contentTypeOf } from './contentType.js';
-
-export interface WindowConnection {
-  /** ws://127.0.0.1:PORT/mqtt */
-  wsUrl: string;
-  username: string;
-  password: string;
-}
+import type { WindowSessions } from '../broker/windowSessions.js';
+import { BrowserLogin, clearedCookie, readCookie, sessionCookie, sessionCookieName } from './browserLogin.js';
+import { SIGN_IN_CSP, signInPage } from './signInPage.js';
 
 export interface HttpServerOptions {
   /** listen address (127.0.0.1 by default) */
@@ -32,7 +31,21 @@ export interface HttpServerOptions {
   rendererDir: string;
   version: string;
   log: Logger;
+  /** certificate and key: HTTPS only (a non-local host requires it); the session cookie is then Secure */
+  tls?: { cert: string; key: string } | null;
+  /** the login token; default 32 random bytes made at each start */
+  token?: string;
 }
+
+/** What the server needs once the broker is up: where the window connects, and its sessions. */
+export interface WindowAccess {
+  /** ws://127.0.0.1:PORT/mqtt (wss:// with TLS) */
+  wsUrl: string;
+  sessions: WindowSessions;
+}
+
+/** The codes of the API's JSON errors: `{ "error": { "code", "message" } }`. */
+export type HttpErrorCode = 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'NOT_READY';
 
 export const PLACEHOLDER_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Alicia Control Center</title></head>
@@ -46,22 +59,42 @@ with the operator credential in <code>runtime.json</code> in the data directory.
 `;
 
 /**
- * The headless host's web server: the built renderer plus one API route the window needs to find
- * the broker (GET /api/connection). Binds 127.0.0.1 by default; refuses foreign Host headers (DNS
- * rebinding) and foreign Origins; strict CSP. Constructor assigns, start() listens, stop() closes (idempotent).
+ * The headless host's web server: the built renderer, GET /api/connection (where the broker is and
+ * this browser's own broker credential) and POST /api/logout. Binds 127.0.0.1 by default; HTTPS only
+ * when given a certificate. In front of everything: foreign Host headers (DNS rebinding) get 421,
+ * foreign Origins 403. Then the sign-in (browserLogin.ts): a request with the host's login token gets
+ * a session cookie and a redirect to the same URL without the token; without a session every API
+ * route answers 401 JSON and every page or file a 401 sign-in page. Strict CSP.
+ * Constructor assigns, start() listens, stop() closes (idempotent).
  */
 export class HostHttpServer {
-  private server: Server | undefined;
+  private server: Server | HttpsServer | undefined;
   private boundPort = 0;
-  private connection: WindowConnection | undefined;
+  private access: WindowAccess | undefined;
+  private offEnded: (() => void) | undefined;
   private origins: string[] = [];
   private stopping: Promise<void> | undefined;
+  private readonly login: BrowserLogin;
+  private readonly scheme: 'http' | 'https';
 
-  constructor(private readonly opts: HttpServerOptions) {}
+  constructor(private readonly opts: HttpServerOptions) {
+    this.login = new BrowserLogin(opts.token);
+    this.scheme = opts.tls ? 'https' : 'http';
+  }
 
   async start(): Promise<void> {
     if (this.server) return;
-    const server = createServer((req, res) => this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
+    const tls = this.opts.tls;
+    let server: Server | HttpsServer;
+    if (tls) {
+      const https = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, handler);
+      // plain HTTP to the HTTPS port, scanners: that socket's problem only
+      https.on('tlsClientError', (_err: Error, socket: TLSSocket) => socket.destroy());
+      server = https;
+    } else {
+      server = createServer(handler);
+    }
     // Keep-alive sockets would hold stop() open for their timeout; the window reconnects anyway.
     server.keepAliveTimeout = 2000;
     await new Promise<void>((resolve, reject) => {
@@ -73,13 +106,29 @@ export class HostHttpServer {
     });
     this.server = server;
     this.boundPort = (server.address() as AddressInfo).port;
-    this.origins = ownOrigins(this.opts.host, this.boundPort);
+    this.origins = ownOrigins(this.opts.host, this.boundPort, this.scheme);
   }
 
-  /** http://127.0.0.1:PORT/ (for a wildcard bind: the loopback URL) */
+  /** http://127.0.0.1:PORT/ (https:// with TLS; for a wildcard bind: the loopback URL). Never the token: safe to log. */
   get url(): string {
     const h = isWildcard(this.opts.host) ? '127.0.0.1' : this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host;
-    return `http://${h}:${this.boundPort}/`;
+    return `${this.scheme}://${h}:${this.boundPort}/`;
+  }
+
+  /** The window's URL with the login token: printed by `alicia serve` and written to runtime.json (0600), never logged. */
+  get loginUrl(): string {
+    return `${this.url}?token=${this.login.token}`;
+  }
+
+  /**
+   * Bound to every address (0.0.0.0, ::): the login link under each of this machine's other
+   * addresses, for a tablet or phone on the LAN. Empty otherwise.
+   */
+  get lanLoginUrls(): string[] {
+    if (!isWildcard(this.opts.host)) return [];
+    return machineAddresses()
+      .filter((a) => a !== '127.0.0.1' && a !== '[::1]')
+      .map((a) => `${this.scheme}://${a}:${this.boundPort}/?token=${this.login.token}`);
   }
 
   get port(): number {
@@ -91,13 +140,17 @@ export class HostHttpServer {
     return [...this.origins];
   }
 
-  /** Set once the broker is up; until then /api/connection answers 503. */
-  setConnection(c: WindowConnection): void {
-    this.connection = c;
+  /** Set once the broker is up; until then signing in and the API answer 503. */
+  attach(access: WindowAccess): void {
+    this.offEnded?.();
+    this.access = access;
+    // a session ended elsewhere (idle, the Health view): its cookie names nothing any more
+    this.offEnded = access.sessions.onEnded((id) => this.login.forget(id));
   }
 
   stop(): Promise<void> {
     this.stopping ??= new Promise<void>((resolve) => {
+      this.offEnded?.();
       if (!this.server) return resolve();
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -105,9 +158,13 @@ export class HostHttpServer {
     return this.stopping;
   }
 
+  private get cookieName(): string {
+    return sessionCookieName(this.boundPort);
+  }
+
   private wsOrigins(): string[] {
-    if (!this.connection) return [];
-    const u = new URL(this.connection.wsUrl);
+    if (!this.access) return [];
+    const u = new URL(this.access.wsUrl);
     const out = new Set([u.origin]);
     // a page loaded as http://localhost:P connects to ws://localhost:W (see wsUrlFor)
     for (const o of this.origins) {
@@ -120,12 +177,11 @@ export class HostHttpServer {
     return [...out];
   }
 
-  /** The broker's WebSocket URL under the hostname the page was loaded with (localhost vs 127.0.0.1). */
+  /** The broker's WebSocket URL under the hostname the page was loaded with (localhost vs 127.0.0.1, a LAN address). */
   private wsUrlFor(req: IncomingMessage): string {
-    const c = this.connection!;
-    const u = new URL(c.wsUrl);
+    const u = new URL(this.access!.wsUrl);
     const h = parseHostHeader(req.headers.host);
-    if (h && (h.hostname === 'localhost' || h.hostname === '127.0.0.1' || h.hostname === '::1' || isWildcard(u.hostname))) {
+    if (h && (h.hostname === 'localhost' || h.hostname === '127.0.0.1' || h.hostname === '::1' || isWildcard(this.opts.host))) {
       u.hostname = h.hostname.includes(':') ? `[${h.hostname}]` : h.hostname;
     }
     return u.toString();
@@ -134,14 +190,33 @@ export class HostHttpServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     try {
       for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+      const url = new URL(req.url ?? '/', 'http://x');
+      const path = url.pathname;
+      const isApi = path.startsWith('/api/');
       if (!hostAllowed(req.headers.host, this.opts.host, this.boundPort)) return this.plain(res, 421, 'Misdirected request: unknown Host');
-      if (!originAllowed(req.headers.origin, req.headers.host, this.origins)) return this.plain(res, 403, 'Forbidden: foreign Origin');
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.setHeader('Allow', 'GET, HEAD');
-        return this.plain(res, 405, 'Method not allowed');
+      if (!originAllowed(req.headers.origin, req.headers.host, this.origins, this.scheme))
+        return this.refuse(res, isApi, 403, 'FORBIDDEN', 'foreign Origin');
+      const post = path === '/api/logout';
+      if (post ? req.method !== 'POST' : req.method !== 'GET' && req.method !== 'HEAD') {
+        res.setHeader('Allow', post ? 'POST' : 'GET, HEAD');
+        return this.refuse(res, isApi, 405, 'METHOD_NOT_ALLOWED', 'method not allowed');
       }
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
-      if (path.startsWith('/api/')) return this.api(path, req, res);
+      if (url.searchParams.has('token') && !post) return this.signIn(url, req, res);
+      const session = this.sessionOf(req);
+      if (session === null) {
+        if (isApi)
+          return this.refuse(
+            res,
+            true,
+            401,
+            'UNAUTHORIZED',
+            'not signed in: open the link printed by `alicia serve` (runtime.json http.url)',
+          );
+        return this.signInPage(res, req, false);
+      }
+      if (path === '/api/logout') return this.logout(session, req, res);
+      if (path === '/api/connection') return this.connection(session, req, res);
+      if (isApi) return this.refuse(res, true, 404, 'NOT_FOUND', `no API route ${path}`);
       this.serveStatic(path, req, res);
     } catch (e) {
       this.opts.log.error('http request failed', { error: (e as Error).message });
@@ -150,21 +225,83 @@ export class HostHttpServer {
     }
   }
 
-  private api(path: string, req: IncomingMessage, res: ServerResponse): void {
+  /** The window session this request's cookie names, touched (not idle); null without one. */
+  private sessionOf(req: IncomingMessage): string | null {
+    const id = this.login.sessionOf(readCookie(req.headers.cookie, this.cookieName));
+    if (id === null || !this.access) return null;
+    if (this.access.sessions.touch(id)) return id;
+    this.login.forget(id);
+    return null;
+  }
+
+  /**
+   * ?token=...: a right token opens a window session (one per browser: a browser already signed in
+   * keeps its session) and redirects to the same URL without the token, so it leaves the address bar
+   * and the history; other query parameters stay, and the browser keeps the #fragment. A wrong one: 401.
+   */
+  private signIn(url: URL, req: IncomingMessage, res: ServerResponse): void {
+    const isApi = url.pathname.startsWith('/api/');
+    const sessions = this.access?.sessions;
+    if (!sessions) return this.refuse(res, isApi, 503, 'NOT_READY', 'the host is still starting; try again in a moment');
+    if (!this.login.tokenMatches(url.searchParams.get('token') ?? '')) {
+      this.opts.log.warn('sign-in refused: wrong token', { remote: remoteOf(req) });
+      return isApi ? this.refuse(res, true, 401, 'UNAUTHORIZED', 'wrong login token') : this.signInPage(res, req, true);
+    }
+    if (this.sessionOf(req) === null) {
+      const { id } = sessions.open({
+        kind: 'browser',
+        userAgent: String(req.headers['user-agent'] ?? ''),
+        remote: remoteOf(req),
+        expires: true,
+      });
+      res.setHeader('Set-Cookie', sessionCookie(this.cookieName, this.login.issueCookie(id), this.scheme === 'https'));
+    }
+    url.searchParams.delete('token');
+    // one leading slash: "//host" in a Location header would leave this origin
+    const location = url.pathname.replace(/^\/+/, '/') + url.search;
+    res.writeHead(302, { Location: location, 'Cache-Control': 'no-store', 'Content-Length': 0 });
+    res.end();
+  }
+
+  private connection(session: string, req: IncomingMessage, res: ServerResponse): void {
     res.setHeader('Cache-Control', 'no-store');
-    if (path !== '/api/connection') return this.json(res, 404, { error: 'not found' });
     // Only the window's own page may read the credential: a cross-site request is refused outright
-    // (Fetch Metadata; the missing CORS headers stop a foreign page from reading the answer anyway).
+    // (Fetch Metadata; SameSite=Strict keeps the cookie off it, and the missing CORS headers stop a
+    // foreign page from reading an answer anyway).
     const site = req.headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin' && site !== 'none')
-      return this.json(res, 403, { error: 'cross-site request refused' });
-    if (!this.connection) return this.json(res, 503, { error: 'the broker is not ready yet' });
+      return this.refuse(res, true, 403, 'FORBIDDEN', 'cross-site request');
+    const credential = this.access!.sessions.credentialOf(session)!;
     this.json(res, 200, {
       ws_url: this.wsUrlFor(req),
-      username: this.connection.username,
-      password: this.connection.password,
+      username: credential.username,
+      password: credential.password,
       version: this.opts.version,
+      session_id: session,
     });
+  }
+
+  /** POST /api/logout from the window's own page (Origin present and ours): ends the session and drops the cookie. */
+  private logout(session: string, req: IncomingMessage, res: ServerResponse): void {
+    res.setHeader('Cache-Control', 'no-store');
+    // a form or fetch from another site sends its Origin (refused above); a request with none is no page of ours
+    if (req.headers.origin === undefined) return this.refuse(res, true, 403, 'FORBIDDEN', 'sign-out needs the Origin header of the window');
+    this.access!.sessions.end(session, 'signed out');
+    this.login.forget(session);
+    res.setHeader('Set-Cookie', clearedCookie(this.cookieName, this.scheme === 'https'));
+    this.json(res, 200, { ok: true });
+  }
+
+  private signInPage(res: ServerResponse, req: IncomingMessage, wrongToken: boolean): void {
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Content-Security-Policy', SIGN_IN_CSP);
+    this.send(res, 401, 'text/html; charset=utf-8', signInPage({ wrongToken }), req.method === 'HEAD');
+  }
+
+  private refuse(res: ServerResponse, isApi: boolean, status: number, code: HttpErrorCode, message: string): void {
+    if (!isApi) return this.plain(res, status, `${message[0]!.toUpperCase()}${message.slice(1)}`);
+    res.setHeader('Cache-Control', 'no-store');
+    this.json(res, status, { error: { code, message } });
   }
 
   private serveStatic(path: string, req: IncomingMessage, res: ServerResponse): void {
@@ -198,8 +335,9 @@ export class HostHttpServer {
       if (!st) return this.plain(res, 404, 'Not found');
     }
     const type = contentTypeOf(target);
-    // Vite puts content-hashed files under assets/: cache them forever; everything else revalidates.
-    res.setHeader('Cache-Control', rel.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+    // Vite puts content-hashed files under assets/: cache them for the browser only (they are served
+    // to signed-in browsers only, so never to a shared cache); everything else revalidates.
+    res.setHeader('Cache-Control', rel.startsWith('/assets/') ? 'private, max-age=31536000, immutable' : 'no-cache');
     res.writeHead(200, { 'Content-Type': type, 'Content-Length': st.size });
     if (req.method === 'HEAD') return void res.end();
     createReadStream(target)
@@ -220,6 +358,12 @@ export class HostHttpServer {
     res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
     res.end(headOnly ? undefined : body);
   }
+}
+
+/** The client's address, IPv4-mapped IPv6 shown as plain IPv4. */
+function remoteOf(req: IncomingMessage): string {
+  const a = req.socket.remoteAddress ?? '';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
 function statOrNull(p: string) {

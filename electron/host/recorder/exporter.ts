@@ -13,6 +13,8 @@ export interface ExportQuery {
   trace_id?: string;
   /** MQTT filter, default everything */
   topic?: string;
+  /** start after this row (the cursor an earlier, cut answer gave) */
+  after?: Cursor;
 }
 
 const PAGE = 1000;
@@ -23,8 +25,13 @@ const PAGE = 1000;
  * or the database for long, and rows recorded meanwhile do not shift the pages.
  */
 export async function* ndjsonLines(store: RecorderStore, q: ExportQuery): AsyncGenerator<string> {
+  for await (const r of ndjsonRows(store, q)) yield r.line;
+}
+
+/** The same lines, each with the keyset position of its row (where a continuation starts). */
+async function* ndjsonRows(store: RecorderStore, q: ExportQuery): AsyncGenerator<{ line: string; at: Cursor }> {
   const filter = q.topic !== undefined && q.topic !== '#' ? compileFilter(q.topic) : undefined;
-  let after: Cursor | undefined;
+  let after = q.after;
   for (;;) {
     const page = store.page({
       filter,
@@ -36,7 +43,7 @@ export async function* ndjsonLines(store: RecorderStore, q: ExportQuery): AsyncG
       limit: PAGE,
       payload: 'full',
     });
-    for (const m of page.messages) yield toNdjsonLine(m);
+    for (const m of page.messages) yield { line: toNdjsonLine(m), at: { time: m.time, id: m.id } };
     if (!page.next) return;
     after = page.next;
     await yieldToLoop();
@@ -67,23 +74,25 @@ export async function exportNdjson(
   return { lines, bytes };
 }
 
-/** Bounded inline export (the window's download button): stops before maxBytes and says so. */
+/**
+ * Bounded inline export (the window's download button): stops before maxBytes and says so, with
+ * the position of the last line sent (`next`), so the window asks for the rest part by part. A
+ * single line above maxBytes still goes out alone, or the export could never get past it.
+ */
 export async function exportInline(
   store: RecorderStore,
   q: ExportQuery,
   maxBytes: number,
-): Promise<{ ndjson: string; lines: number; truncated: boolean }> {
+): Promise<{ ndjson: string; lines: number; truncated: boolean; next: Cursor | null }> {
   const parts: string[] = [];
   let bytes = 0;
-  let truncated = false;
-  for await (const line of ndjsonLines(store, q)) {
+  let last: Cursor | null = null;
+  for await (const { line, at } of ndjsonRows(store, q)) {
     const n = Buffer.byteLength(line);
-    if (bytes + n > maxBytes) {
-      truncated = true;
-      break;
-    }
+    if (bytes + n > maxBytes && parts.length > 0) return { ndjson: parts.join(''), lines: parts.length, truncated: true, next: last };
     parts.push(line);
     bytes += n;
+    last = at;
   }
-  return { ndjson: parts.join(''), lines: parts.length, truncated };
+  return { ndjson: parts.join(''), lines: parts.length, truncated: false, next: null };
 }

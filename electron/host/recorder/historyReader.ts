@@ -197,6 +197,12 @@ export class HistoryReader {
     return out;
   }
 
+  /** One message by row id (its primary key), payload cut at `clip` bytes. */
+  message(id: number, clip: number): StoredMessage | null {
+    const row = this.rowStatement(`SELECT ${COLS}${payloadCol(clip)} FROM ${FROM} WHERE m.id = @id`).get({ id, clip });
+    return row ? toMessage(row) : null;
+  }
+
   /** Voice sessions, newest first, keyset-paged on (sort_time, key). */
   sessions(q: SessionQuery): SessionPage {
     const rows = this.sessionPage.all({

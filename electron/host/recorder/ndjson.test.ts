@@ -18,9 +18,13 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function withRecorder<T>(name: string, fn: (tb: TestBroker, r: Recorder) => Promise<T>): Promise<T> {
+async function withRecorder<T>(
+  name: string,
+  fn: (tb: TestBroker, r: Recorder) => Promise<T>,
+  opts: { maxResponseBytes?: number } = {},
+): Promise<T> {
   const tb = await startTestBroker();
-  const r = new Recorder({ dbPath: join(dir, `${name}.db`), bus: tb.broker, flushIntervalMs: 10 });
+  const r = new Recorder({ dbPath: join(dir, `${name}.db`), bus: tb.broker, flushIntervalMs: 10, ...opts });
   await r.start();
   try {
     return await fn(tb, r);
@@ -84,5 +88,37 @@ describe('NDJSON export and replay', () => {
       const page = r.requireStore().page({ traceId: 'T1', order: 'asc', limit: 10, payload: 'full' });
       expect(page.messages.map((m) => [m.topic, m.payload!.toString()])).toEqual(sent.map((m) => [m[0], m[1]]));
     });
+  });
+
+  it('hands a long export over the bus out in parts, each continuing where the last stopped', async () => {
+    await withRecorder(
+      'parts',
+      async (tb, r) => {
+        for (let i = 0; i < 40; i++) await tb.broker.publish('e2e/export/parts', JSON.stringify({ i, pad: 'x'.repeat(100) }), { qos: 1 });
+        // a sentinel: once it is stored, so is everything before it
+        await tb.broker.publish('e2e/export/sentinel', '1', { qos: 1 });
+        await waitFor(() => r.stats().written >= 41, 'messages recorded');
+        const op = tb.credentials.operator;
+        const c = await connectClient(tb.url, { username: op.username, password: op.password });
+        await c.subscribeAsync(RESPONSE_TOPIC, { qos: 1 });
+        const got: number[] = [];
+        let parts = 0;
+        let cursor: string | undefined;
+        do {
+          const a = await ask(c, { query: 'export', topic: 'e2e/export/parts', ...(cursor ? { cursor } : {}) });
+          expect(a.ok, JSON.stringify(a.error)).toBe(true);
+          parts++;
+          for (const l of (a.ndjson as string).trim().split('\n'))
+            got.push((JSON.parse((JSON.parse(l) as { payload: string }).payload) as { i: number }).i);
+          expect(a.truncated).toBe(a.next_cursor !== null);
+          cursor = (a.next_cursor as string | null) ?? undefined;
+        } while (cursor);
+        await c.endAsync();
+        // ~190 bytes a line, 2000 bytes an answer
+        expect(parts).toBeGreaterThanOrEqual(4);
+        expect(got).toEqual(Array.from({ length: 40 }, (_, i) => i));
+      },
+      { maxResponseBytes: 2000 },
+    );
   });
 });

@@ -95,6 +95,7 @@ async function run(
     case 'messages': {
       range(q.from, q.to);
       const filter = compileFilter(q.topic);
+      const clip = Math.min(q.payload_bytes ?? bounds.maxInlinePayload, bounds.maxInlinePayload);
       const page = store.page({
         filter: q.topic === '#' ? compileFilter('#') : filter,
         from: q.from,
@@ -102,9 +103,9 @@ async function run(
         after: q.cursor !== undefined ? decodeCursor(q.cursor) : undefined,
         order: q.order,
         limit: q.limit,
-        payload: q.include_payload ? bounds.maxInlinePayload : 'none',
+        payload: q.include_payload ? clip : 'none',
       });
-      const packed = pack(page.messages, bounds);
+      const packed = pack(page.messages, { ...bounds, maxInlinePayload: clip });
       const last = packed.messages[packed.messages.length - 1];
       // When the byte budget cut the page short, the next page starts after the last row sent.
       const next = packed.truncated && last ? { time: last.time, id: last.id } : page.next;
@@ -121,6 +122,7 @@ async function run(
       const trace = q.query === 'trace' ? (q.trace ?? q.trace_id) : '';
       const session = q.query === 'session' ? (q.session ?? q.session_id) : '';
       if (q.query === 'session' && session === undefined) throw new AliciaError('RECORDER_BAD_QUERY', 'a session query needs `session`');
+      if (q.query === 'trace' && trace === undefined) throw new AliciaError('RECORDER_BAD_QUERY', 'a trace query needs `trace`');
       const key = q.query === 'trace' ? { traceId: trace } : { sessionId: session };
       const page = store.page({ ...key, order: 'asc', limit: q.limit + 1, payload: bounds.maxInlinePayload });
       if (page.messages.length === 0) {
@@ -132,6 +134,13 @@ async function run(
       const more = page.messages.length > q.limit;
       const packed = pack(page.messages.slice(0, q.limit), bounds);
       return { ...(q.query === 'trace' ? { trace } : { session }), messages: packed.messages, truncated: more || packed.truncated };
+    }
+    case 'message': {
+      // The whole stored payload, within the response limit (base64 grows 4/3; 4 KiB for the rest).
+      const clip = Math.max(1, Math.floor(((bounds.maxResponseBytes - 4096) * 3) / 4));
+      const m = store.message(q.row, clip);
+      if (!m) throw new AliciaError('RECORDER_NOT_FOUND', `no stored message ${q.row} (retention may have deleted it)`);
+      return { message: pack([m], { maxResponseBytes: Infinity, maxInlinePayload: clip }).messages[0] };
     }
     case 'sessions': {
       range(q.from, q.to);
@@ -150,9 +159,17 @@ async function run(
     case 'export': {
       range(q.from, q.to);
       if (q.topic !== undefined) compileFilter(q.topic);
-      const r = await exportInline(store, { from: q.from, to: q.to, trace_id: q.trace, topic: q.topic }, bounds.maxResponseBytes);
-      if (r.lines === 0 && q.trace !== undefined) throw new AliciaError('RECORDER_NOT_FOUND', `no messages with trace_id ${q.trace}`);
-      return { format: 'ndjson', ndjson: r.ndjson, lines: r.lines, truncated: r.truncated };
+      const after = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
+      const r = await exportInline(store, { from: q.from, to: q.to, trace_id: q.trace, topic: q.topic, after }, bounds.maxResponseBytes);
+      if (r.lines === 0 && q.trace !== undefined && !after)
+        throw new AliciaError('RECORDER_NOT_FOUND', `no messages with trace_id ${q.trace}`);
+      return {
+        format: 'ndjson',
+        ndjson: r.ndjson,
+        lines: r.lines,
+        truncated: r.truncated,
+        next_cursor: r.next ? encodeCursor(r.next) : null,
+      };
     }
     case 'stats':
       return { stats: statsOf() };

@@ -236,6 +236,34 @@ describe('recorder queries over the bus', () => {
     expect(r).toMatchObject({ ok: false, correlation_id: 'corr-404', source: 'recorder', error: { code: 'RECORDER_NOT_FOUND' } });
   });
 
+  it('lists a topic with short previews and gives one stored message whole by its row', async () => {
+    const topic = 'e2e/recorder/big/tts';
+    // a reply with audio: ~110 KB of JSON, above the 64 KiB a list answer carries per payload
+    const big = JSON.stringify(seal({ text: 'hello', audio_data: 'UklGR'.padEnd(110_000, 'A') }, { source: 'test' }));
+    for (let i = 0; i < 3; i++) await pub(topic, { seq: i });
+    await client.publishAsync(topic, big, { qos: 1 });
+
+    const list = await ask(client, { query: 'messages', topic, limit: 10, payload_bytes: 40 });
+    const msgs = list.messages as (Msg & { size: number; payload_clipped?: boolean })[];
+    expect(msgs.map((m) => m.size)).toEqual([Buffer.byteLength(big), ...msgs.slice(1).map((m) => m.size)]);
+    expect(msgs).toHaveLength(4);
+    expect(msgs.every((m) => m.payload!.length === 40 && m.payload_clipped === true)).toBe(true);
+
+    // without payload_bytes the recorder's inline limit (64 KiB) still cuts the big one
+    const full = await ask(client, { query: 'messages', topic, limit: 1 });
+    expect((full.messages as Msg[])[0]!.payload!.length).toBe(64 * 1024);
+
+    const one = await ask(client, { query: 'message', row: msgs[0]!.id });
+    expect(one.ok, JSON.stringify(one.error)).toBe(true);
+    const m = one.message as Msg & { payload_clipped?: boolean };
+    expect(m).toMatchObject({ id: msgs[0]!.id, topic, payload_encoding: 'utf8' });
+    expect(m.payload).toBe(big);
+    expect(m.payload_clipped).toBeUndefined();
+
+    const gone = await ask(client, { query: 'message', row: 987_654_321 });
+    expect(gone).toMatchObject({ ok: false, error: { code: 'RECORDER_NOT_FOUND' } });
+  });
+
   it('answers bad queries with coded errors carrying the correlation id', async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ query: 'messages', topic: 'alicia/#/status' }, 'RECORDER_BAD_QUERY'],
@@ -248,6 +276,10 @@ describe('recorder queries over the bus', () => {
       [{ query: 'session' }, 'RECORDER_BAD_QUERY'],
       [{ query: 'sessions', cursor: 'garbage' }, 'RECORDER_BAD_QUERY'],
       [{ query: 'session', session: 'nobody' }, 'RECORDER_NOT_FOUND'],
+      [{ query: 'message' }, 'RECORDER_BAD_QUERY'],
+      [{ query: 'message', row: -1 }, 'RECORDER_BAD_QUERY'],
+      [{ query: 'messages', payload_bytes: 0 }, 'RECORDER_BAD_QUERY'],
+      [{ query: 'export', cursor: 'garbage' }, 'RECORDER_BAD_QUERY'],
     ];
     for (const [body, code] of cases) {
       const r = await ask(client, body, { correlationId: `bad-${code}-${JSON.stringify(body)}` });

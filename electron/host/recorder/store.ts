@@ -3,7 +3,7 @@ import { BatchWriter } from './batchWriter.js';
 import type { InsertResult, PendingRow } from './batchWriter.js';
 import type { CompiledFilter } from './filter.js';
 import { HistoryReader } from './historyReader.js';
-import type { PageQuery, PageResult, SessionPage, SessionQuery, TopicCount } from './historyReader.js';
+import type { PageQuery, PageResult, SessionPage, SessionQuery, StoredMessage, TopicCount } from './historyReader.js';
 import { RefCache } from './refCache.js';
 import { Retention } from './retention.js';
 import type { PageUse, RetentionStepArgs, RetentionStepResult } from './retention.js';
@@ -56,6 +56,11 @@ export class RecorderStore {
 
   page(q: PageQuery, maxScan?: number): PageResult {
     return this.reader.page(q, maxScan);
+  }
+
+  /** One stored message by its row id, payload cut at `clip` bytes; null when there is none. */
+  message(id: number, clip: number): StoredMessage | null {
+    return this.reader.message(id, clip);
   }
 
   sessions(q: SessionQuery): SessionPage {

@@ -201,7 +201,9 @@ describe('Supervisor', { timeout: 120_000 }, () => {
     expect(pidAlive(pid)).toBe(false);
     expect(last('device-manager')).toMatchObject({ state: 'stopped', exit_code: 0 });
     // a graceful stop: the fixture got the stop message and said so
-    await until('stop logged', () => readFileSync(join(tb.dataDir, 'logs', 'device-manager.log'), 'utf8').includes('fixture stopping'));
+    // the log file is written by a stream that opens it lazily: absent is "not yet"
+    const logFile = join(tb.dataDir, 'logs', 'device-manager.log');
+    await until('stop logged', () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('fixture stopping'));
 
     const started = await request({ action: 'start', service: 'device-manager' });
     expect(started).toMatchObject({ ok: true, state: 'running' });

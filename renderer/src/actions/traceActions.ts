@@ -3,8 +3,7 @@ import { request } from '../bus/connection.js';
 import { fromRecorder, mergeHistory, traceMessagesFrom } from '../model/sessions.js';
 import type { SessionSummary } from '../model/sessions.js';
 import { useTraces } from '../stores/tracesStore.js';
-
-const why = (e: unknown) => (isAliciaError(e) ? `${e.code}: ${e.message}` : (e as Error).message);
+import { why } from './recorderQuery.js';
 
 /** Load the recorder's session list (newest first) and merge it with the live sessions. */
 export async function loadSessions(limit = 200): Promise<void> {
@@ -22,12 +21,13 @@ export async function loadSessions(limit = 200): Promise<void> {
 export async function loadTrace(trace_id: string, attempt = 0): Promise<void> {
   useTraces.setState((s) => ({ details: { ...s.details, [trace_id]: { loading: true, messages: s.details[trace_id]?.messages ?? [] } } }));
   try {
-    // The body's trace_id shares its name with the envelope's, and seal() keeps the envelope's
-    // (services/lib/protocol/envelope.ts): so the request itself must travel on the trace it asks for.
+    // The trace to read travels as `trace`: a body `trace_id` would be the envelope's own field
+    // (docs/decisions.md 2). The request keeps a trace of its own, so the window's queries do not
+    // show up among the messages of the trace they read.
     const r = await request(
       'alicia/system/recorder/request',
-      { query: 'trace', trace_id, limit: 1000 },
-      { timeoutMs: 10_000, what: 'load trace', trace_id },
+      { query: 'trace', trace: trace_id, limit: 1000 },
+      { timeoutMs: 10_000, what: 'load trace' },
     );
     const messages = traceMessagesFrom(r.messages);
     useTraces.setState((s) => ({ details: { ...s.details, [trace_id]: { loading: false, messages } } }));

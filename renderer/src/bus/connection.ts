@@ -8,7 +8,7 @@ import type { BodyOf, MessageOf, ReplyTopicOf, RequestTopic, TopicDef, TopicPatt
 import { TopicIndex } from '../model/topicIndex.js';
 import { useConnection } from '../stores/connectionStore.js';
 import { useTopics } from '../stores/topicsStore.js';
-import { getConnectionInfo } from './connectionInfo.js';
+import { SignedOutError, getConnectionInfo, signOutOfHost } from './connectionInfo.js';
 import type { ConnectionInfo } from './connectionInfo.js';
 import { onNextFrame } from './frame.js';
 import { PendingRequests, RefusedError } from './pending.js';
@@ -76,17 +76,25 @@ function settleInvalid(topic: string, bytes: Uint8Array, invalid: AliciaError): 
   pending.settleInvalid(topic, raw, invalid);
 }
 
+/** CONNACK 4 (bad user name or password) and 5 (not authorized: the session ended): the credential is dead. */
+const REFUSED_CREDENTIAL = new Set([4, 5]);
+let rateTimer: ReturnType<typeof setInterval> | null = null;
+
 export async function startConnection(): Promise<void> {
   if (client) return;
   useConnection.setState({ status: 'connecting', error: null });
   try {
     info = await getConnectionInfo();
   } catch (e) {
+    if (e instanceof SignedOutError) {
+      useConnection.setState({ status: 'signed-out', error: null, signedOut: useConnection.getState().signedOut ?? 'session-ended' });
+      return;
+    }
     useConnection.setState({ status: 'error', error: `Cannot reach the Alicia host: ${(e as Error).message}` });
     setTimeout(() => void startConnection(), 3000);
     return;
   }
-  useConnection.setState({ url: info.ws_url, username: info.username, version: info.version });
+  useConnection.setState({ url: info.ws_url, username: info.username, version: info.version, sessionId: info.session_id ?? null });
   const c = mqtt.connect(info.ws_url, {
     username: info.username,
     password: info.password,
@@ -108,20 +116,49 @@ export async function startConnection(): Promise<void> {
       })
       .catch((e: Error) => useConnection.setState({ error: `Subscribe failed: ${e.message}` }));
   });
-  c.on('reconnect', () => useConnection.setState({ status: 'reconnecting' }));
-  c.on('offline', () => useConnection.setState({ status: 'offline' }));
+  // a dropped client (dropClient) may still report its end: only the current one writes the store
+  c.on('reconnect', () => client === c && useConnection.setState({ status: 'reconnecting' }));
+  c.on('offline', () => client === c && useConnection.setState({ status: 'offline' }));
   c.on('close', () => {
-    if (useConnection.getState().status === 'connected') useConnection.setState({ status: 'reconnecting' });
+    if (client === c && useConnection.getState().status === 'connected') useConnection.setState({ status: 'reconnecting' });
   });
-  c.on('error', (e) => useConnection.setState({ error: e.message }));
+  c.on('error', (e) => {
+    // The broker refused this window's credential: its session ended (signed out elsewhere, ended
+    // from a Health view, the host restarted). Retrying the same password cannot help: ask the host
+    // again, which answers a new credential (the desktop app) or 401 (a browser: sign in again).
+    if (client !== c) return;
+    if (REFUSED_CREDENTIAL.has((e as { code?: number }).code ?? 0)) {
+      dropClient(c);
+      setTimeout(() => void startConnection(), 1000);
+      return;
+    }
+    useConnection.setState({ error: e.message });
+  });
   c.on('message', (topic, payload, packet) => onMessage(topic, payload, packet));
   let last = topicIndex.received;
   // The window keeps its connection for the life of the page: nothing stops this timer.
-  setInterval(() => {
+  rateTimer ??= setInterval(() => {
     const now = topicIndex.received;
     useConnection.setState({ rate: now - last });
     last = now;
   }, 1000);
+}
+
+/** Close a client for good (no reconnect) and forget it, so startConnection() makes a new one. */
+function dropClient(c: MqttClient): void {
+  if (client === c) client = null;
+  c.end(true);
+}
+
+/**
+ * Sign this browser out (the topbar's "Sign out"; not in the desktop app): the host ends the
+ * session, revokes its broker credential and drops the cookie; the window then shows how to sign in again.
+ */
+export async function signOut(): Promise<void> {
+  await signOutOfHost();
+  if (client) dropClient(client);
+  info = null;
+  useConnection.setState({ status: 'signed-out', error: null, signedOut: 'signed-out', sessionId: null });
 }
 
 function requireClient(): MqttClient {

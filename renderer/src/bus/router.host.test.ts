@@ -59,7 +59,14 @@ describe('alicia/system/host in the window', () => {
   it('says LAN access is off when the host has no LAN listener', async () => {
     await route({ version: '1.2.3', lan: null, started_at: 1_700_000_000_001 });
     const html = renderToStaticMarkup(createElement(HostInfo, { host: useHealth.getState().host }));
-    expect(html).toContain('off (127.0.0.1 only)');
+    expect(html).toContain('off (no MQTT listener for devices)');
     expect(html).not.toContain('lan-fingerprint');
+    expect(html).not.toContain('window-tls-fingerprint');
+  });
+
+  it("shows the window's TLS certificate fingerprint when the window is served over HTTPS", async () => {
+    await route({ version: '1.2.3', lan: null, tls: { fingerprint256: FP }, started_at: 1_700_000_000_004 });
+    const html = renderToStaticMarkup(createElement(HostInfo, { host: useHealth.getState().host }));
+    expect(html).toMatch(new RegExp(`data-testid="window-tls-fingerprint"[^>]*>${FP}<`));
   });
 });

@@ -1,5 +1,6 @@
 import { lastSegment } from '../../../services/lib/protocol/topics.js';
 import type { MessageOf, TopicPattern } from '../../../services/lib/protocol/topics.js';
+import { brokerSamples, serviceMetricSamples } from '../model/healthSamples.js';
 import { applyLive } from '../model/sessions.js';
 import { useDevices } from '../stores/devicesStore.js';
 import type { DeviceStatus } from '../stores/devicesStore.js';
@@ -110,8 +111,7 @@ const ROUTES: RouteTable = {
   'alicia/health/heartbeat/+': (m, _topic, now) => patchService(m.service, { heartbeat: m, heartbeatAt: now }),
   'alicia/health/status/+': (m, _topic, now) => {
     patchService(m.service, { metrics: m });
-    addSample(`svc.${m.service}.rate`, m.in_per_s + m.out_per_s, now);
-    addSample(`svc.${m.service}.p95`, m.handler_latency_ms.p95, now);
+    for (const [key, v] of serviceMetricSamples(m)) addSample(key, v, now);
   },
   'alicia/system/logs/+': (m) => {
     const arr = logPatch.get(m.service) ?? [];
@@ -129,12 +129,11 @@ const ROUTES: RouteTable = {
     });
   },
   '$SYS/alicia/broker/stats': (m, _topic, now) => {
-    addSample('broker.in', m.messages_in_per_s, now);
-    addSample('broker.out', m.messages_out_per_s, now);
-    addSample('broker.clients', m.clients, now);
+    for (const [key, v] of brokerSamples(m)) addSample(key, v, now);
     onNextFrame('health.broker', () => useHealth.setState({ broker: m }));
   },
   'alicia/system/host': (m) => onNextFrame('health.host', () => useHealth.setState({ host: m })),
+  'alicia/system/window/sessions': (m) => onNextFrame('health.windowSessions', () => useHealth.setState({ windowSessions: m })),
   'alicia/device/status/+': (m, topic) => {
     devicePatch.set(lastSegment(topic), m);
     flushDevices();

@@ -13,9 +13,11 @@ export function VirtualList<T>(props: {
   className?: string;
   /** index to keep in view (keyboard selection) */
   scrollToIndex?: number;
+  /** bring scrollToIndex to the middle when it is out of view (search results), not just to the nearest edge */
+  center?: boolean;
   testId?: string;
 }) {
-  const { items, rowHeight, renderRow, className, scrollToIndex, testId } = props;
+  const { items, rowHeight, renderRow, className, scrollToIndex, center = false, testId } = props;
   const ref = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(400);
@@ -33,9 +35,11 @@ export function VirtualList<T>(props: {
     const el = ref.current;
     if (!el || scrollToIndex === undefined || scrollToIndex < 0) return;
     const top = scrollToIndex * rowHeight;
-    if (top < el.scrollTop) el.scrollTop = top;
-    else if (top + rowHeight > el.scrollTop + el.clientHeight) el.scrollTop = top + rowHeight - el.clientHeight;
-  }, [scrollToIndex, rowHeight]);
+    const out = top < el.scrollTop || top + rowHeight > el.scrollTop + el.clientHeight;
+    if (out && center) el.scrollTop = top - (el.clientHeight - rowHeight) / 2;
+    else if (top < el.scrollTop) el.scrollTop = top;
+    else if (out) el.scrollTop = top + rowHeight - el.clientHeight;
+  }, [scrollToIndex, rowHeight, center]);
 
   const overscan = 8;
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);

@@ -4,6 +4,7 @@ import {
   bytesToBase64,
   describePayload,
   findAudioFields,
+  formatBytes,
   hexDump,
   numericFields,
   payloadPreview,
@@ -54,5 +55,9 @@ describe('payload views', () => {
       ['in_per_s', 2.5],
     ]);
     expect(numericFields(7)).toEqual([['(value)', 7]]);
+  });
+
+  it('gives sizes in units people read', () => {
+    expect([512, 9728, 110_310, 2_516_582, 52_428_800].map(formatBytes)).toEqual(['512 B', '9.5 KB', '108 KB', '2.4 MB', '50 MB']);
   });
 });

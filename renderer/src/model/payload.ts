@@ -142,8 +142,9 @@ export function numericFields(value: unknown, path = '', out: [string, number][]
   return out;
 }
 
+/** Bytes for people: "512 B", "9.5 KB", "108 KB", "2.4 MB" (two or three significant digits). */
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KB`;
+  return `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MB`;
 }

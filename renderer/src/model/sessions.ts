@@ -1,3 +1,6 @@
+import { messageSummary, payloadText } from './messageParts.js';
+import { recordedListFrom } from './recorded.js';
+import type { RecordedMessage } from './recorded.js';
 /**
  * Voice sessions as the Traces view lists them: merged from the recorder's `sessions` answer (history)
  * and from live alicia/voice/command, alicia/voice/event and alicia/voice/result messages. Pure
@@ -31,14 +34,11 @@ export interface SessionSummary {
 }
 
 /** A bus message of a trace, for the ordered message list. */
-export interface TraceMessage {
-  time: number;
-  topic: string;
-  source: string | null;
-  size: number;
-  truncated: boolean;
+export interface TraceMessage extends RecordedMessage {
   /** payload as text when it is text */
   text: string | null;
+  /** one readable line: the body without its envelope fields (messageParts.ts) */
+  summary: string;
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
@@ -180,33 +180,12 @@ export function waterfall(s: SessionSummary): WaterfallBar[] {
   return bars;
 }
 
-/** Parse the recorder's `trace` answer's messages (payload as base64 or text). */
+/** Parse the recorder's `trace` answer's messages (payload as base64 or text), in time order. */
 export function traceMessagesFrom(raw: unknown): TraceMessage[] {
-  if (!Array.isArray(raw)) return [];
-  const out: TraceMessage[] = [];
-  for (const m of raw as Record<string, unknown>[]) {
-    if (!m || typeof m.topic !== 'string') continue;
-    let text: string | null = null;
-    const p = m.payload;
-    if (typeof p === 'string') {
-      if (m.encoding === 'base64' || m.payload_encoding === 'base64') {
-        try {
-          text = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(atob(p), (c) => c.charCodeAt(0)));
-        } catch {
-          text = null;
-        }
-      } else text = p;
-    } else if (p && typeof p === 'object') {
-      text = JSON.stringify(p);
-    }
-    out.push({
-      time: num(m.time) ?? 0,
-      topic: m.topic,
-      source: str(m.source),
-      size: num(m.size) ?? text?.length ?? 0,
-      truncated: m.truncated === true,
-      text,
-    });
-  }
-  return out.sort((a, b) => a.time - b.time);
+  return recordedListFrom(raw)
+    .map((m) => {
+      const text = payloadText(m.payload);
+      return { ...m, text, summary: messageSummary(m.payload, text) };
+    })
+    .sort((a, b) => a.time - b.time);
 }

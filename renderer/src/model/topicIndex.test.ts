@@ -81,6 +81,23 @@ describe('TopicIndex', () => {
     expect(ix.historyBytes).toBe(0);
   });
 
+  it('marks a topic the window published with retain as retained, before or after its own copy arrives', () => {
+    const ix = new TopicIndex();
+    // the copy arrived first (RETAIN=0 on the publisher's own subscription)
+    ix.add('lamp/a', bytes('1'), 0, false);
+    expect(ix.get('lamp/a')!.retained).toBe(false);
+    ix.markRetained('lamp/a');
+    expect(ix.get('lamp/a')!.retained).toBe(true);
+    // the publish settled first
+    ix.markRetained('lamp/b');
+    ix.add('lamp/b', bytes('2'), 0, false);
+    expect(ix.get('lamp/b')!.retained).toBe(true);
+    // only that once: a later topic of the same name after a clear starts unretained
+    ix.add('lamp/b', new Uint8Array(0));
+    ix.add('lamp/b', bytes('3'), 0, false);
+    expect(ix.get('lamp/b')!.retained).toBe(false);
+  });
+
   it('flattens only expanded levels into rows', () => {
     const ix = new TopicIndex();
     ix.add('a/x', bytes('1'));

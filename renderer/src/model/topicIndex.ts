@@ -107,6 +107,8 @@ export class TopicIndex {
   private qNodes: (TopicNode | null)[] = [];
   private qSeqs: number[] = [];
   private qHead = 0;
+  /** topics this window published with RETAIN whose own copy has not arrived yet (see markRetained) */
+  private retainedSoon = new Set<string>();
 
   constructor(limits: Partial<TopicIndexLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -163,7 +165,7 @@ export class TopicIndex {
     node.hasMessages = true;
     node.messages++;
     node.lastTime = time;
-    if (retain) node.retained = true;
+    if (retain || this.retainedSoon.delete(topic)) node.retained = true;
     const entry: HistoryEntry = { seq: ++this.seq, time, payload, qos, retain };
     node.history.push(entry);
     node.historyBytes += payload.byteLength;
@@ -179,6 +181,22 @@ export class TopicIndex {
     this.trimTopic(node);
     this.trimGlobal();
     return node;
+  }
+
+  /**
+   * This window published a retained message on `topic`. The broker delivers it back to the
+   * window's own subscription with RETAIN=0 (MQTT 3.1.1 section 3.3.1.3: the flag is set only on
+   * copies sent for a new subscription), so the tree would not know the broker now keeps it.
+   */
+  markRetained(topic: string): void {
+    const node = this.byPath.get(topic);
+    if (!node) {
+      this.retainedSoon.add(topic);
+      return;
+    }
+    node.retained = true;
+    this.version++;
+    for (let n: TopicNode | null = node; n; n = n.parent) n.version++;
   }
 
   /** Forget a topic's messages; drop its node and any levels left empty above it. */

@@ -1,31 +1,24 @@
 import { useMemo } from 'react';
 import { SERVICE_NAMES } from '../../../services/lib/protocol/services.js';
-import { LineChart, PALETTE } from '../components/LineChart.js';
 import { useNow } from '../components/useNow.js';
 import { formatDuration, formatRate, formatTime } from '../model/format.js';
 import { formatBytes } from '../model/payload.js';
 import { useHealth } from '../stores/healthStore.js';
+import { HealthCharts } from './HealthCharts.js';
 import { HostInfo } from './HostInfo.js';
-import type { Series } from '../components/LineChart.js';
+import { WindowSessionsPanel } from './WindowSessionsPanel.js';
 import './HealthView.css';
-
-const WINDOW_MS = 5 * 60 * 1000;
 
 export function HealthView() {
   const aggregate = useHealth((s) => s.aggregate);
   const alerts = useHealth((s) => s.alerts);
   const broker = useHealth((s) => s.broker);
   const host = useHealth((s) => s.host);
-  const series = useHealth((s) => s.series);
   const now = useNow(2000);
   const names = useMemo(() => {
     const set = new Set<string>([...SERVICE_NAMES, ...Object.keys(aggregate?.services ?? {})]);
     return [...set];
   }, [aggregate]);
-  const svcSeries = (suffix: string): Series[] =>
-    names
-      .map((n, i) => ({ name: n, samples: series[`svc.${n}.${suffix}`] ?? [], color: PALETTE[i % PALETTE.length] as string }))
-      .filter((s) => s.samples.length > 0);
   return (
     <div className="view health-view">
       <section className="panel">
@@ -56,19 +49,8 @@ export function HealthView() {
           })}
         </div>
       </section>
-      <section className="panel charts">
-        <LineChart label="Service throughput (msgs/s in+out)" series={svcSeries('rate')} windowMs={WINDOW_MS} now={now} />
-        <LineChart label="Handler latency p95" unit=" ms" series={svcSeries('p95')} windowMs={WINDOW_MS} now={now} />
-        <LineChart
-          label="Broker messages/s"
-          series={[
-            { name: 'in', samples: series['broker.in'] ?? [], color: '--c1' },
-            { name: 'out', samples: series['broker.out'] ?? [], color: '--c2' },
-          ]}
-          windowMs={WINDOW_MS}
-          now={now}
-        />
-      </section>
+      <HealthCharts names={names} />
+      <WindowSessionsPanel now={now} />
       <div className="health-bottom">
         <section className="panel">
           <header className="panel-head">

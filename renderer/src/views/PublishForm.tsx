@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { topicNameProblem } from '../../../services/lib/protocol/topicNames.js';
-import { publishRaw } from '../bus/connection.js';
+import { publishRaw, topicIndex } from '../bus/connection.js';
 import { useTopics } from '../stores/topicsStore.js';
 import './PublishForm.css';
 
@@ -29,6 +29,10 @@ export function PublishForm() {
     setBusy(true);
     try {
       await publishRaw(topic, payload, { qos, retain });
+      if (retain && payload !== '') {
+        topicIndex.markRetained(topic);
+        useTopics.setState((s) => ({ layout: s.layout + 1 }));
+      }
       setResult({ ok: true, text: `Sent ${payload.length} bytes to ${topic}${retain ? ' (retained)' : ''}.` });
     } catch (err) {
       setResult({ ok: false, text: `Not sent: ${(err as Error).message}` });

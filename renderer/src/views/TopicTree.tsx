@@ -3,6 +3,7 @@ import type { KeyboardEvent } from 'react';
 import { topicIndex } from '../bus/connection.js';
 import { VirtualList } from '../components/VirtualList.js';
 import { payloadPreview } from '../model/payload.js';
+import { topicFilterMatcher } from '../model/topicFilter.js';
 import { visibleRows } from '../model/topicIndex.js';
 import type { HistoryEntry, TopicNode, TreeRow } from '../model/topicIndex.js';
 import { useTopics } from '../stores/topicsStore.js';
@@ -49,11 +50,11 @@ function useThrottled<T>(v: T, ms: number): T {
 }
 
 function filteredRows(topicFilter: string, payloadFilter: string): TreeRow[] {
-  const tf = topicFilter.toLowerCase();
+  const topicOk = topicFilterMatcher(topicFilter).matches;
   const pf = payloadFilter.toLowerCase();
   const out: TreeRow[] = [];
   for (const n of topicIndex.topics()) {
-    if (tf && !n.path.toLowerCase().includes(tf)) continue;
+    if (topicFilter && !topicOk(n.path)) continue;
     if (pf) {
       const last = n.history[n.history.length - 1];
       if (

@@ -1,6 +1,7 @@
 import { useConnection } from '../stores/connectionStore.js';
 import { useTopics } from '../stores/topicsStore.js';
 import { formatBytes } from '../model/payload.js';
+import { topicFilterMatcher } from '../model/topicFilter.js';
 import { topicIndex } from '../bus/connection.js';
 import { PublishForm } from './PublishForm.js';
 import { TopicDetail } from './TopicDetail.js';
@@ -29,6 +30,7 @@ function Stats() {
 
 export function TopicsView() {
   const topicFilter = useTopics((s) => s.topicFilter);
+  const mqttFilter = topicFilterMatcher(topicFilter).mqtt;
   const payloadFilter = useTopics((s) => s.payloadFilter);
   return (
     <div className="view topics-view">
@@ -37,7 +39,8 @@ export function TopicsView() {
           <input
             id="topic-filter"
             className="mono"
-            placeholder="Filter topics   /"
+            placeholder="Filter topics (text or a/+/#)   /"
+            title="text matches anywhere in a topic; a filter with + or # matches as an MQTT subscription would"
             value={topicFilter}
             onChange={(e) => useTopics.setState({ topicFilter: e.target.value })}
             onKeyDown={(e) => {
@@ -48,7 +51,13 @@ export function TopicsView() {
             }}
             aria-label="filter topics"
             data-testid="topic-filter"
+            data-mqtt={mqttFilter}
           />
+          {mqttFilter && (
+            <span className="badge" title="matched as an MQTT topic filter" data-testid="mqtt-filter">
+              MQTT
+            </span>
+          )}
           <input
             className="mono"
             placeholder="Filter payloads"

@@ -1,8 +1,11 @@
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { loadSessions, loadTrace } from '../actions/traceActions.js';
+import { ExportControl } from '../components/ExportControl.js';
+import { MessageDialog } from '../components/MessageDialog.js';
 import { formatDuration, formatTime } from '../model/format.js';
+import { formatBytes } from '../model/payload.js';
 import { waterfall } from '../model/sessions.js';
-import type { SessionSummary } from '../model/sessions.js';
+import type { SessionSummary, TraceMessage } from '../model/sessions.js';
 import { useConnection } from '../stores/connectionStore.js';
 import { useTraces } from '../stores/tracesStore.js';
 import './TracesView.css';
@@ -47,8 +50,28 @@ function Waterfall({ s }: { s: SessionSummary }) {
   );
 }
 
+/** Typed or spoken, as an icon with its word for screen readers and a tooltip. */
+function InputKind({ input, withText = false }: { input: SessionSummary['input']; withText?: boolean }) {
+  if (input === null) return null;
+  const word = input === 'audio' ? 'spoken' : 'typed';
+  return (
+    <span className={`input-kind ${input}`} title={word} data-testid="input-kind" data-input={input}>
+      {/* drawn, not an emoji: a machine without an emoji font shows boxes */}
+      <svg viewBox="0 0 16 16" width="13" height="13" aria-hidden="true">
+        {input === 'audio' ? (
+          <path d="M8 1.5a2.5 2.5 0 0 0-2.5 2.5v4a2.5 2.5 0 0 0 5 0V4A2.5 2.5 0 0 0 8 1.5zM3.5 7.5a.75.75 0 0 1 1.5 0 3 3 0 0 0 6 0 .75.75 0 0 1 1.5 0 4.5 4.5 0 0 1-3.75 4.44V14h1.5a.75.75 0 0 1 0 1.5h-4.5a.75.75 0 0 1 0-1.5h1.5v-2.06A4.5 4.5 0 0 1 3.5 7.5z" />
+        ) : (
+          <path d="M1.5 4A1.5 1.5 0 0 1 3 2.5h10A1.5 1.5 0 0 1 14.5 4v8a1.5 1.5 0 0 1-1.5 1.5H3A1.5 1.5 0 0 1 1.5 12V4zm2 1v1.5H5V5H3.5zm2.75 0v1.5h1.5V5h-1.5zm2.75 0v1.5h1.5V5H9zm2.75 0v1.5h.75V5h-.75zM3.5 7.75v1.5H5v-1.5H3.5zm8.25 0v1.5h.75v-1.5h-.75zM5 10.25v1.25h6v-1.25H5z" />
+        )}
+      </svg>
+      {withText ? <span> {word}</span> : <span className="sr-only">{word}</span>}
+    </span>
+  );
+}
+
 function Detail({ s }: { s: SessionSummary }) {
   const detail = useTraces((st) => (s.trace_id ? st.details[s.trace_id] : undefined));
+  const [opened, setOpened] = useState<TraceMessage | null>(null);
   useEffect(() => {
     if (s.trace_id) void loadTrace(s.trace_id);
     // reload once the session finishes so every message is in
@@ -59,6 +82,7 @@ function Detail({ s }: { s: SessionSummary }) {
         <h2>{s.transcription || s.command_text || <span className="muted">(no transcription)</span>}</h2>
         <div className="meta">
           <span className={`badge ${outcome(s).cls}`}>{outcome(s).text}</span>
+          <InputKind input={s.input} withText />
           <span>{new Date(s.time).toLocaleString()}</span>
           {s.intent && <span>intent {s.intent}</span>}
           <span className="mono muted small">trace {s.trace_id ?? '—'}</span>
@@ -75,13 +99,16 @@ function Detail({ s }: { s: SessionSummary }) {
         </p>
       )}
       <Waterfall s={s} />
-      <h3>Messages of this trace</h3>
+      <div className="trace-msgs-head">
+        <h3>Messages of this trace{detail && detail.messages.length > 0 ? ` (${detail.messages.length})` : ''}</h3>
+        {s.trace_id && <ExportControl what={{ trace: s.trace_id }} label="Export trace" />}
+      </div>
       {!s.trace_id ? (
         <div className="empty small">This session has no trace id.</div>
       ) : detail?.error ? (
         <div className="bad small">Recorder: {detail.error}</div>
       ) : (
-        <table className="grid-table msgs">
+        <table className="grid-table msgs selectable" data-testid="trace-messages">
           <thead>
             <tr>
               <th>Time</th>
@@ -93,17 +120,27 @@ function Detail({ s }: { s: SessionSummary }) {
           </thead>
           <tbody>
             {(detail?.messages ?? []).map((m, i) => (
-              <tr key={i}>
+              <tr
+                key={m.row ?? i}
+                tabIndex={0}
+                onClick={() => setOpened(m)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Enter' || e.key === ' ') {
+                    e.preventDefault();
+                    setOpened(m);
+                  }
+                }}
+                title="open this message"
+                data-testid="trace-message"
+              >
                 <td className="mono">{formatTime(m.time)}</td>
                 <td className="mono">{m.topic}</td>
                 <td>{m.source ?? '—'}</td>
-                <td className="num">
-                  {m.size}
+                <td className="num" data-testid="trace-message-size">
+                  {formatBytes(m.size)}
                   {m.truncated ? ' (cut)' : ''}
                 </td>
-                <td className="mono clip" title={m.text?.slice(0, 2000) ?? ''}>
-                  {m.text?.slice(0, 200) ?? '⟨binary⟩'}
-                </td>
+                <td className="mono clip payload-cell">{m.summary}</td>
               </tr>
             ))}
             {detail?.loading && (
@@ -116,6 +153,7 @@ function Detail({ s }: { s: SessionSummary }) {
           </tbody>
         </table>
       )}
+      {opened && <MessageDialog message={opened} onClose={() => setOpened(null)} />}
     </div>
   );
 }
@@ -162,9 +200,12 @@ export function TracesView() {
                     className={s.key === selected ? 'sel' : ''}
                     onClick={() => useTraces.setState({ selected: s.key })}
                     data-testid="session-row"
+                    data-trace={s.trace_id ?? undefined}
                   >
                     <td className="mono">{formatTime(s.time)}</td>
-                    <td className="clip">{s.transcription || s.command_text || '—'}</td>
+                    <td className="clip">
+                      <InputKind input={s.input} /> {s.transcription || s.command_text || '—'}
+                    </td>
                     <td>{s.intent ?? '—'}</td>
                     <td>
                       <span className={`badge ${o.cls}`}>{o.text}</span>

@@ -52,3 +52,14 @@ export function peekEnvelope(payload: Uint8Array | string): {
     return {};
   }
 }
+
+/**
+ * The envelope fields an answer to a request carries, read from the request without validating it
+ * (a refused request is answered too): its correlation_id (a hand-typed request without one is
+ * correlated by its message id) and its trace_id.
+ */
+export function replyIdsOf(payload: Uint8Array | string): { correlation_id?: string; trace_id?: string } {
+  const peek = peekEnvelope(payload);
+  const correlation_id = peek.correlation_id ?? peek.id;
+  return { ...(correlation_id ? { correlation_id } : {}), ...(peek.trace_id ? { trace_id: peek.trace_id } : {}) };
+}

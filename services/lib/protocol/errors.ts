@@ -58,6 +58,10 @@ export const ERROR_CODES = [
   'CONFIG_INVALID',
   // broker
   'BROKER_LISTEN_FAILED',
+  // access: a principal asking for what its role may not do
+  'FORBIDDEN',
+  // window sessions
+  'WINDOW_SESSION_UNKNOWN',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -86,7 +86,11 @@ export function aclFor(service: ServiceName): AclEntry {
   };
 }
 
-/** Non-service principals. operator: people and tools (full access). window: the control center UI. */
+/**
+ * Non-service principals (ACL roles). operator: people and tools (full access). window: the control
+ * center UI. Nobody connects as the bare `window`: each window session (a browser sign-in, the desktop
+ * app's window) has its own credential, principal `window:<session id>`, with the window role's rules.
+ */
 export const PRINCIPALS = ['operator', 'window'] as const;
 
 /**
@@ -95,10 +99,30 @@ export const PRINCIPALS = ['operator', 'window'] as const;
  * operator/window over alicia/system/credentials/request.
  */
 export type DevicePrincipal = `device:${string}`;
-/** The principals that always exist: every service, operator, window. */
+/**
+ * One window session (electron/host/windowSessions.ts): issued when a browser signs in with the
+ * host's login token, or for the desktop app's window; kept in memory only and revoked when the
+ * session ends. Username `window:<session id>` (the session's public id, never its cookie).
+ */
+export type WindowPrincipal = `window:${string}`;
+/** The principals that always exist (the ACL's roles): every service, operator, window. */
 export type Principal = ServiceName | (typeof PRINCIPALS)[number];
-/** Anyone who may hold a broker connection: the built-in principals and external devices. */
-export type AnyPrincipal = Principal | DevicePrincipal;
+/** The principals with a password in credentials.json: every service and the operator. */
+export type StoredPrincipal = Exclude<Principal, 'window'>;
+/** Anyone who may hold a broker connection: services, the operator, window sessions and external devices. */
+export type AnyPrincipal = Principal | DevicePrincipal | WindowPrincipal;
+
+/** A window session's public id: random base64url, never the browser's cookie. */
+export const WINDOW_SESSION_ID_RE = /^[A-Za-z0-9_-]{8,64}$/;
+
+export function isWindowPrincipal(s: string): s is WindowPrincipal {
+  return s.startsWith('window:') && WINDOW_SESSION_ID_RE.test(s.slice(7));
+}
+
+/** The role whose rules a principal gets: a window session has exactly the window's. */
+export function aclRoleOf(p: AnyPrincipal): Principal | DevicePrincipal {
+  return isWindowPrincipal(p) ? 'window' : p;
+}
 
 /** Device names: one MQTT topic level a device owns (`<name>/#`). */
 export const DEVICE_NAME_RE = /^[a-z0-9_-]{1,40}$/;

@@ -101,6 +101,22 @@ export const recorderRequestSchema = z.discriminatedUnion('query', [
     /** newest first (default) or oldest first */
     order: z.enum(['asc', 'desc']).default('desc'),
     include_payload: z.boolean().default(true),
+    /**
+     * each payload cut to this many bytes (a list's previews: more rows fit one response); the
+     * whole payload of one row comes from the `message` query. Default: the recorder's inline limit.
+     */
+    payload_bytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(1 << 20)
+      .optional(),
+  }),
+  // One stored message with its whole stored payload, by the `id` a `messages`, `trace` or
+  // `session` answer gave it (named `row` here: `id` is the envelope's own field).
+  z.looseObject({
+    query: z.literal('message'),
+    row: z.number().int().positive(),
   }),
   // `trace_id` is an envelope field: seal() keeps the envelope's own value, so a body `trace_id`
   // never arrives. The trace to look up travels as `trace`; without it the request's own trace_id
@@ -108,7 +124,7 @@ export const recorderRequestSchema = z.discriminatedUnion('query', [
   z.looseObject({
     query: z.literal('trace'),
     trace: z.string().min(1).max(128).optional(),
-    trace_id: z.string().min(1).max(128),
+    trace_id: z.string().min(1).max(128).optional(),
     limit: z.number().int().min(1).max(5000).default(1000),
   }),
   // Same for `session_id`: a top-level session_id makes the request itself part of that session
@@ -139,6 +155,8 @@ export const recorderRequestSchema = z.discriminatedUnion('query', [
     trace: z.string().min(1).max(128).optional(),
     trace_id: z.string().optional(),
     topic: z.string().max(512).optional(),
+    /** an answer cut at the response limit says where the next part starts (next_cursor) */
+    cursor: z.string().max(128).optional(),
   }),
   z.looseObject({ query: z.literal('stats') }),
 ]);
@@ -210,5 +228,60 @@ export const hostInfoSchema = z.looseObject({
       fingerprint256: z.string(),
     })
     .nullable(),
+  /**
+   * The window's HTTPS and the broker's WSS (`tls` on; required off 127.0.0.1): the SHA-256 of
+   * their certificate (the LAN certificate), for comparing with what the browser shows. Optional:
+   * hosts before it did not publish it.
+   */
+  tls: z.looseObject({ fingerprint256: z.string() }).nullable().optional(),
   started_at: z.number(),
+});
+
+/**
+ * One open window session (electron/host/windowSessions.ts): a browser signed in with the host's
+ * login token, or the desktop app's window. Public facts only: never the browser's cookie nor the
+ * session's broker credential.
+ */
+export const windowSessionSchema = z.looseObject({
+  /** public id; the session's broker username is `window:<id>` */
+  id: z.string().min(1).max(64),
+  /** browser: signed in through the login link; app: the desktop app's own window */
+  kind: z.enum(['browser', 'app']),
+  created_at: z.number(),
+  /** its last HTTP request, broker connection or disconnection */
+  last_seen: z.number(),
+  user_agent: z.string().max(256),
+  /** where it signed in from (the HTTP client's address; "local" for the desktop app) */
+  remote: z.string().max(64),
+  /** broker connections of its credential open now */
+  connections: z.number().int().nonnegative(),
+  /** false for the desktop app's window: it is never idle-expired */
+  expires: z.boolean(),
+});
+
+/**
+ * Retained on alicia/system/window/sessions by the host itself (in-process; no client may publish
+ * it, acl.ts HOST_ONLY_TOPICS): the open window sessions, after every change.
+ */
+export const windowSessionsSchema = z.looseObject({
+  sessions: z.array(windowSessionSchema).max(10_000),
+  /** a session with no request and no broker connection for this long is ended (window.session_idle_minutes) */
+  idle_minutes: z.number().positive(),
+});
+
+/**
+ * End a window session (operator/window only): its credential is revoked and its connections
+ * closed. The session travels as `session` (its public id): `id` is the envelope's message id.
+ */
+export const windowRequestSchema = z.discriminatedUnion('action', [
+  z.looseObject({ action: z.literal('end'), session: z.string().min(1).max(64) }),
+]);
+export const windowResponseSchema = z.looseObject({
+  ok: z.boolean(),
+  action: z.string().optional(),
+  /** the session's public id */
+  session: z.string().optional(),
+  /** broker connections of the ended session that were closed */
+  disconnected: z.number().int().nonnegative().optional(),
+  error: errorInfoSchema.optional(),
 });

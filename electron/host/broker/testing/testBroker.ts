@@ -12,7 +12,10 @@ export interface TestBroker {
   url: string;
   /** ws://127.0.0.1:PORT/mqtt */
   wsUrl: string;
-  /** one credential per principal (every service, operator, window) */
+  /**
+   * one credential per principal: every service and the operator from credentials.json, and for
+   * `window` the credential of a window session issued at start (principal `window:test-window`)
+   */
   credentials: Record<Principal, Credential>;
   broker: AliciaBroker;
   dataDir: string;
@@ -25,6 +28,9 @@ export type TestBrokerOptions = Partial<Omit<AliciaBrokerOptions, 'dataDir' | 'c
   /** also print the broker log to stderr */
   verbose?: boolean;
 };
+
+/** The id of the window session a test broker issues at start (its credential is `credentials.window`). */
+export const TEST_WINDOW_SESSION = 'test-window';
 
 /**
  * A real embedded Alicia broker (auth + ACL on) on free ports with a fresh temp data dir, for
@@ -50,10 +56,11 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
     await broker.start();
     const b = broker;
     const { mqttUrl, wsUrl } = b.addresses;
+    const { username, password } = credentials.issueWindow(TEST_WINDOW_SESSION);
     return {
       url: mqttUrl,
       wsUrl,
-      credentials: credentials.all(),
+      credentials: { ...credentials.all(), window: { username, password } },
       broker: b,
       dataDir,
       logs,

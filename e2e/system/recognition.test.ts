@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST, sample, utterances } from '../../services/stt/testing/corpus.js';
+import { SpeechCorpus } from '../../services/stt/testing/speech.js';
+import { assertBuilt, until } from '../support/host.js';
+import type { Host } from '../support/host.js';
+import { useRunningHost } from '../support/runningHost.js';
+
+/**
+ * "Never act on what it did not hear", on the whole host: spoken non-commands of the rejection
+ * corpus's TEST set (services/stt/testing/corpus.ts: voices, speeds and sentences nothing was tuned
+ * on), published as audio to alicia/voice/command, must move no device. Device actions are counted
+ * where they happen, on alicia/device/command, by a bus subscription of their own. A spoken command
+ * goes last as the sentinel: its device command proves the subscription sees device actions, and
+ * every device command the non-commands caused was published before it.
+ * The whole corpus (thousands of utterances) is measured by `npm run bench` (recognition); this is a
+ * seeded sample of it, the same every run.
+ */
+
+const SAMPLE = 60;
+const SEED = 14;
+const SENTINEL = 'turn on the kitchen light';
+
+let host: Host;
+useRunningHost((h) => (host = h));
+
+const speech = new SpeechCorpus();
+const deviceCommands: Array<{ device_id: string; action: string }> = [];
+
+beforeAll(async () => {
+  assertBuilt();
+  host.op.on('message', (topic, payload) => {
+    if (topic === 'alicia/device/command') deviceCommands.push(JSON.parse(payload.toString('utf8')) as { device_id: string; action: string });
+  });
+  await host.op.subscribeAsync('alicia/device/command', { qos: 1 });
+});
+
+afterAll(async () => {
+  await speech.dispose();
+});
+
+describe('rejection by recognition on the whole host', () => {
+  it(`${SAMPLE} spoken non-commands of the test set: no device command on the bus, each answered "not understood"`, async () => {
+    const nonCommands = sample(
+      utterances(TEST).filter((u) => u.kind !== 'command'),
+      SAMPLE,
+      SEED,
+    );
+    const wavs = await speech.speakAll(nonCommands.map((u) => ({ text: u.text, voice: u.voice })));
+    const understood: string[] = [];
+    for (const [i, wav] of wavs.entries()) {
+      const a = await host.ask('alicia/voice/command', { session_id: `reject-${i}`, audio_data: wav.toString('base64'), speak: false }, 60_000);
+      if (a.body?.ok === true || (a.body?.transcription as string | undefined)) {
+        understood.push(`"${nonCommands[i]!.text}" (${nonCommands[i]!.voice.voice} ${nonCommands[i]!.voice.speed}) -> "${String(a.body?.transcription)}"`);
+      }
+    }
+    const before = deviceCommands.length;
+    const [sentinel] = await speech.speakAll([{ text: SENTINEL, voice: { voice: TEST.voices[0]!, speed: TEST.speeds[1]! } }]);
+    const a = await host.ask('alicia/voice/command', { session_id: 'reject-sentinel', audio_data: sentinel!.toString('base64'), speak: false }, 60_000);
+    expect(a.body?.ok, JSON.stringify(a.body)).toBe(true);
+    await until('the sentinel command on alicia/device/command', () => deviceCommands.length > before, 20_000);
+    // the non-commands' device actions, all published before the sentinel's
+    expect(deviceCommands.slice(0, before)).toEqual([]);
+    expect(deviceCommands.slice(before)).toMatchObject([{ action: expect.stringMatching(/on/) as unknown }]);
+    // recognition itself rejects: at most 5 % of the non-commands get a transcription at all
+    expect(understood.length, understood.join('\n')).toBeLessThanOrEqual(Math.floor(SAMPLE * 0.05));
+  }, 900_000);
+});

@@ -1,0 +1,4 @@
+import { decoderSuite } from './testing/decoderSuite.js';
+import { wasmBackend } from './wasmDecoder.js';
+
+decoderSuite('WebAssembly build in a worker thread', () => wasmBackend());
