@@ -18,6 +18,7 @@ const BENCHES: { name: string; load: () => Promise<BenchModule> }[] = [
   { name: 'soak', load: () => import('./soak.bench.js') },
   { name: 'ui', load: () => import('./ui.bench.js') },
   { name: 'recognition', load: () => import('./recognition.bench.js') },
+  { name: 'wake', load: () => import('./wake.bench.js') },
 ];
 
 // dist/e2e/bench/run.js -> <repo>/docs/benchmarks.md (also right when run from source e2e/bench)

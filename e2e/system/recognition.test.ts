@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST, sample, utterances } from '../../services/stt/testing/corpus.js';
+import { TEST, sample, utterances } from '../../services/stt/accuracy/corpus.js';
 import { SpeechCorpus } from '../../services/stt/testing/speech.js';
 import { assertBuilt, until } from '../support/host.js';
 import type { Host } from '../support/host.js';
@@ -7,7 +7,7 @@ import { useRunningHost } from '../support/runningHost.js';
 
 /**
  * "Never act on what it did not hear", on the whole host: spoken non-commands of the rejection
- * corpus's TEST set (services/stt/testing/corpus.ts: voices, speeds and sentences nothing was tuned
+ * corpus's TEST set (services/stt/accuracy/corpus.ts: voices, speeds and sentences nothing was tuned
  * on), published as audio to alicia/voice/command, must move no device. Device actions are counted
  * where they happen, on alicia/device/command, by a bus subscription of their own. A spoken command
  * goes last as the sentinel: its device command proves the subscription sees device actions, and
@@ -29,7 +29,8 @@ const deviceCommands: Array<{ device_id: string; action: string }> = [];
 beforeAll(async () => {
   assertBuilt();
   host.op.on('message', (topic, payload) => {
-    if (topic === 'alicia/device/command') deviceCommands.push(JSON.parse(payload.toString('utf8')) as { device_id: string; action: string });
+    if (topic === 'alicia/device/command')
+      deviceCommands.push(JSON.parse(payload.toString('utf8')) as { device_id: string; action: string });
   });
   await host.op.subscribeAsync('alicia/device/command', { qos: 1 });
 });
@@ -48,14 +49,24 @@ describe('rejection by recognition on the whole host', () => {
     const wavs = await speech.speakAll(nonCommands.map((u) => ({ text: u.text, voice: u.voice })));
     const understood: string[] = [];
     for (const [i, wav] of wavs.entries()) {
-      const a = await host.ask('alicia/voice/command', { session_id: `reject-${i}`, audio_data: wav.toString('base64'), speak: false }, 60_000);
+      const a = await host.ask(
+        'alicia/voice/command',
+        { session_id: `reject-${i}`, audio_data: wav.toString('base64'), speak: false },
+        60_000,
+      );
       if (a.body?.ok === true || (a.body?.transcription as string | undefined)) {
-        understood.push(`"${nonCommands[i]!.text}" (${nonCommands[i]!.voice.voice} ${nonCommands[i]!.voice.speed}) -> "${String(a.body?.transcription)}"`);
+        understood.push(
+          `"${nonCommands[i]!.text}" (${nonCommands[i]!.voice.voice} ${nonCommands[i]!.voice.speed}) -> "${String(a.body?.transcription)}"`,
+        );
       }
     }
     const before = deviceCommands.length;
     const [sentinel] = await speech.speakAll([{ text: SENTINEL, voice: { voice: TEST.voices[0]!, speed: TEST.speeds[1]! } }]);
-    const a = await host.ask('alicia/voice/command', { session_id: 'reject-sentinel', audio_data: sentinel!.toString('base64'), speak: false }, 60_000);
+    const a = await host.ask(
+      'alicia/voice/command',
+      { session_id: 'reject-sentinel', audio_data: sentinel!.toString('base64'), speak: false },
+      60_000,
+    );
     expect(a.body?.ok, JSON.stringify(a.body)).toBe(true);
     await until('the sentinel command on alicia/device/command', () => deviceCommands.length > before, 20_000);
     // the non-commands' device actions, all published before the sentinel's

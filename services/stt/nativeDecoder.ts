@@ -62,13 +62,18 @@ class NativeDecoder implements Decoder {
       try {
         const path = join(dir, 'grammar.fsg');
         writeFileSync(path, fsg);
-        const model = this.lib.fsg_model_readfile(path, this.lib.ps_get_logmath(ps), this.lib.cmd_ln_float_r(this.lib.ps_get_config(ps), '-lw'));
+        const model = this.lib.fsg_model_readfile(
+          path,
+          this.lib.ps_get_logmath(ps),
+          this.lib.cmd_ln_float_r(this.lib.ps_get_config(ps), '-lw'),
+        );
         if (!model) throw new AliciaError('STT_ENGINE_FAILED', 'pocketsphinx rejected the FSG grammar');
         for (const f of fillers) this.lib.fsg_model_add_silence(model, f.word, f.state, f.prob);
         // ps_set_fsg keeps a reference of its own
         const rc = this.lib.ps_set_fsg(ps, this.search, model);
         this.lib.fsg_model_free(model);
-        if (rc < 0) throw new AliciaError('STT_ENGINE_FAILED', 'pocketsphinx rejected the FSG grammar (a word missing from the dictionary?)');
+        if (rc < 0)
+          throw new AliciaError('STT_ENGINE_FAILED', 'pocketsphinx rejected the FSG grammar (a word missing from the dictionary?)');
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

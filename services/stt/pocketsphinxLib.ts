@@ -137,7 +137,9 @@ export function loadPocketsphinx(): PocketsphinxLib {
     ps_add_word: ps.func('int ps_add_word(void *ps, const char *word, const char *phones, int update)') as PocketsphinxLib['ps_add_word'],
     cmd_ln_float_r: sb.func('double cmd_ln_float_r(void *cfg, const char *name)') as PocketsphinxLib['cmd_ln_float_r'],
     ps_get_logmath: ps.func('void *ps_get_logmath(void *ps)') as PocketsphinxLib['ps_get_logmath'],
-    fsg_model_readfile: sb.func('void *fsg_model_readfile(const char *file, void *lmath, float lw)') as PocketsphinxLib['fsg_model_readfile'],
+    fsg_model_readfile: sb.func(
+      'void *fsg_model_readfile(const char *file, void *lmath, float lw)',
+    ) as PocketsphinxLib['fsg_model_readfile'],
     fsg_model_free: sb.func('int fsg_model_free(void *fsg)') as PocketsphinxLib['fsg_model_free'],
     fsg_model_add_silence: sb.func(
       'int fsg_model_add_silence(void *fsg, const char *silword, int state, float silprob)',

@@ -151,7 +151,19 @@ const ops = {
 })();
 `;
 
-type Op = 'setJsgf' | 'setFsg' | 'addWords' | 'setPhoneLoop' | 'setKeyphrase' | 'startUtt' | 'processRaw' | 'endUtt' | 'hyp' | 'segments' | 'prob' | 'close';
+type Op =
+  | 'setJsgf'
+  | 'setFsg'
+  | 'addWords'
+  | 'setPhoneLoop'
+  | 'setKeyphrase'
+  | 'startUtt'
+  | 'processRaw'
+  | 'endUtt'
+  | 'hyp'
+  | 'segments'
+  | 'prob'
+  | 'close';
 type ErrorCodeOf = 'STT_ENGINE_FAILED' | 'STT_ENGINE_MISSING';
 type WorkerReply =
   | { type: 'ready' }

@@ -66,8 +66,14 @@ export class FsgWriter {
   }
 
   text(name: string, start: number, final: number): string {
-    return [`FSG_BEGIN ${name}`, `NUM_STATES ${this.count}`, `START_STATE ${start}`, `FINAL_STATE ${final}`, ...this.lines, 'FSG_END', ''].join(
-      '\n',
-    );
+    return [
+      `FSG_BEGIN ${name}`,
+      `NUM_STATES ${this.count}`,
+      `START_STATE ${start}`,
+      `FINAL_STATE ${final}`,
+      ...this.lines,
+      'FSG_END',
+      '',
+    ].join('\n');
   }
 }

@@ -18,7 +18,7 @@
  * From every state of the command grammar a null transition (price entryProb) leads into one
  * shared loop of units (each unit priced phoneProb or wordProb) that ends the sentence: a command
  * followed or interrupted by unexplained speech is rejected too. The prices were chosen on the
- * tuning set of services/stt/testing/corpus.ts only (services/stt/README.md has the numbers).
+ * tuning set of services/stt/accuracy/corpus.ts only (services/stt/README.md has the numbers).
  */
 
 export interface GarbageOptions {

@@ -46,7 +46,14 @@ export function decoderSuite(label: string, backend: () => DecoderBackend): void
     };
 
     beforeAll(async () => {
-      const sentences = ['turn on the kitchen light', 'play music', 'what time is it', 'hello alicia', 'please call my mother', 'open the garage'];
+      const sentences = [
+        'turn on the kitchen light',
+        'play music',
+        'what time is it',
+        'hello alicia',
+        'please call my mother',
+        'open the garage',
+      ];
       const wavs = await corpus.speakAll(sentences.map((text) => ({ text })));
       sentences.forEach((s, i) => (audio[s] = pcmOf(wavs[i]!)));
       grammar = await open();

@@ -1,4 +1,8 @@
-import type { Voice } from './speech.js';
+/** an espeak-ng voice and speed (words per minute) */
+export interface Voice {
+  voice: string;
+  speed: number;
+}
 
 /**
  * The recognition corpus: spoken commands and spoken non-commands for the default home
@@ -219,9 +223,31 @@ const EVERYDAY = [
 
 /** Rooms and things the default home does not have: tuning names and test names never overlap. */
 const TUNING_MISSING_ROOMS = ['garage', 'bathroom', 'office', 'garden', 'basement', 'attic', 'nursery', 'porch'];
-const TEST_MISSING_ROOMS = ['cellar', 'study', 'dining room', 'guest room', 'laundry room', 'patio', 'balcony', 'playroom', 'shed', 'pantry'];
+const TEST_MISSING_ROOMS = [
+  'cellar',
+  'study',
+  'dining room',
+  'guest room',
+  'laundry room',
+  'patio',
+  'balcony',
+  'playroom',
+  'shed',
+  'pantry',
+];
 const TUNING_MISSING_THINGS = ['ceiling fan', 'television', 'dishwasher', 'coffee machine', 'garage door', 'radio', 'fireplace', 'oven'];
-const TEST_MISSING_THINGS = ['washing machine', 'microwave', 'kettle', 'printer', 'back door', 'sprinkler', 'air conditioner', 'blinds', 'fan', 'stereo'];
+const TEST_MISSING_THINGS = [
+  'washing machine',
+  'microwave',
+  'kettle',
+  'printer',
+  'back door',
+  'sprinkler',
+  'air conditioner',
+  'blinds',
+  'fan',
+  'stereo',
+];
 /** Kinds of device the default home's rooms lack ("the kitchen fan"). */
 const TUNING_MISSING_KINDS = ['fan', 'tv', 'plug'];
 const TEST_MISSING_KINDS = ['radiator', 'window', 'computer'];

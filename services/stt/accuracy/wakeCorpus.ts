@@ -1,6 +1,6 @@
 import { parseWav, toMono16k } from '../../lib/audio/wav.js';
 import type { CorpusSet, CorpusUtterance } from './corpus.js';
-import type { SpeechCorpus } from './speech.js';
+import type { Speaker } from './corpusScore.js';
 
 /**
  * Audio for measuring the wake word (wakeWord.ts) on a corpus set's voices and speeds:
@@ -18,11 +18,12 @@ export function wakeUtterances(set: CorpusSet, phrase = 'alicia'): CorpusUtteran
   let k = 0;
   for (const voice of set.voices)
     for (const speed of set.speeds)
-      for (let i = 0; i < WAKE_PER_VOICE_SPEED; i++) out.push({ text: `${phrase}, ${set.commands[k++ % set.commands.length]!}`, voice: { voice, speed }, kind: 'command' });
+      for (let i = 0; i < WAKE_PER_VOICE_SPEED; i++)
+        out.push({ text: `${phrase}, ${set.commands[k++ % set.commands.length]!}`, voice: { voice, speed }, kind: 'command' });
   return out;
 }
 
-export async function wakeStreamCorpus(speech: SpeechCorpus, set: CorpusSet, minutes = 10): Promise<Int16Array> {
+export async function wakeStreamCorpus(speech: Speaker, set: CorpusSet, minutes = 10): Promise<Int16Array> {
   const sentences = [...set.rejection.map((r) => r.text), ...set.commands];
   const want = minutes * 60 * 16000;
   const parts: Int16Array[] = [];
@@ -30,8 +31,8 @@ export async function wakeStreamCorpus(speech: SpeechCorpus, set: CorpusSet, min
   for (let i = 0; total < want; i++) {
     const voice = set.voices[i % set.voices.length]!;
     const speed = set.speeds[Math.floor(i / set.voices.length) % set.speeds.length]!;
-    const wav = await speech.speak(sentences[i % sentences.length]!, { voice, speed });
-    const pcm = toMono16k(parseWav(wav, 'STT_BAD_AUDIO'));
+    const [wav] = await speech.speakAll([{ text: sentences[i % sentences.length]!, voice: { voice, speed } }]);
+    const pcm = toMono16k(parseWav(wav!, 'STT_BAD_AUDIO'));
     parts.push(pcm);
     total += pcm.length;
     if (i % 10 === 9) {

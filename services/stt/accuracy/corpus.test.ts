@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { matchIntent } from '../../lib/language/matcher.js';
 import { defaultHomeRegistry } from '../../lib/language/testing/defaultHome.js';
 import { STRESS_VOICES, TEST, TUNING, sample, utterances } from './corpus.js';
-import { SpeechCorpus } from './speech.js';
+import { SpeechCorpus } from '../testing/speech.js';
 
 const home = defaultHomeRegistry();
 const NOW = new Date(2026, 10, 27, 12, 0);

@@ -2,8 +2,15 @@ import { parseWav, toMono16k } from '../../lib/audio/wav.js';
 import type { DeviceRegistry } from '../../lib/language/deviceRegistry.js';
 import { matchIntent } from '../../lib/language/matcher.js';
 import type { SttEngine } from '../sttEngine.js';
-import type { CorpusUtterance } from './corpus.js';
-import type { SpeechCorpus } from './speech.js';
+import type { CorpusUtterance, Voice } from './corpus.js';
+
+/** What makes the audio: services/stt/testing/speech.ts's SpeechCorpus in tests, e2e/bench/espeak.ts in the bench. */
+export interface Speaker {
+  /** 16 kHz mono WAVs of each sentence, in order */
+  speakAll(requests: ReadonlyArray<{ text: string; voice: Voice }>): Promise<Buffer[]>;
+  /** a WAV of non-speech */
+  synth(kind: 'whitenoise' | 'pinknoise', seconds: number, volume: number): Promise<Buffer>;
+}
 
 /**
  * Scores the recogniser on corpus utterances (corpus.ts) the way the voice pipeline would use it:
@@ -34,7 +41,7 @@ function reading(text: string, home: DeviceRegistry): { intent: string; commands
 
 export async function scoreCorpus(
   engine: SttEngine,
-  speech: SpeechCorpus,
+  speech: Speaker,
   utterances: readonly CorpusUtterance[],
   home: DeviceRegistry,
 ): Promise<CorpusScore> {
