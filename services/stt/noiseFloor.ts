@@ -3,7 +3,7 @@
  * tracking for spectral subtraction, the silence model, cepstral mean normalisation) was made for
  * microphone audio, which always has some noise; digitally silent stretches (synthetic speech,
  * padding, a noise-gated microphone) throw it off, and then speech itself scores as silence.
- * Measured on the tuning corpus (services/stt/testing/corpus.ts, 150 commands, the grammar alone):
+ * Measured on the tuning corpus (services/stt/accuracy/corpus.ts, 150 commands, the grammar alone):
  * 131/150 right as given, 145 with the floor at -70 dBFS, 148 at -60, 145 at -50. A microphone's
  * own floor is above -60 dBFS, so on real audio this changes next to nothing.
  * Deterministic (a fixed-seed generator per call): the same audio always decodes the same way.

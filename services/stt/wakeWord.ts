@@ -7,6 +7,7 @@ import { FSG_FILLERS } from '../lib/language/grammar.js';
 import { decodeUtterance } from './decoder.js';
 import type { Decoder, DecoderBackend } from './decoder.js';
 import { GarbageFillerDict, fsgFillers, spokenWords } from './garbageFillers.js';
+import { addNoiseFloor } from './noiseFloor.js';
 import { GRAMMAR_BEAMS } from './pocketsphinxEngine.js';
 import { wasmBackend } from './wasmDecoder.js';
 
@@ -15,8 +16,8 @@ import { wasmBackend } from './wasmDecoder.js';
  *  1. spotting: pocketsphinx keyword spotting (the kws search, ps_set_keyphrase) compares the
  *     phrase's phones with a free phone loop as the audio arrives and fires when their likelihood
  *     ratio passes `threshold` (-kws_threshold). Alone it is either deaf or jumpy: measured on the
- *     tuning voices, 1e-50 heard 85 % of the phrases and woke falsely ~12 times a minute, 1e-40 heard
- *     49 % and still woke falsely 3 times a minute. So it is set permissive, and each hit is
+ *     tuning voices with the dictionary's pronunciation only, 1e-50 heard 85 % of the phrases and woke
+ *     falsely ~12 times a minute, 1e-40 heard 49 % and still woke falsely 3 times a minute. So each hit is
  *  2. verified: the last VERIFY_MS of audio are decoded by a second decoder against a grammar that
  *     can say the phrase between two loops of garbage phones, or garbage phones alone (the garbage
  *     path of the command grammar, services/lib/language/garbage.ts). A wake is reported only when
@@ -38,8 +39,13 @@ import { wasmBackend } from './wasmDecoder.js';
 export const DEFAULT_WAKE_PHRASE = 'alicia';
 /** pronunciations the CMU dictionary lacks, added to both decoders as "<word>(2)" */
 export const EXTRA_PRONUNCIATIONS: Readonly<Record<string, string>> = { alicia: 'AH L IY SH AH' };
-export const DEFAULT_WAKE_THRESHOLD = 1e-50;
-export const DEFAULT_VERIFY_PHONE_PROB = 3e-2;
+/**
+ * Chosen on the tuning set (72 "alicia, <command>" phrases in 8 voices x 3 speeds; 4.1 min of speech and
+ * noise without it), spotter / verifier: 1e-30 / 3e-2 heard 47 with 2 false wakes, 1e-30 / 1e-1 40 with 2,
+ * 1e-30 / 1e-2 58 with 2, 1e-20 / 1e-2 57 with 0, 1e-20 / 3e-3 57 with 0, 1e-40 / 3e-2 47 with 2.
+ */
+export const DEFAULT_WAKE_THRESHOLD = 1e-20;
+export const DEFAULT_VERIFY_PHONE_PROB = 1e-2;
 /** audio decoded by the verifier: the phrase and some context before it */
 const VERIFY_MS = 1600;
 /**
@@ -203,9 +209,11 @@ export class WakeWordDetector {
     }
     const uttMs = this.fedMs - this.uttStartMs;
     if (this.restartPending || uttMs >= MAX_UTTERANCE_MS || (uttMs >= RESTART_AFTER_MS && quiet(pcm))) await this.restart(d);
-    await d.processRaw(pcm, false);
+    // as for commands (noiseFloor.ts): digital silence between phrases made the spotter miss the next one
+    const floored = addNoiseFloor(pcm);
+    await d.processRaw(floored, false);
     this.fedMs += (pcm.length / 16000) * 1000;
-    this.remember(pcm);
+    this.remember(floored);
     const { hyp } = await d.hyp();
     if (hyp === null || hyp.trim() === '') return { woke: false };
     const end = (await d.segments()).filter((s) => s.word.replace(/\(\d+\)$/, '') !== '<sil>').at(-1);
@@ -221,7 +229,7 @@ export class WakeWordDetector {
   }
 
   private remember(pcm: Int16Array): void {
-    this.recent.push(pcm.slice());
+    this.recent.push(pcm);
     this.recentSamples += pcm.length;
     const keep = (16000 * VERIFY_MS) / 1000;
     while (this.recent.length > 1 && this.recentSamples - this.recent[0]!.length >= keep) this.recentSamples -= this.recent.shift()!.length;
