@@ -13,11 +13,12 @@ const exec = promisify(execFile);
  * pipelines at a time, in a private temporary folder removed by dispose().
  */
 export class BenchSpeaker implements Speaker {
-  private dir: string | undefined;
+  /** one folder however many ask at once */
+  private dir: Promise<string> | undefined;
   private seq = 0;
 
-  private async folder(): Promise<string> {
-    this.dir ??= await mkdtemp(join(tmpdir(), 'alicia-bench-speech-'));
+  private folder(): Promise<string> {
+    this.dir ??= mkdtemp(join(tmpdir(), 'alicia-bench-speech-'));
     return this.dir;
   }
 
@@ -54,7 +55,7 @@ export class BenchSpeaker implements Speaker {
   }
 
   async dispose(): Promise<void> {
-    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+    if (this.dir) await rm(await this.dir, { recursive: true, force: true });
     this.dir = undefined;
   }
 }
