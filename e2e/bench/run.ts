@@ -17,6 +17,7 @@ const BENCHES: { name: string; load: () => Promise<BenchModule> }[] = [
   { name: 'voice', load: () => import('./voice.bench.js') },
   { name: 'soak', load: () => import('./soak.bench.js') },
   { name: 'ui', load: () => import('./ui.bench.js') },
+  { name: 'external-broker', load: () => import('./externalBroker.bench.js') },
   { name: 'recognition', load: () => import('./recognition.bench.js') },
   { name: 'wake', load: () => import('./wake.bench.js') },
 ];

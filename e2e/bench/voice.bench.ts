@@ -36,7 +36,7 @@ const exec = promisify(execFile);
  */
 
 /** sentence -> the intent it means (names of services/lib/language/intents.ts) */
-const SENTENCES: readonly [string, string][] = [
+export const SENTENCES: readonly [string, string][] = [
   ['turn on the kitchen light', 'turn_on'],
   ['turn off the kitchen light', 'turn_off'],
   ['switch on the living room light', 'turn_on'],
@@ -64,7 +64,7 @@ const VOICES = [
   { voice: 'en-us+f3', speed: 150, rate: 22050 },
 ];
 
-interface Outcome {
+export interface Outcome {
   /** the sentence and the intent it means */
   sentence?: string;
   expected?: string;
@@ -78,7 +78,7 @@ interface Outcome {
   client_ms: number;
 }
 
-class BenchClient {
+export class BenchClient {
   private waiting = new Map<string, { resolve: (m: Record<string, unknown>) => void; sentAt: number }>();
   private constructor(private readonly client: MqttClient) {
     client.on('message', (_t, payload) => {
@@ -136,6 +136,29 @@ async function utterance(dir: string, text: string, v: (typeof VOICES)[number], 
   return (await readFile(out)).toString('base64');
 }
 
+/**
+ * The voice pipeline's services in this process, started in the supervisor's order (devices first,
+ * the router last), once the router knows the kitchen light. Stopped by the caller (reverse order).
+ */
+export async function startVoiceServices(conn: (name: ServiceName) => ConnectionOptions, dataDir: string): Promise<BusService[]> {
+  const services: BusService[] = [];
+  services.push(new DeviceManager({ connection: conn('device-manager'), dataDir, config: { sensor_interval_ms: 3_600_000 } }));
+  services.push(new SttService({ connection: conn('stt') }));
+  services.push(new AiService({ connection: conn('ai') }));
+  services.push(new TtsService({ connection: conn('tts') }));
+  const router = new VoiceRouter({ connection: conn('voice-router') });
+  services.push(router);
+  try {
+    for (const s of services) await s.start();
+  } catch (e) {
+    for (const s of [...services].reverse()) await s.stop().catch(() => undefined);
+    throw e;
+  }
+  const deadline = Date.now() + 10_000;
+  while (!router.knownDevice('kitchen_light') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return services;
+}
+
 export async function run(): Promise<BenchSection> {
   const dataDir = await mkdtemp(join(tmpdir(), 'alicia-voice-bench-'));
   const credentials = await Credentials.loadOrCreate(dataDir);
@@ -153,19 +176,10 @@ export async function run(): Promise<BenchSection> {
     const c = credentials.all()[name];
     return { url, username: c.username, password: c.password };
   };
-  const services: BusService[] = [];
+  let services: BusService[] = [];
   let client: BenchClient | null = null;
   try {
-    // start order as the supervisor's: devices first, the router last
-    services.push(new DeviceManager({ connection: conn('device-manager'), dataDir, config: { sensor_interval_ms: 3_600_000 } }));
-    services.push(new SttService({ connection: conn('stt') }));
-    services.push(new AiService({ connection: conn('ai') }));
-    services.push(new TtsService({ connection: conn('tts') }));
-    const router = new VoiceRouter({ connection: conn('voice-router') });
-    services.push(router);
-    for (const s of services) await s.start();
-    const deadline = Date.now() + 10_000;
-    while (!router.knownDevice('kitchen_light') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    services = await startVoiceServices(conn, dataDir);
     const op = credentials.all().operator;
     client = await BenchClient.connect(url, op.username, op.password);
 

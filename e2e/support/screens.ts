@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import { ROOT } from './host.js';
 
 /** Where the browser specs put their screenshots (looked at by people, not compared by tests). */
@@ -14,13 +14,15 @@ export const SCREEN_SIZES = [
 
 /**
  * Screenshots of the page as it is, at each of SCREEN_SIZES (`<name>-1366x800.png`, ...), then the
- * viewport it had. Each waits two frames after resizing, so layout and charts have redrawn.
+ * viewport it had. Each waits two frames after resizing, so layout and charts have redrawn; `target`
+ * is scrolled into view at each size first.
  */
-export async function screenshots(page: Page, name: string): Promise<void> {
+export async function screenshots(page: Page, name: string, target?: Locator): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const before = page.viewportSize();
   for (const size of SCREEN_SIZES) {
     await page.setViewportSize(size);
+    await target?.scrollIntoViewIfNeeded();
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     await page.screenshot({ path: join(SCREENSHOTS, `${name}-${size.width}x${size.height}.png`) });
   }

@@ -188,7 +188,7 @@ function desktopParts(running: Core, dataDir: string, desktopLog: Logger): Part[
     quit: () => app.quit(),
   };
   const tray = new TrayController({
-    bus: running.broker,
+    bus: running.bus,
     root,
     actions: { ...actions, showView: (view) => showWindow(view) },
     log: desktopLog,

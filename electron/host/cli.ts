@@ -1,22 +1,26 @@
 #!/usr/bin/env node
+import { BROKER_CONFIG_USAGE, brokerConfig } from './brokerConfigCli.js';
 import { SERVE_USAGE, serve } from './headless.js';
 
 /**
- * The `alicia` command (package.json "bin"). Subcommands: serve (the headless host).
+ * The `alicia` command (package.json "bin"). Subcommands: serve (the headless host), broker-config
+ * (the files a Mosquitto needs to be Alicia's broker).
  * Exit codes: 0 ok, 1 could not start / failed, 2 usage error.
  */
 const USAGE = `Usage: alicia <command> [options]
 
 Commands:
-  serve     run the host without a window (broker, services, control center over HTTP)
+  serve          run the host without a window (broker, services, control center over HTTP)
+  broker-config  write passwd, acl and mosquitto.conf for running Alicia on your own Mosquitto
 
-Run "alicia serve --help" for the options.`;
+Run "alicia serve --help" or "alicia broker-config --help" for the options.`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === 'serve') return serve(rest);
+  if (cmd === 'broker-config') return brokerConfig(rest);
   if (cmd === '-h' || cmd === '--help' || cmd === 'help') {
-    process.stdout.write(`${USAGE}\n\n${SERVE_USAGE}\n`);
+    process.stdout.write(`${USAGE}\n\n${SERVE_USAGE}\n\n${BROKER_CONFIG_USAGE}\n`);
     return 0;
   }
   process.stderr.write(`${cmd === undefined ? 'alicia: missing command' : `alicia: unknown command ${JSON.stringify(cmd)}`}\n\n${USAGE}\n`);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AliciaError } from '../../services/lib/protocol/errors.js';
 import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
+import { resolveExternalBroker } from './external/externalBroker.js';
 import { brokerConfigSchema } from './broker/brokerSettings.js';
 import { CONFIG_FILE, defaultConfigPath } from './paths.js';
 
@@ -109,6 +110,10 @@ export interface ConfigOverrides {
   mqttPort?: number;
   wsPort?: number;
   httpPort?: number;
+  /** --broker URL: the user's own broker (broker.external.url) */
+  brokerUrl?: string;
+  /** --broker-ws URL: that broker's WebSocket listener for the window (broker.external.ws_url) */
+  brokerWsUrl?: string;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -163,6 +168,7 @@ export function loadConfig(dataDir: string, overrides: ConfigOverrides = {}, def
   }
   const config = applyOverrides(parseConfig(raw, file), overrides);
   checkExposure(config, file);
+  checkExternalBroker(config, file, dataDir);
   return config;
 }
 
@@ -186,9 +192,37 @@ export function checkExposure(config: AliciaConfig, file: string): void {
   );
 }
 
+/**
+ * On the user's own broker: its URLs and TLS files must be usable (one line naming the key), and
+ * LAN access, which is a listener of the embedded broker, is that broker's business.
+ */
+export function checkExternalBroker(config: AliciaConfig, file: string, dataDir: string): void {
+  const external = config.broker.external;
+  if (!external) return;
+  try {
+    resolveExternalBroker(external, dataDir);
+  } catch (e) {
+    throw new AliciaError('CONFIG_INVALID', `invalid configuration in ${file} (or --broker): ${(e as Error).message}`, { file });
+  }
+  if (config.lan.enabled) {
+    throw new AliciaError(
+      'CONFIG_INVALID',
+      `lan.enabled in ${file} opens a listener of the embedded broker, which does not run with broker.external (--broker): give your own broker a TLS listener instead`,
+      { file },
+    );
+  }
+}
+
 export function applyOverrides(cfg: AliciaConfig, o: ConfigOverrides): AliciaConfig {
+  let external = cfg.broker.external;
+  if (o.brokerUrl !== undefined) external = { ...(external ?? { reject_unauthorized: true }), url: o.brokerUrl };
+  if (o.brokerWsUrl !== undefined) {
+    if (!external) throw new AliciaError('CONFIG_INVALID', '--broker-ws needs --broker URL (or broker.external.url in config.json)');
+    external = { ...external, ws_url: o.brokerWsUrl };
+  }
   return {
     ...cfg,
+    broker: { ...cfg.broker, external },
     host: o.host ?? cfg.host,
     tls: o.tls ?? cfg.tls,
     ports: {

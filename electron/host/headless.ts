@@ -4,7 +4,9 @@ import { AliciaError } from '../../services/lib/protocol/errors.js';
 import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
 import { createLogger, stderrSink } from '../../services/lib/runtime/logger.js';
 import type { Logger, LogLevel } from '../../services/lib/runtime/logger.js';
+import { SHARED_WINDOW } from '../../services/lib/protocol/services.js';
 import { loadConfig } from './config.js';
+import { brokerUrlProblem } from './external/externalBroker.js';
 import type { ConfigOverrides } from './config.js';
 import { hostCertificate, startCore } from './core.js';
 import type { Core } from './core.js';
@@ -36,6 +38,11 @@ Options:
   --mqtt-port N     MQTT over TCP port, 127.0.0.1 only (default from config: 1883; 0 = any free port)
   --ws-port N       MQTT over WebSocket port (default from config: 9001; 0 = any free port)
   --http-port N     control center web page port (default from config: 8470; 0 = any free port)
+  --broker URL      run on your own broker (mqtt://HOST:PORT or mqtts://...) instead of the embedded
+                    one: every part connects there with its own credential from DIR/credentials.json
+                    (alicia broker-config writes them for Mosquitto); config: broker.external
+  --broker-ws URL   with --broker: the window connects to that broker's WebSocket listener
+                    (ws:// or wss://) instead of through the host (config: broker.external.ws_url)
   -h, --help        show this help
 
 When ready it prints the control center's URL with a login token (new at every start) and
@@ -89,6 +96,20 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       case '--http-port':
         out.httpPort = parsePort(flag, value());
         break;
+      case '--broker': {
+        const v = value();
+        const problem = brokerUrlProblem(v);
+        if (problem) throw new UsageError(`--broker ${problem}`);
+        out.brokerUrl = v;
+        break;
+      }
+      case '--broker-ws': {
+        const v = value();
+        const problem = brokerUrlProblem(v, ['ws:', 'wss:']);
+        if (problem) throw new UsageError(`--broker-ws ${problem}`);
+        out.brokerWsUrl = v;
+        break;
+      }
       default:
         throw new UsageError(arg.startsWith('-') ? `unknown option ${flag}` : `unexpected argument ${JSON.stringify(arg)}`);
     }
@@ -235,7 +256,11 @@ export async function startHeadless(opts: ServeOptions): Promise<RunningHost> {
       throw listenError(e, 'MQTT/WebSocket', config.host, err.port ?? config.ports.mqtt, '--mqtt-port / --ws-port');
     throw e;
   }
-  http.attach({ wsUrl: core.addresses.wsUrl, sessions: core.windowSessions });
+  http.attach({
+    wsUrl: core.addresses.wsUrl,
+    sessions: core.windowSessions,
+    ...(core.brokerInfo.window === 'broker' ? { sharedCredential: () => core.credentials.get(SHARED_WINDOW) } : {}),
+  });
 
   const settled = await core.whenServicesSettled();
   const notRunning = SERVICE_NAMES.filter((name) => config.services[name].enabled && settled[name] !== 'running').map((name) => [
@@ -369,8 +394,9 @@ export async function serve(argv: string[]): Promise<number> {
       stop('internal error', 1);
     });
     // stdout is the user's terminal: the login link goes there and to runtime.json, never to a log
+    const on = running.core.brokerInfo.mode === 'external' ? 'your broker ' : '';
     process.stdout.write(
-      `Alicia Control Center is running at ${running.info.http.url} (MQTT ${running.info.mqtt.url}, data ${resolve(opts.dataDir)})\n`,
+      `Alicia Control Center is running at ${running.info.http.url} (MQTT ${on}${running.info.mqtt.url}, data ${resolve(opts.dataDir)})\n`,
     );
     for (const url of running.http.lanLoginUrls) process.stdout.write(`From another device on your network: ${url}\n`);
     if (running.info.http.fingerprint256) {

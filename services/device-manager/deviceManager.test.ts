@@ -6,6 +6,8 @@ import { startTestBroker } from '../../electron/host/broker/testing/testBroker.j
 import type { TestBroker } from '../../electron/host/broker/testing/testBroker.js';
 import { DeviceManager } from './deviceManager.js';
 import { TestClient } from './testing/busClient.js';
+import { echoDevice, haFixture } from '../../e2e/support/haDevices.js';
+import type { HaFixture } from '../../e2e/support/haDevices.js';
 
 let tb: TestBroker;
 let op: TestClient;
@@ -303,5 +305,105 @@ describe('Home Assistant MQTT discovery adoption', () => {
     expect(await command({ device_id: 'bedroom_lamp', action: 'toggle' })).toMatchObject({ ok: true, state: { on: true } });
     const ids = ((await registry({ action: 'list' })).devices as { device_id: string }[]).map((d) => d.device_id);
     expect(ids.some((id) => ['bad', 'bad2', 'evil', 'robo'].includes(id))).toBe(false);
+  });
+});
+
+describe('naming adopted devices (registry rename)', () => {
+  const z2m = haFixture('Zigbee2MQTT');
+  const esp = haFixture('ESPHome');
+  const BULB = '0x00158d0001_light_zigbee2mqtt';
+  const SHELF = 'esplightshelf_light';
+  type Status = { name?: string; room?: string; aliases?: string[]; announced?: { name: string; room: string } };
+
+  async function announce(device: TestClient, f: HaFixture, config = f.config): Promise<void> {
+    for (const [topic, payload] of Object.entries(f.retained)) await device.pub(topic, payload, { retain: true });
+    await device.pub(f.config_topic, config, { retain: true });
+  }
+
+  it('refuses a name, room or alias that cannot be said or is taken, with a coded error in words, and changes nothing', async () => {
+    await startDm(await dataDir());
+    const refused = async (body: object) =>
+      ((await registry({ action: 'rename', device_id: 'bedroom_lamp', ...body })) as { error: unknown }).error;
+    expect(await refused({ name: '' })).toEqual({
+      code: 'DEVICE_NAME_INVALID',
+      message: 'Give the device a name, e.g. desk lamp',
+      details: { field: 'name', value: '' },
+    });
+    expect(await refused({ room: 'room #2' })).toMatchObject({ code: 'DEVICE_ROOM_INVALID', details: { field: 'room' } });
+    expect(await refused({ aliases: ['nightlight', 'nightlight'] })).toMatchObject({ code: 'DEVICE_ALIAS_INVALID' });
+    expect(await refused({ name: 'kitchen lamp', room: 'study' })).toMatchObject({
+      code: 'DEVICE_NAME_TAKEN',
+      message: '“kitchen lamp” already means kitchen_light: voice commands would be ambiguous',
+      details: { field: 'name', device_id: 'kitchen_light' },
+    });
+    // a longer text than the registry keeps is refused in words too, not as a bare SCHEMA_INVALID
+    expect(await refused({ name: 'a'.repeat(200) })).toMatchObject({ code: 'DEVICE_NAME_INVALID', message: /too long/ });
+    expect(await status('bedroom_lamp')).toMatchObject({
+      name: 'bedroom lamp',
+      room: 'bedroom',
+      aliases: ['the lamp', 'bedroom light', 'bedside lamp'],
+    });
+  });
+
+  it('a room, name and aliases the user gives an adopted device survive re-announcements and restarts; what the user left follows the device', async () => {
+    const dir = await dataDir();
+    const dm1 = await startDm(dir, { confirm_timeout_ms: 2000 });
+    const device = await TestClient.connect(tb.url, tb.credentials.operator);
+    cleanups.push(async () => {
+      // the broker outlives this test: clear what it retained for the next one
+      for (const f of [z2m, esp]) for (const t of [f.config_topic, ...Object.keys(f.retained)]) await device.pub(t, '', { retain: true });
+      await device.close();
+    });
+    await op.sub(`alicia/device/status/${BULB}`);
+    await op.sub(`alicia/device/status/${SHELF}`);
+    const adopted = Promise.all([op.nextJson(`alicia/device/status/${BULB}`), op.nextJson(`alicia/device/status/${SHELF}`)]);
+    await announce(device, z2m);
+    await announce(device, esp);
+    expect(await adopted).toMatchObject([
+      { name: 'desk bulb', room: '', announced: { name: 'desk bulb', room: '' }, origin: 'homeassistant' },
+      { name: 'Shelf Light', room: '', announced: { name: 'Shelf Light', room: '' } },
+    ]);
+
+    expect(
+      await registry({ action: 'rename', device_id: BULB, name: 'desk lamp', room: ' Study ', aliases: ['reading light'] }),
+    ).toMatchObject({
+      ok: true,
+      devices: [{ device_id: BULB, name: 'desk lamp', room: 'Study', aliases: ['reading light'] }],
+    });
+    // the second device put in "study" joins the room as it is already written
+    expect(await registry({ action: 'rename', device_id: SHELF, room: 'study' })).toMatchObject({ ok: true, devices: [{ room: 'Study' }] });
+
+    // The device republishes its retained config unchanged (a reconnect), then announces a new name
+    // and area (renamed in its firmware): the user's name and room stay, the shelf light's name follows.
+    await device.pub(z2m.config_topic, z2m.config, { retain: true });
+    const renamedBulb = op.nextJson(`alicia/device/status/${BULB}`, (m) => (m as Status).announced?.name === 'hall bulb');
+    const renamedShelf = op.nextJson(`alicia/device/status/${SHELF}`, (m) => (m as Status).name === 'Shelf Lamp');
+    await device.pub(
+      z2m.config_topic,
+      { ...z2m.config, device: { ...(z2m.config.device as object), name: 'hall bulb', suggested_area: 'hall' } },
+      { retain: true },
+    );
+    await device.pub(esp.config_topic, { ...esp.config, name: 'Shelf Lamp' }, { retain: true });
+    expect(await renamedBulb).toMatchObject({
+      name: 'desk lamp',
+      room: 'Study',
+      aliases: ['reading light'],
+      announced: { name: 'hall bulb', room: 'hall' },
+    });
+    expect(await renamedShelf).toMatchObject({ name: 'Shelf Lamp', room: 'Study', announced: { name: 'Shelf Lamp', room: '' } });
+
+    // A restart: the registry comes back from SQLite and the retained configs are delivered again.
+    await dm1.stop();
+    await startDm(dir, { confirm_timeout_ms: 2000 });
+    const list = (await registry({ action: 'list' })).devices as (Status & { device_id: string })[];
+    expect(list.find((d) => d.device_id === BULB)).toMatchObject({ name: 'desk lamp', room: 'Study', aliases: ['reading light'] });
+    expect(list.find((d) => d.device_id === SHELF)).toMatchObject({ name: 'Shelf Lamp', room: 'Study' });
+    expect(await status(BULB)).toMatchObject({ name: 'desk lamp', room: 'Study' });
+
+    // and it still obeys, through its own command topic, answering on its state topic
+    const echo = await echoDevice(device.client, z2m);
+    expect(await command({ device_id: BULB, action: 'turn_on' })).toMatchObject({ ok: true, confirmed: true, state: { on: true } });
+    expect(echo.commands).toEqual([z2m.command_seen.payload]);
+    await echo.stop();
   });
 });

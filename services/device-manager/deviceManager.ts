@@ -6,7 +6,7 @@ import type { ErrorInfo } from '../lib/protocol/errors.js';
 import { BusService } from '../lib/runtime/busService.js';
 import { serviceConfigFromEnv } from '../lib/runtime/serviceProcess.js';
 import type { ConnectionOptions } from '../lib/runtime/busService.js';
-import { actionsOf, applyAction, defaultState, defaultTraits, sameState, simulateTick } from './deviceModels.js';
+import { actionsOf, applyAction, defaultState, defaultTraits, sameState, simulateTick, thermostatLimits } from './deviceModels.js';
 import type { ModelDevice, ModelLimits } from './deviceModels.js';
 import { parseDeviceManagerConfig } from './deviceManagerConfig.js';
 import type { DeviceManagerConfig } from './deviceManagerConfig.js';
@@ -14,6 +14,7 @@ import type { DeviceRecord, DeviceState } from './deviceTypes.js';
 import { HaAdoption, entityOf } from './haAdoption.js';
 import { modelOf } from './haBridge.js';
 import { findDefaultHomeFile, loadHomeFile } from './homeFile.js';
+import { checkNaming } from './namingCheck.js';
 import { RegistryStore } from './registryStore.js';
 
 export interface DeviceManagerOptions {
@@ -165,6 +166,9 @@ export class DeviceManager extends BusService {
   }
 
   private statusOf(d: DeviceRecord): StatusBody {
+    const model = this.modelFor(d);
+    const ha = d.origin === 'homeassistant' ? entityOf(d) : undefined;
+    const limits = d.kind === 'thermostat' || d.kind === 'climate' ? thermostatLimits(model) : undefined;
     return {
       device_id: d.id,
       name: d.name,
@@ -175,8 +179,10 @@ export class DeviceManager extends BusService {
       traits: d.traits,
       online: this.isOnline(d),
       origin: d.origin,
+      ...(ha ? { announced: { name: ha.name, room: ha.room } } : {}),
+      ...(limits ? { limits: { ...limits, modes: [...limits.modes] } } : {}),
       updated_at: d.updated_at,
-      actions: actionsOf(this.modelFor(d)),
+      actions: actionsOf(model),
     };
   }
 
@@ -212,13 +218,12 @@ export class DeviceManager extends BusService {
       case 'add': {
         const spec = msg.device;
         if (this.devices.has(spec.device_id)) throw new AliciaError('DEVICE_EXISTS', `a device with id ${spec.device_id} already exists`);
+        const naming = checkNaming(undefined, { id: spec.device_id, ...spec }, this.devices.values());
         const traits = spec.traits ?? defaultTraits(spec.kind);
         const d: DeviceRecord = {
           id: spec.device_id,
-          name: spec.name,
+          ...naming,
           kind: spec.kind,
-          room: spec.room ?? '',
-          aliases: spec.aliases ?? [],
           traits,
           origin: 'simulated',
           config: {},
@@ -234,9 +239,9 @@ export class DeviceManager extends BusService {
       case 'rename': {
         const d = this.devices.get(msg.device_id);
         if (!d) throw new AliciaError('DEVICE_UNKNOWN', `no device with id ${msg.device_id}`);
-        if (msg.name !== undefined) d.name = msg.name;
-        if (msg.room !== undefined) d.room = msg.room;
-        if (msg.aliases !== undefined) d.aliases = msg.aliases;
+        // Checked whole before anything changes: a refused edit leaves the device as it was.
+        const edit = { id: d.id, kind: d.kind, name: msg.name, room: msg.room, aliases: msg.aliases };
+        Object.assign(d, checkNaming(d, edit, this.devices.values()));
         d.updated_at = Date.now();
         store.update(d);
         await this.publishStatus(d);

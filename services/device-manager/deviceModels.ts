@@ -90,10 +90,12 @@ export function actionsOf(device: ModelDevice): string[] {
   return actionsFor(device);
 }
 
-function thermostatLimits(device: ModelDevice): ThermostatLimits {
+/** A thermostat's range, step and modes: its own, else the defaults (published in its status for the window's controls). */
+export function thermostatLimits(device: ModelDevice): ThermostatLimits & { temp_step: number } {
   return {
     min_temp: device.limits?.min_temp ?? DEFAULT_THERMOSTAT_LIMITS.min_temp,
     max_temp: device.limits?.max_temp ?? DEFAULT_THERMOSTAT_LIMITS.max_temp,
+    temp_step: device.limits?.temp_step ?? DEFAULT_THERMOSTAT_LIMITS.temp_step,
     modes: device.limits?.modes ?? DEFAULT_THERMOSTAT_LIMITS.modes,
   };
 }
@@ -168,8 +170,7 @@ function applyLight(device: ModelDevice, a: DeviceAction, state: DeviceState): D
 }
 
 function applyThermostat(device: ModelDevice, a: DeviceAction, state: DeviceState): DeviceState {
-  const { min_temp: min, max_temp: max, modes } = thermostatLimits(device);
-  const stepRes = device.limits?.temp_step ?? DEFAULT_THERMOSTAT_LIMITS.temp_step;
+  const { min_temp: min, max_temp: max, modes, temp_step: stepRes } = thermostatLimits(device);
   const target = typeof state.target === 'number' ? state.target : 21;
   const current = typeof state.current === 'number' ? state.current : null;
   const round = (t: number) => Math.round(t / stepRes) * stepRes;

@@ -149,11 +149,15 @@ export class HaAdoption {
       const old = entityOf(existing);
       if (JSON.stringify(old) === JSON.stringify(e)) return; // the same retained config again (reconnect)
       await this.unindex(existing);
-      // User edits (name, room, aliases) win over the re-announced config; the rest follows the device.
+      // What the user set wins over the re-announced config: a name or room that differs from what the
+      // device announced before was the user's (aliases always are); one still equal to it follows the
+      // device (a friendly name changed in Zigbee2MQTT). The rest follows the device.
+      if (existing.name === old.name) existing.name = e.name;
+      if (existing.room === old.room) existing.room = e.room;
       if (existing.kind !== e.kind) existing.state = initialAdoptedState(e);
       existing.kind = e.kind;
       existing.traits = e.traits;
-      existing.config = { ha: e };
+      existing.config = { ...existing.config, ha: e };
       existing.updated_at = Date.now();
       store.update(existing);
       await this.index(existing);

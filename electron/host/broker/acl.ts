@@ -1,9 +1,12 @@
 import { expandConfig } from '../../../services/lib/protocol/haDiscovery.js';
 import {
+  BRIDGE_ACL,
+  HOST_PART_ACL,
   aclFor,
   aclRoleOf,
   deviceAclFor,
   isDevicePrincipal,
+  isHostPart,
   isServiceName,
   type AnyPrincipal,
   type DevicePrincipal,
@@ -11,7 +14,7 @@ import {
 } from '../../../services/lib/protocol/services.js';
 import { isValidTopicFilter, isValidTopicName } from '../../../services/lib/protocol/topicNames.js';
 import { TOPICS, topicMatches } from '../../../services/lib/protocol/topics.js';
-import { TOPIC_LEVELS_CAP } from './brokerSettings.js';
+import { TOPIC_LEVELS_CAP } from './aedesInternals.js';
 
 /**
  * Per-principal access rules, pure. The table lives in services/lib/protocol/services.ts (aclFor);
@@ -26,10 +29,13 @@ import { TOPIC_LEVELS_CAP } from './brokerSettings.js';
  *    retained record with the LAN certificate fingerprint: a forged one would make the window show
  *    an attacker's fingerprint, so only the in-process host publishes it), nor
  *    alicia/system/window/sessions (the list of signed-in windows the Health view shows);
- *  - an external device `device:<name>` only within its own topics (deviceAclFor).
+ *  - an external device `device:<name>` only within its own topics (deviceAclFor);
+ *  - the host's own parts (HOST_PART_ACL) connect only on the user's own broker; beside this one
+ *    they are in-process, but their credentials work here too and get the same rows (the `host`
+ *    principal is the one client that may publish the host-only records).
  */
 
-/** Published only in-process by the host (electron/host/core.ts); refused for every client, operator included. */
+/** Published only by the host (in-process, or as principal `host` on an external broker); refused for every other client, operator included. */
 export const HOST_ONLY_TOPICS: ReadonlySet<string> = new Set([
   TOPICS['alicia/system/host'].pattern,
   TOPICS['alicia/system/window/sessions'].pattern,
@@ -40,7 +46,7 @@ export const EXTERNAL = 'EXTERNAL';
 /**
  * The deepest topic / filter the rules here consider: the broker's configured limit
  * (`broker.max_topic_levels`, 16 by default) is checked before them (clientAccess.ts); this is
- * Aedes's own hard cap (brokerSettings.ts TOPIC_LEVELS_CAP), which that setting cannot exceed.
+ * Aedes's own hard cap (aedesInternals.ts TOPIC_LEVELS_CAP), which that setting cannot exceed.
  */
 export const MAX_TOPIC_LEVELS = TOPIC_LEVELS_CAP;
 
@@ -56,6 +62,8 @@ type AclSubject = Principal | DevicePrincipal;
 function patternsFor(principal: AclSubject, kind: 'publish' | 'subscribe'): readonly string[] {
   if (isServiceName(principal)) return aclFor(principal)[kind];
   if (isDevicePrincipal(principal)) return deviceAclFor(principal.slice(7))[kind];
+  if (principal === 'bridge') return BRIDGE_ACL[kind];
+  if (isHostPart(principal)) return HOST_PART_ACL[principal][kind];
   return [];
 }
 
@@ -111,7 +119,7 @@ export function canPublish(principal: AnyPrincipal, topic: string): boolean {
 function decidePublish(principal: AclSubject, topic: string): boolean {
   if (!isValidTopicName(topic, MAX_TOPIC_LEVELS)) return false;
   if (topic.charCodeAt(0) === 36) return false; // '$': $SYS and any other $-topic are the broker's
-  if (HOST_ONLY_TOPICS.has(topic)) return false;
+  if (HOST_ONLY_TOPICS.has(topic)) return principal === 'host';
   if (principal === 'operator' || principal === 'window') return true;
   const c = compiledPublish(principal);
   if (c.exact.has(topic)) return true;

@@ -13,6 +13,6 @@ describe('docs/security.md ACL table', () => {
 
   it('has a row per principal', () => {
     const table = renderAclMarkdown();
-    for (const p of [...SERVICE_NAMES, 'operator', 'window']) expect(table).toContain(`| \`${p}\` |`);
+    for (const p of [...SERVICE_NAMES, 'operator', 'window', 'bridge']) expect(table).toContain(`| \`${p}\` |`);
   });
 });

@@ -1,4 +1,4 @@
-import { SERVICE_NAMES, aclFor, deviceAclFor } from '../../../services/lib/protocol/services.js';
+import { BRIDGE_ACL, HOST_PARTS, HOST_PART_ACL, SERVICE_NAMES, aclFor, deviceAclFor } from '../../../services/lib/protocol/services.js';
 import { EXTERNAL, HOST_ONLY_TOPICS } from './acl.js';
 
 export const ACL_TABLE_BEGIN =
@@ -28,6 +28,12 @@ export function renderAclMarkdown(): string {
   for (const s of SERVICE_NAMES) {
     const acl = aclFor(s);
     rows.push(`| \`${s}\` | ${cell(acl.publish)} | ${cell(acl.subscribe)} |`);
+  }
+  rows.push(`| \`bridge\` | ${cell(BRIDGE_ACL.publish)} | ${cell(BRIDGE_ACL.subscribe)} |`);
+  // the host's own parts: in-process beside the embedded broker, clients of the user's own broker
+  for (const h of HOST_PARTS) {
+    const acl = HOST_PART_ACL[h];
+    rows.push(`| \`${h}\` | ${cell(acl.publish)} | ${cell(acl.subscribe)} |`);
   }
   // external devices: one row for all, `<name>` is the device's own name
   const dev = deviceAclFor(DEVICE_NAME_PLACEHOLDER);

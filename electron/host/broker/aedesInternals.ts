@@ -2,6 +2,12 @@ import type { Aedes, Client, PublishPacket } from 'aedes';
 import { Readable } from 'node:stream';
 
 /**
+ * Aedes's own hard cap on topic levels (it rejects deeper topics before its matcher, which would
+ * throw: aedes.js MAX_TOPIC_LEVELS), so the broker.max_topic_levels setting cannot go above it.
+ */
+export const TOPIC_LEVELS_CAP = 100;
+
+/**
  * Every place the broker reaches past Aedes's documented API (its README, docs/Aedes.md and
  * types/*.d.ts) lives in this file and nowhere else: private fields, undocumented packet fields,
  * and the two patches (the publish drop filter and the packet size guard).

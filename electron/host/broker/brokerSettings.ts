@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { bridgesConfigSchema } from '../bridge/bridgeSettings.js';
+import { TOPIC_LEVELS_CAP } from './aedesInternals.js';
 import { DEFAULT_OFFLINE_SESSION_EXPIRY_MS } from './offlineSessions.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rateLimit.js';
 
@@ -27,12 +29,6 @@ export interface BrokerLimits {
   /** messages a shared subscription group keeps while no member can take them (sharedSubscriptions.ts) */
   sharedMaxQueued: number;
 }
-
-/**
- * Aedes's own hard cap on topic levels (it rejects deeper topics before its matcher, which would
- * throw: aedes.js MAX_TOPIC_LEVELS), so the setting cannot go above it.
- */
-export const TOPIC_LEVELS_CAP = 100;
 
 /** MQTT's largest packet is 256 MB (its remaining-length field, section 2.2.3); room is kept for the rest of a PUBLISH. */
 const PAYLOAD_BYTES_CAP = 256 * 1024 * 1024 - 65_536;
@@ -70,6 +66,21 @@ const sharedSection = z.strictObject({
   max_queued: z.number().int().min(0).default(d.sharedMaxQueued),
 });
 
+/**
+ * `broker.external`: the user's own broker instead of the embedded one (`alicia serve --broker
+ * URL`; docs/security.md, "On your own broker"). With it set none of the limits above apply (the
+ * user's broker has its own). URLs and files are checked at load (external/externalBroker.ts).
+ */
+const externalSection = z.strictObject({
+  ...comment,
+  url: z.string().min(1),
+  ws_url: z.string().min(1).optional(),
+  ca_file: z.string().min(1).optional(),
+  cert_file: z.string().min(1).optional(),
+  key_file: z.string().min(1).optional(),
+  reject_unauthorized: z.boolean().default(true),
+});
+
 const brokerSection = z.strictObject({
   ...comment,
   max_payload_bytes: positiveInt.max(PAYLOAD_BYTES_CAP).default(d.maxPayloadBytes),
@@ -81,6 +92,9 @@ const brokerSection = z.strictObject({
   stats_interval_ms: z.number().int().min(0).default(DEFAULT_STATS_INTERVAL_MS),
   rate_limit: rateLimitSection.default(() => rateLimitSection.parse({})),
   shared_subscriptions: sharedSection.default(() => sharedSection.parse({})),
+  // bridges to the user's own brokers (electron/host/bridge/bridgeSettings.ts)
+  bridges: bridgesConfigSchema,
+  external: externalSection.nullable().default(null),
 });
 
 /** config.json `broker`: strict like the rest (an unknown key is an error naming it), every key optional. */

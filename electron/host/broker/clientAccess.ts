@@ -1,6 +1,6 @@
 import type { Aedes, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import type { Socket } from 'node:net';
-import type { AnyPrincipal } from '../../../services/lib/protocol/services.js';
+import { SHARED_WINDOW, isHostPart, type AnyPrincipal } from '../../../services/lib/protocol/services.js';
 import { parseSharedFilter } from '../../../services/lib/protocol/sharedSubscription.js';
 import { topicFilterProblem, topicNameProblem } from '../../../services/lib/protocol/topicNames.js';
 import { canPublish, canSubscribe, deviceDiscoveryConfigRefusal } from './acl.js';
@@ -85,6 +85,9 @@ export class ClientAccess {
       if (o.credentials.wasRevoked(username)) return refuse(5, 'window session ended');
       return refuse(4, username === undefined ? 'anonymous connection' : 'bad user name or password');
     }
+    // The host's parts and `window-shared` connect only to the user's own broker: here the parts are
+    // in-process and each window has its own session credential, which `window-shared` would outlive.
+    if (principal === SHARED_WINDOW || isHostPart(principal)) return refuse(5, `${principal} connects only to an external broker`);
     // [MQTT-3.1.4-2] a new CONNECT with a live client's id takes that session over. Only the same
     // principal may do that: otherwise one service could kick another off the bus.
     const existing = clientById(broker, client.id);

@@ -24,6 +24,14 @@ export interface CredentialRotationOptions {
   deviceCredentialsDir: string;
   /** restart a service so it connects with its new credential (Supervisor.control('restart', name)) */
   restartService: (name: ServiceName) => Promise<unknown>;
+  /**
+   * Set on the user's own broker, which holds its own copy of the passwords: rotating or issuing
+   * one here would lock the principal out there, so those actions answer BROKER_EXTERNAL with this
+   * reason (list_devices still answers).
+   */
+  managedElsewhere?: string;
+  /** packets without a publisher are the user's broker's, whose ACL checked them (WindowSessionsOptions) */
+  brokerChecksPublishers?: boolean;
   log: { info(msg: string, f?: Record<string, unknown>): void; warn(msg: string, f?: Record<string, unknown>): void };
 }
 
@@ -67,12 +75,13 @@ export class CredentialRotation {
     let body: Record<string, unknown>;
     let action = 'rotate';
     try {
-      const role = p.principal === null ? null : aclRoleOf(p.principal);
-      if (role !== 'operator' && role !== 'window') {
+      const role = p.principal === null ? (this.opts.brokerChecksPublishers ? 'broker-checked' : null) : aclRoleOf(p.principal);
+      if (role !== 'operator' && role !== 'window' && role !== 'broker-checked') {
         throw new AliciaError('SCHEMA_INVALID', 'only the operator and the window may manage credentials');
       }
       const msg = decode(REQUEST, p.payload);
       action = msg.action;
+      if (this.opts.managedElsewhere && msg.action !== 'list_devices') throw new AliciaError('BROKER_EXTERNAL', this.opts.managedElsewhere);
       if (msg.action !== 'rotate') {
         body = await this.onDeviceRequest(msg.action, msg.action === 'list_devices' ? '' : msg.name, p.principal);
       } else {

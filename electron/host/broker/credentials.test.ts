@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AliciaError } from '../../../services/lib/protocol/errors.js';
-import { SERVICE_NAMES } from '../../../services/lib/protocol/services.js';
+import { HOST_PARTS, SERVICE_NAMES, SHARED_WINDOW } from '../../../services/lib/protocol/services.js';
 import { CREDENTIALS_FILE, Credentials } from './credentials.js';
 
 let dir: string;
@@ -16,10 +16,10 @@ afterEach(async () => {
 });
 
 describe('Credentials', () => {
-  it('creates one random password per service and the operator in a 0600 file (none for the window) and reloads the same ones', async () => {
+  it("creates one random password per service, the operator, the bridge, the host's parts and the shared window credential in a 0600 file (none for window sessions) and reloads the same ones", async () => {
     const a = await Credentials.loadOrCreate(join(dir, 'data'));
     const all = a.all();
-    expect(Object.keys(all).sort()).toEqual([...SERVICE_NAMES, 'operator'].sort());
+    expect(Object.keys(all).sort()).toEqual([...SERVICE_NAMES, 'operator', 'bridge', ...HOST_PARTS, SHARED_WINDOW].sort());
     const passwords = Object.values(all).map((c) => c.password);
     expect(new Set(passwords).size).toBe(passwords.length);
     for (const [p, c] of Object.entries(all)) {
@@ -56,7 +56,7 @@ describe('Credentials', () => {
     const reloaded = await Credentials.loadOrCreate(dir);
     expect(reloaded.get('stt').password).toBe(r.stt!.password);
     const all = await c.rotate('all');
-    expect(Object.keys(all).length).toBe(SERVICE_NAMES.length + 1);
+    expect(Object.keys(all).length).toBe(SERVICE_NAMES.length + 2 + HOST_PARTS.length + 1);
     expect((await stat(c.path)).mode & 0o777).toBe(0o600);
     const names = (await import('node:fs/promises')).readdir(dir);
     expect((await names).filter((n) => n.endsWith('.tmp'))).toEqual([]);

@@ -3,7 +3,9 @@ import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { AliciaError } from '../../../services/lib/protocol/errors.js';
 import {
+  HOST_PARTS,
   SERVICE_NAMES,
+  SHARED_WINDOW,
   WINDOW_SESSION_ID_RE,
   isDeviceName,
   isDevicePrincipal,
@@ -16,10 +18,12 @@ import {
 import type { Credential } from './types.js';
 
 /**
- * The principals with a password in credentials.json: every service and the operator (people,
- * tools). The window has none there: each window session gets its own, in memory (issueWindow).
+ * The principals with a password in credentials.json: every service, the operator (people, tools), the bridge,
+ * the host's own parts and `window-shared` (the last two connect only on the user's own broker,
+ * which needs a credential for each: services/lib/protocol/services.ts). Window sessions have none
+ * there: each gets its own, in memory (issueWindow).
  */
-export const STORED_PRINCIPALS: readonly StoredPrincipal[] = [...SERVICE_NAMES, 'operator'];
+export const STORED_PRINCIPALS: readonly StoredPrincipal[] = [...SERVICE_NAMES, 'operator', 'bridge', ...HOST_PARTS, SHARED_WINDOW];
 
 export const CREDENTIALS_FILE = 'credentials.json';
 const FILE_VERSION = 1;

@@ -25,6 +25,12 @@ export interface WindowSessionsOptions {
   now?: () => number;
   /** how often idle sessions are looked for; default idleMs / 4, between 250 ms and 30 s */
   sweepIntervalMs?: number;
+  /**
+   * On the user's own broker packets carry no publisher (MQTT does not say who published): that
+   * broker's ACL lets only the operator and the window publish requests here, so a packet without
+   * one is accepted. Beside the embedded broker a packet without a publisher is refused.
+   */
+  brokerChecksPublishers?: boolean;
   log: Logger;
 }
 
@@ -230,8 +236,8 @@ export class WindowSessions {
     try {
       // Only the operator and the window role may end sessions. No service's ACL lets it publish
       // here; checked again, as the answer goes to whoever asks.
-      const role = p.principal === null ? null : aclRoleOf(p.principal);
-      if (role !== 'operator' && role !== 'window') {
+      const role = p.principal === null ? (this.opts.brokerChecksPublishers ? 'broker-checked' : null) : aclRoleOf(p.principal);
+      if (role !== 'operator' && role !== 'window' && role !== 'broker-checked') {
         throw new AliciaError('FORBIDDEN', 'only the operator and the window may end window sessions');
       }
       const msg = decode('alicia/system/window/request', p.payload);

@@ -42,6 +42,12 @@ export interface WindowAccess {
   /** ws://127.0.0.1:PORT/mqtt (wss:// with TLS) */
   wsUrl: string;
   sessions: WindowSessions;
+  /**
+   * Set when the window connects straight to the user's own broker's WebSocket listener
+   * (`--broker-ws`), which knows no window sessions: every signed-in browser is handed this one
+   * credential (`window-shared`) instead of its session's, and wsUrl is used as given.
+   */
+  sharedCredential?: () => { username: string; password: string };
 }
 
 /** The codes of the API's JSON errors: `{ "error": { "code", "message" } }`. */
@@ -179,6 +185,7 @@ export class HostHttpServer {
 
   /** The broker's WebSocket URL under the hostname the page was loaded with (localhost vs 127.0.0.1, a LAN address). */
   private wsUrlFor(req: IncomingMessage): string {
+    if (this.access!.sharedCredential) return this.access!.wsUrl; // another machine's listener, as configured
     const u = new URL(this.access!.wsUrl);
     const h = parseHostHeader(req.headers.host);
     if (h && (h.hostname === 'localhost' || h.hostname === '127.0.0.1' || h.hostname === '::1' || isWildcard(this.opts.host))) {
@@ -271,7 +278,7 @@ export class HostHttpServer {
     const site = req.headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin' && site !== 'none')
       return this.refuse(res, true, 403, 'FORBIDDEN', 'cross-site request');
-    const credential = this.access!.sessions.credentialOf(session)!;
+    const credential = this.access!.sharedCredential?.() ?? this.access!.sessions.credentialOf(session)!;
     this.json(res, 200, {
       ws_url: this.wsUrlFor(req),
       username: credential.username,

@@ -53,6 +53,8 @@ export interface RecorderStats {
   /** the writer thread's nice value (Linux; null elsewhere) */
   writer_nice: number | null;
   limits: RetentionLimits;
+  /** on the user's own broker: what may have been missed before it arrived (recorderOptions.ts `gaps`); null beside the embedded broker */
+  gaps: Record<string, number | null> | null;
 }
 
 /** Batches handed to the writer thread and not yet committed: one being written, the next ones waiting. */
@@ -227,6 +229,7 @@ export class Recorder {
       writer_cpu_ms: threadCpuMs(this.writerTid),
       writer_nice: this.writerNice,
       limits: { ...this.limits },
+      gaps: this.opts.gaps?.() ?? null,
     };
   }
 

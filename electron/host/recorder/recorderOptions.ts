@@ -47,6 +47,11 @@ export interface RecorderOptions {
   now?: () => number;
   /** starts the writer thread (default `new Worker`; tests keep the Worker to end it as a crash would) */
   createWorker?: WorkerFactory;
+  /**
+   * On the user's own broker the recorder is an ordinary subscriber, and what the broker drops
+   * before it arrives is counted there (external/mqttBus.ts BusGaps); reported as `gaps` in the stats
+   */
+  gaps?: () => Record<string, number | null>;
 }
 
 /** The options with their defaults applied, in the shapes the queue and the writer thread take. */

@@ -2,9 +2,14 @@ import type { DeviceAction, DeviceActionArgs, DeviceActionName } from '../../../
 import { isAliciaError } from '../../../services/lib/protocol/errors.js';
 import type { MessageOf } from '../../../services/lib/protocol/topics.js';
 import { request } from '../bus/connection.js';
+import { onNextFrame } from '../bus/frame.js';
+import { RefusedError } from '../bus/pending.js';
 import type { AddDeviceRequest, InitialState } from '../model/deviceForm.js';
 import { initialCommands } from '../model/deviceForm.js';
-import { useDevices } from '../stores/devicesStore.js';
+import { fieldOfNamingError } from '../model/deviceEdit.js';
+import type { RenameRequest } from '../model/deviceEdit.js';
+import { LatestValueSender } from '../model/deviceLevels.js';
+import { levelKey, recordCommand, useDevices } from '../stores/devicesStore.js';
 import type { DeviceCredentialsState, ErrorShown } from '../stores/devicesStore.js';
 
 function errorOf(e: unknown): ErrorShown {
@@ -21,14 +26,104 @@ export function deviceCommand<A extends DeviceActionName>(device_id: string, act
 }
 
 async function sendDeviceAction(device_id: string, { action, params }: DeviceAction): Promise<void> {
-  useDevices.setState((s) => ({ commands: { ...s.commands, [device_id]: { action, pending: true, at: Date.now() } } }));
+  recordCommand(device_id, { action, pending: true, at: Date.now() });
   try {
     await request('alicia/device/command', { device_id, action, params }, { timeoutMs: 8000, what: `${action} ${device_id}` });
-    useDevices.setState((s) => ({ commands: { ...s.commands, [device_id]: { action, pending: false, at: Date.now() } } }));
+    recordCommand(device_id, { action, pending: false, at: Date.now() });
+  } catch (e) {
+    recordCommand(device_id, { action, pending: false, error: errorOf(e), at: Date.now() });
+  }
+}
+
+/** The actions a level control sets, each with its one parameter. */
+type LevelAction = 'set_brightness' | 'set_volume' | 'set_temperature';
+function levelAction(action: LevelAction, v: number): DeviceAction {
+  switch (action) {
+    case 'set_brightness':
+      return { action, params: { brightness: v } };
+    case 'set_volume':
+      return { action, params: { volume: v } };
+    case 'set_temperature':
+      return { action, params: { target: v } };
+  }
+}
+/** How long a level must rest before it is sent: a run of key presses or a slow drag is one command. */
+const LEVEL_QUIET_MS = 350;
+
+/** levelKey -> what it sets */
+const levelTargets = new Map<string, { device_id: string; action: LevelAction }>();
+
+const levelSender = new LatestValueSender(
+  (key, value) => {
+    const t = levelTargets.get(key);
+    if (!t) return Promise.resolve();
+    return sendDeviceAction(t.device_id, levelAction(t.action, value));
+  },
+  // after the frame's status updates, so the control moves from the wanted value straight to the reported one
+  (key) =>
+    onNextFrame(`devices.levels.${key}`, () =>
+      useDevices.setState((s) => {
+        const levels = { ...s.levels };
+        delete levels[key];
+        return { levels };
+      }),
+    ),
+  LEVEL_QUIET_MS,
+);
+
+/**
+ * The user moved a level control (brightness, volume, setpoint): show the value at once and send the
+ * latest one when the user pauses (`now`: at once, e.g. a released pointer), never one command per
+ * key press and never two at a time for one control.
+ */
+export function setLevel(device_id: string, action: LevelAction, value: number, now = false): void {
+  const key = levelKey(device_id, action);
+  levelTargets.set(key, { device_id, action });
+  useDevices.setState((s) => ({ levels: { ...s.levels, [key]: value } }));
+  levelSender.want(key, value, now);
+}
+
+/** Send a waiting level now (the control lost focus or the pointer was released). */
+export function flushLevel(device_id: string, action: LevelAction): void {
+  levelSender.flush(levelKey(device_id, action));
+}
+
+/**
+ * Rename, move or re-alias a device through the registry (alicia/device/registry/request). The
+ * card follows the retained status; a refusal stays in the store for the edit form, with the field
+ * the device manager named. Resolves true when the change was accepted.
+ */
+export async function renameDevice(req: RenameRequest): Promise<boolean> {
+  const id = req.device_id;
+  useDevices.setState((s) => ({ edits: { ...s.edits, [id]: { pending: true } } }));
+  try {
+    await request('alicia/device/registry/request', req, { timeoutMs: 8000, what: `rename ${id}` });
+    useDevices.setState((s) => {
+      const edits = { ...s.edits };
+      delete edits[id];
+      return { edits };
+    });
+    return true;
   } catch (e) {
     const error = errorOf(e);
-    useDevices.setState((s) => ({ commands: { ...s.commands, [device_id]: { action, pending: false, error, at: Date.now() } } }));
+    const field = fieldOfNamingError(e instanceof RefusedError ? (e.reply.error as { details?: unknown } | undefined)?.details : undefined);
+    useDevices.setState((s) => ({ edits: { ...s.edits, [id]: { pending: false, error: { ...error, ...(field ? { field } : {}) } } } }));
+    return false;
   }
+}
+
+/** Open a device's edit form. It lives in the store, not in the card: a card the edit moves to another room is a new card. */
+export function openEdit(device_id: string): void {
+  useDevices.setState((s) => ({ edits: { ...s.edits, [device_id]: { pending: false } } }));
+}
+
+/** Close a device's edit form, forgetting a refusal. */
+export function clearEdit(device_id: string): void {
+  useDevices.setState((s) => {
+    const edits = { ...s.edits };
+    delete edits[device_id];
+    return { edits };
+  });
 }
 
 export type AddDeviceOutcome = { ok: true; device_id: string } | { ok: false; error: ErrorShown };

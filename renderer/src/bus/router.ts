@@ -2,6 +2,7 @@ import { lastSegment } from '../../../services/lib/protocol/topics.js';
 import type { MessageOf, TopicPattern } from '../../../services/lib/protocol/topics.js';
 import { brokerSamples, serviceMetricSamples } from '../model/healthSamples.js';
 import { applyLive } from '../model/sessions.js';
+import { useBridges } from '../stores/bridgesStore.js';
 import { useDevices } from '../stores/devicesStore.js';
 import type { DeviceStatus } from '../stores/devicesStore.js';
 import { SERIES_WINDOW_MS, useHealth } from '../stores/healthStore.js';
@@ -134,6 +135,8 @@ const ROUTES: RouteTable = {
   },
   'alicia/system/host': (m) => onNextFrame('health.host', () => useHealth.setState({ host: m })),
   'alicia/system/window/sessions': (m) => onNextFrame('health.windowSessions', () => useHealth.setState({ windowSessions: m })),
+  'alicia/system/bridge/+': (m, topic) =>
+    onNextFrame(`bridge.${topic}`, () => useBridges.setState((s) => ({ bridges: { ...s.bridges, [lastSegment(topic)]: m } }))),
   'alicia/device/status/+': (m, topic) => {
     devicePatch.set(lastSegment(topic), m);
     flushDevices();

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { deviceRegistryRequestSchema } from '../../../services/lib/protocol/device.js';
+import { spokenKey } from '../../../services/lib/protocol/deviceNaming.js';
 import {
   emptyDeviceForm,
   fieldOfServiceError,
   initialCommands,
   parseAliases,
   slugify,
-  spokenKey,
   validateDeviceForm,
   voiceExample,
 } from './deviceForm.js';

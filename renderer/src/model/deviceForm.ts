@@ -1,6 +1,7 @@
 import { DEVICE_KINDS, TRAITS, deviceRegistryRequestSchema } from '../../../services/lib/protocol/device.js';
 import type { DeviceKind } from '../../../services/lib/protocol/device.js';
 import { DEFAULT_THERMOSTAT_LIMITS, MIN_LIT_BRIGHTNESS, PERCENT } from '../../../services/lib/protocol/deviceActions.js';
+import { NAMING_LIMITS, spokenKey, spokenProblem } from '../../../services/lib/protocol/deviceNaming.js';
 import type { DeviceAction } from '../../../services/lib/protocol/deviceActions.js';
 import type { BodyOf } from '../../../services/lib/protocol/topics.js';
 
@@ -27,12 +28,8 @@ export const VOLUME_RANGE = { min: PERCENT.min, max: PERCENT.max, step: 1 } as c
 export const SENSOR_READINGS = [TRAITS.temperature, TRAITS.humidity, TRAITS.motion] as const;
 export type SensorReading = (typeof SENSOR_READINGS)[number];
 
-/** Limits of the registry request (services/lib/protocol/device.ts). */
-const MAX_TEXT = 80;
-const MAX_ALIASES = 20;
+const MAX_ALIASES = NAMING_LIMITS.aliases;
 const ID_RE = /^[a-z0-9_][a-z0-9_-]{0,63}$/;
-/** What a spoken name may hold: letters, digits, spaces, apostrophes and hyphens. */
-const SPOKEN_RE = /^[\p{L}\p{N}' -]+$/u;
 
 /** The form's fields as the inputs hold them (numbers as typed text). */
 export interface DeviceFormValues {
@@ -92,17 +89,6 @@ export function slugify(name: string): string {
     .replace(/_+$/, '');
 }
 
-/** "The Kitchen  Light" -> "kitchen light": how a phrase is heard (services/lib/language/normalize.ts drops a leading article too). */
-export function spokenKey(phrase: string): string {
-  const words = phrase
-    .toLowerCase()
-    .normalize('NFKC')
-    .replace(/[^\p{L}\p{N}']+/gu, ' ')
-    .split(' ')
-    .filter((w) => w !== '');
-  return (words[0] === 'the' || words[0] === 'a' || words[0] === 'my' ? words.slice(1) : words).join(' ');
-}
-
 /** Split the aliases field: commas separate, blanks are dropped. */
 export function parseAliases(text: string): string[] {
   return text
@@ -140,10 +126,27 @@ function spokenIndex(devices: readonly KnownDevice[]): Map<string, string> {
   return out;
 }
 
-function spokenProblem(label: string, text: string): string | null {
-  if (text.length > MAX_TEXT) return `${label} is too long (at most ${MAX_TEXT} characters)`;
-  if (!SPOKEN_RE.test(text)) return `${label} may only use letters, digits, spaces, ' and -`;
-  if (!/\p{L}/u.test(text)) return `${label} needs at least one word to say`;
+/**
+ * Why `name` with `aliases` in `room` would make voice commands ambiguous: the first phrase another
+ * of `existing` already answers to, in words (the device manager refuses it with DEVICE_NAME_TAKEN).
+ */
+export function phraseClash(
+  name: string,
+  aliases: readonly string[],
+  room: string,
+  existing: readonly KnownDevice[],
+): { field: 'name' | 'aliases'; message: string } | null {
+  const known = spokenIndex(existing);
+  const names = new Set(phrasesOf(name, [], room).map((p) => p.key));
+  for (const { phrase, key } of phrasesOf(name, aliases, room)) {
+    const other = known.get(key);
+    if (other !== undefined) {
+      return {
+        field: names.has(key) ? 'name' : 'aliases',
+        message: `“${phrase}” already means ${other}: voice commands would be ambiguous`,
+      };
+    }
+  }
   return null;
 }
 
@@ -208,18 +211,14 @@ export function validateDeviceForm(v: DeviceFormValues, existing: readonly Known
 
   // A phrase another device already answers to would make voice commands ambiguous.
   if (!errors.room) {
-    const known = spokenIndex(existing);
-    const clash = (field: 'name' | 'aliases', phrases: string[]) => {
-      for (const { phrase, key } of phrasesOf(phrases[0] ?? '', phrases.slice(1), room)) {
-        const other = known.get(key);
-        if (other !== undefined) {
-          errors[field] = `“${phrase}” already means ${other}: voice commands would be ambiguous`;
-          return;
-        }
-      }
-    };
-    if (!errors.name && name !== '') clash('name', [name]);
-    if (!errors.aliases && aliases.length > 0) clash('aliases', aliases);
+    if (!errors.name && name !== '') {
+      const c = phraseClash(name, [], room, existing);
+      if (c) errors.name = c.message;
+    }
+    if (!errors.aliases && aliases.length > 0) {
+      const c = phraseClash('', aliases, room, existing);
+      if (c) errors.aliases = c.message;
+    }
   }
 
   let traits: string[] | undefined;

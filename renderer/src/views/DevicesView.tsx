@@ -1,19 +1,21 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { TRAITS } from '../../../services/lib/protocol/device.js';
-import { DEFAULT_THERMOSTAT_LIMITS, MIN_LIT_BRIGHTNESS, PERCENT } from '../../../services/lib/protocol/deviceActions.js';
+import { DEFAULT_THERMOSTAT_LIMITS, PERCENT } from '../../../services/lib/protocol/deviceActions.js';
 import type { DeviceActionName } from '../../../services/lib/protocol/deviceActions.js';
-import { clearRemoval, deviceCommand, removeDevice } from '../actions/deviceActions.js';
+import { clearRemoval, deviceCommand, openEdit, removeDevice } from '../actions/deviceActions.js';
 import { useNow } from '../components/useNow.js';
 import { formatDuration, formatReading } from '../model/format.js';
 import { useDevices } from '../stores/devicesStore.js';
 import type { DeviceStatus } from '../stores/devicesStore.js';
 import { AddDeviceForm } from './devices/AddDeviceForm.js';
 import { DeviceCredentialsPanel } from './devices/DeviceCredentialsPanel.js';
+import { DeviceEditForm } from './devices/DeviceEditForm.js';
+import { Padlock } from './devices/icons.js';
+import { PercentSlider, SetpointControl } from './devices/LevelControls.js';
 import './DevicesView.css';
 
-/** Thermostat modes and setpoint step when the device does not list its own (the device manager's defaults). */
+/** Thermostat modes when the device does not list its own (the device manager's defaults). */
 const DEFAULT_MODES = DEFAULT_THERMOSTAT_LIMITS.modes;
-const SETPOINT_STEP = DEFAULT_THERMOSTAT_LIMITS.temp_step;
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
@@ -22,57 +24,16 @@ function can(d: DeviceStatus, action: DeviceActionName): boolean {
   return d.actions ? d.actions.includes(action) : true;
 }
 
-/** A slider that sends on release, and follows the device while the user is not dragging it. */
-function Slider(props: {
-  value: number;
-  min: number;
-  max: number;
-  step: number;
-  label: string;
-  unit: string;
-  disabled: boolean;
-  onCommit: (v: number) => void;
-  testId: string;
-}) {
-  const [drag, setDrag] = useState<number | null>(null);
-  const shown = drag ?? props.value;
-  return (
-    <label className="slider">
-      <span>{props.label}</span>
-      <input
-        type="range"
-        min={props.min}
-        max={props.max}
-        step={props.step}
-        value={shown}
-        disabled={props.disabled}
-        onChange={(e) => setDrag(Number(e.target.value))}
-        onPointerUp={() => {
-          if (drag !== null) props.onCommit(drag);
-          setDrag(null);
-        }}
-        onKeyUp={(e) => {
-          if (drag !== null && e.key.startsWith('Arrow')) {
-            props.onCommit(drag);
-            setDrag(null);
-          }
-        }}
-        aria-label={props.label}
-        data-testid={props.testId}
-      />
-      <span className="num">
-        {shown}
-        {props.unit}
-      </span>
-    </label>
-  );
-}
-
 function Controls({ d }: { d: DeviceStatus }) {
   const s = d.state;
   const id = d.device_id;
   const busy = useDevices((st) => st.commands[id]?.pending === true);
-  const off = !d.online || busy;
+  // Offline disables the controls. A command in flight only makes the buttons ignore presses
+  // (aria-disabled): a disabled control drops the keyboard focus of whoever just pressed it.
+  const off = !d.online;
+  const press = (f: () => Promise<void>) => () => {
+    if (!off && !busy) void f();
+  };
   switch (d.kind) {
     case 'light':
     case 'switch': {
@@ -84,22 +45,23 @@ function Controls({ d }: { d: DeviceStatus }) {
             role="switch"
             aria-checked={on}
             disabled={off}
-            onClick={() => void deviceCommand(id, on ? 'turn_off' : 'turn_on')}
+            aria-disabled={busy || undefined}
+            onClick={press(() => deviceCommand(id, on ? 'turn_off' : 'turn_on'))}
             data-testid={`toggle-${id}`}
           >
             <span className="knob" />
             {on ? 'On' : 'Off'}
           </button>
           {can(d, 'set_brightness') && d.traits.includes(TRAITS.brightness) && (
-            <Slider
-              value={num(s.brightness) ?? 0}
-              min={MIN_LIT_BRIGHTNESS}
+            // 0 % is off (set_brightness 0 turns the light off), so an off light shows 0
+            <PercentSlider
+              device={d}
+              action="set_brightness"
+              value={on ? (num(s.brightness) ?? 0) : 0}
+              min={PERCENT.min}
               max={PERCENT.max}
-              step={1}
               label="Brightness"
-              unit="%"
               disabled={off}
-              onCommit={(v) => void deviceCommand(id, 'set_brightness', { brightness: v })}
               testId={`brightness-${id}`}
             />
           )}
@@ -108,41 +70,20 @@ function Controls({ d }: { d: DeviceStatus }) {
     }
     case 'thermostat':
     case 'climate': {
-      const target = num(s.target) ?? 21;
       const mode = typeof s.mode === 'string' ? s.mode : 'off';
-      const listed = (d as { modes?: unknown }).modes;
-      const modes = [
-        ...new Set([...(Array.isArray(listed) ? listed.filter((m): m is string => typeof m === 'string') : DEFAULT_MODES), mode]),
-      ];
+      const modes = [...new Set([...(d.limits?.modes ?? DEFAULT_MODES), mode])];
       return (
         <div className="controls">
-          <div className="thermo">
-            <button
-              disabled={off}
-              onClick={() => void deviceCommand(id, 'set_temperature', { target: target - SETPOINT_STEP })}
-              aria-label="lower setpoint"
-            >
-              −
-            </button>
-            <span className="setpoint num" data-testid={`target-${id}`}>
-              {target.toFixed(1)}°
-            </span>
-            <button
-              disabled={off}
-              onClick={() => void deviceCommand(id, 'set_temperature', { target: target + SETPOINT_STEP })}
-              aria-label="raise setpoint"
-            >
-              +
-            </button>
-            <span className="muted small">now {num(s.current)?.toFixed(1) ?? '—'}°</span>
-          </div>
+          <SetpointControl device={d} disabled={off} />
           <div className="seg">
             {modes.map((m) => (
               <button
                 key={m}
                 className={m === mode ? 'on' : ''}
                 disabled={off}
-                onClick={() => void deviceCommand(id, 'set_mode', { mode: m })}
+                aria-disabled={busy || undefined}
+                aria-pressed={m === mode}
+                onClick={press(() => deviceCommand(id, 'set_mode', { mode: m }))}
               >
                 {m}
               </button>
@@ -156,11 +97,12 @@ function Controls({ d }: { d: DeviceStatus }) {
       return (
         <div className="controls">
           <button
-            className={`toggle ${locked ? 'on' : ''}`}
+            className={`toggle ${locked ? 'on' : 'open'}`}
             role="switch"
             aria-checked={locked}
             disabled={off}
-            onClick={() => void deviceCommand(id, locked ? 'unlock' : 'lock')}
+            aria-disabled={busy || undefined}
+            onClick={press(() => deviceCommand(id, locked ? 'unlock' : 'lock'))}
             data-testid={`toggle-${id}`}
           >
             <span className="knob" />
@@ -173,18 +115,22 @@ function Controls({ d }: { d: DeviceStatus }) {
       const playing = s.playing === true;
       return (
         <div className="controls">
-          <button disabled={off} onClick={() => void deviceCommand(id, playing ? 'pause' : 'play')} data-testid={`toggle-${id}`}>
+          <button
+            disabled={off}
+            aria-disabled={busy || undefined}
+            onClick={press(() => deviceCommand(id, playing ? 'pause' : 'play'))}
+            data-testid={`toggle-${id}`}
+          >
             {playing ? '❚❚ Pause' : '▶ Play'}
           </button>
-          <Slider
+          <PercentSlider
+            device={d}
+            action="set_volume"
             value={num(s.volume) ?? 0}
             min={PERCENT.min}
             max={PERCENT.max}
-            step={1}
             label="Volume"
-            unit="%"
             disabled={off}
-            onCommit={(v) => void deviceCommand(id, 'set_volume', { volume: v })}
             testId={`volume-${id}`}
           />
         </div>
@@ -203,6 +149,9 @@ function Controls({ d }: { d: DeviceStatus }) {
       );
   }
 }
+
+/** The group of adopted devices the user has not given a room yet. */
+const NO_ROOM_ADOPTED = 'No room yet · Home Assistant';
 
 function summary(d: DeviceStatus): string {
   const s = d.state;
@@ -226,8 +175,11 @@ function summary(d: DeviceStatus): string {
   }
 }
 
-/** The card's footer: command progress or failure, the last update, and Remove with a confirm step. */
-function CardFooter({ d, now }: { d: DeviceStatus; now: number }) {
+/** "set_brightness" -> "set brightness" */
+const words = (action: string): string => action.replace(/_/g, ' ');
+
+/** The card's footer: command progress or failure, the last update, Edit, and Remove with a confirm step. */
+function CardFooter({ d, now, onEdit }: { d: DeviceStatus; now: number; onEdit: () => void }) {
   const id = d.device_id;
   const cmd = useDevices((st) => st.commands[id]);
   const removal = useDevices((st) => st.removals[id]);
@@ -266,44 +218,98 @@ function CardFooter({ d, now }: { d: DeviceStatus; now: number }) {
       </div>
     );
   }
+  const updated = `updated ${formatDuration(Math.max(0, now - d.updated_at))} ago`;
   return (
-    <div className="card-foot">
-      <span className="grow">
-        {cmd?.pending ? (
-          <span className="busy-text">{cmd.action}…</span>
-        ) : cmd?.error ? (
-          <span className="bad" data-testid={`device-error-${id}`}>
-            {cmd.action} failed · {cmd.error.code}: {cmd.error.message}
-          </span>
-        ) : (
-          <span className="muted">updated {formatDuration(Math.max(0, now - d.updated_at))} ago</span>
-        )}
-      </span>
-      <button
-        type="button"
-        className="ghost remove"
-        onClick={() => setConfirm(true)}
-        title={`Remove ${d.name} from the registry`}
-        aria-label={`remove ${d.name}`}
-        data-testid={`remove-${id}`}
-      >
-        Remove
-      </button>
-    </div>
+    <>
+      {!cmd?.pending && cmd?.error && (
+        <div className="card-error bad" role="status" data-testid={`device-error-${id}`}>
+          {words(cmd.action)} failed: {cmd.error.message}
+          <div className="mono code">{cmd.error.code}</div>
+        </div>
+      )}
+      <div className="card-foot">
+        <span className="grow status-line" title={updated}>
+          {cmd?.pending ? <span className="busy-text">{words(cmd.action)}…</span> : <span className="muted">{updated}</span>}
+        </span>
+        <button
+          type="button"
+          className="ghost"
+          onClick={onEdit}
+          title={`Name, room and other names of ${d.name}`}
+          aria-label={`edit ${d.name}`}
+          data-testid={`edit-${id}`}
+        >
+          Edit
+        </button>
+        <button
+          type="button"
+          className="ghost remove"
+          onClick={() => setConfirm(true)}
+          title={`Remove ${d.name} from the registry`}
+          aria-label={`remove ${d.name}`}
+          data-testid={`remove-${id}`}
+        >
+          Remove
+        </button>
+      </div>
+    </>
   );
+}
+
+/** The state badge: a lock says its state by icon and word, and an unlocked door stands out (warning colour). */
+function StateBadge({ d, on }: { d: DeviceStatus; on: boolean }) {
+  const text = d.online ? summary(d) || 'online' : 'offline';
+  const isLock = d.kind === 'lock' && d.online;
+  const locked = d.state.locked === true;
+  const tone = !d.online ? 'bad' : isLock ? (locked ? 'ok' : 'warn') : on ? 'ok' : 'muted';
+  return (
+    <span className={`badge ${tone}`} data-testid={`summary-${d.device_id}`} data-tone={tone}>
+      {isLock && <Padlock open={!locked} />}
+      {text}
+    </span>
+  );
+}
+
+/**
+ * The card whose edit form just closed, to get the focus back on its Edit button: also when the
+ * edit moved it to another room, where it is mounted anew once its status arrives.
+ */
+let returnFocusTo: { id: string; until: number } | null = null;
+const RETURN_FOCUS_MS = 3000;
+
+function takeReturnFocus(id: string): boolean {
+  const r = returnFocusTo;
+  if (r === null || r.id !== id) return false;
+  returnFocusTo = null;
+  return Date.now() <= r.until;
+}
+
+function focusEditButton(id: string): void {
+  document.querySelector<HTMLButtonElement>(`[data-testid="edit-${CSS.escape(id)}"]`)?.focus();
 }
 
 function Card({ d, now, fresh }: { d: DeviceStatus; now: number; fresh: boolean }) {
   const on = d.state.on === true || d.state.playing === true;
+  const unlocked = d.kind === 'lock' && d.online && d.state.locked !== true;
   const ref = useRef<HTMLElement>(null);
+  const editing = useDevices((st) => st.edits[d.device_id] !== undefined);
   // A device just added from the form may land in a room below the fold: bring it into view.
   useEffect(() => {
     if (fresh) ref.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   }, [fresh]);
+  // A card given another room is a new card in that room's section: the focus follows it there.
+  useEffect(() => {
+    if (takeReturnFocus(d.device_id)) focusEditButton(d.device_id);
+  }, [d.device_id]);
+  const stopEditing = () => {
+    returnFocusTo = { id: d.device_id, until: Date.now() + RETURN_FOCUS_MS };
+    // back to the Edit button the form was opened from (rendered again after this)
+    requestAnimationFrame(() => focusEditButton(d.device_id));
+  };
   return (
     <article
       ref={ref}
-      className={`dcard ${on ? 'lit' : ''} ${d.online ? '' : 'offline'} ${fresh ? 'fresh' : ''}`}
+      className={`dcard ${on ? 'lit' : ''} ${unlocked ? 'unlocked' : ''} ${d.online ? '' : 'offline'} ${fresh ? 'fresh' : ''}`}
       data-testid={`device-${d.device_id}`}
       data-state={summary(d)}
     >
@@ -315,17 +321,18 @@ function Card({ d, now, fresh }: { d: DeviceStatus; now: number; fresh: boolean 
             {d.origin !== 'simulated' ? ` · ${d.origin}` : ''} · <span className="mono">{d.device_id}</span>
           </div>
         </div>
-        <span
-          className={`badge ${!d.online ? 'bad' : on || d.state.locked === true ? 'ok' : 'muted'}`}
-          data-testid={`summary-${d.device_id}`}
-        >
-          {d.online ? summary(d) || 'online' : 'offline'}
-        </span>
+        <StateBadge d={d} on={on} />
       </header>
-      <Controls d={d} />
-      <footer className="small">
-        <CardFooter d={d} now={now} />
-      </footer>
+      {editing ? (
+        <DeviceEditForm d={d} onClose={stopEditing} />
+      ) : (
+        <>
+          <Controls d={d} />
+          <footer className="small">
+            <CardFooter d={d} now={now} onEdit={() => openEdit(d.device_id)} />
+          </footer>
+        </>
+      )}
     </article>
   );
 }
@@ -336,7 +343,8 @@ export function DevicesView() {
   const rooms = useMemo(() => {
     const m = new Map<string, DeviceStatus[]>();
     for (const d of Object.values(devices)) {
-      const room = d.room || (d.origin === 'homeassistant' ? 'Home Assistant' : 'No room');
+      // adopted devices arrive without a room until the user gives them one (Edit)
+      const room = d.room || (d.origin === 'homeassistant' ? NO_ROOM_ADOPTED : 'No room');
       m.set(room, [...(m.get(room) ?? []), d]);
     }
     for (const list of m.values()) list.sort((a, b) => a.name.localeCompare(b.name));
@@ -384,6 +392,9 @@ export function DevicesView() {
           <h2>
             {room} <span className="muted">{list.length}</span>
           </h2>
+          {room === NO_ROOM_ADOPTED && (
+            <p className="room-hint small muted">Give each a room with Edit: then “turn on the lights in the …” reaches it.</p>
+          )}
           <div className="dgrid">
             {list.map((d) => (
               <Card key={d.device_id} d={d} now={now} fresh={d.device_id === justAdded} />

@@ -4,6 +4,8 @@ import { useNow } from '../components/useNow.js';
 import { formatDuration, formatRate, formatTime } from '../model/format.js';
 import { formatBytes } from '../model/payload.js';
 import { useHealth } from '../stores/healthStore.js';
+import { BridgesPanel } from './BridgesPanel.js';
+import { BrokerNote } from './BrokerNote.js';
 import { HealthCharts } from './HealthCharts.js';
 import { HostInfo } from './HostInfo.js';
 import { WindowSessionsPanel } from './WindowSessionsPanel.js';
@@ -51,6 +53,7 @@ export function HealthView() {
       </section>
       <HealthCharts names={names} />
       <WindowSessionsPanel now={now} />
+      <BridgesPanel now={now} />
       <div className="health-bottom">
         <section className="panel">
           <header className="panel-head">
@@ -89,6 +92,7 @@ export function HealthView() {
           ) : (
             <div className="empty small">No broker stats received yet ($SYS/alicia/broker/stats).</div>
           )}
+          <BrokerNote />
           {/* the LAN certificate fingerprint, for pinning on devices */}
           <HostInfo host={host} />
         </section>

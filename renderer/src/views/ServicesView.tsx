@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { SERVICE_NAMES } from '../../../services/lib/protocol/services.js';
 import { loadRecentLogs } from '../actions/logActions.js';
+import { BrokerNote } from './BrokerNote.js';
 import { formatLogLine } from './logLine.js';
 import { serviceAction } from '../actions/serviceActions.js';
 import { useConnection } from '../stores/connectionStore.js';
@@ -151,6 +152,7 @@ export function ServicesView() {
             {running} of {rows.length} running
           </span>
         </header>
+        <BrokerNote />
         <div className="table-wrap">
           <table className="grid-table">
             <thead>

@@ -1,6 +1,7 @@
 import { DEFAULT_THERMOSTAT_LIMITS, PERCENT, canDo, deviceCommand } from '../protocol/deviceActions.js';
 import type { DefaultThermostatMode, DeviceActionArgs, DeviceActionName, DeviceCommand } from '../protocol/deviceActions.js';
 import type { DeviceInfo } from './deviceRegistry.js';
+import { roomKey } from './normalize.js';
 import type { BuildEnv, BuildOutcome, IntentTemplate, ResolvedSlots } from './intentTypes.js';
 
 /**
@@ -57,7 +58,7 @@ function roomLights(on: boolean, allRooms: boolean) {
     const room = allRooms ? undefined : s.room;
     const lights = env.registry
       .list()
-      .filter((d) => isLight(d) && (room === undefined || d.room.toLowerCase() === room))
+      .filter((d) => isLight(d) && (room === undefined || roomKey(d.room) === room))
       .sort((a, b) => a.device_id.localeCompare(b.device_id));
     const where = room === undefined ? '' : ` in the ${room}`;
     if (lights.length === 0) return no(`There are no lights${where}.`);
@@ -194,7 +195,7 @@ function pickSpeaker(s: ResolvedSlots, env: BuildEnv): DeviceInfo | BuildOutcome
     .list()
     .filter(isSpeaker)
     .sort((a, b) => a.device_id.localeCompare(b.device_id));
-  const inRoom = speakers.find((d) => env.context.last_room !== undefined && d.room.toLowerCase() === env.context.last_room);
+  const inRoom = speakers.find((d) => env.context.last_room !== undefined && roomKey(d.room) === env.context.last_room);
   return inRoom ?? speakers[0] ?? no('There is no speaker.');
 }
 
@@ -233,9 +234,9 @@ function music(play: boolean) {
 }
 
 function getTemperature(s: ResolvedSlots, env: BuildEnv): BuildOutcome {
-  const room = s.room ?? s.device?.room.toLowerCase();
+  const room = s.room ?? (s.device ? roomKey(s.device.room) || undefined : undefined);
   const all = env.registry.list().sort((a, b) => a.device_id.localeCompare(b.device_id));
-  const candidates = s.device ? [s.device] : all.filter((d) => room === undefined || d.room.toLowerCase() === room);
+  const candidates = s.device ? [s.device] : all.filter((d) => room === undefined || roomKey(d.room) === room);
   // A sensor's reading first, then a thermostat's measured temperature.
   const sensor = candidates.find((d) => d.kind === 'sensor' && has(d, 'temperature'));
   const thermo = candidates.find((d) => isThermostat(d) && has(d, 'current_temperature'));

@@ -1,7 +1,7 @@
 import type { DeviceRegistry } from './deviceRegistry.js';
 import { INTENT_TEMPLATES, MODE_WORDS } from './intents.js';
 import type { BuildOutcome, ConversationContext, IntentResult, IntentTemplate, ResolvedSlots, SlotPrimitive } from './intentTypes.js';
-import { normalize } from './normalize.js';
+import { normalize, roomKey } from './normalize.js';
 import { parseNumber } from './numbers.js';
 import { matchTemplate, parseTemplate } from './template.js';
 import type { SlotReaders, SlotValues, TemplateNode } from './template.js';
@@ -103,7 +103,7 @@ export function matchIntent(
         const nextContext: ConversationContext = { ...context, last_intent: out.name };
         if (device) {
           nextContext.last_device_id = device.device_id;
-          nextContext.last_room = device.room.toLowerCase();
+          nextContext.last_room = roomKey(device.room);
         }
         if (out.room !== undefined) nextContext.last_room = out.room;
         return {

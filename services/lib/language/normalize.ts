@@ -64,3 +64,11 @@ export function phraseTokens(phrase: string): string[] {
   const t = normalize(phrase);
   return t[0] === 'the' || t[0] === 'a' || t[0] === 'my' ? t.slice(1) : t;
 }
+
+/**
+ * A room as the {room} slot reads it: "The Study" and "study" are one room, "Guest-Room" is "guest
+ * room". Devices are compared with a spoken room by this key, never by their raw room text.
+ */
+export function roomKey(room: string): string {
+  return phraseTokens(room).join(' ');
+}

@@ -55,6 +55,14 @@ export const deviceStatusSchema = z.looseObject({
   online: z.boolean(),
   /** "simulated" for the default home, "homeassistant" for adopted devices */
   origin: z.string().default('simulated'),
+  /**
+   * adopted devices: the name and room the device announced (its discovery config). A name or room
+   * the user set differs from these and stays when the device announces itself again; one equal to
+   * them follows the device.
+   */
+  announced: z.looseObject({ name: z.string(), room: z.string() }).optional(),
+  /** thermostats and climate devices: the setpoint range, step and modes the device accepts */
+  limits: z.looseObject({ min_temp: z.number(), max_temp: z.number(), temp_step: z.number(), modes: z.array(z.string()) }).optional(),
   updated_at: z.number(),
 });
 
@@ -71,12 +79,18 @@ export const deviceRegistryRequestSchema = z.discriminatedUnion('action', [
       traits: z.array(z.string()).optional(),
     }),
   }),
+  /**
+   * Change what a device is called. The fields are checked by the device manager, which answers a
+   * refusal with DEVICE_NAME_INVALID, DEVICE_ROOM_INVALID, DEVICE_ALIAS_INVALID or DEVICE_NAME_TAKEN
+   * (details: field, value, and for a taken phrase the device_id that has it) rather than a bare
+   * SCHEMA_INVALID: the bounds here only keep the message small.
+   */
   z.looseObject({
     action: z.literal('rename'),
     device_id: deviceIdSchema,
-    name: z.string().min(1).max(80).optional(),
-    room: z.string().max(80).optional(),
-    aliases: z.array(z.string().min(1).max(80)).max(20).optional(),
+    name: z.string().max(400).optional(),
+    room: z.string().max(400).optional(),
+    aliases: z.array(z.string().max(400)).max(100).optional(),
   }),
   z.looseObject({ action: z.literal('remove'), device_id: deviceIdSchema }),
 ]);

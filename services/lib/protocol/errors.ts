@@ -46,6 +46,11 @@ export const ERROR_CODES = [
   'DEVICE_OFFLINE',
   'DEVICE_EXISTS',
   'DEVICE_TIMEOUT_UPSTREAM',
+  // device registry edits (deviceNaming.ts): a name, room or alias that cannot be said, or one another device answers to
+  'DEVICE_NAME_INVALID',
+  'DEVICE_ROOM_INVALID',
+  'DEVICE_ALIAS_INVALID',
+  'DEVICE_NAME_TAKEN',
   // supervisor
   'SERVICE_UNKNOWN',
   'SERVICE_BAD_ACTION',
@@ -58,6 +63,11 @@ export const ERROR_CODES = [
   'CONFIG_INVALID',
   // broker
   'BROKER_LISTEN_FAILED',
+  // the user's own broker (alicia serve --broker): not reachable, refused a credential, or asked
+  // for what only the embedded broker can do (issue a credential, rotate one)
+  'BROKER_UNREACHABLE',
+  'BROKER_REFUSED',
+  'BROKER_EXTERNAL',
   // access: a principal asking for what its role may not do
   'FORBIDDEN',
   // window sessions

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandConfig, parseDiscoveryTopic } from './haDiscovery.js';
+import { discoveryTopics, expandConfig, parseDiscoveryTopic } from './haDiscovery.js';
 
 describe('Home Assistant discovery config topics and expansion', () => {
   it('parses discovery topics with and without node id', () => {
@@ -26,5 +26,20 @@ describe('Home Assistant discovery config topics and expansion', () => {
       device: { identifiers: ['x'], suggested_area: 'office' },
     });
     expect(c['~']).toBeUndefined();
+  });
+  it('sorts the topics a config names by direction: command topics to the device, the rest from it', () => {
+    const t = discoveryTopics(
+      expandConfig({
+        '~': 'porchplug/',
+        stat_t: '~stat/POWER',
+        avty_t: '~tele/LWT',
+        cmd_t: '~cmnd/POWER',
+        bri_cmd_t: '~cmnd/Dimmer',
+        json_attr_t: '',
+        avty: [{ t: 'bridge/state' }, { t: 42 }],
+      }),
+    );
+    expect(t.toDevice.sort()).toEqual(['porchplug/cmnd/Dimmer', 'porchplug/cmnd/POWER']);
+    expect(t.fromDevice.sort()).toEqual(['bridge/state', 'porchplug/stat/POWER', 'porchplug/tele/LWT']);
   });
 });

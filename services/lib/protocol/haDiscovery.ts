@@ -116,3 +116,32 @@ export function expandConfig(input: Record<string, unknown>): Record<string, unk
   }
   return out;
 }
+
+/** The topics an expanded discovery config names, by direction: what the device says, and what it is told. */
+export interface DiscoveryTopics {
+  /** state, availability, attributes...: the device publishes them */
+  fromDevice: string[];
+  /** every key ending in command_topic: the device listens on them */
+  toDevice: string[];
+}
+
+/**
+ * Sort the topics of an expanded config (expandConfig) by direction, as Home Assistant's own keys
+ * do: `*command_topic` is sent to the device, every other `*topic` and availability[].topic comes
+ * from it. Values that are not non-empty strings are skipped (a bad config names nothing).
+ */
+export function discoveryTopics(cfg: Record<string, unknown>): DiscoveryTopics {
+  const fromDevice = new Set<string>();
+  const toDevice = new Set<string>();
+  for (const [k, v] of Object.entries(cfg)) {
+    if (!k.endsWith('topic') || typeof v !== 'string' || v === '') continue;
+    (k.endsWith('command_topic') ? toDevice : fromDevice).add(v);
+  }
+  if (Array.isArray(cfg.availability)) {
+    for (const a of cfg.availability as unknown[]) {
+      const t = a && typeof a === 'object' ? (a as Record<string, unknown>).topic : undefined;
+      if (typeof t === 'string' && t !== '') fromDevice.add(t);
+    }
+  }
+  return { fromDevice: [...fromDevice], toDevice: [...toDevice] };
+}

@@ -87,11 +87,78 @@ export function aclFor(service: ServiceName): AclEntry {
 }
 
 /**
+ * The host's own parts. Beside the embedded broker they run in-process (no connection, no ACL);
+ * on the user's own broker (`alicia serve --broker URL`) each connects with its own credential and
+ * that broker enforces these rows like any service's. `host`: the core's records (its own
+ * retained record, the services' config sections, the window sessions) and the credential and
+ * window-session requests; `supervisor`: the services' states, logs and start/stop requests;
+ * `recorder`: reads everything, answers history queries. The tray of the desktop app reads through
+ * `host` too (alicia/system/services/+, alicia/health/status).
+ */
+export const HOST_PARTS = ['host', 'supervisor', 'recorder'] as const;
+export type HostPart = (typeof HOST_PARTS)[number];
+
+export function isHostPart(s: string): s is HostPart {
+  return (HOST_PARTS as readonly string[]).includes(s);
+}
+
+export const HOST_PART_ACL: Record<HostPart, AclEntry> = {
+  host: {
+    publish: [
+      'alicia/system/host',
+      'alicia/system/window/sessions',
+      'alicia/system/window/response',
+      'alicia/system/credentials/response',
+      'alicia/system/config/+',
+    ],
+    // the host-only records too: on a broker that cannot keep others from publishing them, the
+    // host watches them and puts its own back (electron/host/external/hostRecordGuard.ts)
+    subscribe: [
+      'alicia/system/window/request',
+      'alicia/system/credentials/request',
+      'alicia/system/host',
+      'alicia/system/window/sessions',
+      'alicia/system/services/+',
+      'alicia/health/status',
+    ],
+  },
+  supervisor: {
+    publish: ['alicia/system/services/+', 'alicia/system/supervisor/response', 'alicia/system/logs/+'],
+    subscribe: ['alicia/system/supervisor/request', 'alicia/system/discovery/register', 'alicia/health/heartbeat/+'],
+  },
+  recorder: {
+    publish: ['alicia/system/recorder/response'],
+    subscribe: ['#', '$SYS/#'],
+  },
+};
+
+/**
+ * The window role's one stored credential, for the user's own broker: that broker cannot be given
+ * a user per window session, so the host's window proxy connects upstream with this one (each
+ * browser still signs in with its own session credential at the proxy), and with `--broker-ws` the
+ * browser is handed it directly (docs/security.md, "On your own broker").
+ */
+export const SHARED_WINDOW = 'window-shared';
+export type SharedWindowPrincipal = typeof SHARED_WINDOW;
+
+/**
  * Non-service principals (ACL roles). operator: people and tools (full access). window: the control
  * center UI. Nobody connects as the bare `window`: each window session (a browser sign-in, the desktop
  * app's window) has its own credential, principal `window:<session id>`, with the window role's rules.
+ * bridge: the host's bridges to the user's own brokers (config broker.bridges), BRIDGE_ACL.
  */
-export const PRINCIPALS = ['operator', 'window'] as const;
+export const PRINCIPALS = ['operator', 'window', 'bridge'] as const;
+
+/**
+ * What a bridge (electron/host/bridge/) may do on Alicia's broker: bring Home Assistant discovery
+ * configs and device topics in, carry device topics out, and publish its own state. Never alicia/
+ * topics in either direction: an upstream broker must not be able to speak for Alicia's services,
+ * nor read what they say. EXTERNAL as in SERVICE_ACL.
+ */
+export const BRIDGE_ACL: AclEntry = {
+  publish: ['alicia/system/bridge/+', 'homeassistant/#', 'EXTERNAL'],
+  subscribe: ['EXTERNAL'],
+};
 
 /**
  * An external device (Tasmota/ESPHome/Zigbee2MQTT-style client) with its own credential (
@@ -105,12 +172,12 @@ export type DevicePrincipal = `device:${string}`;
  * session ends. Username `window:<session id>` (the session's public id, never its cookie).
  */
 export type WindowPrincipal = `window:${string}`;
-/** The principals that always exist (the ACL's roles): every service, operator, window. */
-export type Principal = ServiceName | (typeof PRINCIPALS)[number];
-/** The principals with a password in credentials.json: every service and the operator. */
-export type StoredPrincipal = Exclude<Principal, 'window'>;
-/** Anyone who may hold a broker connection: services, the operator, window sessions and external devices. */
-export type AnyPrincipal = Principal | DevicePrincipal | WindowPrincipal;
+/** The principals that always exist (the ACL's roles): every service, operator, window, the host's parts. */
+export type Principal = ServiceName | (typeof PRINCIPALS)[number] | HostPart;
+/** The principals with a password in credentials.json: every service, the operator, the host's parts, the shared window. */
+export type StoredPrincipal = Exclude<Principal, 'window'> | SharedWindowPrincipal;
+/** Anyone who may hold a broker connection: the stored principals, window sessions and external devices. */
+export type AnyPrincipal = Principal | DevicePrincipal | WindowPrincipal | SharedWindowPrincipal;
 
 /** A window session's public id: random base64url, never the browser's cookie. */
 export const WINDOW_SESSION_ID_RE = /^[A-Za-z0-9_-]{8,64}$/;
@@ -119,9 +186,9 @@ export function isWindowPrincipal(s: string): s is WindowPrincipal {
   return s.startsWith('window:') && WINDOW_SESSION_ID_RE.test(s.slice(7));
 }
 
-/** The role whose rules a principal gets: a window session has exactly the window's. */
+/** The role whose rules a principal gets: a window session and the shared window credential have exactly the window's. */
 export function aclRoleOf(p: AnyPrincipal): Principal | DevicePrincipal {
-  return isWindowPrincipal(p) ? 'window' : p;
+  return p === SHARED_WINDOW || isWindowPrincipal(p) ? 'window' : p;
 }
 
 /** Device names: one MQTT topic level a device owns (`<name>/#`). */

@@ -235,6 +235,22 @@ export const hostInfoSchema = z.looseObject({
    */
   tls: z.looseObject({ fingerprint256: z.string() }).nullable().optional(),
   started_at: z.number(),
+  /**
+   * Which broker Alicia is on: its own embedded one, or the user's (`alicia serve --broker URL`),
+   * and how the window reaches it (the embedded broker's WebSocket, the host's proxy, or the
+   * user's broker's own WebSocket listener). On the user's broker the host's own connection counts
+   * its outages: the window says when the broker was lost and when it came back. Optional: hosts
+   * before it did not publish it (they were all embedded).
+   */
+  broker: z
+    .looseObject({
+      mode: z.enum(['embedded', 'external']),
+      url: z.string().max(512),
+      window: z.enum(['embedded', 'proxy', 'broker']),
+      outages: z.number().int().nonnegative().optional(),
+      last_outage: z.looseObject({ lost_at: z.number(), restored_at: z.number() }).nullable().optional(),
+    })
+    .optional(),
 });
 
 /**

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { errorReplySchema } from './common.js';
+import * as bridge from './bridge.js';
 import * as device from './device.js';
 import * as health from './health.js';
 import * as system from './system.js';
@@ -337,6 +338,14 @@ export const TOPICS = {
     schema: system.windowResponseSchema,
     qos: 1,
     doc: 'Answer to a window session request',
+  }),
+  'alicia/system/bridge/+': def({
+    pattern: 'alicia/system/bridge/+',
+    kind: 'state',
+    schema: bridge.bridgeStateSchema,
+    retain: true,
+    qos: 1,
+    doc: 'One bridge to an upstream broker (config broker.bridges), published by the bridge: state, counters, the filters it holds',
   }),
   '$SYS/alicia/broker/stats': def({
     pattern: '$SYS/alicia/broker/stats',

@@ -24,8 +24,10 @@ import type { MessageHandler } from './subscriptions.js';
 
 export interface ConnectionOptions {
   url: string;
-  username?: string;
-  password?: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  /** mqtts:// to the user's own broker: its CA, a client certificate, whether to check its certificate */
+  tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean };
 }
 
 export interface BusServiceOptions {
@@ -145,9 +147,20 @@ export class BusService {
     // While stopping, a message arriving as the connection closes fails its ack write ("write after
     // end"): expected then, a warning only while running.
     client.on('error', (err) => this.log[this.stopping ? 'debug' : 'warn']('mqtt error', { error: err.message }));
+    let lostAt: number | null = null;
+    client.on('close', () => {
+      // the broker went away (or restarts): MQTT.js reconnects by itself; the log says when and for how long
+      if (this.state !== 'running' || lostAt !== null) return;
+      lostAt = Date.now();
+      this.log.warn('broker connection lost', { url: conn.url });
+    });
     client.on('connect', (connack) => {
       // Nagle + delayed ACK cost ~88 ms per QoS 1 round trip here (docs/benchmarks.md); MQTT.js has no option for it.
       (client.stream as Partial<Socket>).setNoDelay?.(true);
+      if (lostAt !== null) {
+        this.log.info('broker connection restored', { after_ms: Date.now() - lostAt, session_present: connack.sessionPresent });
+        lostAt = null;
+      }
       if (this.state === 'running') {
         // reconnected: a new broker may have lost our session; subscribe and announce again
         if (!connack.sessionPresent) void this.subscriptions.resubscribeAll(client);
@@ -239,6 +252,7 @@ export class BusService {
       connectTimeout: 10_000,
       keepalive: 30,
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 0, retain: false },
+      ...(conn.tls ?? {}),
     };
   }
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { AliciaError, toErrorInfo } from '../protocol/errors.js';
 import type { BusService, ConnectionOptions } from './busService.js';
 import { createLogger } from './logger.js';
@@ -17,12 +18,38 @@ export function envInt(name: string, dflt: number, env: NodeJS.ProcessEnv = proc
   return n;
 }
 
-/** The broker connection from ALICIA_MQTT_URL / ALICIA_MQTT_USERNAME / ALICIA_MQTT_PASSWORD. */
+/**
+ * The broker connection from ALICIA_MQTT_URL / ALICIA_MQTT_USERNAME / ALICIA_MQTT_PASSWORD, and on
+ * the user's own broker over TLS its settings (electron/host/external/externalBroker.ts tlsEnv):
+ * ALICIA_MQTT_CA_FILE, ALICIA_MQTT_CERT_FILE, ALICIA_MQTT_KEY_FILE (PEM files, read here) and
+ * ALICIA_MQTT_REJECT_UNAUTHORIZED (1 or 0).
+ */
 export function connectionFromEnv(env: NodeJS.ProcessEnv = process.env): ConnectionOptions {
   const url = env.ALICIA_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
   if (!/^(mqtts?|wss?|tcp):\/\//.test(url))
     throw new AliciaError('CONFIG_INVALID', `ALICIA_MQTT_URL must be an mqtt:// or ws:// URL, got ${JSON.stringify(url)}`);
-  return { url, username: env.ALICIA_MQTT_USERNAME, password: env.ALICIA_MQTT_PASSWORD };
+  const out: ConnectionOptions = { url, username: env.ALICIA_MQTT_USERNAME, password: env.ALICIA_MQTT_PASSWORD };
+  const pem = (name: string): string | undefined => {
+    const file = env[name];
+    if (!file) return undefined;
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new AliciaError('CONFIG_INVALID', `${name} ${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+  };
+  const ca = pem('ALICIA_MQTT_CA_FILE');
+  const cert = pem('ALICIA_MQTT_CERT_FILE');
+  const key = pem('ALICIA_MQTT_KEY_FILE');
+  if (ca !== undefined || cert !== undefined || key !== undefined || env.ALICIA_MQTT_REJECT_UNAUTHORIZED !== undefined) {
+    out.tls = {
+      ...(ca !== undefined ? { ca } : {}),
+      ...(cert !== undefined ? { cert } : {}),
+      ...(key !== undefined ? { key } : {}),
+      rejectUnauthorized: env.ALICIA_MQTT_REJECT_UNAUTHORIZED !== '0',
+    };
+  }
+  return out;
 }
 
 /** This service's config section, passed by the supervisor as JSON in ALICIA_SERVICE_CONFIG. */
