@@ -167,7 +167,7 @@ export class SttService extends BusService {
     try {
       // only the words this grammar could use (loadDictionaryWords says why)
       const g = buildGrammar(this.registry, loadDictionaryWords(this.config.pocketsphinx.dict, grammarVocabulary(this.registry)));
-      await this.engine.setGrammar(g.jsgf);
+      await this.engine.setGrammar(g.fsg);
       this.grammarSignature = g.signature;
       this.skipped = g.skipped.map((s) => `${s.kind} "${s.text}" (not in the dictionary: ${s.missing.join(', ')})`);
       this.log.info('grammar updated', { devices: this.registry.size, words: g.words.length, skipped: this.skipped });
