@@ -26,7 +26,15 @@ beforeAll(async () => {
   assertBuilt();
   // a loaded test machine can take longer than the router's 5 s for one decode: what is measured
   // here is what recognition decides, not how fast
-  host = await Host.start({ config: { services: { 'voice-router': { enabled: true, config: { timeouts: { stt_ms: 60_000 } } } } } });
+  // with the garbage path (stt config pocketsphinx.garbage_path, off by default): this measures it
+  host = await Host.start({
+    config: {
+      services: {
+        'voice-router': { enabled: true, config: { timeouts: { stt_ms: 60_000 } } },
+        stt: { enabled: true, config: { pocketsphinx: { garbage_path: true } } },
+      },
+    },
+  });
   await host.allRunning();
   host.op.on('message', (topic, payload) => {
     if (topic === 'alicia/device/command') deviceCommands.push(JSON.parse(payload.toString('utf8')) as (typeof deviceCommands)[number]);

@@ -72,6 +72,11 @@ export interface PocketsphinxOptions {
    * noise, more latency on speech).
    */
   parallel?: boolean;
+  /**
+   * true (default): a faint noise floor under the audio (noiseFloor.ts), which the garbage path needs;
+   * stt turns it off with the garbage path (the JSGF grammar and its -7 were measured without it)
+   */
+  noiseFloor?: boolean;
 }
 
 /**
@@ -109,6 +114,12 @@ export const NARROWBAND_MAX_HIGH_ENERGY = 1e-4;
  * "bedroom") with margins from -14 to +1: no threshold separates them, so the commands decide: -10.
  */
 export const DEFAULT_MIN_MARGIN = -10;
+/**
+ * The threshold when the command grammar has no garbage path (JSGF, stt's default, see sttConfig
+ * `garbage_path`): -7, measured before the garbage path existed (the gap described above
+ * DEFAULT_ENTRY_OFFSET). The garbage path moves margins, so it has its own, -10.
+ */
+export const DEFAULT_MIN_MARGIN_WITHOUT_GARBAGE = -7;
 export const DEFAULT_MIN_SPEECH_MS = 200;
 
 /**
@@ -174,6 +185,7 @@ export class PocketsphinxEngine implements SttEngine {
       phoneArgs: opts.phoneArgs ?? [...PHONE_LOOP_BEAMS],
       trimPadMs: opts.trimPadMs === undefined ? DEFAULT_TRIM_PAD_MS : opts.trimPadMs,
       parallel: opts.parallel ?? true,
+      noiseFloor: opts.noiseFloor ?? true,
     };
   }
 
@@ -324,7 +336,7 @@ export class PocketsphinxEngine implements SttEngine {
       this.opts.trimPadMs === null
         ? pcm16k
         : trimSilence(pcm16k, 16000, { thresholdDbfs: this.opts.activityDbfs, padMs: this.opts.trimPadMs }).samples;
-    const pcm = addNoiseFloor(trimmed);
+    const pcm = this.opts.noiseFloor ? addNoiseFloor(trimmed) : trimmed;
     const t0 = performance.now();
     let g: Hypothesis;
     let p: Hypothesis | null;
@@ -362,7 +374,7 @@ export class PocketsphinxEngine implements SttEngine {
     const pair = await pool.acquire(kind);
     return PocketsphinxStream.start(pair, {
       trim: this.opts.trimPadMs === null ? null : { thresholdDbfs: this.opts.activityDbfs, padMs: this.opts.trimPadMs },
-      noiseFloor: true,
+      noiseFloor: this.opts.noiseFloor,
       judge: async (all, fed, g, segments, p, timing) => {
         const { base, silence } = this.silenceGate(all);
         if (silence) return silence;
