@@ -53,7 +53,7 @@ OPT_FLAGS='-O3 -msimd128 -flto'
 # compilation), so compile synchronously and for Node only; EMCC_CFLAGS reaches configure's test programs too.
 EMCC_FLAGS='-sWASM_ASYNC_COMPILATION=0 -sENVIRONMENT=node'
 # What the worker calls (driver.c, and the raw ps_* calls it needs no wrapper for).
-EXPORTS='_psw_init,_psw_set_jsgf,_psw_set_allphone,_psw_set_keyphrase,_psw_hyp,_psw_segments,_ps_start_utt,_ps_process_raw,_ps_end_utt,_ps_get_n_frames,_ps_get_prob,_ps_free,_malloc,_free'
+EXPORTS='_psw_init,_psw_set_jsgf,_psw_set_fsg,_psw_set_allphone,_psw_set_keyphrase,_ps_add_word,_psw_hyp,_psw_segments,_ps_start_utt,_ps_process_raw,_ps_end_utt,_ps_get_n_frames,_ps_get_prob,_ps_free,_malloc,_free'
 LINK_FLAGS=(
   -sMODULARIZE=1 -sEXPORT_NAME=createPocketsphinx
   # the decoder reads the model with ordinary file calls: NODERAWFS maps them onto Node's fs

@@ -2,7 +2,7 @@
  * The C API the stt service's WebAssembly decoder calls (services/stt/wasmDecoder.ts): thin wrappers
  * over pocketsphinx 5prealpha (Debian 0.8+5prealpha+1), so that each step the engine takes is one
  * crossing from JavaScript. The raw ps_* calls that need no wrapping (ps_start_utt, ps_process_raw,
- * ps_end_utt, ps_get_n_frames, ps_get_prob, ps_free) are exported as they are (build.sh, EXPORTS).
+ * ps_end_utt, ps_get_n_frames, ps_get_prob, ps_add_word, ps_free) are exported as they are (build.sh, EXPORTS).
  * The native backend (services/stt/nativeDecoder.ts) makes the same calls through koffi.
  */
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include <pocketsphinx.h>
 #include <sphinxbase/ckd_alloc.h>
 #include <sphinxbase/err.h>
+#include <sphinxbase/fsg_model.h>
 
 /* cmd_ln_parse_r + ps_init; NULL when pocketsphinx refuses the arguments or cannot load the model.
  * Logging is off (hundreds of lines per utterance, and "-logfn /dev/null" does not exist on Windows);
@@ -50,6 +51,27 @@ EMSCRIPTEN_KEEPALIVE int psw_set_keyphrase(ps_decoder_t *ps, char const *name, c
 {
     cmd_ln_set_float_r(ps_get_config(ps), "-kws_threshold", threshold);
     return select_search(ps, name, ps_set_keyphrase(ps, name, phrase));
+}
+
+/* A grammar in pocketsphinx's FSG text format, read from `path` (fsg_model_readfile, scaled by the
+ * decoder's -lw), + ps_set_fsg + ps_set_search. `fillers` lists the self-loops the search must treat
+ * as filler words (no cross-word context, left out of the hypothesis), one "state word prob" per
+ * line: the text format cannot say so, fsg_model_add_silence marks them. -1 grammar refused (the
+ * previous search of that name stays), -2 no such search. */
+EMSCRIPTEN_KEEPALIVE int psw_set_fsg(ps_decoder_t *ps, char const *name, char const *path, char const *fillers)
+{
+    fsg_model_t *fsg = fsg_model_readfile(path, ps_get_logmath(ps), cmd_ln_float32_r(ps_get_config(ps), "-lw"));
+    if (fsg == NULL)
+        return -1;
+    char word[256];
+    int state, used;
+    float prob;
+    for (char const *p = fillers; sscanf(p, "%d %255s %f%n", &state, word, &prob, &used) == 3; p += used)
+        fsg_model_add_silence(fsg, word, state, prob);
+    /* ps_set_fsg keeps a reference of its own */
+    int rv = ps_set_fsg(ps, name, fsg);
+    fsg_model_free(fsg);
+    return select_search(ps, name, rv);
 }
 
 /* ps_get_hyp: the hypothesis (or NULL) and its path score in *out_score */

@@ -20,6 +20,8 @@ const BENCHES: { name: string; load: () => Promise<BenchModule> }[] = [
   { name: 'external-broker', load: () => import('./externalBroker.bench.js') },
   { name: 'memory', load: () => import('./memory.bench.js') },
   { name: 'memory-run', load: () => import('./memoryRun.bench.js') },
+  { name: 'recognition', load: () => import('./recognition.bench.js') },
+  { name: 'wake', load: () => import('./wake.bench.js') },
 ];
 
 // dist/e2e/bench/run.js -> <repo>/docs/benchmarks.md (also right when run from source e2e/bench)

@@ -34,9 +34,25 @@ export interface WordSegment {
   lback: number;
 }
 
+/** A self-loop of an FSG that the search must treat as a filler word (see Decoder.setFsg). */
+export interface FsgFiller {
+  word: string;
+  state: number;
+  prob: number;
+}
+
 export interface Decoder {
   /** a JSGF grammar search; on a parse error STT_ENGINE_FAILED and the previous one stays */
   setJsgf(jsgf: string): Promise<void>;
+  /**
+   * A grammar in pocketsphinx's FSG text format (fsg_model_read), which unlike JSGF can share states.
+   * `fillers` are self-loops of the text the search must treat as fillers (no cross-word context,
+   * left out of the hypothesis string, kept in segments()): the text format cannot say so. With any
+   * marked, -fsgusefiller adds nothing, so the text must carry its own <sil> loops.
+   */
+  setFsg(fsg: string, fillers: readonly FsgFiller[]): Promise<void>;
+  /** pronunciations the dictionary lacks (ps_add_word), e.g. [{ word: '~light', phones: 'L AY T' }] */
+  addWords(words: ReadonlyArray<{ word: string; phones: string }>): Promise<void>;
   /** a free phone loop weighted by the phone language model at `phoneLm` (ps_set_allphone_file) */
   setPhoneLoop(phoneLm: string): Promise<void>;
   /** keyword spotting for `phrase` (ps_set_keyphrase); `threshold` is -kws_threshold (e.g. 1e-20) */

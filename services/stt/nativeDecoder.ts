@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AliciaError } from '../lib/protocol/errors.js';
-import type { Decoder, DecoderBackend, Hypothesis, WordSegment } from './decoder.js';
+import type { Decoder, DecoderBackend, FsgFiller, Hypothesis, WordSegment } from './decoder.js';
 import { loadPocketsphinx } from './pocketsphinxLib.js';
 import type { Pointer, PocketsphinxLib } from './pocketsphinxLib.js';
 
@@ -49,6 +52,42 @@ class NativeDecoder implements Decoder {
       if (this.lib.ps_set_jsgf_string(ps, this.search, jsgf) < 0)
         throw new AliciaError('STT_ENGINE_FAILED', 'pocketsphinx rejected the JSGF grammar');
       this.select(ps);
+    });
+  }
+
+  setFsg(fsg: string, fillers: readonly FsgFiller[]): Promise<void> {
+    return this.serial((ps) => {
+      // pocketsphinx reads FSGs from files only
+      const dir = mkdtempSync(join(tmpdir(), 'alicia-fsg-'));
+      try {
+        const path = join(dir, 'grammar.fsg');
+        writeFileSync(path, fsg);
+        const model = this.lib.fsg_model_readfile(
+          path,
+          this.lib.ps_get_logmath(ps),
+          this.lib.cmd_ln_float_r(this.lib.ps_get_config(ps), '-lw'),
+        );
+        if (!model) throw new AliciaError('STT_ENGINE_FAILED', 'pocketsphinx rejected the FSG grammar');
+        for (const f of fillers) this.lib.fsg_model_add_silence(model, f.word, f.state, f.prob);
+        // ps_set_fsg keeps a reference of its own
+        const rc = this.lib.ps_set_fsg(ps, this.search, model);
+        this.lib.fsg_model_free(model);
+        if (rc < 0)
+          throw new AliciaError('STT_ENGINE_FAILED', 'pocketsphinx rejected the FSG grammar (a word missing from the dictionary?)');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      this.select(ps);
+    });
+  }
+
+  addWords(words: ReadonlyArray<{ word: string; phones: string }>): Promise<void> {
+    return this.serial((ps) => {
+      // the search is rebuilt once, with the last word
+      words.forEach((w, i) => {
+        if (this.lib.ps_add_word(ps, w.word, w.phones, i === words.length - 1 ? 1 : 0) < 0)
+          throw new AliciaError('STT_ENGINE_FAILED', `pocketsphinx refused the word ${w.word} (${w.phones})`);
+      });
     });
   }
 

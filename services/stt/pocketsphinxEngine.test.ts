@@ -76,7 +76,7 @@ function percentile(xs: number[], k: number): number {
 beforeAll(async () => {
   await engine.start();
   const g = buildGrammar(home, loadDictionaryWords());
-  await engine.setGrammar(g.jsgf);
+  await engine.setGrammar(g.fsg);
   const all = [...commands, ...conversions, ...outOfGrammar];
   const wavs = await corpus.speakAll(all.map((u) => ({ text: u.text, voice: u.voice, ...(u.shape ? { shape: u.shape } : {}) })));
   all.forEach((u, i) => (u.wav = wavs[i]));
@@ -195,7 +195,7 @@ describe('pocketsphinx engine on the default home', () => {
       });
       await previous.start();
       try {
-        await previous.setGrammar(buildGrammar(home, loadDictionaryWords()).jsgf);
+        await previous.setGrammar(buildGrammar(home, loadDictionaryWords()).fsg);
         const stats = { previous: { ms: [] as number[], cpu: [] as number[] }, current: { ms: [] as number[], cpu: [] as number[] } };
         let agree = 0;
         const all = [...commands, ...outOfGrammar];

@@ -1,34 +1,40 @@
 import { existsSync } from 'node:fs';
 import { activity, energyAbove } from '../lib/audio/wav.js';
+import { GARBAGE_WORDS, garbageUnit, isGarbageWord } from '../lib/language/garbage.js';
+import { loadPronunciations } from '../lib/language/grammar.js';
 import { pocketsphinxBundle } from '../lib/language/pocketsphinxBundle.js';
 import { AliciaError } from '../lib/protocol/errors.js';
 import { decodeUtterance } from './decoder.js';
 import type { Decoder, DecoderBackend, Hypothesis } from './decoder.js';
+import { GarbageFillerDict, loadGrammar, spokenWords } from './garbageFillers.js';
+import { addNoiseFloor } from './noiseFloor.js';
 import { wasmBackend } from './wasmDecoder.js';
 import type { GrammarKind, SttEngine, SttRecognition, SttStream } from './sttEngine.js';
 import { PocketsphinxStream, StreamDecoderPool } from './pocketsphinxStream.js';
 import { trimSilence } from './trimSilence.js';
 
 /**
- * Offline recognition with pocketsphinx, one decoder kept alive for the life of the service
- * (ps_init ~175 ms measured on a 2-core machine), constrained by the JSGF grammar of the known commands.
+ * Offline recognition with pocketsphinx, decoders kept alive for the life of the service
+ * (ps_init ~175 ms measured on a 2-core machine), constrained by the grammar of the known commands.
  *
- * Rejection: silence, noise and out-of-grammar speech must come back "not understood", never as a command.
- * A grammar decoder always finds *some* sentence of the grammar, so its hypothesis alone is no
- * evidence. Three gates, cheapest first:
+ * Rejection: silence, noise and speech that is not a command must come back "not understood",
+ * never as a command, and least of all as another device's command. A grammar decoder always finds
+ * *some* sentence of its grammar, so its hypothesis alone is no evidence. Four gates, cheapest first:
  *  1. energy: too little audio above the activity threshold -> silence, the decoder is not run;
- *  2. the grammar decode has no hypothesis (noise usually ends here: no path reaches a final state);
- *  3. likelihood ratio: the same audio is decoded by an unconstrained phone loop (allphone search,
- *     context-independent phones) on a second decoder, at the same time as the grammar (two cores:
- *     the latency is the slower of the two passes, not their sum). For speech the grammar explains, the
- *     grammar path scores about as well as or better than the free phone loop; for speech outside the
- *     grammar the forced path scores much worse. The per-frame difference
- *     margin = (score_grammar - score_phoneloop) / frames is thresholded. This is the classic
- *     garbage/filler-model verification (e.g. Rose & Paul 1990; Sukkar & Lee 1996, "Vocabulary
- *     independent discriminative utterance verification"). The threshold comes from measurements
- *     (services/stt/pocketsphinxEngine.test.ts prints them).
- * Both passes see the audio trimmed to the speech plus 150 ms on each side (trimSilence.ts): the
- * decoders' cost is linear in frames, and leading/trailing silence only dilutes the per-frame margin.
+ *  2. the grammar decode has no hypothesis (no path reached the end);
+ *  3. garbage: the grammar (services/lib/language/grammar.ts, garbage.ts) lets every state leave
+ *     for a loop of garbage units (phones, and household words the home lacks) that competes with
+ *     the commands inside the same search; a best path through it is `out_of_grammar`. This is what
+ *     turns "turn on the garage light" into "not understood" instead of "turn on the bedroom light";
+ *  4. likelihood ratio: the same audio is decoded by an unconstrained phone loop (allphone search,
+ *     context-independent phones) on a second decoder, at the same time (two cores: the latency is
+ *     the slower of the two passes). margin = (score_grammar - score_phoneloop + offset) / frames
+ *     below the threshold is `low_confidence`; the margin also gives the confidence. The classic
+ *     garbage/filler-model verification (Rose & Paul 1990; Sukkar & Lee 1996).
+ * Before decoding, the audio is trimmed to the speech plus 150 ms on each side (trimSilence.ts) and
+ * given a faint noise floor (noiseFloor.ts: digitally silent stretches made speech score as silence).
+ * Every price and threshold was chosen on the tuning set of services/stt/accuracy/corpus.ts only
+ * (services/stt/README.md has the numbers; `npm run bench` reports the test set).
  */
 
 export interface PocketsphinxOptions {
@@ -66,6 +72,11 @@ export interface PocketsphinxOptions {
    * noise, more latency on speech).
    */
   parallel?: boolean;
+  /**
+   * true (default): a faint noise floor under the audio (noiseFloor.ts), which the garbage path needs;
+   * stt turns it off with the garbage path (the JSGF grammar and its -7 were measured without it)
+   */
+  noiseFloor?: boolean;
 }
 
 /**
@@ -95,7 +106,20 @@ export const DEFAULT_NARROWBAND_PENALTY = 5;
  * audio none at all (the resampler's stop band is ~80 dB down): 1e-4 separates them.
  */
 export const NARROWBAND_MAX_HIGH_ENERGY = 1e-4;
-export const DEFAULT_MIN_MARGIN = -7;
+/**
+ * -7 was chosen before the garbage path, which now does most of the rejecting. Re-chosen on the
+ * TUNING set of services/stt/accuracy/corpus.ts (150 commands, 137 non-commands, seeded sample; the
+ * garbage path on): -7 got 124/150 commands right with 7/137 non-commands accepted, -10 got 135/150
+ * with 8/137, -14 139/150 with 10/137. The non-commands that pass are near misses ("bathroom" heard as
+ * "bedroom") with margins from -14 to +1: no threshold separates them, so the commands decide: -10.
+ */
+export const DEFAULT_MIN_MARGIN = -10;
+/**
+ * The threshold when the command grammar has no garbage path (JSGF, stt's default, see sttConfig
+ * `garbage_path`): -7, measured before the garbage path existed (the gap described above
+ * DEFAULT_ENTRY_OFFSET). The garbage path moves margins, so it has its own, -10.
+ */
+export const DEFAULT_MIN_MARGIN_WITHOUT_GARBAGE = -7;
 export const DEFAULT_MIN_SPEECH_MS = 200;
 
 /**
@@ -106,6 +130,8 @@ export const DEFAULT_MIN_SPEECH_MS = 200;
 export const STREAM_VERIFY_MARGIN = 0;
 
 const GRAMMAR_SEARCH = 'alicia_grammar';
+/** pocketsphinx's language weight for grammars (its default), said explicitly: FSG probabilities are scaled by it */
+const LANGUAGE_WEIGHT = '6.5';
 const PHONE_SEARCH = 'alicia_phones';
 
 /**
@@ -134,9 +160,11 @@ export class PocketsphinxEngine implements SttEngine {
   private phones: Decoder | undefined;
   /** decoder pairs of streamed utterances, opened on the first stream (voice.decode "stream") */
   private pool: StreamDecoderPool | undefined;
-  /** the grammars, kept to restore the grammar decoder's command search after an answer */
-  private commandJsgf: string | null = null;
-  private answerJsgf: string | null = null;
+  /** the grammars (FSG or JSGF text), kept to restore the grammar decoder's command search after an answer */
+  private commandGrammar: string | null = null;
+  private answerGrammar: string | null = null;
+  /** the filler dictionary (the model's noise words + the garbage phones), written at start */
+  private readonly fillers = new GarbageFillerDict();
   /** each decoder is single-user: every use goes through this chain */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -157,6 +185,7 @@ export class PocketsphinxEngine implements SttEngine {
       phoneArgs: opts.phoneArgs ?? [...PHONE_LOOP_BEAMS],
       trimPadMs: opts.trimPadMs === undefined ? DEFAULT_TRIM_PAD_MS : opts.trimPadMs,
       parallel: opts.parallel ?? true,
+      noiseFloor: opts.noiseFloor ?? true,
     };
   }
 
@@ -196,43 +225,50 @@ export class PocketsphinxEngine implements SttEngine {
       'current',
       // (pocketsphinx's own logging, hundreds of lines per utterance, is turned off by each backend)
     ];
+    // The garbage phones are filler words (context-independent, one HMM each): pocketsphinx reads
+    // fillers only from a file (-fdict), so the model's noise dictionary is copied with them added.
+    const fdict = this.fillers.write(model.hmm);
+    // -bestpath no: the lattice rescoring would charge filler words (the garbage) -fillprob again
+    // and drop them from the path; the Viterbi path is what the garbage competes in.
+    const grammarArgv = [...common, '-dict', model.dict, '-fdict', fdict, '-bestpath', 'no', '-lw', LANGUAGE_WEIGHT];
+    // the garbage words, with the dictionary's pronunciation under their garbage name
+    const garbageWords = [...loadPronunciations(model.dict, GARBAGE_WORDS)].map(([w, phones]) => ({ word: garbageUnit(w), phones }));
+    const openGrammar = async (): Promise<Decoder> => {
+      const d = await this.backend.open([...grammarArgv, ...this.opts.grammarArgs, ...this.opts.extraArgs], GRAMMAR_SEARCH);
+      try {
+        await d.addWords(garbageWords);
+      } catch (e) {
+        await d.close();
+        throw e;
+      }
+      return d;
+    };
+    // The phone loop says phones, not words: without -dict it reads only the model's fillers, the
+    // same scores (measured) with one 134,000-word dictionary less in memory.
+    const openPhones = async (): Promise<Decoder> => {
+      const d = await this.backend.open([...common, ...this.opts.phoneArgs, ...this.opts.extraArgs], PHONE_SEARCH);
+      try {
+        await d.setPhoneLoop(model.phoneLm);
+      } catch (e) {
+        await d.close();
+        throw e;
+      }
+      return d;
+    };
     // Two decoders rather than two searches in one: each keeps its own beams, and the grammar and
     // the phone loop can run at the same time (2 cores: the latency is the slower pass, not the sum).
-    const [grammar, phones] = await Promise.allSettled([
-      this.backend.open([...common, '-dict', model.dict, ...this.opts.grammarArgs, ...this.opts.extraArgs], GRAMMAR_SEARCH),
-      // The phone loop says phones, not words: without -dict it reads only the model's fillers, the
-      // same scores (measured) with one 134,000-word dictionary less in memory.
-      this.backend.open([...common, ...this.opts.phoneArgs, ...this.opts.extraArgs], PHONE_SEARCH).then(async (d) => {
-        try {
-          await d.setPhoneLoop(model.phoneLm);
-        } catch (e) {
-          await d.close();
-          throw e;
-        }
-        return d;
-      }),
-    ]);
+    const [grammar, phones] = await Promise.allSettled([openGrammar(), openPhones()]);
     if (grammar.status === 'fulfilled' && phones.status === 'fulfilled') {
       this.grammar = grammar.value;
       this.phones = phones.value;
       // Streams get decoder pairs of their own (streaming changes a decoder's normalisation for good),
-      // opened only when a stream asks: the default whole-utterance streams never need them.
-      this.pool = new StreamDecoderPool(
-        () => this.backend.open([...common, '-dict', model.dict, ...this.opts.grammarArgs, ...this.opts.extraArgs], GRAMMAR_SEARCH),
-        async () => {
-          const d = await this.backend.open([...common, ...this.opts.phoneArgs, ...this.opts.extraArgs], PHONE_SEARCH);
-          try {
-            await d.setPhoneLoop(model.phoneLm);
-          } catch (e) {
-            await d.close();
-            throw e;
-          }
-          return d;
-        },
-      );
+      // opened only when a stream asks: the default whole-utterance streams never need them. The same
+      // decoders as these two (fillers, garbage words), so a stream rejects what recognize() rejects.
+      this.pool = new StreamDecoderPool(openGrammar, openPhones);
       return;
     }
     for (const r of [grammar, phones]) if (r.status === 'fulfilled') await r.value.close();
+    this.fillers.dispose();
     const failed: unknown = grammar.status === 'rejected' ? grammar.reason : (phones as PromiseRejectedResult).reason;
     throw failed instanceof Error ? failed : new Error(String(failed));
   }
@@ -245,41 +281,48 @@ export class PocketsphinxEngine implements SttEngine {
     await this.phones?.close();
     this.grammar = undefined;
     this.phones = undefined;
-    this.commandJsgf = null;
-    this.answerJsgf = null;
+    this.commandGrammar = null;
+    this.answerGrammar = null;
+    this.fillers.dispose();
   }
 
-  setGrammar(jsgf: string, kind: GrammarKind = 'commands'): Promise<void> {
+  /**
+   * The grammar of that kind: pocketsphinx FSG text (Grammar.fsg, with the garbage path) or JSGF (no
+   * garbage path of its own: pocketsphinx then adds silence and the filler words, garbage phones
+   * included, to every state, and a best path through one of those is rejected too).
+   */
+  setGrammar(grammar: string, kind: GrammarKind = 'commands'): Promise<void> {
     return this.serial(async () => {
-      const { grammar } = this.decoders();
+      const d = this.decoders().grammar;
       if (kind === 'answers') {
         // checked now, so a bad answer grammar fails here and not at the first question; the
         // command search is restored at once (a decoder holds one search at a time)
-        await grammar.setJsgf(jsgf);
-        if (this.commandJsgf !== null) await grammar.setJsgf(this.commandJsgf);
-        this.answerJsgf = jsgf;
+        await loadGrammar(d, grammar);
+        if (this.commandGrammar !== null) await loadGrammar(d, this.commandGrammar);
+        this.answerGrammar = grammar;
       } else {
-        await grammar.setJsgf(jsgf);
-        this.commandJsgf = jsgf;
+        await loadGrammar(d, grammar);
+        this.commandGrammar = grammar;
       }
-      this.streamPool.setJsgf(jsgf, kind);
+      this.streamPool.setGrammar(grammar, kind);
     });
   }
 
   recognize(pcm16k: Int16Array, kind: GrammarKind = 'commands'): Promise<SttRecognition> {
     return this.serial(async () => {
       const { grammar, phones } = this.decoders();
-      if (this.commandJsgf === null) throw new AliciaError('STT_ENGINE_FAILED', 'no grammar loaded yet');
+      const commands = this.commandGrammar;
+      if (commands === null) throw new AliciaError('STT_ENGINE_FAILED', 'no grammar loaded yet');
       if (kind === 'answers') {
-        if (this.answerJsgf === null) throw new AliciaError('STT_ENGINE_FAILED', 'no answer grammar loaded yet');
+        if (this.answerGrammar === null) throw new AliciaError('STT_ENGINE_FAILED', 'no answer grammar loaded yet');
         // An answer is rare (one per question) and its grammar tiny: swapping the grammar decoder's
         // search costs one parse of the command grammar afterwards, where a decoder of its own would
         // hold a second model and dictionary for the life of the service.
-        await grammar.setJsgf(this.answerJsgf);
+        await loadGrammar(grammar, this.answerGrammar);
         try {
           return await this.recognizeOn(grammar, phones, pcm16k);
         } finally {
-          await grammar.setJsgf(this.commandJsgf);
+          await loadGrammar(grammar, commands);
         }
       }
       return this.recognizeOn(grammar, phones, pcm16k);
@@ -289,10 +332,11 @@ export class PocketsphinxEngine implements SttEngine {
   private async recognizeOn(grammar: Decoder, phones: Decoder, pcm16k: Int16Array): Promise<SttRecognition> {
     const { base, silence } = this.silenceGate(pcm16k);
     if (silence) return silence;
-    const pcm =
+    const trimmed =
       this.opts.trimPadMs === null
         ? pcm16k
         : trimSilence(pcm16k, 16000, { thresholdDbfs: this.opts.activityDbfs, padMs: this.opts.trimPadMs }).samples;
+    const pcm = this.opts.noiseFloor ? addNoiseFloor(trimmed) : trimmed;
     const t0 = performance.now();
     let g: Hypothesis;
     let p: Hypothesis | null;
@@ -305,10 +349,14 @@ export class PocketsphinxEngine implements SttEngine {
       p = null;
     }
     const t1 = performance.now();
-    if (!hasHypothesis(g)) return this.verdict(g, g, pcm, base, {});
+    // garbage units are fillers: they are missing from the hypothesis string, never from the segments
+    const words = g.frames > 0 ? spokenWords(await grammar.segments()) : [];
+    // no sentence, or a best path through the garbage: rejected whatever the phone loop says, which is not run for it
+    if (!p && (words.length === 0 || words.some(isGarbageWord))) return this.verdict(g, words, null, trimmed, base, {});
     p ??= await decodeUtterance(phones, pcm);
     const t2 = performance.now();
-    return this.verdict(g, p, pcm, base, {
+    // the narrowband gate on the audio as given: the noise floor has energy in every band
+    return this.verdict(g, words, p, trimmed, base, {
       decode_ms: Math.round(t2 - t0),
       ...(this.opts.parallel ? {} : { grammar_ms: Math.round(t1 - t0), phone_ms: Math.round(t2 - t1) }),
     });
@@ -320,25 +368,39 @@ export class PocketsphinxEngine implements SttEngine {
    */
   async openStream(kind: GrammarKind = 'commands'): Promise<SttStream> {
     this.decoders();
-    if (this.commandJsgf === null) throw new AliciaError('STT_ENGINE_FAILED', 'no grammar loaded yet');
-    if (kind === 'answers' && this.answerJsgf === null) throw new AliciaError('STT_ENGINE_FAILED', 'no answer grammar loaded yet');
+    if (this.commandGrammar === null) throw new AliciaError('STT_ENGINE_FAILED', 'no grammar loaded yet');
+    if (kind === 'answers' && this.answerGrammar === null) throw new AliciaError('STT_ENGINE_FAILED', 'no answer grammar loaded yet');
     const pool = this.streamPool;
     const pair = await pool.acquire(kind);
     return PocketsphinxStream.start(pair, {
       trim: this.opts.trimPadMs === null ? null : { thresholdDbfs: this.opts.activityDbfs, padMs: this.opts.trimPadMs },
-      judge: async (all, fed, g, p, timing) => {
+      noiseFloor: this.opts.noiseFloor,
+      judge: async (all, fed, g, segments, p, timing) => {
         const { base, silence } = this.silenceGate(all);
         if (silence) return silence;
-        const r = this.verdict(g, p, fed, base, timing);
+        const r = this.verdict(g, g.frames > 0 ? spokenWords(segments) : [], p, fed, base, timing);
         // A streamed decode normalises with a running cepstral mean (pocketsphinxStream.ts), which
         // the whole-utterance path does not: measured, "turn it off" streamed came back as "turn it
         // on" at margin -3.2 where the whole utterance gives "turn it off" at +1.8. An accepted stream
         // with a margin below STREAM_VERIFY_MARGIN is decoded once more the whole-utterance way, whose
-        // answer stands (the cost falls on the doubtful few; the rest keep the short tail).
+        // answer stands (the cost falls on the doubtful few; the rest keep the short tail). The same
+        // for a command stream whose best path went through the garbage: measured, the first stream on
+        // a new decoder pair (its running mean not yet settled) heard "lock the front door" as "lock"
+        // + garbage, which the whole utterance hears right; so the garbage path rejects on a stream
+        // exactly what it rejects whole (at the cost of one more decode for speech that is no command).
         const margin = r.details?.margin;
-        if (kind === 'commands' && r.understood && typeof margin === 'number' && margin < STREAM_VERIFY_MARGIN) {
+        const doubtful = r.understood ? typeof margin === 'number' && margin < STREAM_VERIFY_MARGIN : r.reason === 'out_of_grammar';
+        if (kind === 'commands' && doubtful) {
           const whole = await this.recognize(all);
-          return { ...whole, details: { ...whole.details, stream_hypothesis: r.text, stream_margin: margin, reverified: 1 } };
+          return {
+            ...whole,
+            details: {
+              ...whole.details,
+              stream_hypothesis: r.understood ? r.text : String(r.details?.heard ?? ''),
+              stream_margin: typeof margin === 'number' ? margin : null,
+              reverified: 1,
+            },
+          };
         }
         return r;
       },
@@ -355,24 +417,29 @@ export class PocketsphinxEngine implements SttEngine {
     return { base, silence };
   }
 
-  /** Gates 2 and 3 on the grammar and phone-loop results of the (trimmed) audio `pcm`. */
+  /**
+   * Gates 2 to 4 on the grammar decode's best path (`words`, garbage units kept) and the phone loop's
+   * score, `pcm` being the trimmed audio as given (before the noise floor). `p` is null only when the
+   * phone loop was not run because the path already says no (no words, or garbage).
+   */
   private verdict(
     g: Hypothesis,
-    p: Hypothesis,
+    words: readonly string[],
+    p: Hypothesis | null,
     pcm: Int16Array,
     base: Record<string, number>,
     timing: Record<string, number>,
   ): SttRecognition {
-    const text = (g.hyp ?? '').trim();
-    if (!hasHypothesis(g)) {
+    if (words.length === 0 || g.frames === 0) {
       return { text: '', confidence: 0, understood: false, reason: 'no_hypothesis', details: { ...base, frames: g.frames } };
     }
+    const heard = words.join(' ');
+    const text = words.filter((w) => !isGarbageWord(w)).join(' ');
+    if (!p) return { text: '', confidence: 0, understood: false, reason: 'out_of_grammar', details: { ...base, frames: g.frames, heard } };
     const margin = (g.score - p.score + this.opts.entryOffset) / g.frames;
     const highBand = energyAbove(pcm, 16000, 4500);
     const narrowband = highBand < NARROWBAND_MAX_HIGH_ENERGY;
     const threshold = this.opts.minMargin + (narrowband ? this.opts.narrowbandPenalty : 0);
-    const confidence = 1 / (1 + Math.exp(-(margin - threshold) / this.opts.marginScale));
-    const understood = margin >= threshold;
     const details = {
       ...base,
       high_band: Math.round(highBand * 10000) / 10000,
@@ -381,9 +448,12 @@ export class PocketsphinxEngine implements SttEngine {
       grammar_score: g.score,
       phone_score: p.score,
       margin: Math.round(margin * 100) / 100,
-      hypothesis: text,
+      heard,
       ...timing,
     };
+    if (text !== heard) return { text: '', confidence: 0, understood: false, reason: 'out_of_grammar', details };
+    const confidence = 1 / (1 + Math.exp(-(margin - threshold) / this.opts.marginScale));
+    const understood = margin >= threshold;
     return understood ? { text, confidence, understood, details } : { text: '', confidence, understood, reason: 'low_confidence', details };
   }
 
@@ -402,8 +472,4 @@ export class PocketsphinxEngine implements SttEngine {
     this.queue = run.catch(() => undefined);
     return run;
   }
-}
-
-function hasHypothesis(g: Hypothesis): boolean {
-  return (g.hyp ?? '').trim() !== '' && g.frames > 0;
 }

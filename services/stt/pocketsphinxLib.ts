@@ -43,6 +43,15 @@ export interface PocketsphinxLib {
   ps_seg_frames: (seg: Pointer, sf: number[], ef: number[]) => void;
   ps_seg_prob: (seg: Pointer, ascr: number[], lscr: number[], lback: number[]) => number;
   err_set_logfp: (stream: Pointer) => void;
+  // words the dictionary lacks (the garbage vocabulary)
+  ps_add_word: (ps: Pointer, word: string, phones: string, update: number) => number;
+  // a finite-state grammar from pocketsphinx's FSG text format (null transitions, shared states)
+  cmd_ln_float_r: (cfg: Pointer, name: string) => number;
+  ps_get_logmath: (ps: Pointer) => Pointer;
+  fsg_model_readfile: (path: string, lmath: Pointer, lw: number) => Pointer;
+  fsg_model_free: (fsg: Pointer) => number;
+  fsg_model_add_silence: (fsg: Pointer, word: string, state: number, prob: number) => number;
+  ps_set_fsg: (ps: Pointer, name: string, fsg: Pointer) => number;
 }
 
 const LIB_NAMES = {
@@ -125,6 +134,17 @@ export function loadPocketsphinx(): PocketsphinxLib {
       'int32_t ps_seg_prob(void *seg, _Out_ int32_t *ascr, _Out_ int32_t *lscr, _Out_ int32_t *lback)',
     ) as PocketsphinxLib['ps_seg_prob'],
     err_set_logfp: sb.func('void err_set_logfp(void *stream)') as PocketsphinxLib['err_set_logfp'],
+    ps_add_word: ps.func('int ps_add_word(void *ps, const char *word, const char *phones, int update)') as PocketsphinxLib['ps_add_word'],
+    cmd_ln_float_r: sb.func('double cmd_ln_float_r(void *cfg, const char *name)') as PocketsphinxLib['cmd_ln_float_r'],
+    ps_get_logmath: ps.func('void *ps_get_logmath(void *ps)') as PocketsphinxLib['ps_get_logmath'],
+    fsg_model_readfile: sb.func(
+      'void *fsg_model_readfile(const char *file, void *lmath, float lw)',
+    ) as PocketsphinxLib['fsg_model_readfile'],
+    fsg_model_free: sb.func('int fsg_model_free(void *fsg)') as PocketsphinxLib['fsg_model_free'],
+    fsg_model_add_silence: sb.func(
+      'int fsg_model_add_silence(void *fsg, const char *silword, int state, float silprob)',
+    ) as PocketsphinxLib['fsg_model_add_silence'],
+    ps_set_fsg: ps.func('int ps_set_fsg(void *ps, const char *name, void *fsg)') as PocketsphinxLib['ps_set_fsg'],
   };
   // pocketsphinx logs hundreds of lines per utterance to stderr; the log stream is process-wide
   // (sphinxbase err.c), so it is turned off once, here, before any decoder exists.

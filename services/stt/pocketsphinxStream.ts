@@ -1,5 +1,7 @@
 import { AliciaError } from '../lib/protocol/errors.js';
-import type { Decoder, Hypothesis } from './decoder.js';
+import type { Decoder, Hypothesis, WordSegment } from './decoder.js';
+import { loadGrammar } from './garbageFillers.js';
+import { NoiseFloor } from './noiseFloor.js';
 import type { GrammarKind, SttRecognition, SttStream } from './sttEngine.js';
 import { StreamTrim } from './streamTrim.js';
 import type { TrimOptions } from './trimSilence.js';
@@ -24,7 +26,7 @@ export interface DecoderPair {
 export class StreamDecoderPool {
   private readonly idle: DecoderPair[] = [];
   private readonly busy = new Set<DecoderPair>();
-  private readonly jsgf: Record<GrammarKind, { text: string | null; version: number }> = {
+  private readonly grammars: Record<GrammarKind, { text: string | null; version: number }> = {
     commands: { text: null, version: 0 },
     answers: { text: null, version: 0 },
   };
@@ -40,23 +42,23 @@ export class StreamDecoderPool {
     return this.idle.length + this.busy.size;
   }
 
-  /** the grammar of that kind for pairs acquired from now on */
-  setJsgf(jsgf: string, kind: GrammarKind = 'commands'): void {
-    const g = this.jsgf[kind];
-    g.text = jsgf;
+  /** the grammar of that kind (FSG or JSGF text) for pairs acquired from now on */
+  setGrammar(grammar: string, kind: GrammarKind = 'commands'): void {
+    const g = this.grammars[kind];
+    g.text = grammar;
     g.version++;
   }
 
   async acquire(kind: GrammarKind = 'commands'): Promise<DecoderPair> {
     if (this.closed) throw new AliciaError('STT_ENGINE_MISSING', 'the pocketsphinx engine is not started');
-    const { text, version } = this.jsgf[kind];
+    const { text, version } = this.grammars[kind];
     if (text === null) throw new AliciaError('STT_ENGINE_FAILED', `no ${kind === 'answers' ? 'answer ' : ''}grammar loaded yet`);
     const pair = this.idle.pop() ?? (await this.open());
     this.busy.add(pair);
     try {
       if (pair.holds.kind !== kind || pair.holds.version !== version) {
         pair.holds = { kind, version: -1 };
-        await pair.grammar.setJsgf(text);
+        await loadGrammar(pair.grammar, text);
         pair.holds = { kind, version };
       }
     } catch (e) {
@@ -100,8 +102,20 @@ async function closePair(p: DecoderPair): Promise<void> {
 export interface StreamOptions {
   /** trimSilence's options, applied as the audio arrives (StreamTrim); null feeds everything */
   trim: TrimOptions | null;
-  /** the engine's gates: all = every sample of the stream, fed = what the decoders saw */
-  judge(all: Int16Array, fed: Int16Array, g: Hypothesis, p: Hypothesis, timing: Record<string, number>): Promise<SttRecognition>;
+  /** the decoders hear the audio with the noise floor added (noiseFloor.ts), as recognize() decodes it */
+  noiseFloor: boolean;
+  /**
+   * the engine's gates: all = every sample of the stream, fed = what the decoders saw (before the
+   * noise floor), segments = the grammar decoder's best path (fillers and garbage included)
+   */
+  judge(
+    all: Int16Array,
+    fed: Int16Array,
+    g: Hypothesis,
+    segments: WordSegment[],
+    p: Hypothesis,
+    timing: Record<string, number>,
+  ): Promise<SttRecognition>;
   release(broken: boolean): Promise<void>;
 }
 
@@ -114,6 +128,7 @@ export interface StreamOptions {
  */
 export class PocketsphinxStream implements SttStream {
   private readonly trim: StreamTrim | null;
+  private readonly noise: NoiseFloor | null;
   /** every sample fed to the decoders, for the narrowband gate */
   private fed: Int16Array[] = [];
   private all: Int16Array[] = [];
@@ -124,6 +139,7 @@ export class PocketsphinxStream implements SttStream {
     private readonly opts: StreamOptions,
   ) {
     this.trim = opts.trim ? new StreamTrim(16000, opts.trim) : null;
+    this.noise = opts.noiseFloor ? new NoiseFloor() : null;
   }
 
   /** ps_start_utt on both decoders; on a failure the pair is given back as broken. */
@@ -154,13 +170,13 @@ export class PocketsphinxStream implements SttStream {
       const t0 = performance.now();
       // the calls queue in order on each decoder: sent at once, both decoders in parallel
       const { grammar, phones } = this.pair;
-      const [, g, , p] = await Promise.all([grammar.endUtt(), grammar.hyp(), phones.endUtt(), phones.hyp()]);
+      const [, g, segments, , p] = await Promise.all([grammar.endUtt(), grammar.hyp(), grammar.segments(), phones.endUtt(), phones.hyp()]);
       const all = this.trim ? this.trim.audio.slice() : concat(this.all);
       const fed = concat(this.fed);
       // the decoders are free again before the verdict (which may decode the audio once more)
       await this.close(false);
       closed = true;
-      return await this.opts.judge(all, fed, g, p, { end_utt_ms: Math.round((performance.now() - t0) * 10) / 10 });
+      return await this.opts.judge(all, fed, g, segments, p, { end_utt_ms: Math.round((performance.now() - t0) * 10) / 10 });
     } catch (e) {
       if (!closed) await this.close(true);
       throw e;
@@ -182,8 +198,9 @@ export class PocketsphinxStream implements SttStream {
   private async decode(pcm: Int16Array): Promise<void> {
     if (pcm.length === 0) return;
     this.fed.push(pcm);
+    const heard = this.noise ? this.noise.add(pcm) : pcm;
     try {
-      await Promise.all([this.pair.grammar.processRaw(pcm, false), this.pair.phones.processRaw(pcm, false)]);
+      await Promise.all([this.pair.grammar.processRaw(heard, false), this.pair.phones.processRaw(heard, false)]);
     } catch (e) {
       await this.close(true);
       throw e;

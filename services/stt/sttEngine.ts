@@ -10,7 +10,7 @@ export interface SttRecognition {
   confidence: number;
   /** false for silence, noise and speech outside the grammar */
   understood: boolean;
-  /** why it was rejected (silence, noise, no_hypothesis, low_confidence) */
+  /** why it was rejected (silence, noise, no_hypothesis, out_of_grammar, low_confidence) */
   reason?: string;
   /** engine-specific measurements (scores, frames), for logs and threshold tuning */
   details?: Record<string, number | string | null>;
@@ -40,8 +40,11 @@ export interface SttEngine {
   start(): Promise<void>;
   /** release models; can run twice */
   stop(): Promise<void>;
-  /** constrain recognition to this JSGF grammar (replaces the previous one of that kind; default "commands") */
-  setGrammar(jsgf: string, kind?: GrammarKind): Promise<void>;
+  /**
+   * constrain recognition to this grammar (replaces the previous one of that kind; default "commands"):
+   * JSGF, or pocketsphinx FSG text with a garbage path (Grammar.fsg)
+   */
+  setGrammar(grammar: string, kind?: GrammarKind): Promise<void>;
   /** 16 kHz mono 16-bit PCM, with the command grammar (default) or only the answers to a question */
   recognize(pcm16k: Int16Array, kind?: GrammarKind): Promise<SttRecognition>;
   /** a streamed utterance on its own decoder; engines without it get their audio whole at the end (bufferedStream.ts) */

@@ -8,7 +8,7 @@ import { lastSegment } from '../lib/protocol/topics.js';
 import { BusService } from '../lib/runtime/busService.js';
 import type { ConnectionOptions } from '../lib/runtime/busService.js';
 import { decoderBackend } from './decoderBackends.js';
-import { PocketsphinxEngine } from './pocketsphinxEngine.js';
+import { DEFAULT_MIN_MARGIN, DEFAULT_MIN_MARGIN_WITHOUT_GARBAGE, PocketsphinxEngine } from './pocketsphinxEngine.js';
 import { parseSttConfig } from './sttConfig.js';
 import type { SttConfig } from './sttConfig.js';
 import type { SttEngine } from './sttEngine.js';
@@ -70,7 +70,8 @@ export class SttService extends BusService {
         ...(ps.hmm ? { hmm: ps.hmm } : {}),
         ...(ps.dict ? { dict: ps.dict } : {}),
         ...(ps.phone_lm ? { phoneLm: ps.phone_lm } : {}),
-        ...(ps.min_margin !== undefined ? { minMargin: ps.min_margin } : {}),
+        minMargin: ps.min_margin ?? (ps.garbage_path ? DEFAULT_MIN_MARGIN : DEFAULT_MIN_MARGIN_WITHOUT_GARBAGE),
+        noiseFloor: ps.garbage_path,
         ...(ps.min_speech_ms !== undefined ? { minSpeechMs: ps.min_speech_ms } : {}),
       });
     this.streams = new AudioStreams({
@@ -167,7 +168,7 @@ export class SttService extends BusService {
     try {
       // only the words this grammar could use (loadDictionaryWords says why)
       const g = buildGrammar(this.registry, loadDictionaryWords(this.config.pocketsphinx.dict, grammarVocabulary(this.registry)));
-      await this.engine.setGrammar(g.jsgf);
+      await this.engine.setGrammar(this.config.pocketsphinx.garbage_path ? g.fsg : g.jsgf);
       this.grammarSignature = g.signature;
       this.skipped = g.skipped.map((s) => `${s.kind} "${s.text}" (not in the dictionary: ${s.missing.join(', ')})`);
       this.log.info('grammar updated', { devices: this.registry.size, words: g.words.length, skipped: this.skipped });

@@ -1,10 +1,12 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { pocketsphinxBundle } from '../lib/language/pocketsphinxBundle.js';
 import type { PocketsphinxBundle } from '../lib/language/pocketsphinxBundle.js';
 import { AliciaError } from '../lib/protocol/errors.js';
 import { parseSegments } from './decoder.js';
-import type { Decoder, DecoderBackend, Hypothesis, WordSegment } from './decoder.js';
+import type { Decoder, DecoderBackend, FsgFiller, Hypothesis, WordSegment } from './decoder.js';
 
 /**
  * pocketsphinx compiled to WebAssembly (resources/pocketsphinx, built by build/pocketsphinx-wasm/build.sh
@@ -50,6 +52,16 @@ function selected(rc, what) {
 const ops = {
   setJsgf(jsgf) {
     selected(withStrings([jsgf], ([g]) => M._psw_set_jsgf(ps, search, g)), 'pocketsphinx rejected the JSGF grammar');
+  },
+  setFsg(path, fillers) {
+    selected(withStrings([path, fillers], ([p, f]) => M._psw_set_fsg(ps, search, p, f)), 'pocketsphinx rejected the FSG grammar (a word missing from the dictionary?)');
+  },
+  addWords(words) {
+    // the search is rebuilt once, with the last word
+    words.forEach((w, i) => {
+      if (withStrings([w.word, w.phones], ([a, b]) => M._ps_add_word(ps, a, b, i === words.length - 1 ? 1 : 0)) < 0)
+        throw new Refused('STT_ENGINE_FAILED', 'pocketsphinx refused the word ' + w.word + ' (' + w.phones + ')');
+    });
   },
   setPhoneLoop(path) {
     selected(withStrings([path], ([p]) => M._psw_set_allphone(ps, search, p)), 'pocketsphinx could not load the phone model ' + path);
@@ -139,7 +151,19 @@ const ops = {
 })();
 `;
 
-type Op = 'setJsgf' | 'setPhoneLoop' | 'setKeyphrase' | 'startUtt' | 'processRaw' | 'endUtt' | 'hyp' | 'segments' | 'prob' | 'close';
+type Op =
+  | 'setJsgf'
+  | 'setFsg'
+  | 'addWords'
+  | 'setPhoneLoop'
+  | 'setKeyphrase'
+  | 'startUtt'
+  | 'processRaw'
+  | 'endUtt'
+  | 'hyp'
+  | 'segments'
+  | 'prob'
+  | 'close';
 type ErrorCodeOf = 'STT_ENGINE_FAILED' | 'STT_ENGINE_MISSING';
 type WorkerReply =
   | { type: 'ready' }
@@ -238,6 +262,22 @@ class WasmDecoder implements Decoder {
 
   setJsgf(jsgf: string): Promise<void> {
     return this.call<void>('setJsgf', jsgf);
+  }
+
+  /** The text goes through a private temporary file: pocketsphinx reads FSGs from files only. */
+  async setFsg(fsg: string, fillers: readonly FsgFiller[]): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), 'alicia-fsg-'));
+    try {
+      const path = join(dir, 'grammar.fsg');
+      await writeFile(path, fsg);
+      await this.call<void>('setFsg', path, fillers.map((f) => `${f.state} ${f.word} ${f.prob}\n`).join(''));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  addWords(words: ReadonlyArray<{ word: string; phones: string }>): Promise<void> {
+    return this.call<void>('addWords', words);
   }
 
   setPhoneLoop(phoneLm: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_GARBAGE, GARBAGE_PHONES } from './garbage.js';
 import { ANSWER_INTENTS, buildAnswerGrammar, buildGrammar, grammarVocabulary, loadDictionaryWords } from './grammar.js';
 import { INTENT_TEMPLATES } from './intents.js';
 import { defaultHomeRegistry } from './testing/defaultHome.js';
@@ -38,7 +39,27 @@ describe('buildGrammar', () => {
     expect(few.size).toBeLessThan(1000);
     expect(few.size).toBeLessThan(dict.size / 100);
     expect(few.has('zorblax')).toBe(false);
+    // the garbage path's words are looked up too: the FSG is the same as from the whole dictionary
+    expect(few.has('garage')).toBe(true);
     expect(buildGrammar(reg, few)).toEqual(buildGrammar(reg, dict));
+  });
+
+  it('writes the same commands as FSG text with a garbage path: phones, and household words the commands do not use', () => {
+    const g = buildGrammar(defaultHomeRegistry(), dict);
+    expect(g.fsg).toMatch(/^FSG_BEGIN alicia\nNUM_STATES \d+\nSTART_STATE 0\nFINAL_STATE 1\n/);
+    expect(g.fsg.trimEnd().endsWith('FSG_END')).toBe(true);
+    for (const w of g.words) expect(g.fsg).toContain(` ${w}\n`);
+    for (const p of GARBAGE_PHONES) expect(g.fsg).toContain(` ~${p.toLowerCase()}\n`);
+    // a household word the home lacks is garbage; one its commands say ("front door") is not
+    expect(g.fsg).toContain(' ~garage\n');
+    expect(g.words).toContain('front');
+    expect(g.fsg).not.toContain(' ~front\n');
+    // every state of the commands can leave for the garbage loop, at the entry price
+    const states = Number(/NUM_STATES (\d+)/.exec(g.fsg)![1]);
+    const entries = g.fsg.split('\n').filter((l) => l.endsWith(` ${DEFAULT_GARBAGE.entryProb}`) && /^TRANSITION \d+ \d+ \S+$/.test(l));
+    expect(entries.length).toBeGreaterThan(states / 2);
+    // without the garbage path: no garbage unit at all
+    expect(buildGrammar(defaultHomeRegistry(), dict, { ...DEFAULT_GARBAGE, entryProb: 0 }).fsg).not.toContain('~');
   });
 
   it('leaves out and reports device names the recogniser cannot say, and follows registry changes', () => {

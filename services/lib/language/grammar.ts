@@ -4,7 +4,10 @@ import { ANSWER_INTENTS, MODE_WORDS } from './intents.js';
 import { pocketsphinxBundle } from './pocketsphinxBundle.js';
 import { compiledTemplates, PRONOUNS } from './matcher.js';
 import { TEENS, TENS, UNITS } from './numbers.js';
-import { templateWords, toJsgf } from './template.js';
+import { FsgWriter } from './fsg.js';
+import { DEFAULT_GARBAGE, GARBAGE_PHONES, GARBAGE_WORDS, garbageUnit } from './garbage.js';
+import type { GarbageOptions } from './garbage.js';
+import { parseTemplate, templateWords, toJsgf } from './template.js';
 import type { SlotType, TemplateNode } from './template.js';
 
 /**
@@ -44,6 +47,19 @@ export function loadDictionaryWords(path = pocketsphinxBundle().dict, among?: Re
   return words;
 }
 
+/** The first pronunciation of each of `words` that a CMU-format dictionary has (missing words are left out). */
+export function loadPronunciations(path: string, words: Iterable<string>): Map<string, string> {
+  const want = new Set(words);
+  const out = new Map<string, string>();
+  for (const line of readFileSync(path, 'latin1').split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp <= 0) continue;
+    const w = line.slice(0, sp);
+    if (want.has(w) && !out.has(w)) out.set(w, line.slice(sp + 1).trim());
+  }
+  return out;
+}
+
 export interface GrammarSkip {
   /** what was left out: a device phrase, a room, or a template */
   kind: 'device' | 'room' | 'template';
@@ -54,6 +70,8 @@ export interface GrammarSkip {
 
 export interface Grammar {
   jsgf: string;
+  /** the same commands plus the garbage path (garbage.ts), in pocketsphinx's FSG text format (fsg.ts) */
+  fsg: string;
   /** every word the grammar can produce */
   words: string[];
   skipped: GrammarSkip[];
@@ -69,6 +87,21 @@ const NUMBER_RULES = [
   `<number> = ( zero | <digit> | <teen> | <tens> [ <digit> ] | one hundred ) [ point five ];`,
 ];
 const NUMBER_WORDS = ['zero', ...UNITS, ...TEENS, ...TENS.filter((t) => t !== ''), 'hundred', 'point', 'five'];
+/** The same numbers as a template, for the FSG. */
+const NUMBER_TEMPLATE = parseTemplate(
+  `( zero | ${UNITS.slice(1).join(' | ')} | ${TEENS.join(' | ')} | ( ${TENS.filter((t) => t !== '').join(' | ')} ) [ ${UNITS.slice(1).join(' | ')} ] | one hundred ) [ point five ]`,
+);
+
+/**
+ * Silence and noise may come between any two words: what pocketsphinx's -fsgusefiller adds to a
+ * JSGF grammar, with its default -silprob and -fillprob. The FSG says it itself: once the engine
+ * marks the garbage units as fillers, pocketsphinx adds none of its own.
+ */
+export const FSG_FILLERS: ReadonlyArray<{ word: string; prob: number }> = [
+  { word: '<sil>', prob: 0.005 },
+  { word: '[NOISE]', prob: 1e-8 },
+  { word: '[SPEECH]', prob: 1e-8 },
+];
 
 function slotsOf(node: TemplateNode, out = new Set<SlotType>()): Set<SlotType> {
   if (node.t === 'slot') out.add(node.slot);
@@ -96,16 +129,23 @@ export function buildAnswerGrammar(dictionary: ReadonlySet<string>): string {
 
 export { ANSWER_INTENTS };
 
-/** Every word buildGrammar looks up in the dictionary for this registry: device phrases, rooms, template words. */
+/**
+ * Every word buildGrammar looks up in the dictionary for this registry: device phrases, rooms,
+ * template words, and the garbage words (the garbage path keeps only those the dictionary has).
+ */
 export function grammarVocabulary(registry: DeviceRegistry): Set<string> {
-  const out = new Set<string>();
+  const out = new Set<string>(GARBAGE_WORDS);
   for (const p of registry.phrases()) p.tokens.forEach((w) => out.add(w));
   for (const r of registry.rooms()) r.forEach((w) => out.add(w));
   for (const { node } of compiledTemplates()) templateWords(node).forEach((w) => out.add(w));
   return out;
 }
 
-export function buildGrammar(registry: DeviceRegistry, dictionary: ReadonlySet<string>): Grammar {
+export function buildGrammar(
+  registry: DeviceRegistry,
+  dictionary: ReadonlySet<string>,
+  garbage: GarbageOptions = DEFAULT_GARBAGE,
+): Grammar {
   const skipped: GrammarSkip[] = [];
   const words = new Set<string>();
   const missing = (ws: readonly string[]): string[] => ws.filter((w) => !dictionary.has(w));
@@ -132,6 +172,7 @@ export function buildGrammar(registry: DeviceRegistry, dictionary: ReadonlySet<s
 
   const rules: string[] = [];
   const used = new Set<SlotType>();
+  const included: TemplateNode[] = [];
   compiledTemplates().forEach(({ def, node }, i) => {
     if (ANSWER_INTENTS.has(def.intent)) return;
     const miss = missing([...templateWords(node)]);
@@ -145,6 +186,7 @@ export function buildGrammar(registry: DeviceRegistry, dictionary: ReadonlySet<s
     slots.forEach((s) => used.add(s));
     templateWords(node).forEach((w) => words.add(w));
     rules.push(`<t${i}> = ${toJsgf(node)};`);
+    included.push(node);
   });
 
   const slotRules: string[] = [];
@@ -156,5 +198,54 @@ export function buildGrammar(registry: DeviceRegistry, dictionary: ReadonlySet<s
 
   const refs = rules.map((r) => r.slice(0, r.indexOf(' ')));
   const jsgf = ['#JSGF V1.0;', 'grammar alicia;', ...slotRules, ...rules, `public <command> = ${refs.join(' | ')};`, ''].join('\n');
-  return { jsgf, words: [...words].sort(), skipped, signature: registry.vocabularySignature() };
+  const fsg = garbageFsg(included, slotAlternatives, words, dictionary, garbage);
+  return { jsgf, fsg, words: [...words].sort(), skipped, signature: registry.vocabularySignature() };
+}
+
+const phrasesNode = (phrases: readonly string[]): TemplateNode => ({
+  t: 'alt',
+  options: phrases.map((p) => {
+    const items = p.split(' ').map((w): TemplateNode => ({ t: 'word', w }));
+    return items.length === 1 ? items[0]! : { t: 'seq', items };
+  }),
+});
+
+function garbageFsg(
+  templates: readonly TemplateNode[],
+  slots: Record<SlotType, string[]>,
+  commandWords: ReadonlySet<string>,
+  dictionary: ReadonlySet<string>,
+  garbage: GarbageOptions,
+): string {
+  const fsg = new FsgWriter();
+  const start = fsg.state();
+  const final = fsg.state();
+  const slotNodes: Record<SlotType, TemplateNode> = {
+    device: phrasesNode(slots.device),
+    room: phrasesNode(slots.room),
+    mode: phrasesNode(slots.mode),
+    number: NUMBER_TEMPLATE,
+  };
+  const slot = (s: SlotType, from: number, to: number): void => fsg.template(slotNodes[s], from, to, slot);
+  for (const t of templates) fsg.template(t, start, final, slot);
+  const commandStates = fsg.states;
+  if (garbage.entryProb > 0) {
+    // one shared loop: at least one unit, then any number, then the end of the sentence
+    const loopIn = fsg.state();
+    const loop = fsg.state();
+    const units: Array<[string, number]> = [
+      ...GARBAGE_PHONES.map((p): [string, number] => [garbageUnit(p), garbage.phoneProb]),
+      ...[...new Set(GARBAGE_WORDS)]
+        .filter((w) => !commandWords.has(w) && dictionary.has(w))
+        .map((w): [string, number] => [garbageUnit(w), garbage.wordProb]),
+    ];
+    for (const [unit, prob] of units) {
+      fsg.word(loopIn, loop, unit, prob);
+      fsg.word(loop, loop, unit, prob);
+    }
+    fsg.empty(loop, final);
+    for (let s = 0; s < commandStates; s++) fsg.empty(s, loopIn, garbage.entryProb);
+  }
+  for (let s = 0; s < fsg.states; s++) for (const f of FSG_FILLERS) fsg.word(s, s, f.word, f.prob);
+  return fsg.text('alicia', start, final);
 }

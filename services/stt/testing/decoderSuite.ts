@@ -46,7 +46,14 @@ export function decoderSuite(label: string, backend: () => DecoderBackend): void
     };
 
     beforeAll(async () => {
-      const sentences = ['turn on the kitchen light', 'play music', 'what time is it', 'hello alicia', 'please call my mother'];
+      const sentences = [
+        'turn on the kitchen light',
+        'play music',
+        'what time is it',
+        'hello alicia',
+        'please call my mother',
+        'open the garage',
+      ];
       const wavs = await corpus.speakAll(sentences.map((text) => ({ text })));
       sentences.forEach((s, i) => (audio[s] = pcmOf(wavs[i]!)));
       grammar = await open();
@@ -121,6 +128,40 @@ export function decoderSuite(label: string, backend: () => DecoderBackend): void
       // stricter: the same "hello alicia" no longer counts (measured on espeak-ng's voice)
       await kws.setKeyphrase('alicia', 1e-40);
       expect((await decodeUtterance(kws, audio['hello alicia']!)).hyp).toBeNull();
+    });
+
+    it('decodes an FSG grammar with added words, and its filler self-loops stay out of the hypothesis', async () => {
+      const d = await open([...DECODER_ARGV, '-bestpath', 'no']);
+      // a word the dictionary lacks, under a name no dictionary word has
+      await d.addWords([{ word: '~garage', phones: 'G ER AA ZH' }]);
+      // 0 -play-> 1 -music-> 2 (final); 0 -open-> 3 -the-> 4 -~garage-> 2; silence may come anywhere
+      const states = [0, 1, 2, 3, 4];
+      const fsg = [
+        'FSG_BEGIN test',
+        'NUM_STATES 5',
+        'START_STATE 0',
+        'FINAL_STATE 2',
+        'TRANSITION 0 1 0.5 play',
+        'TRANSITION 1 2 1 music',
+        'TRANSITION 0 3 0.5 open',
+        'TRANSITION 3 4 1 the',
+        'TRANSITION 4 2 1 ~garage',
+        ...states.map((st) => `TRANSITION ${st} ${st} 0.005 <sil>`),
+        'FSG_END',
+        '',
+      ].join('\n');
+      await d.setFsg(
+        fsg,
+        states.map((state) => ({ word: '<sil>', state, prob: 0.005 })),
+      );
+      expect((await decodeUtterance(d, audio['play music']!)).hyp).toBe('play music');
+      expect((await decodeUtterance(d, audio['open the garage']!)).hyp).toBe('open the ~garage');
+      const segs = (await d.segments()).map((s) => s.word);
+      expect(segs).toContain('~garage');
+      // a word missing from the dictionary, and text that is no FSG: refused, the search stays
+      await expect(d.setFsg(fsg.replace('~garage', '~cellar'), [])).rejects.toMatchObject({ code: 'STT_ENGINE_FAILED' });
+      await expect(d.setFsg('FSG_BEGIN broken\nNUM_STATES x\n', [])).rejects.toMatchObject({ code: 'STT_ENGINE_FAILED' });
+      expect((await decodeUtterance(d, audio['play music']!)).hyp).toBe('play music');
     });
 
     it('two decoders decode at the same time, each with its own search', async () => {
