@@ -2,6 +2,7 @@ import { Aedes } from 'aedes';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect as netConnect, type AddressInfo, type Server } from 'node:net';
+import { freePort } from '../support/mosquitto.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mainThreadCpuMs as mainThreadCpu, procStatCpuMs } from '../../electron/host/recorder/threadCpu.js';
@@ -112,14 +113,6 @@ async function roundTrips(pool: Pool, t: Target): Promise<{ p50: number; p95: nu
   const r = (await w.next('rtt')) as Extract<LoadReport, { type: 'rtt' }>;
   const l = r.latenciesMs;
   return { p50: quantile(l, 0.5), p95: quantile(l, 0.95), mean: l.reduce((a, b) => a + b, 0) / Math.max(1, l.length) };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 export async function alicia(limits: Partial<BrokerLimits> = {}, name = 'AliciaBroker (auth + ACL)'): Promise<Target> {

@@ -101,14 +101,11 @@ export class SttService extends BusService {
     try {
       await this.engine.start();
       if (this.engine instanceof PocketsphinxEngine) this.log.info('speech recogniser ready', { backend: this.engine.backendName });
-      // read once here so a missing or unreadable dictionary is an engine error at start
-      loadDictionaryWords(this.config.pocketsphinx.dict, new Set());
+      // the answers' words are template words: grammarVocabulary has them. This first read also makes a
+      // missing or unreadable dictionary an engine error at start.
+      const answerWords = loadDictionaryWords(this.config.pocketsphinx.dict, grammarVocabulary(this.registry));
       this.dictionaryReady = true;
-      // the answers' words are template words: grammarVocabulary has them
-      await this.engine.setGrammar(
-        buildAnswerGrammar(loadDictionaryWords(this.config.pocketsphinx.dict, grammarVocabulary(this.registry))),
-        'answers',
-      );
+      await this.engine.setGrammar(buildAnswerGrammar(answerWords), 'answers');
       await this.rebuildGrammar();
     } catch (e) {
       const info = toErrorInfo(e);
