@@ -53,7 +53,7 @@ function rows(label: string, s: CorpusScore): (string | number)[][] {
   ];
 }
 
-function defaultHome(): DeviceRegistry {
+export function defaultHome(): DeviceRegistry {
   const file = findDefaultHomeFile();
   if (!file) throw new Error('resources/home.json not found');
   const registry = new DeviceRegistry();

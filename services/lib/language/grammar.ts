@@ -226,7 +226,12 @@ function garbageFsg(
     mode: phrasesNode(slots.mode),
     number: NUMBER_TEMPLATE,
   };
-  const slot = (s: SlotType, from: number, to: number): void => fsg.template(slotNodes[s], from, to, slot);
+  // where a device or room slot ends: garbage said in its place may return to the command there
+  const afterNames = new Set<number>();
+  const slot = (s: SlotType, from: number, to: number): void => {
+    if (s === 'device' || s === 'room') afterNames.add(to);
+    fsg.template(slotNodes[s], from, to, slot);
+  };
   for (const t of templates) fsg.template(t, start, final, slot);
   const commandStates = fsg.states;
   if (garbage.entryProb > 0) {
@@ -244,6 +249,7 @@ function garbageFsg(
       fsg.word(loop, loop, unit, prob);
     }
     fsg.empty(loop, final);
+    if (garbage.returnProb > 0) for (const s of afterNames) fsg.empty(loop, s, garbage.returnProb);
     for (let s = 0; s < commandStates; s++) fsg.empty(s, loopIn, garbage.entryProb);
   }
   for (let s = 0; s < fsg.states; s++) for (const f of FSG_FILLERS) fsg.word(s, s, f.word, f.prob);

@@ -1,7 +1,7 @@
 import { parseWav, toMono16k } from '../../lib/audio/wav.js';
 import type { DeviceRegistry } from '../../lib/language/deviceRegistry.js';
 import { matchIntent } from '../../lib/language/matcher.js';
-import type { SttEngine } from '../sttEngine.js';
+import type { SttEngine, SttRecognition } from '../sttEngine.js';
 import type { CorpusUtterance, Voice } from './corpus.js';
 
 /** What makes the audio: services/stt/testing/speech.ts's SpeechCorpus in tests, e2e/bench/espeak.ts in the bench. */
@@ -44,6 +44,8 @@ export async function scoreCorpus(
   speech: Speaker,
   utterances: readonly CorpusUtterance[],
   home: DeviceRegistry,
+  /** sees every recognition and whether it was right (a command read right, a non-command refused) */
+  observe?: (u: CorpusUtterance, r: SttRecognition, right: boolean) => void,
 ): Promise<CorpusScore> {
   const s: CorpusScore = { commands: 0, commandsRight: 0, rejections: 0, falseAccepts: 0, deviceActions: 0, misses: [], accepts: [] };
   // synthesised in batches ahead of the decoding, so espeak-ng and the decoder overlap little but memory stays small
@@ -59,10 +61,13 @@ export async function scoreCorpus(
         s.commands++;
         const want = reading(u.text, home);
         const got = r.understood ? reading(r.text, home) : undefined;
-        if (got && got.intent === want.intent && got.commands === want.commands) s.commandsRight++;
+        const right = got !== undefined && got.intent === want.intent && got.commands === want.commands;
+        observe?.(u, r, right);
+        if (right) s.commandsRight++;
         else s.misses.push({ ...where, heard, ...(r.reason ? { reason: r.reason } : {}) });
       } else {
         s.rejections++;
+        observe?.(u, r, !r.understood);
         if (!r.understood) continue;
         s.falseAccepts++;
         const actions = reading(r.text, home).count;
