@@ -117,12 +117,15 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   return out;
 }
 
-/** Host log: JSON lines to <dataDir>/logs/host.log at the configured level, warnings and errors also to stderr. */
-export function createHostLogger(dataDir: string, level: LogLevel): Logger {
-  const file = new RotatingFile(join(dataDir, 'logs', 'host.log'), {}, (e) =>
-    process.stderr.write(`cannot write host log: ${e.message}\n`),
+/**
+ * Host log: JSON lines to <dataDir>/logs/<origin>.log at the configured level, warnings and errors
+ * also to stderr. `origin`: `host`, or `node` for a service node (`alicia node`).
+ */
+export function createHostLogger(dataDir: string, level: LogLevel, origin: 'host' | 'node' = 'host'): Logger {
+  const file = new RotatingFile(join(dataDir, 'logs', `${origin}.log`), {}, (e) =>
+    process.stderr.write(`cannot write ${origin} log: ${e.message}\n`),
   );
-  return createLogger('host', {
+  return createLogger(origin, {
     level,
     sink: (line, lvl) => {
       file.append(line);

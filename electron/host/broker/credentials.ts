@@ -23,7 +23,14 @@ import type { Credential } from './types.js';
  * which needs a credential for each: services/lib/protocol/services.ts). Window sessions have none
  * there: each gets its own, in memory (issueWindow).
  */
-export const STORED_PRINCIPALS: readonly StoredPrincipal[] = [...SERVICE_NAMES, 'operator', 'bridge', ...HOST_PARTS, SHARED_WINDOW];
+export const STORED_PRINCIPALS: readonly StoredPrincipal[] = [
+  ...SERVICE_NAMES,
+  'operator',
+  'bridge',
+  ...HOST_PARTS,
+  SHARED_WINDOW,
+  'node',
+];
 
 export const CREDENTIALS_FILE = 'credentials.json';
 const FILE_VERSION = 1;

@@ -28,13 +28,17 @@ export class Subscriptions {
 
   constructor(private readonly host: SubscriptionsHost) {}
 
-  /** Add a handler; subscribe on the broker (when connected) unless the filter already is, at this QoS or higher. */
-  async add(client: MqttClient | null, filter: string, fn: MessageHandler, qos: 0 | 1): Promise<void> {
+  /**
+   * Add a handler; subscribe on the broker (when connected) unless the filter already is, at this QoS
+   * or higher. `brokerFilter`: what to subscribe when it is not `filter` itself (a shared
+   * subscription `$share/<group>/<filter>`, whose messages arrive on topics `filter` matches).
+   */
+  async add(client: MqttClient | null, filter: string, fn: MessageHandler, qos: 0 | 1, brokerFilter = filter): Promise<void> {
     this.handlers.push({ filter, fn });
-    const have = this.subscribed.get(filter);
+    const have = this.subscribed.get(brokerFilter);
     if (have !== undefined && have >= qos) return;
-    this.subscribed.set(filter, qos);
-    if (client) await this.subscribeOnBroker(client, filter, qos);
+    this.subscribed.set(brokerFilter, qos);
+    if (client) await this.subscribeOnBroker(client, brokerFilter, qos);
   }
 
   /** Remove every handler of this exact filter and unsubscribe it. */
