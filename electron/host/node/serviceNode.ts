@@ -43,6 +43,8 @@ export interface RunningNode {
 }
 
 export const NODE_CREDENTIALS_FILE = 'node-credentials.json';
+/** how long a stopping node waits to say it is offline */
+const BYE_TIMEOUT_MS = 2_000;
 
 /**
  * A service node (`alicia node`): a supervisor for some services on another machine, against the
@@ -84,9 +86,9 @@ export async function startServiceNode(o: ServiceNodeOptions): Promise<RunningNo
     parts.track('node connection', async () => {
       // a clean stop says offline itself (the will is only for a lost connection)
       const bye = seal({ node: o.name, online: false, shared, services: [] }, { source: 'supervisor' });
-      await bus
-        .publish(topicFor('alicia/system/nodes/+', o.name), JSON.stringify(bye), { qos: 1, retain: true })
-        .catch(() => undefined);
+      // with the broker gone the publish would wait for it forever: the will says it instead
+      const said = bus.publish(topicFor('alicia/system/nodes/+', o.name), JSON.stringify(bye), { qos: 1, retain: true });
+      await Promise.race([said.catch(() => undefined), new Promise((r) => setTimeout(r, BYE_TIMEOUT_MS).unref())]);
       await bus.stop();
     });
     await bus.start();
