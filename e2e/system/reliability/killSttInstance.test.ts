@@ -76,7 +76,11 @@ async function speak(prefix: string, n: number, during?: (sent: number) => Promi
   const out: { session: string; id: string }[] = [];
   for (let i = 0; i < n; i++) {
     const session = `${prefix}-${i}`;
-    const id = host.send('alicia/voice/command', { session_id: session, audio_data: audio[i % audio.length]!, speak: false }, { session_id: session });
+    const id = host.send(
+      'alicia/voice/command',
+      { session_id: session, audio_data: audio[i % audio.length]!, speak: false },
+      { session_id: session },
+    );
     out.push({ session, id });
     if (i % BURST === BURST - 1) {
       await during?.(i + 1);
@@ -125,9 +129,14 @@ describe('two stt instances (host + node) and a kill -9 of one', () => {
     );
     expect(t.lost).toEqual([]);
     expect(t.twice).toEqual([]);
+    expect(t.notOk).toEqual([]);
     expect(perRequest.every((n) => n === 1)).toBe(true);
     // both took some, and together exactly as many as there were: never both the same one
-    expect(took().map(([inst]) => inst).sort()).toEqual(['stt', `stt@${NODE}`]);
+    expect(
+      took()
+        .map(([inst]) => inst)
+        .sort(),
+    ).toEqual(['stt', `stt@${NODE}`]);
     expect(took().every(([, n]) => n > 0)).toBe(true);
     expect(took().reduce((s, [, n]) => s + n, 0)).toBe(ids.length);
   }, 120_000);
@@ -159,8 +168,10 @@ describe('two stt instances (host + node) and a kill -9 of one', () => {
     expect(t.lost).toEqual([]);
     expect(t.twice).toEqual([]);
     expect(t.deviceTwice).toEqual([]);
-    // none of them ran out of time at stt: the other instance took what the dead one held
-    expect(t.notOk.filter((e) => e.includes('STT_TIMEOUT'))).toEqual([]);
+    // every one understood and done (the same WAVs every run): none ran out of time at stt, the
+    // other instance took what the dead one held
+    expect(t.notOk).toEqual([]);
+    expect(t.devices).toBe(cmds.length);
     expect(nodeSttPid).not.toBe(victim);
   }, 150_000);
 });
@@ -170,4 +181,3 @@ function countBy(xs: number[]): Record<number, number> {
   for (const x of xs) out[x] = (out[x] ?? 0) + 1;
   return out;
 }
-

@@ -1,4 +1,12 @@
-import { BRIDGE_ACL, HOST_PARTS, HOST_PART_ACL, NODE_ACL, SERVICE_NAMES, aclFor, deviceAclFor } from '../../../services/lib/protocol/services.js';
+import {
+  BRIDGE_ACL,
+  HOST_PARTS,
+  HOST_PART_ACL,
+  NODE_ACL,
+  SERVICE_NAMES,
+  aclFor,
+  deviceAclFor,
+} from '../../../services/lib/protocol/services.js';
 import { EXTERNAL, HOST_ONLY_TOPICS } from './acl.js';
 
 export const ACL_TABLE_BEGIN =

@@ -124,7 +124,8 @@ export function credentialsCommand(argv: string[]): Promise<number> {
       process.stdout.write(`${CREDENTIALS_USAGE}\n`);
       return 0;
     }
-    if (sub !== 'export') throw new UsageError(sub === undefined ? 'missing subcommand: export' : `unknown subcommand ${JSON.stringify(sub)}`);
+    if (sub !== 'export')
+      throw new UsageError(sub === undefined ? 'missing subcommand: export' : `unknown subcommand ${JSON.stringify(sub)}`);
     const f = readFlags(rest, ['--services', '--out', '--data-dir']);
     if (f.help) {
       process.stdout.write(`${CREDENTIALS_USAGE}\n`);

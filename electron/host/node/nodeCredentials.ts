@@ -29,7 +29,10 @@ export async function exportNodeCredentials(dataDir: string, services: readonly 
 }
 
 /** The node's credentials, read from an exported file; CONFIG_INVALID naming the file and what is missing. */
-export function readNodeCredentials(file: string, services: readonly ServiceName[]): { node: Credential; services: Map<ServiceName, Credential> } {
+export function readNodeCredentials(
+  file: string,
+  services: readonly ServiceName[],
+): { node: Credential; services: Map<ServiceName, Credential> } {
   const bad = (why: string) =>
     new AliciaError('CONFIG_INVALID', `node credentials ${file}: ${why} (make it on the host: alicia credentials export --services ...)`);
   let data: unknown;

@@ -67,7 +67,8 @@ export interface InstanceIdentity {
  */
 export function instanceFromEnv(service: string, env: NodeJS.ProcessEnv = process.env): InstanceIdentity {
   const node = env.ALICIA_NODE_NAME || HOST_NODE;
-  if (!isNodeName(node)) throw new AliciaError('CONFIG_INVALID', `ALICIA_NODE_NAME must be a node name such as kitchen-box, got ${JSON.stringify(node)}`);
+  if (!isNodeName(node))
+    throw new AliciaError('CONFIG_INVALID', `ALICIA_NODE_NAME must be a node name such as kitchen-box, got ${JSON.stringify(node)}`);
   const instance = env.ALICIA_INSTANCE_ID || instanceId(service, node);
   if (instance.length > 128 || /[+#/\0]/.test(instance))
     throw new AliciaError('CONFIG_INVALID', `ALICIA_INSTANCE_ID must be at most 128 characters without / + # or NUL`);
