@@ -270,6 +270,8 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
         ...(ext ? tlsEnv(ext.broker) : {}),
         // a broker without shared subscriptions: request topics plainly (each service runs once here)
         ...(ext && !ext.shared ? { ALICIA_MQTT_SHARED: '0' } : {}),
+        // the user's broker may restore shared subscriptions that deliver nothing (Subscriptions.renewShared)
+        ...(ext?.shared ? { ALICIA_MQTT_SHARED_RENEW: '1' } : {}),
       },
     });
     parts.track('supervisor', () => supervisor.stop());

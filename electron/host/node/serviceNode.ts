@@ -107,7 +107,13 @@ export async function startServiceNode(o: ServiceNodeOptions): Promise<RunningNo
       },
       log,
       ...supervisorSettings(config),
-      extraEnv: { ALICIA_LOG_LEVEL: config.log_level, ...(o.caFile ? { ALICIA_MQTT_CA_FILE: resolve(o.caFile) } : {}) },
+      extraEnv: {
+        ALICIA_LOG_LEVEL: config.log_level,
+        ...(o.caFile ? { ALICIA_MQTT_CA_FILE: resolve(o.caFile) } : {}),
+        // the broker may be the user's Mosquitto (Subscriptions.renewShared); a node's instance is never
+        // the last member of its group (the host runs the service too), so renewing costs nothing here
+        ALICIA_MQTT_SHARED_RENEW: '1',
+      },
       node: o.name,
       shared,
     });

@@ -59,11 +59,14 @@ export interface InstanceIdentity {
   instance: string;
   /** subscribe to request topics through a shared subscription (off on a broker without them) */
   shared: boolean;
+  /** renew the shared subscriptions after a reconnect that kept the session (Subscriptions.renewShared) */
+  renewShared?: boolean;
 }
 
 /**
  * The instance from ALICIA_NODE_NAME (default: the host) and ALICIA_INSTANCE_ID (default from the
- * node), and ALICIA_MQTT_SHARED (`0`: the broker has no shared subscriptions).
+ * node), ALICIA_MQTT_SHARED (`0`: the broker has no shared subscriptions) and ALICIA_MQTT_SHARED_RENEW
+ * (`1`: renew them after a reconnect, Subscriptions.renewShared).
  */
 export function instanceFromEnv(service: string, env: NodeJS.ProcessEnv = process.env): InstanceIdentity {
   const node = env.ALICIA_NODE_NAME || HOST_NODE;
@@ -72,7 +75,7 @@ export function instanceFromEnv(service: string, env: NodeJS.ProcessEnv = proces
   const instance = env.ALICIA_INSTANCE_ID || instanceId(service, node);
   if (instance.length > 128 || /[+#/\0]/.test(instance))
     throw new AliciaError('CONFIG_INVALID', `ALICIA_INSTANCE_ID must be at most 128 characters without / + # or NUL`);
-  return { node, instance, shared: env.ALICIA_MQTT_SHARED !== '0' };
+  return { node, instance, shared: env.ALICIA_MQTT_SHARED !== '0', renewShared: env.ALICIA_MQTT_SHARED_RENEW === '1' };
 }
 
 /** This service's config section, passed by the supervisor as JSON in ALICIA_SERVICE_CONFIG. */
