@@ -22,3 +22,13 @@ export function isNodeName(s: string): boolean {
 export function instanceId(service: string, node: string): string {
   return node === HOST_NODE ? service : `${service}@${node}`;
 }
+
+/**
+ * Whether an announcement (heartbeat, metrics, registration) is about one of the host's instances. The
+ * health monitor and discovery follow those (the host's supervisor states are theirs); a service
+ * node's instances are in its record (alicia/system/nodes/<node>), so one of them dying does not
+ * read as the service going down while the host's still answers.
+ */
+export function isHostInstance(m: { node?: string | undefined }): boolean {
+  return m.node === undefined || m.node === HOST_NODE;
+}

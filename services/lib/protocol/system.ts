@@ -17,6 +17,8 @@ export const discoveryRegisterSchema = z.looseObject({
 export const discoveryHeartbeatSchema = z.looseObject({
   service: serviceNameSchema,
   seq: z.number().int().nonnegative(),
+  /** the node of the instance (nodes.ts); absent from older services */
+  node: z.string().min(1).max(64).optional(),
 });
 export const discoveredServiceSchema = z.looseObject({
   service: z.string(),

@@ -103,7 +103,7 @@ export class Presence {
     h.publish('alicia/health/heartbeat/+', this.heartbeatBody(h.health()), { params: [h.name] }).catch((e: unknown) =>
       h.log.warn('heartbeat not sent', toErrorInfo(e) as unknown as Record<string, unknown>),
     );
-    h.publish('alicia/system/discovery/heartbeat', { service: h.name, seq: this.seq }).catch(() => undefined);
+    h.publish('alicia/system/discovery/heartbeat', { service: h.name, seq: this.seq, node: h.identity().node }).catch(() => undefined);
   }
 
   private sendMetrics(): void {
