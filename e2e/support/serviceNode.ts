@@ -26,6 +26,8 @@ export async function startNodeProcess(o: {
   brokerUrl: string;
   name: string;
   services: string[];
+  /** with mqtts://: the CA of the broker's certificate (the host's lan-cert.pem) */
+  caFile?: string;
   timeoutMs?: number;
 }): Promise<NodeProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), `alicia-node-${o.name}-`));
@@ -43,7 +45,19 @@ export async function startNodeProcess(o: {
   ]);
   const child = spawn(
     process.execPath,
-    [CLI, 'node', '--broker', o.brokerUrl, '--data-dir', dataDir, '--services', services, '--name', o.name],
+    [
+      CLI,
+      'node',
+      '--broker',
+      o.brokerUrl,
+      '--data-dir',
+      dataDir,
+      '--services',
+      services,
+      '--name',
+      o.name,
+      ...(o.caFile ? ['--ca', o.caFile] : []),
+    ],
     { cwd: ROOT, env: { ...process.env, ALICIA_DATA_DIR: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let all = '';
