@@ -79,7 +79,7 @@ function onBroker(broker: 'embedded' | 'mosquitto'): void {
         if (topic === 'alicia/device/command' && typeof m.session_id === 'string')
           deviceCommands.set(m.session_id, (deviceCommands.get(m.session_id) ?? 0) + 1);
         else if (topic === 'alicia/voice/stt/request' && typeof m.correlation_id === 'string') sttRequests.push(m.correlation_id);
-        else if (topic === 'alicia/health/status/stt' && typeof m.instance === 'string') sttMetrics.set(m.instance, m as SttMetrics);
+        else if (topic === 'alicia/health/status/stt' && typeof m.instance === 'string') sttMetrics.set(m.instance, m);
         else if (topic === `alicia/system/nodes/${NODE}`) {
           const stt = (m.services as { service: string; state: string; pid: number | null }[] | undefined)?.find(
             (s) => s.service === 'stt',
