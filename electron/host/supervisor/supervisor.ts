@@ -77,13 +77,13 @@ export class Supervisor {
     this.node = opts.node ?? HOST_NODE;
   }
 
-  /** The node record (a node's supervisor only): retained, and its last will says offline. */
-  nodeRecord(online: boolean): BodyOf<'alicia/system/nodes/+'> {
+  /** A node's record while it runs (its connection's last will, set by the node, says offline). */
+  private nodeRecord(): BodyOf<'alicia/system/nodes/+'> {
     return {
       node: this.node,
-      online,
+      online: true,
       ...(this.opts.shared !== undefined ? { shared: this.opts.shared } : {}),
-      services: online ? this.status().map((s) => this.withInstance(s)) : [],
+      services: this.status().map((s) => this.withInstance(s)),
     };
   }
 
@@ -252,7 +252,7 @@ export class Supervisor {
   private publishNodeRecord(): void {
     // before start() added them all, a service's first state would make a record missing the others
     if (!this.started || this.services.size < this.opts.services.length) return;
-    const msg = seal(this.nodeRecord(true), { source: SOURCE });
+    const msg = seal(this.nodeRecord(), { source: SOURCE });
     this.opts.bus
       .publish(topicFor('alicia/system/nodes/+', this.node), JSON.stringify(msg), { qos: 1, retain: true })
       .catch((e: unknown) => this.opts.log.warn('cannot publish the node record', { node: this.node, error: String(e) }));
