@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
 import { collectErrors, openApp } from '../support/app.js';
 import { nextMessage, operatorClient } from '../support/bus.js';
@@ -57,6 +58,10 @@ test("the node's stt is grouped under the node, and its Restart restarts the nod
     expect(order.indexOf('service-stt')).toBeLessThan(order.indexOf(`node-node ${NODE}`));
     expect(order.indexOf(`node-node ${NODE}`)).toBeLessThan(order.indexOf(`service-${ID}`));
     await page.screenshot({ path: join(OUT, 'services-node.png') });
+    // the grouped table as shown: nothing serious or critical for axe-core
+    const axe = await new AxeBuilder({ page }).analyze();
+    const bad = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`);
+    expect(bad).toEqual([]);
 
     const restarted = nextMessage(
       bus,
