@@ -162,8 +162,11 @@ function looksLikeHost(pid: number): boolean {
   }
 }
 
-/** Refuse a second host on the same data dir (two supervisors would run every service twice). */
-function checkNotRunning(dataDir: string): void {
+/**
+ * Refuse a second host on the same data dir (two supervisors would run every service twice), and a
+ * service node on a host's (its services would share their data and log files).
+ */
+export function checkNotRunning(dataDir: string): void {
   const file = join(dataDir, RUNTIME_FILE);
   try {
     const rt = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown };

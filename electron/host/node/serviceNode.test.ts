@@ -1,5 +1,6 @@
 import { Aedes } from 'aedes';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +88,22 @@ describe('service nodes', () => {
       await expect(stat(join(dir, 'logs', 'stt.log'))).rejects.toThrow(/ENOENT/);
     } finally {
       await plain.stop();
+    }
+  });
+
+  it("a node refuses a running host's data directory", async () => {
+    tb = await startTestBroker();
+    // what a running host leaves there: runtime.json naming its pid (a live process whose command line says alicia)
+    const standIn = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)', 'alicia-host-stand-in'], { stdio: 'ignore' });
+    try {
+      await writeFile(join(dir, 'runtime.json'), JSON.stringify({ pid: standIn.pid }));
+      const err = await startServiceNode({ brokerUrl: tb.url, dataDir: dir, name: 'node-b', services: ['stt'], log: quiet }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect((err as Error).message).toMatch(/another Alicia host .* is using/);
+    } finally {
+      standIn.kill('SIGKILL');
     }
   });
 

@@ -9,7 +9,7 @@ import { loadConfig } from '../config.js';
 import type { ExternalTls } from '../external/externalBroker.js';
 import { MqttBus } from '../external/mqttBus.js';
 import { probeSharedSubscriptions } from '../external/sharedProbe.js';
-import { createHostLogger, prepareDataDir } from '../headless.js';
+import { checkNotRunning, createHostLogger, prepareDataDir } from '../headless.js';
 import { PartStack } from '../partStack.js';
 import { servicesDir } from '../paths.js';
 import type { Launcher } from '../supervisor/launcher.js';
@@ -56,6 +56,7 @@ const BYE_TIMEOUT_MS = 2_000;
 export async function startServiceNode(o: ServiceNodeOptions): Promise<RunningNode> {
   const dataDir = resolve(o.dataDir);
   prepareDataDir(dataDir);
+  checkNotRunning(dataDir);
   mkdirSync(join(dataDir, 'logs'), { recursive: true, mode: 0o700 });
   const config = loadConfig(dataDir);
   const log = o.log ?? createHostLogger(dataDir, config.log_level, 'node');
