@@ -91,10 +91,11 @@ describe('rejection by recognition on the whole host', () => {
     console.log(
       `device actions: ${acted.length} of ${SAMPLE}\n${acted.join('\n')}\nunderstood: ${understood.length} of ${SAMPLE}\n${understood.join('\n')}`,
     );
-    // The target is 0 device actions and < 5 % understood. Measured on this sample: 5 device actions
-    // (near misses heard as a room of the home, e.g. another room's light): the target is not met yet.
-    // These bounds keep it from getting worse; tighten them as the recogniser improves.
-    expect(acted.length, acted.join('\n')).toBeLessThanOrEqual(5);
-    expect(understood.length, understood.join('\n')).toBeLessThanOrEqual(Math.ceil(SAMPLE * 0.15));
+    // The target is 0 device actions and < 5 % understood. Measured on this sample with the generated
+    // garbage words and the return after names: 3 device actions, 3 understood (near misses heard as a
+    // room or device of the home); before them 5 device actions. These bounds keep it from getting worse;
+    // tighten them as the recogniser improves.
+    expect(acted.length, acted.join('\n')).toBeLessThanOrEqual(3);
+    expect(understood.length, understood.join('\n')).toBeLessThanOrEqual(3);
   }, 900_000);
 });
