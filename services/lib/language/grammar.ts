@@ -103,6 +103,40 @@ export const FSG_FILLERS: ReadonlyArray<{ word: string; prob: number }> = [
   { word: '[SPEECH]', prob: 1e-8 },
 ];
 
+const PRONOUN_NODES: TemplateNode[] = PRONOUNS.map((w) => ({ t: 'word', w }));
+
+/**
+ * Every device slot may also be a pronoun ("turn it off"), but never after an article: the typed
+ * matcher reads no "the it", and with the pronoun inside the device slot the recogniser could say
+ * one (measured: the fast voice's "turn it off" came back "is the it off" at confidence 0.998, which
+ * no intent reads). So `[the] {device}` becomes `( [the] {device} | it | that )`.
+ */
+function withPronouns(node: TemplateNode): TemplateNode {
+  const either = (named: TemplateNode): TemplateNode => ({ t: 'alt', options: [named, ...PRONOUN_NODES] });
+  switch (node.t) {
+    case 'word':
+      return node;
+    case 'slot':
+      return node.slot === 'device' ? either(node) : node;
+    case 'opt':
+      return { t: 'opt', item: withPronouns(node.item) };
+    case 'alt':
+      return { t: 'alt', options: node.options.map(withPronouns) };
+    case 'seq': {
+      const items: TemplateNode[] = [];
+      for (let k = 0; k < node.items.length; k++) {
+        const a = node.items[k]!;
+        const b = node.items[k + 1];
+        if (a.t === 'opt' && a.item.t === 'word' && a.item.w === 'the' && b?.t === 'slot' && b.slot === 'device') {
+          items.push(either({ t: 'seq', items: [a, b] }));
+          k++;
+        } else items.push(withPronouns(a));
+      }
+      return { t: 'seq', items };
+    }
+  }
+}
+
 function slotsOf(node: TemplateNode, out = new Set<SlotType>()): Set<SlotType> {
   if (node.t === 'slot') out.add(node.slot);
   else if (node.t === 'opt') slotsOf(node.item, out);
@@ -156,7 +190,6 @@ export function buildGrammar(
     if (miss.length > 0) skipped.push({ kind: 'device', text: p.tokens.join(' '), missing: miss, device_id: p.device_id });
     else devicePhrases.add(p.tokens.join(' '));
   }
-  if (devicePhrases.size > 0) for (const p of PRONOUNS) devicePhrases.add(p);
   const rooms = new Set<string>();
   for (const r of registry.rooms()) {
     const miss = missing(r);
@@ -173,8 +206,9 @@ export function buildGrammar(
   const rules: string[] = [];
   const used = new Set<SlotType>();
   const included: TemplateNode[] = [];
-  compiledTemplates().forEach(({ def, node }, i) => {
+  compiledTemplates().forEach(({ def, node: template }, i) => {
     if (ANSWER_INTENTS.has(def.intent)) return;
+    const node = withPronouns(template);
     const miss = missing([...templateWords(node)]);
     if (miss.length > 0) {
       skipped.push({ kind: 'template', text: def.template, missing: miss });
