@@ -5,6 +5,7 @@ import { loadPronunciations } from '../lib/language/grammar.js';
 import { pocketsphinxBundle } from '../lib/language/pocketsphinxBundle.js';
 import { AliciaError } from '../lib/protocol/errors.js';
 import { decodeUtterance } from './decoder.js';
+import { dictionaryOnDemand } from './dictionaryOnDemand.js';
 import type { Decoder, DecoderBackend, Hypothesis } from './decoder.js';
 import { GarbageFillerDict, loadGrammar, spokenWords } from './garbageFillers.js';
 import { addNoiseFloor } from './noiseFloor.js';
@@ -169,7 +170,7 @@ export class PocketsphinxEngine implements SttEngine {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: PocketsphinxOptions = {}) {
-    this.backend = opts.backend ?? wasmBackend();
+    this.backend = dictionaryOnDemand(opts.backend ?? wasmBackend());
     this.opts = {
       ...(opts.hmm ? { hmm: opts.hmm } : {}),
       ...(opts.dict ? { dict: opts.dict } : {}),

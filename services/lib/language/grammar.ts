@@ -30,21 +30,32 @@ import type { SlotType, TemplateNode } from './template.js';
  * file again when the devices change instead of keeping all 126,000 words.
  */
 export function loadDictionaryWords(path = pocketsphinxBundle().dict, among?: ReadonlySet<string>): Set<string> {
-  const text = readFileSync(path);
   const words = new Set<string>();
+  scanDictionary(readFileSync(path), (word) => {
+    if (!among || among.has(word)) words.add(word);
+  });
+  return words;
+}
+
+/**
+ * Each entry of a CMU-format dictionary's bytes, in order: its word ("word(2)", an alternative
+ * pronunciation, folded into "word") decoded, and `entry` to decode the whole line when it is kept.
+ */
+export function scanDictionary(text: Buffer, visit: (word: string, entry: () => { word: string; phones: string }) => void): void {
   for (let start = 0; start < text.length;) {
     const nl = text.indexOf(0x0a, start);
     const end = nl < 0 ? text.length : nl;
     const sp = text.indexOf(0x20, start);
     if (sp > start && sp < end) {
-      // "word(2)": an alternative pronunciation of "word"
       const paren = text[sp - 1] === 0x29 ? text.lastIndexOf(0x28, sp) : -1;
-      const word = text.toString('latin1', start, paren > start ? paren : sp);
-      if (!among || among.has(word)) words.add(word);
+      const from = start;
+      visit(text.toString('latin1', start, paren > start ? paren : sp), () => ({
+        word: text.toString('latin1', from, sp),
+        phones: text.toString('latin1', sp + 1, end).trim(),
+      }));
     }
     start = end + 1;
   }
-  return words;
 }
 
 /** The first pronunciation of each of `words` that a CMU-format dictionary has (missing words are left out). */
