@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scanDictionary } from '../lib/language/grammar.js';
@@ -50,16 +50,10 @@ export function searchTokens(text: string): Set<string> {
   return new Set(text.replace(/<[^>]*>/g, ' ').match(/[^\s()|[\];=*+{}/]+/g) ?? []);
 }
 
-/**
- * Every entry of a CMU-format dictionary ("word phones", "word(2) phones") whose base word is in
- * `words`, in the file's order. Read from the bytes, decoding only the lines kept: a 3 MB text split
- * into lines would leave ~10 MiB of garbage in a service that has just finished its grammar.
- */
-export async function dictionaryEntries(path: string, words: ReadonlySet<string>): Promise<{ word: string; phones: string }[]> {
+/** Every entry of a CMU-format dictionary ("word phones", "word(2) phones") whose base word is in `words`, in the file's order. */
+export function dictionaryEntries(path: string, words: ReadonlySet<string>): { word: string; phones: string }[] {
   const out: { word: string; phones: string }[] = [];
-  scanDictionary(await readFile(path), (word, entry) => {
-    if (words.has(word)) out.push(entry());
-  });
+  scanDictionary(path, (_, entry) => out.push(entry()), words);
   return out;
 }
 
@@ -138,7 +132,7 @@ class OnDemandDecoder implements Decoder {
   private async ensure(words: Iterable<string>): Promise<void> {
     const missing = new Set([...words].filter((w) => !this.known.has(w)));
     if (missing.size === 0) return;
-    const entries = await dictionaryEntries(this.dict, missing);
+    const entries = dictionaryEntries(this.dict, missing);
     if (entries.length > 0) await this.d.addWords(entries);
     for (const w of missing) this.known.add(w);
   }
