@@ -302,7 +302,18 @@ export class PocketsphinxEngine implements SttEngine {
         if (this.commandGrammar !== null) await loadGrammar(d, this.commandGrammar);
         this.answerGrammar = grammar;
       } else {
-        await loadGrammar(d, grammar);
+        // The old command search goes first (the small answer search stands in): pocketsphinx builds a
+        // new search before it frees the one it replaces, and WebAssembly memory never shrinks, so each
+        // device change left the grammar decoder ~16 MiB larger (measured). A refused grammar puts the
+        // previous one back.
+        const previous = this.commandGrammar;
+        if (previous !== null && this.answerGrammar !== null) await loadGrammar(d, this.answerGrammar);
+        try {
+          await loadGrammar(d, grammar);
+        } catch (e) {
+          if (previous !== null) await loadGrammar(d, previous);
+          throw e;
+        }
         this.commandGrammar = grammar;
       }
       this.streamPool.setGrammar(grammar, kind);
