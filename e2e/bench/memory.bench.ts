@@ -6,7 +6,7 @@ import type { BenchSection } from './types.js';
  * Memory at rest: the real headless host (`alicia serve`, every service), 15 s after it was started,
  * nothing asked of it. RSS and PSS of each process (processMemory.ts says how they differ), against
  * the footprint targets: stt and tts under 120 MiB RSS each with their engines loaded, the whole
- * system under 450 MiB PSS (docs/decisions.md 27 says why PSS). Reports, never asserts.
+ * system under 450 MiB PSS (docs/decisions.md 28 says why PSS). Reports, never asserts.
  */
 
 const SETTLE_MS = 15_000;

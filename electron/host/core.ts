@@ -21,6 +21,7 @@ import { RECORDER_DB } from './paths.js';
 import { Recorder } from './recorder/recorder.js';
 import type { Launcher } from './supervisor/launcher.js';
 import { Supervisor } from './supervisor/supervisor.js';
+import { supervisorSettings } from './supervisor/supervisorSettings.js';
 import type { ServiceStateName } from './supervisor/supervisedService.js';
 
 export interface CoreOptions {
@@ -254,7 +255,6 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
 
     // step 4: supervisor + services
     mkdirSync(join(opts.dataDir, 'logs'), { recursive: true, mode: 0o700 });
-    const s = config.supervisor;
     const supervisor = new Supervisor({
       bus: supervisorBus,
       launcher: opts.launcher,
@@ -264,17 +264,15 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
       mqttUrl: addresses.mqttUrl,
       credentialFor: (name) => credentials.get(name as StoredPrincipal),
       log,
-      policy: {
-        backoffInitialMs: s.backoff_initial_ms,
-        backoffMaxMs: s.backoff_max_ms,
-        stableMs: s.stable_ms,
-        maxCrashes: s.max_crashes,
-        crashWindowMs: s.crash_window_ms,
-        graceMs: s.grace_ms,
-        readyTimeoutMs: s.ready_timeout_ms,
+      ...supervisorSettings(config),
+      extraEnv: {
+        ALICIA_LOG_LEVEL: config.log_level,
+        ...(ext ? tlsEnv(ext.broker) : {}),
+        // a broker without shared subscriptions: request topics plainly (each service runs once here)
+        ...(ext && !ext.shared ? { ALICIA_MQTT_SHARED: '0' } : {}),
+        // the user's broker may restore shared subscriptions that deliver nothing (Subscriptions.renewShared)
+        ...(ext?.shared ? { ALICIA_MQTT_SHARED_RENEW: '1' } : {}),
       },
-      logFile: { maxBytes: s.log_file_max_bytes, keep: s.log_files_kept },
-      extraEnv: { ALICIA_LOG_LEVEL: config.log_level, ...(ext ? tlsEnv(ext.broker) : {}) },
     });
     parts.track('supervisor', () => supervisor.stop());
     await supervisor.start();

@@ -117,12 +117,15 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   return out;
 }
 
-/** Host log: JSON lines to <dataDir>/logs/host.log at the configured level, warnings and errors also to stderr. */
-export function createHostLogger(dataDir: string, level: LogLevel): Logger {
-  const file = new RotatingFile(join(dataDir, 'logs', 'host.log'), {}, (e) =>
-    process.stderr.write(`cannot write host log: ${e.message}\n`),
+/**
+ * Host log: JSON lines to <dataDir>/logs/<origin>.log at the configured level, warnings and errors
+ * also to stderr. `origin`: `host`, or `node` for a service node (`alicia node`).
+ */
+export function createHostLogger(dataDir: string, level: LogLevel, origin: 'host' | 'node' = 'host'): Logger {
+  const file = new RotatingFile(join(dataDir, 'logs', `${origin}.log`), {}, (e) =>
+    process.stderr.write(`cannot write ${origin} log: ${e.message}\n`),
   );
-  return createLogger('host', {
+  return createLogger(origin, {
     level,
     sink: (line, lvl) => {
       file.append(line);
@@ -159,8 +162,11 @@ function looksLikeHost(pid: number): boolean {
   }
 }
 
-/** Refuse a second host on the same data dir (two supervisors would run every service twice). */
-function checkNotRunning(dataDir: string): void {
+/**
+ * Refuse a second host on the same data dir (two supervisors would run every service twice), and a
+ * service node on a host's (its services would share their data and log files).
+ */
+export function checkNotRunning(dataDir: string): void {
   const file = join(dataDir, RUNTIME_FILE);
   try {
     const rt = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown };

@@ -1,3 +1,4 @@
+import { isHostInstance } from '../lib/protocol/nodes.js';
 import { z } from 'zod';
 import { AliciaError, toErrorInfo } from '../lib/protocol/errors.js';
 import { lastSegment } from '../lib/protocol/topics.js';
@@ -62,9 +63,15 @@ export class DiscoveryService extends BusService {
   }
 
   protected override async onStart(): Promise<void> {
-    await this.subscribe('alicia/system/discovery/register', (msg) => this.emit(this.registry.register(msg)));
-    await this.subscribe('alicia/system/discovery/heartbeat', (msg) => this.emit(this.registry.heartbeat(msg.service)));
+    // the host's instances only (nodes.ts isHostInstance): a node's are in its record
+    await this.subscribe('alicia/system/discovery/register', (msg) => {
+      if (isHostInstance(msg)) this.emit(this.registry.register(msg));
+    });
+    await this.subscribe('alicia/system/discovery/heartbeat', (msg) => {
+      if (isHostInstance(msg)) this.emit(this.registry.heartbeat(msg.service));
+    });
     await this.subscribe('alicia/health/heartbeat/+', (msg, topic) => {
+      if (!isHostInstance(msg)) return;
       // The topic names the sender (the broker ACL lets a service publish only its own heartbeat topic).
       const service = lastSegment(topic);
       this.emit(msg.status === 'offline' ? this.registry.unregister(service) : this.registry.heartbeat(service, msg.interval_ms));

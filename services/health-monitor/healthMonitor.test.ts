@@ -89,6 +89,38 @@ describe('health-monitor through a real broker', () => {
   });
 });
 
+describe('health-monitor beside a service node', () => {
+  it("a node's instance of a service going offline does not make the service down while the host's runs", async () => {
+    const make = (node?: string) =>
+      new (class extends BusService {})({
+        name: 'voice-router',
+        connection: { url: tb.url, ...tb.credentials['voice-router'] },
+        heartbeatMs: 200,
+        ...(node ? { instance: { node, instance: `voice-router@${node}`, shared: true } } : {}),
+      });
+    const onHost = make();
+    const onNode = make('box');
+    await onHost.start();
+    await onNode.start();
+    try {
+      await op.nextJson('alicia/health/status', svcStatus('voice-router', 'healthy'));
+      await onNode.stop(); // its goodbye: an offline heartbeat of voice-router, from node box
+      // a few aggregates later (every 100 ms, each after the heartbeats before it) voice-router is still healthy
+      for (let i = 0; i < 3; i++) {
+        const agg = await op.nextJson('alicia/health/status', () => true);
+        expect((agg.services as Record<string, { status: string }>)['voice-router']?.status).toBe('healthy');
+      }
+      // and the host's own going offline still makes it down
+      const alert = op.nextJson('alicia/health/alert', (a) => a.alert === 'service_down' && a.service === 'voice-router');
+      await onHost.stop();
+      expect(await alert).toMatchObject({ message: expect.stringMatching(/offline/) });
+    } finally {
+      await onNode.stop();
+      await onHost.stop();
+    }
+  });
+});
+
 describe("health-monitor and the supervisor's stop reasons", () => {
   it('a real service stopped on request (the supervisor says so first) is "stopped" with an info alert, not down', async () => {
     const ai = new (class extends BusService {})({ name: 'ai', connection: { url: tb.url, ...tb.credentials.ai }, heartbeatMs: 200 });

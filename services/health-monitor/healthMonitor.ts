@@ -1,3 +1,4 @@
+import { isHostInstance } from '../lib/protocol/nodes.js';
 import { z } from 'zod';
 import { AliciaError, toErrorInfo } from '../lib/protocol/errors.js';
 import { lastSegment } from '../lib/protocol/topics.js';
@@ -71,6 +72,7 @@ export class HealthMonitor extends BusService {
 
   protected override async onStart(): Promise<void> {
     await this.subscribe('alicia/health/heartbeat/+', (msg, topic) => {
+      if (!isHostInstance(msg)) return;
       // The topic names the service (the ACL makes it unforgeable); the body's field could lie.
       const service = lastSegment(topic);
       this.evaluator.heartbeat({ service, status: msg.status, interval_ms: msg.interval_ms, pid: msg.pid });
@@ -78,6 +80,7 @@ export class HealthMonitor extends BusService {
       this.evaluate(false);
     });
     await this.subscribe('alicia/health/status/+', (msg, topic) => {
+      if (!isHostInstance(msg)) return;
       this.evaluator.metrics({
         service: lastSegment(topic),
         messages_in: msg.messages_in,

@@ -71,7 +71,6 @@ export class SttService extends BusService {
         ...(ps.dict ? { dict: ps.dict } : {}),
         ...(ps.phone_lm ? { phoneLm: ps.phone_lm } : {}),
         minMargin: ps.min_margin ?? (ps.garbage_path ? DEFAULT_MIN_MARGIN : DEFAULT_MIN_MARGIN_WITHOUT_GARBAGE),
-        noiseFloor: ps.garbage_path,
         ...(ps.min_speech_ms !== undefined ? { minSpeechMs: ps.min_speech_ms } : {}),
       });
     this.streams = new AudioStreams({

@@ -36,7 +36,7 @@ describe('alicia broker-config mosquitto', () => {
     const { passwd, acl, conf } = mosq.config.files;
     expect(statSync(passwd).mode & 0o777).toBe(0o600);
     const lines = readFileSync(passwd, 'utf8').trim().split('\n');
-    const users = [...SERVICE_NAMES, 'operator', 'bridge', ...HOST_PARTS, SHARED_WINDOW];
+    const users = [...SERVICE_NAMES, 'operator', 'bridge', ...HOST_PARTS, SHARED_WINDOW, 'node'];
     expect(lines.map((l) => l.split(':')[0]).sort()).toEqual([...users].sort());
     // mosquitto_passwd's format: PBKDF2-SHA512, 12-byte salt, 64-byte hash, never the password itself
     for (const l of lines) {

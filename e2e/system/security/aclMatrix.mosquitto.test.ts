@@ -22,7 +22,7 @@ import { DOC, concreteTopics, docAllows, subackCode, wildcardFilters } from './a
  * (External devices, `device:<name>`, are not Mosquitto users: a user name cannot hold ":".)
  */
 
-const PRINCIPALS: StoredPrincipal[] = [...SERVICE_NAMES, 'operator', ...HOST_PARTS, SHARED_WINDOW];
+const PRINCIPALS: StoredPrincipal[] = [...SERVICE_NAMES, 'operator', ...HOST_PARTS, SHARED_WINDOW, 'node'];
 const dataDir = mkdtempSync(join(tmpdir(), 'alicia-acl-mosq-'));
 let mosq: TestMosquitto;
 let creds: Credentials;
@@ -54,13 +54,14 @@ function publishSentinel(p: StoredPrincipal): string {
   if (p === 'host') return 'alicia/system/config/sentinel';
   if (p === 'supervisor') return 'alicia/system/logs/sentinel';
   if (p === 'recorder') return 'alicia/system/recorder/response';
+  if (p === 'node') return 'alicia/system/nodes/sentinel';
   return `alicia/health/heartbeat/${p}`;
 }
 
 /** A topic each principal may read, for the sentinel of what it receives. */
 function readSentinel(p: StoredPrincipal): string {
   if (p === 'host') return 'alicia/system/window/request';
-  if (p === 'supervisor') return 'alicia/system/supervisor/request';
+  if (p === 'supervisor' || p === 'node') return 'alicia/system/supervisor/request';
   return 'alicia/broadcast/sentinel';
 }
 

@@ -5,6 +5,7 @@ import { startTestBroker, type TestBroker } from '../../../electron/host/broker/
 import { parseHaConfig } from '../../../services/device-manager/haConfig.js';
 import {
   BRIDGE_ACL,
+  NODE_ACL,
   PRINCIPALS,
   SERVICE_NAMES,
   aclFor,
@@ -68,6 +69,7 @@ describe('ACL matrix (docs/security.md vs the real broker)', () => {
     expect(DOC.get('operator')).toBe('everything');
     expect(DOC.get('window')).toBe('everything');
     expect(DOC.get('bridge')).toEqual({ publish: [...BRIDGE_ACL.publish], subscribe: [...BRIDGE_ACL.subscribe] });
+    expect(DOC.get('node')).toEqual({ publish: [...NODE_ACL.publish], subscribe: [...NODE_ACL.subscribe] });
     const dev = deviceAclFor('<name>');
     expect(DOC.get('device:<name>')).toEqual({ publish: [...dev.publish], subscribe: [...dev.subscribe] });
   });
@@ -104,7 +106,9 @@ describe('ACL matrix (docs/security.md vs the real broker)', () => {
             ? `${p.slice(7)}/sentinel`
             : p === 'bridge'
               ? 'alicia/system/bridge/sentinel'
-              : `alicia/health/heartbeat/${p}`;
+              : p === 'node'
+                ? 'alicia/system/nodes/sentinel'
+                : `alicia/health/heartbeat/${p}`;
       const sentinel = `acl:${p}:sentinel`;
       await c.publishAsync(sentinelTopic, sentinel, { qos: 1 });
       await waitFor(() => seen.has(sentinel), `${p}'s sentinel`);

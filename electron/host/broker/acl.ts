@@ -2,6 +2,7 @@ import { expandConfig } from '../../../services/lib/protocol/haDiscovery.js';
 import {
   BRIDGE_ACL,
   HOST_PART_ACL,
+  NODE_ACL,
   aclFor,
   aclRoleOf,
   deviceAclFor,
@@ -63,6 +64,7 @@ function patternsFor(principal: AclSubject, kind: 'publish' | 'subscribe'): read
   if (isServiceName(principal)) return aclFor(principal)[kind];
   if (isDevicePrincipal(principal)) return deviceAclFor(principal.slice(7))[kind];
   if (principal === 'bridge') return BRIDGE_ACL[kind];
+  if (principal === 'node') return NODE_ACL[kind];
   if (isHostPart(principal)) return HOST_PART_ACL[principal][kind];
   return [];
 }

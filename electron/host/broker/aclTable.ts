@@ -1,4 +1,12 @@
-import { BRIDGE_ACL, HOST_PARTS, HOST_PART_ACL, SERVICE_NAMES, aclFor, deviceAclFor } from '../../../services/lib/protocol/services.js';
+import {
+  BRIDGE_ACL,
+  HOST_PARTS,
+  HOST_PART_ACL,
+  NODE_ACL,
+  SERVICE_NAMES,
+  aclFor,
+  deviceAclFor,
+} from '../../../services/lib/protocol/services.js';
 import { EXTERNAL, HOST_ONLY_TOPICS } from './acl.js';
 
 export const ACL_TABLE_BEGIN =
@@ -30,6 +38,7 @@ export function renderAclMarkdown(): string {
     rows.push(`| \`${s}\` | ${cell(acl.publish)} | ${cell(acl.subscribe)} |`);
   }
   rows.push(`| \`bridge\` | ${cell(BRIDGE_ACL.publish)} | ${cell(BRIDGE_ACL.subscribe)} |`);
+  rows.push(`| \`node\` | ${cell(NODE_ACL.publish)} | ${cell(NODE_ACL.subscribe)} |`);
   // the host's own parts: in-process beside the embedded broker, clients of the user's own broker
   for (const h of HOST_PARTS) {
     const acl = HOST_PART_ACL[h];

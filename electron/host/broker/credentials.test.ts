@@ -16,10 +16,10 @@ afterEach(async () => {
 });
 
 describe('Credentials', () => {
-  it("creates one random password per service, the operator, the bridge, the host's parts and the shared window credential in a 0600 file (none for window sessions) and reloads the same ones", async () => {
+  it("creates one random password per service, the operator, the bridge, the host's parts, the shared window credential and the nodes' in a 0600 file (none for window sessions) and reloads the same ones", async () => {
     const a = await Credentials.loadOrCreate(join(dir, 'data'));
     const all = a.all();
-    expect(Object.keys(all).sort()).toEqual([...SERVICE_NAMES, 'operator', 'bridge', ...HOST_PARTS, SHARED_WINDOW].sort());
+    expect(Object.keys(all).sort()).toEqual([...SERVICE_NAMES, 'operator', 'bridge', ...HOST_PARTS, SHARED_WINDOW, 'node'].sort());
     const passwords = Object.values(all).map((c) => c.password);
     expect(new Set(passwords).size).toBe(passwords.length);
     for (const [p, c] of Object.entries(all)) {
@@ -56,7 +56,7 @@ describe('Credentials', () => {
     const reloaded = await Credentials.loadOrCreate(dir);
     expect(reloaded.get('stt').password).toBe(r.stt!.password);
     const all = await c.rotate('all');
-    expect(Object.keys(all).length).toBe(SERVICE_NAMES.length + 2 + HOST_PARTS.length + 1);
+    expect(Object.keys(all).length).toBe(SERVICE_NAMES.length + 2 + HOST_PARTS.length + 2);
     expect((await stat(c.path)).mode & 0o777).toBe(0o600);
     const names = (await import('node:fs/promises')).readdir(dir);
     expect((await names).filter((n) => n.endsWith('.tmp'))).toEqual([]);

@@ -18,12 +18,12 @@ import {
 import type { Credential } from './types.js';
 
 /**
- * The principals with a password in credentials.json: every service, the operator (people, tools), the bridge,
+ * The principals with a password in credentials.json: every service, the operator (people, tools), the bridge, the service nodes' supervisors (`node`),
  * the host's own parts and `window-shared` (the last two connect only on the user's own broker,
  * which needs a credential for each: services/lib/protocol/services.ts). Window sessions have none
  * there: each gets its own, in memory (issueWindow).
  */
-export const STORED_PRINCIPALS: readonly StoredPrincipal[] = [...SERVICE_NAMES, 'operator', 'bridge', ...HOST_PARTS, SHARED_WINDOW];
+export const STORED_PRINCIPALS: readonly StoredPrincipal[] = [...SERVICE_NAMES, 'operator', 'bridge', ...HOST_PARTS, SHARED_WINDOW, 'node'];
 
 export const CREDENTIALS_FILE = 'credentials.json';
 const FILE_VERSION = 1;

@@ -5,6 +5,7 @@ import { CREDENTIALS_FILE, type Credentials } from '../broker/credentials.js';
 import type { SessionBroker } from '../broker/windowSessions.js';
 import type { PartStack } from '../partStack.js';
 import { probeBroker } from './brokerProbe.js';
+import { probeSharedSubscriptions } from './sharedProbe.js';
 import { resolveExternalBroker, type ExternalBroker, type ExternalBrokerSettings } from './externalBroker.js';
 import { HostRecordGuard } from './hostRecordGuard.js';
 import { MqttBus } from './mqttBus.js';
@@ -40,6 +41,8 @@ export interface ExternalBuses {
   wsUrl: string;
   /** how: through the host's proxy, or straight to the broker's WebSocket listener (`--broker-ws`) */
   window: 'proxy' | 'broker';
+  /** the broker has shared subscriptions (sharedProbe.ts): instances of a service split its requests */
+  shared: boolean;
 }
 
 /** With `--broker-ws` the window's connections go straight to the broker: the host sees none of them. */
@@ -66,6 +69,17 @@ export async function startExternalBuses(o: ExternalBusesOptions): Promise<Exter
     credentials: probed.map((p) => ({ principal: p, credential: o.credentials.get(p) })),
     credentialsFile: join(o.dataDir, CREDENTIALS_FILE),
   });
+  const shared = await probeSharedSubscriptions({
+    url: broker.url,
+    tls: broker.tls,
+    principal: 'operator',
+    credential: o.credentials.get('operator'),
+  });
+  if (!shared)
+    log.warn(
+      'your broker has no shared subscriptions ($share/<group>/<filter>): each service runs once, on the host, and service nodes cannot join',
+      { url: broker.url },
+    );
   const bus = (principal: 'host' | 'supervisor' | 'recorder', firehose = false) => {
     const b = new MqttBus({
       principal,
@@ -91,7 +105,17 @@ export async function startExternalBuses(o: ExternalBusesOptions): Promise<Exter
 
   if (broker.wsUrl) {
     log.info("the window connects to the broker's own WebSocket listener", { url: broker.wsUrl });
-    return { broker, host, hostConnection, supervisor, recorder, sessions: UNSEEN_SESSIONS, wsUrl: broker.wsUrl, window: 'broker' };
+    return {
+      broker,
+      host,
+      hostConnection,
+      supervisor,
+      recorder,
+      sessions: UNSEEN_SESSIONS,
+      wsUrl: broker.wsUrl,
+      window: 'broker',
+      shared,
+    };
   }
   const proxy = new WindowProxy({
     host: o.host,
@@ -106,5 +130,5 @@ export async function startExternalBuses(o: ExternalBusesOptions): Promise<Exter
   });
   o.parts.track('window proxy', () => proxy.stop());
   await proxy.start();
-  return { broker, host, hostConnection, supervisor, recorder, sessions: proxy, wsUrl: proxy.url, window: 'proxy' };
+  return { broker, host, hostConnection, supervisor, recorder, sessions: proxy, wsUrl: proxy.url, window: 'proxy', shared };
 }

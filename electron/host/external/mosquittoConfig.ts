@@ -5,6 +5,7 @@ import {
   HOST_PARTS,
   BRIDGE_ACL,
   HOST_PART_ACL,
+  NODE_ACL,
   SERVICE_NAMES,
   SHARED_WINDOW,
   aclFor,
@@ -46,6 +47,7 @@ function rowsOf(p: StoredPrincipal): AclEntry | 'everything' {
   if (p === 'operator' || p === SHARED_WINDOW) return 'everything';
   if ((HOST_PARTS as readonly string[]).includes(p)) return HOST_PART_ACL[p as (typeof HOST_PARTS)[number]];
   if (p === 'bridge') return BRIDGE_ACL;
+  if (p === 'node') return NODE_ACL;
   return aclFor(p as (typeof SERVICE_NAMES)[number]);
 }
 

@@ -30,6 +30,8 @@ export interface MqttBusOptions {
   firehose?: boolean;
   /** how long start() waits for the first CONNACK (default 15 s) */
   connectTimeoutMs?: number;
+  /** the last will: what the broker publishes when this connection ends without a DISCONNECT */
+  will?: { topic: string; payload: string; qos: 0 | 1; retain: boolean };
 }
 
 /** What a firehose bus knows about messages it may have missed (docs/decisions.md, "Gaps on your broker"). */
@@ -107,6 +109,7 @@ export class MqttBus implements InProcessBus {
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
       keepalive: 30,
+      ...(o.will ? { will: { ...o.will, payload: Buffer.from(o.will.payload) } } : {}),
       ...(o.tls ?? {}),
     };
     const client = mqtt.connect(o.url, options);

@@ -19,6 +19,10 @@ const MINI = fileURLToPath(new URL('./testing/fixtures/miniService.mjs', import.
 
 let tb: TestBroker;
 let sup: Supervisor | undefined;
+/** a service node's supervisor (`alicia node`), beside the host's */
+let nodeSup: Supervisor | undefined;
+/** the retained records of service nodes, by node */
+let nodeRecords: Map<string, { online: boolean; services: (ServiceStatus & { node?: string; instance?: string })[] }>;
 let op: MqttClient;
 /** every state each service went through, from the retained topic (as the window sees it) */
 let states: Map<string, ServiceStatus[]>;
@@ -29,8 +33,8 @@ function mini(name: string, mode = 'normal', enabled = true): SupervisedServiceS
   return { name, enabled, modulePath: MINI, config: { mode } };
 }
 
-function makeSupervisor(services: SupervisedServiceSpec[], policy = {}) {
-  sup = new Supervisor({
+function makeSupervisor(services: SupervisedServiceSpec[], policy = {}, node?: string) {
+  const made = new Supervisor({
     bus: tb.broker,
     launcher: new NodeLauncher(),
     servicesDir: '/nonexistent',
@@ -41,8 +45,11 @@ function makeSupervisor(services: SupervisedServiceSpec[], policy = {}) {
     log: quiet,
     // generous readiness/grace: on a loaded 2-core machine a Node process can take seconds to start
     policy: { backoffInitialMs: 100, graceMs: 4000, readyTimeoutMs: 25_000, ...policy },
+    ...(node ? { node } : {}),
   });
-  return sup;
+  if (node) nodeSup = made;
+  else sup = made;
+  return made;
 }
 
 async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
@@ -92,18 +99,30 @@ function request(body: unknown, raw?: string): Promise<Record<string, unknown>> 
 beforeEach(async () => {
   tb = await startTestBroker();
   states = new Map();
+  nodeRecords = new Map();
   op = await mqtt.connectAsync(tb.url, { ...tb.credentials.operator, reconnectPeriod: 0 });
   op.on('message', (topic, payload) => {
+    if (topic.startsWith('alicia/system/nodes/') && payload.length > 0) {
+      const r = JSON.parse(payload.toString()) as { node: string; online: boolean; services: ServiceStatus[] };
+      nodeRecords.set(r.node, r);
+    }
     if (!topic.startsWith('alicia/system/services/') || payload.length === 0) return;
     const s = JSON.parse(payload.toString()) as ServiceStatus;
     states.set(s.service, [...(states.get(s.service) ?? []), s]);
   });
-  await op.subscribeAsync(['alicia/system/services/+', 'alicia/system/supervisor/response', 'alicia/system/logs/+'], { qos: 1 });
+  await op.subscribeAsync(
+    ['alicia/system/services/+', 'alicia/system/supervisor/response', 'alicia/system/logs/+', 'alicia/system/nodes/+'],
+    {
+      qos: 1,
+    },
+  );
 });
 
 afterEach(async () => {
   await sup?.stop();
   sup = undefined;
+  await nodeSup?.stop();
+  nodeSup = undefined;
   await op.endAsync();
   await tb.stop();
 });
@@ -130,6 +149,32 @@ describe('Supervisor', { timeout: 120_000 }, () => {
     expect(log).toContain('"mode":"normal"');
     expect(log).toContain(`"data_dir":"${join(tb.dataDir, 'services', 'stt')}"`);
     expect(statSync(join(tb.dataDir, 'services', 'stt')).isDirectory()).toBe(true);
+  });
+
+  it("beside a node's supervisor: each runs its own stt, a request naming the node reaches only the node's, one naming none only the host's", async () => {
+    const host = makeSupervisor([mini('stt')]);
+    const node = makeSupervisor([mini('stt')], {}, 'node-b');
+    await Promise.all([host.start(), node.start()]);
+    expect(await host.whenSettled(30_000)).toEqual({ stt: 'running' });
+    expect(await node.whenSettled(30_000)).toEqual({ stt: 'running' });
+    const hostStt = await until('host stt running', () => last('stt')?.state === 'running' && last('stt'));
+    const nodeStt = await until('node record', () => nodeRecords.get('node-b')?.services.find((x) => x.state === 'running'));
+    expect(nodeStt).toMatchObject({ service: 'stt', node: 'node-b', instance: 'stt@node-b' });
+    expect(hostStt).toMatchObject({ node: 'host', instance: 'stt' });
+    expect(nodeStt.pid).not.toBe(hostStt.pid);
+    // the node's states never land on the host's topic
+    expect(states.get('stt')!.every((x) => x.pid === null || x.pid === hostStt.pid)).toBe(true);
+
+    const atNode = await request({ action: 'restart', service: 'stt', node: 'node-b' });
+    expect(atNode).toMatchObject({ ok: true, node: 'node-b', state: 'running' });
+    const restarted = nodeRecords.get('node-b')!.services[0]!;
+    expect(restarted.pid).not.toBe(nodeStt.pid);
+    expect(last('stt')!.pid).toBe(hostStt.pid);
+
+    const atHost = await request({ action: 'stop', service: 'stt' });
+    expect(atHost).toMatchObject({ ok: true, state: 'stopped' });
+    expect(atHost.node).toBeUndefined();
+    expect(nodeRecords.get('node-b')!.services[0]).toMatchObject({ state: 'running', pid: restarted.pid });
   });
 
   it('a kill -9 is a crash: state crashed, then running again with a new pid and restarts = 1', async () => {

@@ -3,7 +3,9 @@ import { decode, peekEnvelope } from '../../../services/lib/protocol/decode.js';
 import { seal } from '../../../services/lib/protocol/envelope.js';
 import { AliciaError, toErrorInfo } from '../../../services/lib/protocol/errors.js';
 import type { ErrorInfo } from '../../../services/lib/protocol/errors.js';
+import { HOST_NODE, instanceId } from '../../../services/lib/protocol/nodes.js';
 import { lastSegment, topicFor } from '../../../services/lib/protocol/topics.js';
+import type { BodyOf } from '../../../services/lib/protocol/topics.js';
 import type { Logger } from '../../../services/lib/runtime/logger.js';
 import type { BusPacket, Credential, InProcessBus } from '../broker/types.js';
 import type { Launcher, LaunchSpec } from './launcher.js';
@@ -42,6 +44,14 @@ export interface SupervisorOptions {
   logFile?: { maxBytes?: number; keep?: number };
   /** extra env for every service (e.g. ALICIA_LOG_LEVEL); never credentials of other principals */
   extraEnv?: Record<string, string>;
+  /**
+   * The node this supervisor runs on (services/lib/protocol/nodes.ts); default the host. The host's
+   * publishes each service's state on alicia/system/services/<name>; any other node's publishes one
+   * retained record, alicia/system/nodes/<node>, with the states of all its services.
+   */
+  node?: string;
+  /** a node's record also says whether the broker splits requests between instances */
+  shared?: boolean;
 }
 
 const SOURCE = 'supervisor';
@@ -60,8 +70,30 @@ export class Supervisor {
   private started = false;
   private stopping: Promise<void> | undefined;
 
+  private readonly node: string;
+
   constructor(private readonly opts: SupervisorOptions) {
     this.policy = { ...DEFAULT_POLICY, ...opts.policy };
+    this.node = opts.node ?? HOST_NODE;
+  }
+
+  /** A node's record while it runs (its connection's last will, set by the node, says offline). */
+  private nodeRecord(): BodyOf<'alicia/system/nodes/+'> {
+    return {
+      node: this.node,
+      online: true,
+      ...(this.opts.shared !== undefined ? { shared: this.opts.shared } : {}),
+      services: this.status().map((s) => this.withInstance(s)),
+    };
+  }
+
+  private withInstance(s: ServiceStatus): BodyOf<'alicia/system/services/+'> {
+    return { ...s, node: this.node, instance: instanceId(s.service, this.node) };
+  }
+
+  /** Registrations and heartbeats name their instance: another node's run of the same service (whose pid may be the same) is not ours. */
+  private ours(m: { service: string; instance?: string | undefined }): boolean {
+    return m.instance === undefined || m.instance === instanceId(m.service, this.node);
   }
 
   async start(): Promise<void> {
@@ -77,7 +109,8 @@ export class Supervisor {
     );
     // Publish every service's state once, so a retained `running` left by a previous host run
     // (with a pid that no longer exists) is replaced before anything reads it.
-    for (const s of this.services.values()) this.publishState(s.status());
+    if (this.node === HOST_NODE) for (const s of this.services.values()) this.publishState(s.status());
+    else this.publishNodeRecord();
     for (const spec of this.opts.services) {
       if (spec.enabled) void this.services.get(spec.name)!.start();
     }
@@ -173,6 +206,8 @@ export class Supervisor {
         ALICIA_MQTT_USERNAME: cred.username,
         ALICIA_MQTT_PASSWORD: cred.password,
         ALICIA_DATA_DIR: serviceDir,
+        ALICIA_NODE_NAME: this.node,
+        ALICIA_INSTANCE_ID: instanceId(spec.name, this.node),
       });
       if (spec.config !== undefined) env.ALICIA_SERVICE_CONFIG = JSON.stringify(spec.config);
       return {
@@ -197,11 +232,15 @@ export class Supervisor {
   }
 
   private publishState(status: ServiceStatus): void {
-    const msg = seal(status, { source: SOURCE });
-    this.opts.bus
-      .publish(topicFor('alicia/system/services/+', status.service), JSON.stringify(msg), { qos: 1, retain: true })
-      // Only possible while the broker is closing; the next change publishes the state again.
-      .catch((e: unknown) => this.opts.log.warn('cannot publish service state', { service: status.service, error: String(e) }));
+    if (this.node === HOST_NODE) {
+      const msg = seal(this.withInstance(status), { source: SOURCE });
+      this.opts.bus
+        .publish(topicFor('alicia/system/services/+', status.service), JSON.stringify(msg), { qos: 1, retain: true })
+        // Only possible while the broker is closing; the next change publishes the state again.
+        .catch((e: unknown) => this.opts.log.warn('cannot publish service state', { service: status.service, error: String(e) }));
+    } else {
+      this.publishNodeRecord();
+    }
     const level = status.state === 'crashed' || status.state === 'failed' ? 'warn' : 'info';
     this.opts.log[level](`service ${status.service} ${status.state}`, {
       pid: status.pid,
@@ -210,9 +249,19 @@ export class Supervisor {
     });
   }
 
+  private publishNodeRecord(): void {
+    // before start() added them all, a service's first state would make a record missing the others
+    if (!this.started || this.services.size < this.opts.services.length) return;
+    const msg = seal(this.nodeRecord(), { source: SOURCE });
+    this.opts.bus
+      .publish(topicFor('alicia/system/nodes/+', this.node), JSON.stringify(msg), { qos: 1, retain: true })
+      .catch((e: unknown) => this.opts.log.warn('cannot publish the node record', { node: this.node, error: String(e) }));
+  }
+
   private onRegister(p: BusPacket): void {
     try {
       const m = decode('alicia/system/discovery/register', p.payload);
+      if (!this.ours(m)) return;
       // Trust the principal over the body: a service can only vouch for itself.
       if (p.principal !== null && p.principal !== m.service && p.principal !== 'operator') return;
       this.services.get(m.service)?.sawRegister(m.pid);
@@ -225,7 +274,7 @@ export class Supervisor {
     try {
       const m = decode('alicia/health/heartbeat/+', p.payload);
       const name = lastSegment(p.topic);
-      if (m.service !== name) return;
+      if (m.service !== name || !this.ours(m)) return;
       if (p.principal !== null && p.principal !== name && p.principal !== 'operator') return;
       this.services.get(name)?.sawHeartbeat(m.pid, m.status);
     } catch {
@@ -234,6 +283,10 @@ export class Supervisor {
   }
 
   private async onRequest(p: BusPacket): Promise<void> {
+    // Every supervisor hears every request: the one of the node it names acts and answers (no node:
+    // the host's). An unreadable request is the host's to answer.
+    const addressed = requestNode(p.payload);
+    if ((addressed ?? HOST_NODE) !== this.node) return;
     const peek = peekEnvelope(p.payload);
     let action = '';
     let service = '';
@@ -243,7 +296,8 @@ export class Supervisor {
         ...(peek.correlation_id ? { correlation_id: peek.correlation_id } : {}),
         ...(peek.trace_id ? { trace_id: peek.trace_id } : {}),
       };
-      const msg = seal({ service, action, ...body, ...(body.ok ? {} : { request_topic: p.topic }) }, fields);
+      const node = this.node === HOST_NODE ? {} : { node: this.node };
+      const msg = seal({ service, action, ...node, ...body, ...(body.ok ? {} : { request_topic: p.topic }) }, fields);
       this.opts.bus
         .publish(topicFor('alicia/system/supervisor/response'), JSON.stringify(msg), { qos: 1, retain: false })
         .catch(() => undefined);
@@ -294,5 +348,15 @@ export class Supervisor {
         ...(this.services.has(service) ? { state: this.services.get(service)!.currentState } : {}),
       });
     }
+  }
+}
+
+/** The node a supervisor request names, read before validation (an invalid request still goes to one supervisor). */
+function requestNode(payload: Buffer): string | undefined {
+  try {
+    const raw = JSON.parse(payload.toString('utf8')) as Record<string, unknown> | null;
+    return typeof raw?.node === 'string' ? raw.node : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -1,3 +1,4 @@
+import { HOST_NODE, instanceId } from '../../../services/lib/protocol/nodes.js';
 import { TOPICS, lastSegment } from '../../../services/lib/protocol/topics.js';
 import type { MessageOf, TopicPattern } from '../../../services/lib/protocol/topics.js';
 import { brokerSamples, serviceMetricSamples } from '../model/healthSamples.js';
@@ -8,7 +9,7 @@ import type { DeviceStatus } from '../stores/devicesStore.js';
 import { SERIES_WINDOW_MS, useHealth } from '../stores/healthStore.js';
 import type { HealthAlert, Sample } from '../stores/healthStore.js';
 import { LOG_LINES_PER_SERVICE, useServices } from '../stores/servicesStore.js';
-import type { LogLine, ServiceRow } from '../stores/servicesStore.js';
+import type { LogLine, NodeInfo, ServiceRow } from '../stores/servicesStore.js';
 import { useTraces } from '../stores/tracesStore.js';
 import { useVoice } from '../stores/voiceStore.js';
 import { onNextFrame } from './frame.js';
@@ -45,6 +46,25 @@ function flushServices(): void {
       logPatch.clear();
     }
     useServices.setState({ services, logs });
+  });
+}
+
+/** The row a heartbeat or metrics message belongs to: the host's by service name, a node's by instance id. */
+function instanceKey(m: { service: string; instance?: string | undefined; node?: string | undefined }): string {
+  return m.node !== undefined && m.node !== HOST_NODE ? instanceId(m.service, m.node) : m.service;
+}
+
+/** A node's fields for its instance's row (nothing for the host's). */
+function nodeFields(m: { service: string; node?: string | undefined }): Partial<ServiceRow> {
+  return m.node !== undefined && m.node !== HOST_NODE ? { name: m.service, node: m.node } : {};
+}
+
+function setNode(node: string, info: NodeInfo | null): void {
+  onNextFrame(`services.node.${node}`, () => {
+    const nodes = { ...useServices.getState().nodes };
+    if (info) nodes[node] = info;
+    else delete nodes[node];
+    useServices.setState({ nodes });
   });
 }
 
@@ -112,10 +132,19 @@ export type RouteTable = { [P in TopicPattern]?: Route<P> };
 
 const ROUTES: RouteTable = {
   'alicia/system/services/+': (m) => patchService(m.service, { state: m }),
-  'alicia/health/heartbeat/+': (m, _topic, now) => patchService(m.service, { heartbeat: m, heartbeatAt: now }),
+  'alicia/system/nodes/+': (m) => {
+    // each state in the record as a message of its own (the record's envelope)
+    const envelope = { v: m.v, id: m.id, ts: m.ts, source: m.source, trace_id: m.trace_id };
+    for (const st of m.services)
+      patchService(instanceId(st.service, m.node), { name: st.service, node: m.node, state: { ...envelope, ...st } });
+    setNode(m.node, { online: m.online, instances: m.services.map((st) => instanceId(st.service, m.node)) });
+  },
+  'alicia/health/heartbeat/+': (m, _topic, now) => patchService(instanceKey(m), { ...nodeFields(m), heartbeat: m, heartbeatAt: now }),
   'alicia/health/status/+': (m, _topic, now) => {
-    patchService(m.service, { metrics: m });
-    for (const [key, v] of serviceMetricSamples(m)) addSample(key, v, now);
+    const key = instanceKey(m);
+    patchService(key, { ...nodeFields(m), metrics: m });
+    // the Health view's charts are the host's instances'
+    if (key === m.service) for (const [k, v] of serviceMetricSamples(m)) addSample(k, v, now);
   },
   'alicia/system/logs/+': (m) => {
     const arr = logPatch.get(m.service) ?? [];
@@ -168,6 +197,7 @@ const CLEARED: { [P in TopicPattern]?: (topic: string) => void } = {
     flushDevices();
   },
   'alicia/system/services/+': (topic) => patchService(lastSegment(topic), { state: undefined }),
+  'alicia/system/nodes/+': (topic) => setNode(lastSegment(topic), null),
   'alicia/health/status/+': (topic) => patchService(lastSegment(topic), { metrics: undefined }),
   'alicia/health/status': () => onNextFrame('health.aggregate', () => useHealth.setState({ aggregate: null })),
   'alicia/system/host': () => onNextFrame('health.host', () => useHealth.setState({ host: null })),

@@ -7,6 +7,8 @@ type MetricsMsg = MessageOf<'alicia/health/status/+'>;
 
 export interface ServiceRow {
   name: string;
+  /** the service node running this instance (`alicia node`); absent for the host's own */
+  node?: string;
   state?: ServiceStateMsg;
   heartbeat?: HeartbeatMsg;
   /** when the window received the last heartbeat (its clock, so the age is not skewed) */
@@ -35,10 +37,19 @@ export interface ServiceAction {
 
 export const LOG_LINES_PER_SERVICE = 1000;
 
+/** A service node as its retained record says (alicia/system/nodes/<name>). */
+export interface NodeInfo {
+  online: boolean;
+  /** the instance ids of the services it runs (keys of `services`), in its order */
+  instances: string[];
+}
+
 interface ServicesState {
+  /** by instance id: the host's by service name, a node's as `<service>@<node>` */
   services: Record<string, ServiceRow>;
+  nodes: Record<string, NodeInfo>;
   logs: Record<string, LogLine[]>;
   actions: Record<string, ServiceAction>;
 }
 
-export const useServices = create<ServicesState>(() => ({ services: {}, logs: {}, actions: {} }));
+export const useServices = create<ServicesState>(() => ({ services: {}, nodes: {}, logs: {}, actions: {} }));

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { Fragment, useMemo, useState } from 'react';
 import { SERVICE_NAMES } from '../../../services/lib/protocol/services.js';
 import { serviceAction } from '../actions/serviceActions.js';
 import { ErrorText } from '../components/ErrorText.js';
@@ -16,6 +16,7 @@ import './ServicesView.css';
 const COLUMNS = 8;
 
 function Row({
+  id,
   row,
   ctx,
   stale,
@@ -23,6 +24,8 @@ function Row({
   selected,
   onSelect,
 }: {
+  /** the row's instance id: the service's name on the host, `<service>@<node>` on a service node */
+  id: string;
   row: ServiceRow;
   ctx: RowContext;
   stale: boolean;
@@ -30,7 +33,7 @@ function Row({
   selected: boolean;
   onSelect: () => void;
 }) {
-  const action = useServices((s) => s.actions[row.name]);
+  const action = useServices((s) => s.actions[id]);
   const v = serviceRowView(row, ctx);
   const busy = action?.pending === true;
   const m = v.metrics;
@@ -40,31 +43,31 @@ function Row({
       <tr
         className={`${selected ? 'sel' : ''} ${stale ? 'stale' : ''}`}
         onClick={onSelect}
-        data-testid={`service-${row.name}`}
+        data-testid={`service-${id}`}
         data-state={v.state}
       >
         <td className="name">
           <button className="link-button" onClick={onSelect} aria-pressed={selected} title={`Show the log of ${row.name}`}>
             {row.name}
           </button>
-          <div className="sub mono" data-testid={`pid-${row.name}`}>
+          <div className="sub mono" data-testid={`pid-${id}`}>
             {v.pid !== null ? `pid ${v.pid}` : 'no process'}
           </div>
         </td>
         <td className="state">
-          <span className={`badge ${v.cls}`} data-testid={`state-${row.name}`} title={stale ? 'last known state' : undefined}>
+          <span className={`badge ${v.cls}`} data-testid={`state-${id}`} title={stale ? 'last known state' : undefined}>
             {v.state}
           </span>
           {v.detail && (
-            <div className="sub" data-testid={`detail-${row.name}`}>
+            <div className="sub" data-testid={`detail-${id}`}>
               {v.detail}
             </div>
           )}
         </td>
-        <td className="num" data-testid={`hb-${row.name}`}>
+        <td className="num" data-testid={`hb-${id}`}>
           {v.heartbeatAge === null ? '—' : v.heartbeatAge < 1000 ? 'just now' : `${formatDuration(v.heartbeatAge)} ago`}
         </td>
-        <td className="num" data-testid={`rate-${row.name}`}>
+        <td className="num" data-testid={`rate-${id}`}>
           {m ? formatRate(m.in_per_s + m.out_per_s) : '—'}
         </td>
         <td className={`num ${m && m.errors > 0 ? 'bad' : ''}`}>{m?.errors ?? '—'}</td>
@@ -72,13 +75,13 @@ function Row({
         <td className="num">{row.state?.restarts ?? '—'}</td>
         <td className="actions" onClick={(e) => e.stopPropagation()}>
           <div className="action-buttons">
-            <button disabled={off || v.running} onClick={() => void serviceAction(row.name, 'start')} data-testid={`start-${row.name}`}>
+            <button disabled={off || v.running} onClick={() => void serviceAction(row.name, 'start', row.node)} data-testid={`start-${id}`}>
               Start
             </button>
-            <button disabled={off || !v.running} onClick={() => void serviceAction(row.name, 'stop')} data-testid={`stop-${row.name}`}>
+            <button disabled={off || !v.running} onClick={() => void serviceAction(row.name, 'stop', row.node)} data-testid={`stop-${id}`}>
               Stop
             </button>
-            <button disabled={off} onClick={() => void serviceAction(row.name, 'restart')} data-testid={`restart-${row.name}`}>
+            <button disabled={off} onClick={() => void serviceAction(row.name, 'restart', row.node)} data-testid={`restart-${id}`}>
               Restart
             </button>
           </div>
@@ -86,7 +89,7 @@ function Row({
       </tr>
       {action && (
         <tr className={`answer-row ${selected ? 'sel' : ''}`}>
-          <td colSpan={COLUMNS} className="answer-cell" data-testid={`answer-${row.name}`}>
+          <td colSpan={COLUMNS} className="answer-cell" data-testid={`answer-${id}`}>
             {action.pending ? (
               <span className="busy-text">{action.action}…</span>
             ) : action.ok ? (
@@ -104,20 +107,42 @@ function Row({
   );
 }
 
+/** The heading row of one machine's services: the host's, or a service node's (`alicia node`). */
+function NodeHead({ name, detail }: { name: string; detail: string }) {
+  return (
+    <tr className="node-head" data-testid={`node-${name}`}>
+      <th colSpan={COLUMNS} scope="rowgroup">
+        {name}
+        {detail && <span className="badge warn">{detail}</span>}
+      </th>
+    </tr>
+  );
+}
+
 export function ServicesView() {
   const services = useServices((s) => s.services);
+  const nodes = useServices((s) => s.nodes);
   const staleSince = useConnection(selectStaleSince);
   const live = useConnection(selectLive);
   const me = useConnection((s) => s.username);
   const ticking = useNow(1000);
   // while the bus is gone, every age and uptime stands still at the moment it went: the last known
   const now = staleSince ?? ticking;
+  // the host's rows (services keyed by their name), then each service node's (by instance id)
   const rows = useMemo(() => {
-    const names = new Set<string>([...SERVICE_NAMES, ...Object.keys(services)]);
+    const names = new Set<string>([...SERVICE_NAMES, ...Object.keys(services).filter((k) => services[k]?.node === undefined)]);
     return [...names].map((name) => services[name] ?? { name });
   }, [services]);
+  const nodeGroups = useMemo(
+    () =>
+      Object.entries(nodes)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([node, info]) => ({ node, info, rows: info.instances.map((id) => ({ id, row: services[id] ?? { name: id, node } })) })),
+    [nodes, services],
+  );
   const [selected, setSelected] = useState<string>(SERVICE_NAMES[0]);
-  const running = rows.filter((r) => r.state?.state === 'running').length;
+  const all = [...rows, ...nodeGroups.flatMap((g) => g.rows.map((r) => r.row))];
+  const running = all.filter((r) => r.state?.state === 'running').length;
   const ctx: RowContext = { now, me };
   return (
     <div className="view services-view">
@@ -125,7 +150,7 @@ export function ServicesView() {
         <header className="panel-head">
           <h2 id="services-title">Services</h2>
           <span className="muted">
-            {running} of {rows.length} running
+            {running} of {all.length} running
           </span>
           {staleSince !== null && (
             <span className="badge warn" data-testid="services-stale">
@@ -149,9 +174,11 @@ export function ServicesView() {
               </tr>
             </thead>
             <tbody>
+              {nodeGroups.length > 0 && <NodeHead name="this host" detail="" />}
               {rows.map((r) => (
                 <Row
                   key={r.name}
+                  id={r.name}
                   row={r}
                   ctx={ctx}
                   stale={staleSince !== null}
@@ -159,6 +186,23 @@ export function ServicesView() {
                   selected={r.name === selected}
                   onSelect={() => setSelected(r.name)}
                 />
+              ))}
+              {nodeGroups.map((g) => (
+                <Fragment key={`node-${g.node}`}>
+                  <NodeHead name={`node ${g.node}`} detail={g.info.online ? '' : 'offline'} />
+                  {g.rows.map(({ id, row }) => (
+                    <Row
+                      key={id}
+                      id={id}
+                      row={row}
+                      ctx={ctx}
+                      stale={staleSince !== null || !g.info.online}
+                      live={live && g.info.online}
+                      selected={false}
+                      onSelect={() => setSelected(row.name)}
+                    />
+                  ))}
+                </Fragment>
               ))}
             </tbody>
           </table>

@@ -9,6 +9,9 @@ export const heartbeatSchema = z.looseObject({
   interval_ms: z.number().int().positive(),
   /** memory of the process, bytes */
   rss: z.number().nonnegative().optional(),
+  /** which run of the service (nodes.ts instanceId) and its node; absent from older services */
+  instance: z.string().min(1).max(128).optional(),
+  node: z.string().min(1).max(64).optional(),
 });
 
 export const latencySchema = z.looseObject({
@@ -32,6 +35,9 @@ export const serviceMetricsSchema = z.looseObject({
   breakers: z.record(z.string(), z.enum(['closed', 'open', 'half_open'])).default({}),
   per_topic: z.record(z.string(), z.looseObject({ in: z.number(), out: z.number(), errors: z.number() })).default({}),
   window_ms: z.number().int().positive(),
+  /** which run of the service (nodes.ts instanceId) and its node; absent from older services */
+  instance: z.string().min(1).max(128).optional(),
+  node: z.string().min(1).max(64).optional(),
 });
 
 /**

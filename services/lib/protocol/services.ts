@@ -151,7 +151,7 @@ export type SharedWindowPrincipal = typeof SHARED_WINDOW;
  * app's window) has its own credential, principal `window:<session id>`, with the window role's rules.
  * bridge: the host's bridges to the user's own brokers (config broker.bridges), BRIDGE_ACL.
  */
-export const PRINCIPALS = ['operator', 'window', 'bridge'] as const;
+export const PRINCIPALS = ['operator', 'window', 'bridge', 'node'] as const;
 
 /**
  * What a bridge (electron/host/bridge/) may do on Alicia's broker: bring Home Assistant discovery
@@ -162,6 +162,21 @@ export const PRINCIPALS = ['operator', 'window', 'bridge'] as const;
 export const BRIDGE_ACL: AclEntry = {
   publish: ['alicia/system/bridge/+', 'homeassistant/#', 'EXTERNAL'],
   subscribe: ['EXTERNAL'],
+};
+
+/**
+ * A service node's supervisor (`alicia node` on another machine, electron/host/node/): it runs some
+ * services there with their own credentials, copied to it (`alicia credentials export`), and needs
+ * only what a supervisor needs for them: readiness (registrations, heartbeats), start/stop requests,
+ * its own retained record (the states of the services it runs) and their logs. Not the host's
+ * service states (alicia/system/services/+): a node cannot make the host's services look running or
+ * stopped. Every node shares this one principal (a node's name is in its record, not its credential).
+ * alicia/system/probe/+: the message it sends itself at start to learn whether the broker has shared
+ * subscriptions.
+ */
+export const NODE_ACL: AclEntry = {
+  publish: ['alicia/system/nodes/+', 'alicia/system/supervisor/response', 'alicia/system/logs/+', 'alicia/system/probe/+'],
+  subscribe: ['alicia/system/supervisor/request', 'alicia/system/discovery/register', 'alicia/health/heartbeat/+', 'alicia/system/probe/+'],
 };
 
 /**

@@ -10,10 +10,15 @@ export const discoveryRegisterSchema = z.looseObject({
   handles: z.array(z.string()).default([]),
   emits: z.array(z.string()).default([]),
   heartbeat_ms: z.number().int().positive(),
+  /** which run of the service this is (nodes.ts instanceId) and the node it runs on; absent from older services */
+  instance: z.string().min(1).max(128).optional(),
+  node: z.string().min(1).max(64).optional(),
 });
 export const discoveryHeartbeatSchema = z.looseObject({
   service: serviceNameSchema,
   seq: z.number().int().nonnegative(),
+  /** the node of the instance (nodes.ts); absent from older services */
+  node: z.string().min(1).max(64).optional(),
 });
 export const discoveredServiceSchema = z.looseObject({
   service: z.string(),
@@ -54,12 +59,34 @@ export const serviceStateSchema = z.looseObject({
   stopped_by: z.string().max(128).optional(),
   /** stopping and stopped: when the stop began (host clock, ms) */
   stopped_at: z.number().optional(),
+  /** the node whose supervisor runs it and the instance's id (nodes.ts); absent from older hosts */
+  node: z.string().max(64).optional(),
+  instance: z.string().max(128).optional(),
+});
+
+/**
+ * Retained on alicia/system/nodes/<node> by a node's supervisor (`alicia node`): whether it is
+ * connected (its last will says `online: false`), whether the broker splits requests between
+ * instances (shared subscriptions), and the state of each service it runs.
+ */
+export const nodeStateSchema = z.looseObject({
+  node: z.string().min(1).max(64),
+  online: z.boolean(),
+  shared: z.boolean().optional(),
+  services: z.array(serviceStateSchema).max(64),
+});
+
+/** alicia/system/probe/<id>: a message a part sends itself at start to learn what the broker can do (shared subscriptions). */
+export const probeSchema = z.looseObject({
+  probe: z.string().min(1).max(64),
 });
 
 export const supervisorRequestSchema = z.looseObject({
   action: z.enum(['start', 'stop', 'restart']),
   /** a service name, or "*" for all */
   service: z.string().min(1).max(64),
+  /** the node whose supervisor acts (`alicia node --name`); absent: the host's */
+  node: z.string().min(1).max(64).optional(),
 });
 export const supervisorResponseSchema = z.looseObject({
   ok: z.boolean(),
@@ -67,6 +94,8 @@ export const supervisorResponseSchema = z.looseObject({
   action: z.string(),
   state: z.string().optional(),
   error: errorInfoSchema.optional(),
+  /** the node whose supervisor answered; absent: the host's */
+  node: z.string().max(64).optional(),
 });
 
 /** Log lines of a service's stdout/stderr, batched, on alicia/system/logs/<service>. */

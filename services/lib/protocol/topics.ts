@@ -275,6 +275,21 @@ export const TOPICS = {
     qos: 1,
     doc: 'Process state of one service (supervisor)',
   }),
+  'alicia/system/nodes/+': def({
+    pattern: 'alicia/system/nodes/+',
+    kind: 'state',
+    schema: system.nodeStateSchema,
+    retain: true,
+    qos: 1,
+    doc: 'A service node (alicia node): online, and the state of each service it runs',
+  }),
+  'alicia/system/probe/+': def({
+    pattern: 'alicia/system/probe/+',
+    kind: 'event',
+    schema: system.probeSchema,
+    qos: 1,
+    doc: 'Sent to itself at start to learn whether the broker has shared subscriptions',
+  }),
   'alicia/system/supervisor/request': def({
     pattern: 'alicia/system/supervisor/request',
     kind: 'request',

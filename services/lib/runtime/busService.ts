@@ -18,7 +18,10 @@ import { Responder } from './responder.js';
 import type { HandleOptions, RequestHandler } from './responder.js';
 import { sealMessage } from './sealMessage.js';
 import type { PublishOptions, SealedMessage } from './sealMessage.js';
-import { connectionFromEnv, envInt } from './serviceProcess.js';
+import { connectionFromEnv, envInt, instanceFromEnv } from './serviceProcess.js';
+import type { InstanceIdentity } from './serviceProcess.js';
+import { HOST_NODE } from '../protocol/nodes.js';
+import { sharedFilter } from '../protocol/sharedSubscription.js';
 import { Subscriptions } from './subscriptions.js';
 import type { MessageHandler } from './subscriptions.js';
 
@@ -40,8 +43,10 @@ export interface BusServiceOptions {
   metricsMs?: number;
   /** options of the per-downstream circuit breakers */
   breaker?: BreakerOptions;
-  /** MQTT client id; default alicia-<name> (fixed, so the persistent session survives restarts) */
+  /** MQTT client id; default alicia-<instance> (fixed, so the persistent session survives restarts) */
   clientId?: string;
+  /** which run of the service this is; default from the environment (instanceFromEnv) */
+  instance?: InstanceIdentity;
   logger?: Logger;
 }
 
@@ -73,6 +78,8 @@ export class BusService {
   private readonly emits = new Set<string>();
   private batchers: BatchPublisher[] = [];
   private state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle';
+  /** set at start() (the environment's errors belong there); the host's one instance until then */
+  private identity: InstanceIdentity;
   private stopPromise: Promise<void> | null = null;
 
   constructor(opts: BusServiceOptions) {
@@ -81,6 +88,7 @@ export class BusService {
     this.version = opts.version ?? '1.0.0';
     this.capabilities = opts.capabilities ?? [];
     this.log = opts.logger ?? createLogger(opts.name);
+    this.identity = opts.instance ?? { node: HOST_NODE, instance: opts.name, shared: true };
     this.subscriptions = new Subscriptions({ name: this.name, log: this.log, metrics: this.metrics });
     const listen = (filter: string, fn: MessageHandler, qos: 0 | 1) => this.subscriptions.add(this.client, filter, fn, qos);
     this.requester = new Requester(
@@ -105,6 +113,7 @@ export class BusService {
       handles: () => this.handles,
       emits: () => [...this.emits],
       breakerStates: () => this.requester.breakerStates(),
+      identity: () => this.identity,
       heartbeatMs: () => this.heartbeatMs,
       metricsMs: () => opts.metricsMs ?? envInt('ALICIA_METRICS_MS', 5_000),
     });
@@ -136,6 +145,7 @@ export class BusService {
     if (this.state !== 'idle') return;
     this.state = 'starting';
     this.presence.markStarted();
+    this.identity = this.opts.instance ?? instanceFromEnv(this.name);
     const conn = this.opts.connection ?? connectionFromEnv();
     const options = this.clientOptions(conn);
     const dataDir = process.env.ALICIA_DATA_DIR;
@@ -164,6 +174,7 @@ export class BusService {
       if (this.state === 'running') {
         // reconnected: a new broker may have lost our session; subscribe and announce again
         if (!connack.sessionPresent) void this.subscriptions.resubscribeAll(client);
+        else if (this.identity.shared && this.identity.renewShared) void this.subscriptions.renewShared(client);
         this.presence.register();
       }
     });
@@ -241,7 +252,8 @@ export class BusService {
   private clientOptions(conn: ConnectionOptions): IClientOptions {
     const will = this.offlineHeartbeat();
     return {
-      clientId: this.opts.clientId ?? `alicia-${this.name}`,
+      // one id per instance: two runs of a service with one id would take each other's session over
+      clientId: this.opts.clientId ?? `alicia-${this.identity.instance}`,
       username: conn.username,
       password: conn.password,
       // Persistent session: QoS 1 requests sent while this service restarts are queued by the
@@ -357,10 +369,19 @@ export class BusService {
    * Answer requests on a request topic. The handler returns the reply body; the runtime validates
    * the request, echoes correlation/trace/session ids, and turns any failure into a coded error on
    * the topic's error topic. A handler never throws across the bus.
+   * Requests arrive through a shared subscription whose group is the service's name, so instances of
+   * one service (on the host and on nodes) split them, each request to one of them; a QoS 1 request an
+   * instance had not acknowledged when it died goes to another. Plain on a broker without them.
    */
   async handle<P extends RequestTopic>(pattern: P, handler: RequestHandler<P>, opts: HandleOptions = {}): Promise<void> {
     this.handles.push(pattern);
-    await this.subscriptions.add(this.client, pattern, this.responder.handlerFor(pattern, handler, opts), 1);
+    const brokerFilter = this.identity.shared ? sharedFilter(this.name, pattern) : pattern;
+    await this.subscriptions.add(this.client, pattern, this.responder.handlerFor(pattern, handler, opts), 1, brokerFilter);
+  }
+
+  /** Which run of the service this is (known once start() has begun). */
+  get instance(): Readonly<InstanceIdentity> {
+    return this.identity;
   }
 
   /** The circuit breaker guarding one downstream request topic. */

@@ -22,6 +22,8 @@ export interface PresenceHost {
   handles(): string[];
   emits(): string[];
   breakerStates(): Record<string, BreakerState>;
+  /** which run of the service this is (its instance id and node) */
+  identity(): { instance: string; node: string };
   /** read when needed: they come from the environment, whose errors belong to start() */
   heartbeatMs(): number;
   metricsMs(): number;
@@ -49,7 +51,14 @@ export class Presence {
       status,
       interval_ms: this.host.heartbeatMs(),
       rss: process.memoryUsage.rss(),
+      ...this.instanceFields(),
     };
+  }
+
+  /** Every announcement names the instance: with several runs of a service, readers tell them apart. */
+  private instanceFields(): { instance: string; node: string } {
+    const { instance, node } = this.host.identity();
+    return { instance, node };
   }
 
   /** Uptime counts from here. */
@@ -84,6 +93,7 @@ export class Presence {
       handles: h.handles(),
       emits: h.emits(),
       heartbeat_ms: h.heartbeatMs(),
+      ...this.instanceFields(),
     }).catch((e: unknown) => h.log.warn('registration not sent', toErrorInfo(e) as unknown as Record<string, unknown>));
   }
 
@@ -93,14 +103,14 @@ export class Presence {
     h.publish('alicia/health/heartbeat/+', this.heartbeatBody(h.health()), { params: [h.name] }).catch((e: unknown) =>
       h.log.warn('heartbeat not sent', toErrorInfo(e) as unknown as Record<string, unknown>),
     );
-    h.publish('alicia/system/discovery/heartbeat', { service: h.name, seq: this.seq }).catch(() => undefined);
+    h.publish('alicia/system/discovery/heartbeat', { service: h.name, seq: this.seq, node: h.identity().node }).catch(() => undefined);
   }
 
   private sendMetrics(): void {
     const h = this.host;
     h.publish(
       'alicia/health/status/+',
-      { service: h.name, ...h.metrics.snapshot(), breakers: h.breakerStates() },
+      { service: h.name, ...h.metrics.snapshot(), breakers: h.breakerStates(), ...this.instanceFields() },
       { params: [h.name] },
     ).catch(() => undefined);
   }

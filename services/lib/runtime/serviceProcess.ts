@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { AliciaError, toErrorInfo } from '../protocol/errors.js';
+import { HOST_NODE, instanceId, isNodeName } from '../protocol/nodes.js';
 import type { BusService, ConnectionOptions } from './busService.js';
 import { createLogger } from './logger.js';
 
@@ -50,6 +51,31 @@ export function connectionFromEnv(env: NodeJS.ProcessEnv = process.env): Connect
     };
   }
   return out;
+}
+
+/** Which run of a service this process is (services/lib/protocol/nodes.ts). */
+export interface InstanceIdentity {
+  node: string;
+  instance: string;
+  /** subscribe to request topics through a shared subscription (off on a broker without them) */
+  shared: boolean;
+  /** renew the shared subscriptions after a reconnect that kept the session (Subscriptions.renewShared) */
+  renewShared?: boolean;
+}
+
+/**
+ * The instance from ALICIA_NODE_NAME (default: the host) and ALICIA_INSTANCE_ID (default from the
+ * node), ALICIA_MQTT_SHARED (`0`: the broker has no shared subscriptions) and ALICIA_MQTT_SHARED_RENEW
+ * (`1`: renew them after a reconnect, Subscriptions.renewShared).
+ */
+export function instanceFromEnv(service: string, env: NodeJS.ProcessEnv = process.env): InstanceIdentity {
+  const node = env.ALICIA_NODE_NAME || HOST_NODE;
+  if (!isNodeName(node))
+    throw new AliciaError('CONFIG_INVALID', `ALICIA_NODE_NAME must be a node name such as kitchen-box, got ${JSON.stringify(node)}`);
+  const instance = env.ALICIA_INSTANCE_ID || instanceId(service, node);
+  if (instance.length > 128 || /[+#/\0]/.test(instance))
+    throw new AliciaError('CONFIG_INVALID', `ALICIA_INSTANCE_ID must be at most 128 characters without / + # or NUL`);
+  return { node, instance, shared: env.ALICIA_MQTT_SHARED !== '0', renewShared: env.ALICIA_MQTT_SHARED_RENEW === '1' };
 }
 
 /** This service's config section, passed by the supervisor as JSON in ALICIA_SERVICE_CONFIG. */

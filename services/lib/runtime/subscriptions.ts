@@ -1,6 +1,7 @@
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import { decode } from '../protocol/decode.js';
 import { AliciaError, toErrorInfo } from '../protocol/errors.js';
+import { SHARE_PREFIX } from '../protocol/sharedSubscription.js';
 import { patternOf, topicMatches } from '../protocol/topics.js';
 import type { MessageOf, TopicPattern } from '../protocol/topics.js';
 import type { Logger } from './logger.js';
@@ -28,13 +29,17 @@ export class Subscriptions {
 
   constructor(private readonly host: SubscriptionsHost) {}
 
-  /** Add a handler; subscribe on the broker (when connected) unless the filter already is, at this QoS or higher. */
-  async add(client: MqttClient | null, filter: string, fn: MessageHandler, qos: 0 | 1): Promise<void> {
+  /**
+   * Add a handler; subscribe on the broker (when connected) unless the filter already is, at this QoS
+   * or higher. `brokerFilter`: what to subscribe when it is not `filter` itself (a shared
+   * subscription `$share/<group>/<filter>`, whose messages arrive on topics `filter` matches).
+   */
+  async add(client: MqttClient | null, filter: string, fn: MessageHandler, qos: 0 | 1, brokerFilter = filter): Promise<void> {
     this.handlers.push({ filter, fn });
-    const have = this.subscribed.get(filter);
+    const have = this.subscribed.get(brokerFilter);
     if (have !== undefined && have >= qos) return;
-    this.subscribed.set(filter, qos);
-    if (client) await this.subscribeOnBroker(client, filter, qos);
+    this.subscribed.set(brokerFilter, qos);
+    if (client) await this.subscribeOnBroker(client, brokerFilter, qos);
   }
 
   /** Remove every handler of this exact filter and unsubscribe it. */
@@ -46,6 +51,23 @@ export class Subscriptions {
   /** After a reconnect without a session: subscribe everything again, logging each refusal. */
   async resubscribeAll(client: MqttClient): Promise<void> {
     for (const [filter, qos] of this.subscribed) {
+      await this.subscribeOnBroker(client, filter, qos).catch((e: unknown) =>
+        this.host.log.error('resubscribe failed', { filter, ...toErrorInfo(e) }),
+      );
+    }
+  }
+
+  /**
+   * After a reconnect that kept the session: unsubscribe and subscribe each shared subscription again.
+   * Mosquitto 2.0.11 restores a persistent session's `$share/` subscriptions from its database after a
+   * restart but delivers nothing on them (a SUBSCRIBE alone does not mend it; checked here with
+   * Debian's). Only where the broker needs it (InstanceIdentity.renewShared): on Alicia's broker an
+   * UNSUBSCRIBE by the group's last member ends the group and the requests it holds for its members.
+   */
+  async renewShared(client: MqttClient): Promise<void> {
+    for (const [filter, qos] of this.subscribed) {
+      if (!filter.startsWith(SHARE_PREFIX)) continue;
+      await client.unsubscribeAsync(filter).catch(() => undefined);
       await this.subscribeOnBroker(client, filter, qos).catch((e: unknown) =>
         this.host.log.error('resubscribe failed', { filter, ...toErrorInfo(e) }),
       );
