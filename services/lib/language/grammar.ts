@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { DeviceRegistry } from './deviceRegistry.js';
 import { ANSWER_INTENTS, MODE_WORDS } from './intents.js';
 import { pocketsphinxBundle } from './pocketsphinxBundle.js';
@@ -30,33 +30,64 @@ import type { SlotType, TemplateNode } from './template.js';
  * file again when the devices change instead of keeping all 126,000 words.
  */
 export function loadDictionaryWords(path = pocketsphinxBundle().dict, among?: ReadonlySet<string>): Set<string> {
-  const text = readFileSync(path);
   const words = new Set<string>();
-  for (let start = 0; start < text.length;) {
-    const nl = text.indexOf(0x0a, start);
-    const end = nl < 0 ? text.length : nl;
-    const sp = text.indexOf(0x20, start);
-    if (sp > start && sp < end) {
-      // "word(2)": an alternative pronunciation of "word"
-      const paren = text[sp - 1] === 0x29 ? text.lastIndexOf(0x28, sp) : -1;
-      const word = text.toString('latin1', start, paren > start ? paren : sp);
-      if (!among || among.has(word)) words.add(word);
-    }
-    start = end + 1;
-  }
+  scanDictionary(path, (word) => words.add(word), among);
   return words;
+}
+
+/**
+ * Each entry of a CMU-format dictionary file, in order: its word ("word(2)", an alternative
+ * pronunciation, folded into "word") and `entry`, which decodes the whole line (call it during the
+ * visit only). With `among`, only the entries of those words. The file is read in 64 KiB pieces, and
+ * a line's word is decoded only when its first letter and length match one of `among`: the whole
+ * 3 MB file in one Buffer and a string per line stayed in stt as ~7 MiB of garbage after each
+ * grammar (measured at rest, before the next collection).
+ */
+export function scanDictionary(
+  path: string,
+  visit: (word: string, entry: () => { word: string; phones: string }) => void,
+  among?: ReadonlySet<string>,
+): void {
+  const shapes = among ? new Set([...among].map((w) => w.charCodeAt(0) * 1000 + w.length)) : null;
+  const line = (text: Buffer, start: number, end: number): void => {
+    const sp = text.indexOf(0x20, start);
+    if (sp <= start || sp >= end) return;
+    const paren = text[sp - 1] === 0x29 ? text.lastIndexOf(0x28, sp) : -1;
+    const wordEnd = paren > start ? paren : sp;
+    if (shapes && !shapes.has(text[start]! * 1000 + (wordEnd - start))) return;
+    const word = text.toString('latin1', start, wordEnd);
+    if (among && !among.has(word)) return;
+    visit(word, () => ({ word: text.toString('latin1', start, sp), phones: text.toString('latin1', sp + 1, end).trim() }));
+  };
+  const fd = openSync(path, 'r');
+  try {
+    const piece = Buffer.allocUnsafe(65536);
+    let carry = Buffer.alloc(0);
+    for (;;) {
+      const n = readSync(fd, piece, 0, piece.length, null);
+      const text = carry.length > 0 ? Buffer.concat([carry, piece.subarray(0, n)]) : piece.subarray(0, n);
+      let start = 0;
+      for (let nl = text.indexOf(0x0a); nl >= 0; nl = text.indexOf(0x0a, start)) {
+        line(text, start, nl);
+        start = nl + 1;
+      }
+      if (n === 0) {
+        if (start < text.length) line(text, start, text.length);
+        return;
+      }
+      // a copy: the next read overwrites the piece
+      carry = Buffer.from(text.subarray(start));
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The first pronunciation of each of `words` that a CMU-format dictionary has (missing words are left out). */
 export function loadPronunciations(path: string, words: Iterable<string>): Map<string, string> {
-  const want = new Set(words);
   const out = new Map<string, string>();
-  for (const line of readFileSync(path, 'latin1').split('\n')) {
-    const sp = line.indexOf(' ');
-    if (sp <= 0) continue;
-    const w = line.slice(0, sp);
-    if (want.has(w) && !out.has(w)) out.set(w, line.slice(sp + 1).trim());
-  }
+  // an alternative ("word(2)") comes after its word: the first entry of a word is its own line
+  scanDictionary(path, (w, entry) => out.has(w) || out.set(w, entry().phones), new Set(words));
   return out;
 }
 
