@@ -177,8 +177,6 @@ export interface BrokerConfigResult {
   /** external devices with a credential, which Mosquitto cannot take under their name (`device:<name>`) */
   skippedDevices: string[];
   port: number;
-  /** the websockets listener's port, when asked for one */
-  wsPort: number | null;
 }
 
 /** Write OUT/passwd (0600), OUT/acl and OUT/mosquitto.conf for the principals in DIR/credentials.json (created if missing). */
@@ -204,7 +202,7 @@ export async function writeMosquittoConfig(o: {
     renderMosquittoConf({ outDir, port, ...(o.host ? { host: o.host } : {}), ...(o.wsPort !== undefined ? { wsPort: o.wsPort } : {}) }),
     0o644,
   );
-  return { files, principals, skippedDevices: credentials.devices(), port, wsPort: o.wsPort ?? null };
+  return { files, principals, skippedDevices: credentials.devices(), port };
 }
 
 async function writeAtomic(file: string, text: string, mode: number): Promise<void> {
