@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { AliciaError } from '../../services/lib/protocol/errors.js';
 import { prepareDataDir, UsageError } from './headless.js';
-import { MOSQUITTO_DEFAULT_PORT, writeMosquittoConfig } from './external/mosquittoConfig.js';
+import { MOSQUITTO_DEFAULT_PORT, serveCommand, writeMosquittoConfig } from './external/mosquittoConfig.js';
 import { defaultDataDir } from './paths.js';
 
 export const BROKER_CONFIG_USAGE = `Usage: alicia broker-config mosquitto --out OUT [options]
@@ -18,6 +18,8 @@ Options:
   --out OUT         where to write the three files (created, mode 0700)
   --port N          the listener's port (default ${MOSQUITTO_DEFAULT_PORT})
   --host ADDR       the listener's address (default 127.0.0.1)
+  --ws-port N       also a WebSocket listener on that port, for the window to reach
+                    directly (alicia serve --broker-ws ws://ADDR:N)
   -h, --help        show this help`;
 
 interface BrokerConfigOptions {
@@ -25,6 +27,13 @@ interface BrokerConfigOptions {
   outDir: string;
   port: number;
   host?: string;
+  wsPort?: number;
+}
+
+/** A port number argument, 1-65535. */
+function portArg(flag: string, v: string): number {
+  if (!/^\d{1,5}$/.test(v) || Number(v) < 1 || Number(v) > 65535) throw new UsageError(`${flag} must be 1-65535, got ${JSON.stringify(v)}`);
+  return Number(v);
 }
 
 /** Parse `broker-config` arguments. Returns null for --help. Throws UsageError. */
@@ -37,6 +46,7 @@ export function parseBrokerConfigArgs(argv: string[], env: NodeJS.ProcessEnv = p
   let outDir: string | undefined;
   let port = MOSQUITTO_DEFAULT_PORT;
   let host: string | undefined;
+  let wsPort: number | undefined;
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i]!;
     if (flag === '-h' || flag === '--help') return null;
@@ -52,13 +62,12 @@ export function parseBrokerConfigArgs(argv: string[], env: NodeJS.ProcessEnv = p
       case '--out':
         outDir = resolve(value());
         break;
-      case '--port': {
-        const v = value();
-        if (!/^\d{1,5}$/.test(v) || Number(v) < 1 || Number(v) > 65535)
-          throw new UsageError(`--port must be 1-65535, got ${JSON.stringify(v)}`);
-        port = Number(v);
+      case '--port':
+        port = portArg(flag, value());
         break;
-      }
+      case '--ws-port':
+        wsPort = portArg(flag, value());
+        break;
       case '--host': {
         const v = value();
         if (!/^[A-Za-z0-9.:-]+$/.test(v)) throw new UsageError(`--host must be an address such as 127.0.0.1, got ${JSON.stringify(v)}`);
@@ -70,7 +79,8 @@ export function parseBrokerConfigArgs(argv: string[], env: NodeJS.ProcessEnv = p
     }
   }
   if (!outDir) throw new UsageError('--out OUT is required');
-  return { dataDir, outDir, port, ...(host ? { host } : {}) };
+  if (wsPort === port) throw new UsageError('--ws-port must differ from --port');
+  return { dataDir, outDir, port, ...(host ? { host } : {}), ...(wsPort !== undefined ? { wsPort } : {}) };
 }
 
 /** `alicia broker-config`: 0 written, 1 failed, 2 usage error. */
@@ -95,7 +105,7 @@ export async function brokerConfig(argv: string[]): Promise<number> {
     process.stdout.write(
       `Wrote ${r.files.passwd} (${r.principals.length} users, mode 0600), ${r.files.acl} and ${r.files.conf}.\n` +
         `Start it: mosquitto -c ${r.files.conf}\n` +
-        `Then: alicia serve --broker mqtt://${opts.host ?? '127.0.0.1'}:${r.port} --data-dir ${opts.dataDir}\n`,
+        `Then: ${serveCommand({ host: opts.host ?? '127.0.0.1', port: r.port, wsPort: opts.wsPort })} --data-dir ${opts.dataDir}\n`,
     );
     if (r.skippedDevices.length > 0) {
       process.stderr.write(

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseWav, toMono16k } from '../lib/audio/wav.js';
-import { buildGrammar, loadDictionaryWords } from '../lib/language/grammar.js';
+import { buildAnswerGrammar, buildGrammar, loadDictionaryWords } from '../lib/language/grammar.js';
 import { matchIntent } from '../lib/language/matcher.js';
 import { defaultHomeRegistry } from '../lib/language/testing/defaultHome.js';
 import { GRAMMAR_BEAMS, PHONE_LOOP_BEAMS, PocketsphinxEngine } from './pocketsphinxEngine.js';
@@ -225,4 +225,26 @@ describe('pocketsphinx engine on the default home', () => {
     },
     900_000,
   );
+});
+
+describe('the command grammar replaced (every device change replaces it)', () => {
+  const own = new PocketsphinxEngine();
+
+  afterAll(() => own.stop());
+
+  it('a refused grammar leaves the previous commands and answers working', async () => {
+    await own.start();
+    await own.setGrammar(buildAnswerGrammar(loadDictionaryWords()), 'answers');
+    await own.setGrammar(buildGrammar(home, loadDictionaryWords()).fsg);
+    const command = pcmOf(await corpus.speak('turn on the kitchen light'));
+    const yes = pcmOf(await corpus.speak('yes'));
+    const heard = { understood: true, text: 'turn on the kitchen light' };
+    expect(await own.recognize(command)).toMatchObject(heard);
+    await expect(own.setGrammar('#JSGF V1.0;\ngrammar g;\npublic <c> = turn on the zorblax;\n')).rejects.toMatchObject({
+      code: 'STT_ENGINE_FAILED',
+    });
+    // (scores move a little from one utterance to the next on one decoder: the words are what must hold)
+    expect(await own.recognize(command)).toMatchObject(heard);
+    expect(await own.recognize(yes, 'answers')).toMatchObject({ understood: true, text: 'yes' });
+  }, 120_000);
 });

@@ -5,6 +5,7 @@ import { loadPronunciations } from '../lib/language/grammar.js';
 import { pocketsphinxBundle } from '../lib/language/pocketsphinxBundle.js';
 import { AliciaError } from '../lib/protocol/errors.js';
 import { decodeUtterance } from './decoder.js';
+import { dictionaryOnDemand } from './dictionaryOnDemand.js';
 import type { Decoder, DecoderBackend, Hypothesis } from './decoder.js';
 import { GarbageFillerDict, loadGrammar, spokenWords } from './garbageFillers.js';
 import { addNoiseFloor } from './noiseFloor.js';
@@ -176,7 +177,7 @@ export class PocketsphinxEngine implements SttEngine {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: PocketsphinxOptions = {}) {
-    this.backend = opts.backend ?? wasmBackend();
+    this.backend = dictionaryOnDemand(opts.backend ?? wasmBackend());
     this.opts = {
       ...(opts.hmm ? { hmm: opts.hmm } : {}),
       ...(opts.dict ? { dict: opts.dict } : {}),
@@ -308,7 +309,18 @@ export class PocketsphinxEngine implements SttEngine {
         if (this.commandGrammar !== null) await loadGrammar(d, this.commandGrammar);
         this.answerGrammar = grammar;
       } else {
-        await loadGrammar(d, grammar);
+        // The old command search goes first (the small answer search stands in): pocketsphinx builds a
+        // new search before it frees the one it replaces, and WebAssembly memory never shrinks, so each
+        // device change left the grammar decoder ~16 MiB larger (measured). A refused grammar puts the
+        // previous one back.
+        const previous = this.commandGrammar;
+        if (previous !== null && this.answerGrammar !== null) await loadGrammar(d, this.answerGrammar);
+        try {
+          await loadGrammar(d, grammar);
+        } catch (e) {
+          if (previous !== null) await loadGrammar(d, previous);
+          throw e;
+        }
         this.commandGrammar = grammar;
       }
       this.streamPool.setGrammar(grammar, kind);

@@ -112,11 +112,14 @@ describe('stt service (pocketsphinx) on the bus', () => {
     // digitally silent stretches of these WAVs made the default configuration read "set the thermostat
     // to heat" as "dim the thermostat to thirty" for 6 of these 16 shifts, and "unlock the front door"
     // as "lock the door" for 2: what the microphone spec saw now and then.
+    // (16 shifts x 3 commands: ~15 s on a quiet machine)
     const meaning = (text: string) => JSON.stringify(matchIntent(text, stt.registry, {}).commands);
     const wrong: string[] = [];
     for (const [text, voice] of [
       ['set the thermostat to heat', VOICES[1]],
       ['unlock the front door', VOICES[0]],
+      // no device to refer to here, so the words themselves: the grammar once let this be "is the it off"
+      ['turn it off', VOICES[1]],
     ] as const) {
       const pcm = parseWav(await corpus.speak(text, voice), 'INTERNAL').samples;
       for (let shift = 0; shift < 160; shift += 10) {
@@ -124,7 +127,9 @@ describe('stt service (pocketsphinx) on the bus', () => {
         shifted.set(pcm, shift);
         const raw = Buffer.from(shifted.buffer);
         const r = (await transcribe({ audio_data: b64(raw), format: { container: 'pcm', sample_rate: 16000, channels: 1 } })).msg;
-        if (!r.understood || meaning(r.transcription as string) !== meaning(text)) {
+        const heard = r.transcription as string;
+        const same = meaning(text) === '[]' ? heard === text : meaning(heard) === meaning(text);
+        if (!r.understood || !same) {
           wrong.push(`"${text}" shifted ${shift} samples: "${String(r.transcription)}"`);
         }
       }

@@ -5,6 +5,7 @@ import { FsgWriter } from '../lib/language/fsg.js';
 import { GARBAGE_PHONES, garbageUnit, isGarbageWord } from '../lib/language/garbage.js';
 import { FSG_FILLERS } from '../lib/language/grammar.js';
 import { decodeUtterance } from './decoder.js';
+import { dictionaryOnDemand } from './dictionaryOnDemand.js';
 import type { Decoder, DecoderBackend } from './decoder.js';
 import { GarbageFillerDict, fsgFillers, spokenWords } from './garbageFillers.js';
 import { addNoiseFloor } from './noiseFloor.js';
@@ -129,7 +130,7 @@ export class WakeWordDetector {
     this.verifyPhoneProb = opts.verifyPhoneProb ?? DEFAULT_VERIFY_PHONE_PROB;
     this.hmm = opts.hmm;
     this.dict = opts.dict;
-    this.backend = opts.backend ?? wasmBackend();
+    this.backend = dictionaryOnDemand(opts.backend ?? wasmBackend());
   }
 
   /** Load the model and start listening; STT_ENGINE_MISSING / STT_ENGINE_FAILED as the engine. */

@@ -31,13 +31,20 @@ export const SERVICE_V8_FLAGS: Record<ServiceName, readonly string[]> = {
 
 /**
  * Environment every service process starts with, for the C allocator under V8 (glibc on Linux;
- * other systems ignore it). glibc gives each thread that allocates its own arena and keeps freed
- * memory in it: V8's background threads compile (the stt and tts WebAssembly engines tier up to
- * optimised code in the background) and leave megabytes of freed compiler memory behind in theirs.
- * One arena lets the next allocation reuse it: measured 5-20 MiB less RSS for stt, the WASM
- * decoder process. The services' threads rarely allocate at the same time, so the shared lock costs nothing measurable.
+ * other systems ignore it).
+ *  - MALLOC_ARENA_MAX=1: glibc gives each thread that allocates its own arena and keeps freed
+ *    memory in it: V8's background threads compile (the stt and tts WebAssembly engines tier up to
+ *    optimised code in the background) and leave megabytes of freed compiler memory behind in theirs.
+ *    One arena lets the next allocation reuse it: measured 5-20 MiB less RSS for stt. The services'
+ *    threads rarely allocate at the same time, so the shared lock costs nothing measurable.
+ *  - MALLOC_MMAP_THRESHOLD_=32768: blocks of 32 KiB and more get pages of their own, returned to
+ *    the system when freed. In the one arena, the optimising compiler's short-lived zones were
+ *    freed between long-lived small blocks and glibc cannot give back the middle of its heap:
+ *    measured at rest, stt's heap was 30 MiB with 6 MiB in use (glibc's malloc_stats), and
+ *    device-manager, ai, tts and voice-router held 10-15 MiB of it each, 4-7 MiB with this
+ *    (docs/benchmarks.md, "Memory"). 32 KiB rather than lower: 16 KiB saved no more.
  */
-export const SERVICE_ALLOCATOR_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1' };
+export const SERVICE_ALLOCATOR_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1', MALLOC_MMAP_THRESHOLD_: '32768' };
 
 /** The flags for a service by name (none for a name outside the table, e.g. a test's own module). */
 export function serviceFlags(name: string): string[] {

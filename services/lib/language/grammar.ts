@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { DeviceRegistry } from './deviceRegistry.js';
 import { ANSWER_INTENTS, MODE_WORDS } from './intents.js';
 import { pocketsphinxBundle } from './pocketsphinxBundle.js';
@@ -30,33 +30,64 @@ import type { SlotType, TemplateNode } from './template.js';
  * file again when the devices change instead of keeping all 126,000 words.
  */
 export function loadDictionaryWords(path = pocketsphinxBundle().dict, among?: ReadonlySet<string>): Set<string> {
-  const text = readFileSync(path);
   const words = new Set<string>();
-  for (let start = 0; start < text.length;) {
-    const nl = text.indexOf(0x0a, start);
-    const end = nl < 0 ? text.length : nl;
-    const sp = text.indexOf(0x20, start);
-    if (sp > start && sp < end) {
-      // "word(2)": an alternative pronunciation of "word"
-      const paren = text[sp - 1] === 0x29 ? text.lastIndexOf(0x28, sp) : -1;
-      const word = text.toString('latin1', start, paren > start ? paren : sp);
-      if (!among || among.has(word)) words.add(word);
-    }
-    start = end + 1;
-  }
+  scanDictionary(path, (word) => words.add(word), among);
   return words;
+}
+
+/**
+ * Each entry of a CMU-format dictionary file, in order: its word ("word(2)", an alternative
+ * pronunciation, folded into "word") and `entry`, which decodes the whole line (call it during the
+ * visit only). With `among`, only the entries of those words. The file is read in 64 KiB pieces, and
+ * a line's word is decoded only when its first letter and length match one of `among`: the whole
+ * 3 MB file in one Buffer and a string per line stayed in stt as ~7 MiB of garbage after each
+ * grammar (measured at rest, before the next collection).
+ */
+export function scanDictionary(
+  path: string,
+  visit: (word: string, entry: () => { word: string; phones: string }) => void,
+  among?: ReadonlySet<string>,
+): void {
+  const shapes = among ? new Set([...among].map((w) => w.charCodeAt(0) * 1000 + w.length)) : null;
+  const line = (text: Buffer, start: number, end: number): void => {
+    const sp = text.indexOf(0x20, start);
+    if (sp <= start || sp >= end) return;
+    const paren = text[sp - 1] === 0x29 ? text.lastIndexOf(0x28, sp) : -1;
+    const wordEnd = paren > start ? paren : sp;
+    if (shapes && !shapes.has(text[start]! * 1000 + (wordEnd - start))) return;
+    const word = text.toString('latin1', start, wordEnd);
+    if (among && !among.has(word)) return;
+    visit(word, () => ({ word: text.toString('latin1', start, sp), phones: text.toString('latin1', sp + 1, end).trim() }));
+  };
+  const fd = openSync(path, 'r');
+  try {
+    const piece = Buffer.allocUnsafe(65536);
+    let carry = Buffer.alloc(0);
+    for (;;) {
+      const n = readSync(fd, piece, 0, piece.length, null);
+      const text = carry.length > 0 ? Buffer.concat([carry, piece.subarray(0, n)]) : piece.subarray(0, n);
+      let start = 0;
+      for (let nl = text.indexOf(0x0a); nl >= 0; nl = text.indexOf(0x0a, start)) {
+        line(text, start, nl);
+        start = nl + 1;
+      }
+      if (n === 0) {
+        if (start < text.length) line(text, start, text.length);
+        return;
+      }
+      // a copy: the next read overwrites the piece
+      carry = Buffer.from(text.subarray(start));
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The first pronunciation of each of `words` that a CMU-format dictionary has (missing words are left out). */
 export function loadPronunciations(path: string, words: Iterable<string>): Map<string, string> {
-  const want = new Set(words);
   const out = new Map<string, string>();
-  for (const line of readFileSync(path, 'latin1').split('\n')) {
-    const sp = line.indexOf(' ');
-    if (sp <= 0) continue;
-    const w = line.slice(0, sp);
-    if (want.has(w) && !out.has(w)) out.set(w, line.slice(sp + 1).trim());
-  }
+  // an alternative ("word(2)") comes after its word: the first entry of a word is its own line
+  scanDictionary(path, (w, entry) => out.has(w) || out.set(w, entry().phones), new Set(words));
   return out;
 }
 
@@ -102,6 +133,40 @@ export const FSG_FILLERS: ReadonlyArray<{ word: string; prob: number }> = [
   { word: '[NOISE]', prob: 1e-8 },
   { word: '[SPEECH]', prob: 1e-8 },
 ];
+
+const PRONOUN_NODES: TemplateNode[] = PRONOUNS.map((w) => ({ t: 'word', w }));
+
+/**
+ * Every device slot may also be a pronoun ("turn it off"), but never after an article: the typed
+ * matcher reads no "the it", and with the pronoun inside the device slot the recogniser could say
+ * one (measured: the fast voice's "turn it off" came back "is the it off" at confidence 0.998, which
+ * no intent reads). So `[the] {device}` becomes `( [the] {device} | it | that )`.
+ */
+function withPronouns(node: TemplateNode): TemplateNode {
+  const either = (named: TemplateNode): TemplateNode => ({ t: 'alt', options: [named, ...PRONOUN_NODES] });
+  switch (node.t) {
+    case 'word':
+      return node;
+    case 'slot':
+      return node.slot === 'device' ? either(node) : node;
+    case 'opt':
+      return { t: 'opt', item: withPronouns(node.item) };
+    case 'alt':
+      return { t: 'alt', options: node.options.map(withPronouns) };
+    case 'seq': {
+      const items: TemplateNode[] = [];
+      for (let k = 0; k < node.items.length; k++) {
+        const a = node.items[k]!;
+        const b = node.items[k + 1];
+        if (a.t === 'opt' && a.item.t === 'word' && a.item.w === 'the' && b?.t === 'slot' && b.slot === 'device') {
+          items.push(either({ t: 'seq', items: [a, b] }));
+          k++;
+        } else items.push(withPronouns(a));
+      }
+      return { t: 'seq', items };
+    }
+  }
+}
 
 function slotsOf(node: TemplateNode, out = new Set<SlotType>()): Set<SlotType> {
   if (node.t === 'slot') out.add(node.slot);
@@ -156,7 +221,6 @@ export function buildGrammar(
     if (miss.length > 0) skipped.push({ kind: 'device', text: p.tokens.join(' '), missing: miss, device_id: p.device_id });
     else devicePhrases.add(p.tokens.join(' '));
   }
-  if (devicePhrases.size > 0) for (const p of PRONOUNS) devicePhrases.add(p);
   const rooms = new Set<string>();
   for (const r of registry.rooms()) {
     const miss = missing(r);
@@ -173,8 +237,9 @@ export function buildGrammar(
   const rules: string[] = [];
   const used = new Set<SlotType>();
   const included: TemplateNode[] = [];
-  compiledTemplates().forEach(({ def, node }, i) => {
+  compiledTemplates().forEach(({ def, node: template }, i) => {
     if (ANSWER_INTENTS.has(def.intent)) return;
+    const node = withPronouns(template);
     const miss = missing([...templateWords(node)]);
     if (miss.length > 0) {
       skipped.push({ kind: 'template', text: def.template, missing: miss });
