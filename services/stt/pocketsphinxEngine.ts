@@ -73,14 +73,6 @@ export interface PocketsphinxOptions {
    * noise, more latency on speech).
    */
   parallel?: boolean;
-  /**
-   * true (default, and what stt runs): a faint noise floor under the audio (noiseFloor.ts). The garbage
-   * path needs it, and so does the grammar alone: without it, digitally silent stretches made a reading
-   * depend on where the audio started within a 10 ms frame (measured on the tuning set: 65 of 80
-   * commands right without it, 78 with it, at the same -7; "set the thermostat to heat" read as "dim the
-   * thermostat to thirty" for 6 of 16 sub-frame shifts). false only for tests that measure that.
-   */
-  noiseFloor?: boolean;
 }
 
 /**
@@ -193,7 +185,6 @@ export class PocketsphinxEngine implements SttEngine {
       phoneArgs: opts.phoneArgs ?? [...PHONE_LOOP_BEAMS],
       trimPadMs: opts.trimPadMs === undefined ? DEFAULT_TRIM_PAD_MS : opts.trimPadMs,
       parallel: opts.parallel ?? true,
-      noiseFloor: opts.noiseFloor ?? true,
     };
   }
 
@@ -355,7 +346,12 @@ export class PocketsphinxEngine implements SttEngine {
       this.opts.trimPadMs === null
         ? pcm16k
         : trimSilence(pcm16k, 16000, { thresholdDbfs: this.opts.activityDbfs, padMs: this.opts.trimPadMs }).samples;
-    const pcm = this.opts.noiseFloor ? addNoiseFloor(trimmed) : trimmed;
+    // A faint noise floor under the audio (noiseFloor.ts), always: the garbage path needs it, and so does
+    // the grammar alone. Without it, digitally silent stretches made a reading depend on where the audio
+    // started within a 10 ms frame (measured on the tuning set: 65 of 80 commands right without it, 78
+    // with it, at the same -7; "set the thermostat to heat" read as "dim the thermostat to thirty" for 6
+    // of 16 sub-frame shifts), which is how a microphone misheard what the same file did not.
+    const pcm = addNoiseFloor(trimmed);
     const t0 = performance.now();
     let g: Hypothesis;
     let p: Hypothesis | null;
@@ -393,7 +389,6 @@ export class PocketsphinxEngine implements SttEngine {
     const pair = await pool.acquire(kind);
     return PocketsphinxStream.start(pair, {
       trim: this.opts.trimPadMs === null ? null : { thresholdDbfs: this.opts.activityDbfs, padMs: this.opts.trimPadMs },
-      noiseFloor: this.opts.noiseFloor,
       judge: async (all, fed, g, segments, p, timing) => {
         const { base, silence } = this.silenceGate(all);
         if (silence) return silence;

@@ -102,8 +102,6 @@ async function closePair(p: DecoderPair): Promise<void> {
 export interface StreamOptions {
   /** trimSilence's options, applied as the audio arrives (StreamTrim); null feeds everything */
   trim: TrimOptions | null;
-  /** the decoders hear the audio with the noise floor added (noiseFloor.ts), as recognize() decodes it */
-  noiseFloor: boolean;
   /**
    * the engine's gates: all = every sample of the stream, fed = what the decoders saw (before the
    * noise floor), segments = the grammar decoder's best path (fillers and garbage included)
@@ -128,7 +126,8 @@ export interface StreamOptions {
  */
 export class PocketsphinxStream implements SttStream {
   private readonly trim: StreamTrim | null;
-  private readonly noise: NoiseFloor | null;
+  /** the decoders hear the audio with the noise floor added (noiseFloor.ts), as recognize() decodes it */
+  private readonly noise = new NoiseFloor();
   /** every sample fed to the decoders, for the narrowband gate */
   private fed: Int16Array[] = [];
   private all: Int16Array[] = [];
@@ -139,7 +138,6 @@ export class PocketsphinxStream implements SttStream {
     private readonly opts: StreamOptions,
   ) {
     this.trim = opts.trim ? new StreamTrim(16000, opts.trim) : null;
-    this.noise = opts.noiseFloor ? new NoiseFloor() : null;
   }
 
   /** ps_start_utt on both decoders; on a failure the pair is given back as broken. */
@@ -198,7 +196,7 @@ export class PocketsphinxStream implements SttStream {
   private async decode(pcm: Int16Array): Promise<void> {
     if (pcm.length === 0) return;
     this.fed.push(pcm);
-    const heard = this.noise ? this.noise.add(pcm) : pcm;
+    const heard = this.noise.add(pcm);
     try {
       await Promise.all([this.pair.grammar.processRaw(heard, false), this.pair.phones.processRaw(heard, false)]);
     } catch (e) {
