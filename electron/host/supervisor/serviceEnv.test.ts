@@ -51,10 +51,10 @@ describe('Supervisor launch environment', { timeout: 60_000 }, () => {
     }
   });
 
-  it('a service started by the supervisor gets the host’s SQLite addon path but not its other ALICIA_* variables', async () => {
-    // What `npm start` sets for Electron; the real process below must receive it.
-    process.env[SQLITE_BINDING_ENV] = '/cache/electron-41.7.1/better_sqlite3.node';
-    process.env.ALICIA_TEST_SECRET = 'host-only';
+  /** A supervisor of one service (the mini fixture) on a test broker, recording what it launches. */
+  async function startSupervising(
+    service: 'device-manager' | 'discovery',
+  ): Promise<{ broker: TestBroker; launched: LaunchSpec[]; supervisor: Supervisor }> {
     tb = await startTestBroker();
     const broker = tb;
     const launched: LaunchSpec[] = [];
@@ -64,15 +64,23 @@ describe('Supervisor launch environment', { timeout: 60_000 }, () => {
       launcher: { launch: (spec) => (launched.push(spec), node.launch(spec)) },
       servicesDir: '/nonexistent',
       dataDir: broker.dataDir,
-      services: [{ name: 'device-manager', enabled: true, modulePath: MINI, config: { mode: 'normal' } }],
+      services: [{ name: service, enabled: true, modulePath: MINI, config: { mode: 'normal' } }],
       mqttUrl: broker.url,
       credentialFor: (s) => broker.credentials[s as Principal],
       log: createLogger('service-env-test', 'error'),
       policy: { readyTimeoutMs: 25_000, graceMs: 4000 },
     });
     await sup.start();
+    return { broker, launched, supervisor: sup };
+  }
+
+  it('a service started by the supervisor gets the host’s SQLite addon path but not its other ALICIA_* variables', async () => {
+    // What `npm start` sets for Electron; the real process below must receive it.
+    process.env[SQLITE_BINDING_ENV] = '/cache/electron-41.7.1/better_sqlite3.node';
+    process.env.ALICIA_TEST_SECRET = 'host-only';
+    const { broker, launched, supervisor } = await startSupervising('device-manager');
     // Running = the fixture connected with the credential from the same env: the spec was really used.
-    expect(await sup.whenSettled(30_000)).toEqual({ 'device-manager': 'running' });
+    expect(await supervisor.whenSettled(30_000)).toEqual({ 'device-manager': 'running' });
     expect(launched).toHaveLength(1);
     const env = launched[0]!.env;
     expect(env[SQLITE_BINDING_ENV]).toBe('/cache/electron-41.7.1/better_sqlite3.node');
@@ -82,23 +90,8 @@ describe('Supervisor launch environment', { timeout: 60_000 }, () => {
   });
 
   it('a service starts with its V8 flags and the allocator setting, and runs with them', async () => {
-    tb = await startTestBroker();
-    const broker = tb;
-    const launched: LaunchSpec[] = [];
-    const node = new NodeLauncher();
-    sup = new Supervisor({
-      bus: broker.broker,
-      launcher: { launch: (spec) => (launched.push(spec), node.launch(spec)) },
-      servicesDir: '/nonexistent',
-      dataDir: broker.dataDir,
-      services: [{ name: 'discovery', enabled: true, modulePath: MINI, config: { mode: 'normal' } }],
-      mqttUrl: broker.url,
-      credentialFor: (s) => broker.credentials[s as Principal],
-      log: createLogger('service-env-test', 'error'),
-      policy: { readyTimeoutMs: 25_000, graceMs: 4000 },
-    });
-    await sup.start();
-    expect(await sup.whenSettled(30_000)).toEqual({ discovery: 'running' });
+    const { launched, supervisor } = await startSupervising('discovery');
+    expect(await supervisor.whenSettled(30_000)).toEqual({ discovery: 'running' });
     expect(launched[0]!.execArgv).toEqual(serviceFlags('discovery'));
     expect(launched[0]!.execArgv).toContain('--max-semi-space-size=1');
     for (const [k, v] of Object.entries(SERVICE_ALLOCATOR_ENV)) expect(launched[0]!.env[k]).toBe(v);
