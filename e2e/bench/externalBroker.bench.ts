@@ -1,12 +1,11 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AliciaBroker } from '../../electron/host/broker/broker.js';
-import { Credentials } from '../../electron/host/broker/credentials.js';
+import { DEFAULT_RATE_LIMIT } from '../../electron/host/broker/rateLimit.js';
 import type { ServiceName } from '../../services/lib/protocol/services.js';
 import type { BusService, ConnectionOptions } from '../../services/lib/runtime/busService.js';
-import { createLogger } from '../../services/lib/runtime/logger.js';
 import { startTestMosquitto, type TestMosquitto } from '../support/mosquitto.js';
+import { benchBroker } from './load.js';
 import { quantile } from './stats.js';
 import type { BenchSection } from './types.js';
 import { BenchClient, SENTENCES, startVoiceServices, type Outcome } from './voice.bench.js';
@@ -30,19 +29,11 @@ interface Side {
 
 export async function run(): Promise<BenchSection> {
   const dataDir = await mkdtemp(join(tmpdir(), 'alicia-ext-bench-'));
-  const credentials = await Credentials.loadOrCreate(dataDir);
-  const broker = new AliciaBroker({
-    dataDir,
-    credentials,
-    mqttPort: 0,
-    wsPort: 0,
-    statsIntervalMs: 0,
-    log: createLogger('broker', { sink: () => undefined }),
-  });
+  // the embedded broker as shipped (its default rate limit), like Mosquitto's configuration
+  const { broker, credentials } = await benchBroker(dataDir, { rateLimit: DEFAULT_RATE_LIMIT });
   let mosq: TestMosquitto | null = null;
   const sides: Side[] = [];
   try {
-    await broker.start();
     mosq = await startTestMosquitto(dataDir);
     for (const [name, url] of [
       ['embedded (Aedes, in-process)', broker.addresses.mqttUrl],

@@ -24,7 +24,8 @@ const WORKER_REPORT_TIMEOUT_MS = 60_000;
  * The embedded broker as the benchmarks run it: ephemeral ports, no log, no stats timer, its
  * credentials in `dir`. The per-client rate limit (2,000 msg/s by default, docs/security.md) would
  * disconnect a publisher running flat out; it is raised so the limiter stays on the path (its
- * cost is measured) but never trips.
+ * cost is measured) but never trips. A bench of the broker as shipped passes `{ rateLimit:
+ * DEFAULT_RATE_LIMIT }` in `limits`.
  */
 export async function benchBroker(
   dir: string,
@@ -32,6 +33,7 @@ export async function benchBroker(
 ): Promise<{ broker: AliciaBroker; credentials: Credentials }> {
   const credentials = await Credentials.loadOrCreate(dir);
   const broker = new AliciaBroker({
+    rateLimit: { messagesPerSecond: 10_000_000, burst: 10_000_000 },
     ...limits,
     dataDir: dir,
     credentials,
@@ -39,7 +41,6 @@ export async function benchBroker(
     wsPort: 0,
     statsIntervalMs: 0,
     log: createLogger('broker', { sink: () => undefined }),
-    rateLimit: { messagesPerSecond: 10_000_000, burst: 10_000_000 },
   });
   await broker.start();
   return { broker, credentials };

@@ -6,8 +6,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
-import { AliciaBroker } from '../../electron/host/broker/broker.js';
-import { Credentials } from '../../electron/host/broker/credentials.js';
 import { newId, seal } from '../../services/lib/protocol/envelope.js';
 import type { ServiceName } from '../../services/lib/protocol/services.js';
 import type { BusService, ConnectionOptions } from '../../services/lib/runtime/busService.js';
@@ -16,11 +14,12 @@ import { TtsService } from '../../services/tts/ttsService.js';
 import { VoiceRouter } from '../../services/voice-router/voiceRouter.js';
 import { AiService } from '../../services/ai/aiService.js';
 import { SttService } from '../../services/stt/sttService.js';
+import { DEFAULT_RATE_LIMIT } from '../../electron/host/broker/rateLimit.js';
+import { benchBroker } from './load.js';
 import { quantile } from './stats.js';
 import { topicFor } from '../../services/lib/protocol/topics.js';
 import { trimSilence } from '../../services/stt/trimSilence.js';
 import type { BenchSection } from './types.js';
-import { createLogger } from '../../services/lib/runtime/logger.js';
 
 const exec = promisify(execFile);
 
@@ -247,16 +246,8 @@ export async function startVoiceServices(conn: (name: ServiceName) => Connection
 export async function run(): Promise<BenchSection> {
   const loadBefore = loadavg()[0]!;
   const dataDir = await mkdtemp(join(tmpdir(), 'alicia-voice-bench-'));
-  const credentials = await Credentials.loadOrCreate(dataDir);
-  const broker = new AliciaBroker({
-    dataDir,
-    credentials,
-    mqttPort: 0,
-    wsPort: 0,
-    statsIntervalMs: 0,
-    log: createLogger('broker', { sink: () => undefined }),
-  });
-  await broker.start();
+  // the broker as shipped: its default per-client rate limit
+  const { broker, credentials } = await benchBroker(dataDir, { rateLimit: DEFAULT_RATE_LIMIT });
   const url = broker.addresses.mqttUrl;
   const conn = (name: ServiceName): ConnectionOptions => {
     const c = credentials.all()[name];
