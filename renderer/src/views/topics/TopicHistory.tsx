@@ -3,6 +3,7 @@ import { clearRange, loadOlder, loadRange } from '../../actions/historyActions.j
 import { askRecorder } from '../../actions/recorderQuery.js';
 import { VirtualList } from '../../components/VirtualList.js';
 import { formatTime } from '../../model/format.js';
+import { fromLocalInput, toLocalInput } from '../../model/localTime.js';
 import { messageSummary } from '../../model/messageParts.js';
 import { formatBytes } from '../../model/payload.js';
 import type { ShownEntry } from '../../model/topicHistory.js';
@@ -18,20 +19,6 @@ function summaryOf(e: ShownEntry): string {
   let s = summaries.get(e.payload);
   if (s === undefined) summaries.set(e.payload, (s = messageSummary(e.payload, undefined, 200)));
   return s;
-}
-
-/** "2026-12-04T20:10:05" (local) for a datetime-local input, and back. */
-function toLocalInput(t: number | null): string {
-  if (t === null) return '';
-  const d = new Date(t - new Date(t).getTimezoneOffset() * 60_000);
-  return d.toISOString().slice(0, 19);
-}
-/** The input's time; as the end of a range, the end of the second (or minute) it shows, so "to 20:10:05" includes 20:10:05.900. */
-function fromLocalInput(v: string, end = false): number | null {
-  if (v === '') return null;
-  const t = new Date(v).getTime();
-  if (!Number.isFinite(t)) return null;
-  return end ? t + (v.length > 16 ? 999 : 59_999) : t;
 }
 
 /** How many messages of this topic the recorder holds (its per-topic count, no scan). */
