@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StreamTrim } from './streamTrim.js';
 import { trimSilence } from './trimSilence.js';
+import type { TrimOptions } from './trimSilence.js';
 
 /** Audio with silence, bursts of tone and pauses at known places (16 kHz). */
 function scene(parts: [ms: number, amplitude: number][]): Int16Array {
@@ -9,8 +10,8 @@ function scene(parts: [ms: number, amplitude: number][]): Int16Array {
   return Int16Array.from(out);
 }
 
-function streamed(audio: Int16Array, chunkSizes: number[]): Int16Array {
-  const t = new StreamTrim(16000);
+function streamed(audio: Int16Array, chunkSizes: number[], opts: TrimOptions = {}): Int16Array {
+  const t = new StreamTrim(16000, opts);
   const pieces: Int16Array[] = [];
   let at = 0;
   for (let k = 0; at < audio.length; k++) {
@@ -67,6 +68,14 @@ describe('StreamTrim (trimSilence for audio in pieces)', () => {
       }
     });
   }
+
+  it("gives exactly trimSilence's samples with a shorter pad after the speech, whatever the chunking", () => {
+    const audio = cases[0]![1];
+    const opts = { padMs: 150, padEndMs: 70 };
+    const whole = trimSilence(audio, 16000, opts).samples;
+    expect(whole.length).toBeLessThan(trimSilence(audio, 16000, { padMs: 150 }).samples.length);
+    for (const sizes of [[1600], [333, 1901, 77]]) expect(streamed(audio, sizes, opts), `chunks ${sizes.join('/')}`).toEqual(whole);
+  });
 
   it('hands speech to the decoder while it arrives, holding back only silence', () => {
     const t = new StreamTrim(16000);

@@ -8,13 +8,14 @@ import type { TrimOptions } from './trimSilence.js';
  * so a streamed utterance is decoded on the same samples as the same audio sent whole.
  * Leading silence is held back up to the first active frame (then `padMs` of it is released);
  * silence after an active frame is held until another active frame arrives (released whole: it is
- * inside the utterance) or the audio ends (only `padMs` of it is released).
+ * inside the utterance) or the audio ends (only `padEndMs` of it is released).
  * Keeps the whole audio (the caller's gates read it too); bounded by the caller's utterance limit.
  */
 export class StreamTrim {
   private readonly frame: number;
   private readonly thresholdDbfs: number;
   private readonly pad: number;
+  private readonly padEnd: number;
   private buf: Int16Array;
   private length = 0;
   /** frames [0, framed) have been classified */
@@ -29,6 +30,7 @@ export class StreamTrim {
     this.frame = Math.max(1, Math.round(((opts.frameMs ?? 20) * sampleRate) / 1000));
     this.thresholdDbfs = opts.thresholdDbfs ?? -40;
     this.pad = Math.max(0, Math.round(((opts.padMs ?? 150) * sampleRate) / 1000));
+    this.padEnd = Math.max(0, Math.round(((opts.padEndMs ?? opts.padMs ?? 150) * sampleRate) / 1000));
     this.buf = new Int16Array(sampleRate * 4);
   }
 
@@ -47,7 +49,7 @@ export class StreamTrim {
   finish(): Int16Array {
     if (this.framed < this.length) this.classify(this.framed, this.length);
     if (this.first < 0) return this.released === 0 ? this.audio.slice() : new Int16Array(0);
-    return this.releaseTo(Math.min(this.length, this.lastActiveEnd + this.pad));
+    return this.releaseTo(Math.min(this.length, this.lastActiveEnd + this.padEnd));
   }
 
   private classify(start: number, end: number): void {

@@ -1,3 +1,5 @@
+import type { TrimOptions } from './trimSilence.js';
+
 /**
  * The speech-to-text engine seen by the stt service. Pocketsphinx is the default; other engines
  * (whisper.cpp, vosk, sherpa-onnx) may implement this with a user-supplied model path (no npm package ships a model):
@@ -47,6 +49,12 @@ export interface SttEngine {
   setGrammar(grammar: string, kind?: GrammarKind): Promise<void>;
   /** 16 kHz mono 16-bit PCM, with the command grammar (default) or only the answers to a question */
   recognize(pcm16k: Int16Array, kind?: GrammarKind): Promise<SttRecognition>;
+  /**
+   * What recognize() decodes of its audio: trimSilence() with these options (the speech and some
+   * silence around it), null for all of it; undefined: trimSilence()'s defaults, as far as known.
+   * A whole-utterance stream starts early once that part of the audio is all in (wholeStream.ts).
+   */
+  readonly trim?: TrimOptions | null;
   /** a streamed utterance on its own decoder; engines without it get their audio whole at the end (bufferedStream.ts) */
   openStream?(kind?: GrammarKind): Promise<SttStream>;
 }

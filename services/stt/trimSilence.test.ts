@@ -46,9 +46,23 @@ describe('trimSilence', () => {
     expect([t.start, t.end]).toEqual([0.5 * RATE, RATE]);
   });
 
+  it('keeps padEndMs after the speech, and says when all of it is in', () => {
+    const pcm = burst(1, 1, 0.8);
+    expect(trimSilence(pcm, RATE, { padMs: 150, padEndMs: 70 })).toMatchObject({ start: 0.85 * RATE, end: 2.07 * RATE, complete: true });
+    // the audio so far ends 60 ms after the speech: the 70 ms are not all in yet
+    expect(trimSilence(pcm.subarray(0, 2.06 * RATE), RATE, { padMs: 150, padEndMs: 70 })).toMatchObject({
+      end: 2.06 * RATE,
+      complete: false,
+    });
+    expect(trimSilence(pcm.subarray(0, 2.07 * RATE), RATE, { padMs: 150, padEndMs: 70 })).toMatchObject({
+      end: 2.07 * RATE,
+      complete: true,
+    });
+  });
+
   it('returns audio without any active frame whole', () => {
     const silent = new Int16Array(RATE);
-    expect(trimSilence(silent, RATE)).toMatchObject({ start: 0, end: RATE });
+    expect(trimSilence(silent, RATE)).toMatchObject({ start: 0, end: RATE, complete: false });
     expect(trimSilence(new Int16Array(0), RATE).samples.length).toBe(0);
   });
 });

@@ -7,6 +7,8 @@ export interface TrimOptions {
   frameMs?: number;
   /** audio kept before the first and after the last active frame, ms */
   padMs?: number;
+  /** audio kept after the last active frame, ms (default: padMs) */
+  padEndMs?: number;
 }
 
 export interface TrimmedAudio {
@@ -16,6 +18,11 @@ export interface TrimmedAudio {
   start: number;
   /** one past the last kept sample */
   end: number;
+  /**
+   * the audio goes on for all of the silence kept after the speech (padEndMs past the last active
+   * frame): audio that follows can change the result only if it is speech again
+   */
+  complete: boolean;
 }
 
 /**
@@ -32,6 +39,7 @@ export function trimSilence(samples: Int16Array, sampleRate: number, opts: TrimO
   const frame = Math.max(1, Math.round(((opts.frameMs ?? 20) * sampleRate) / 1000));
   const threshold = opts.thresholdDbfs ?? -40;
   const pad = Math.max(0, Math.round(((opts.padMs ?? 150) * sampleRate) / 1000));
+  const padEnd = Math.max(0, Math.round(((opts.padEndMs ?? opts.padMs ?? 150) * sampleRate) / 1000));
   let first = -1;
   let last = -1;
   for (let s = 0; s < samples.length; s += frame) {
@@ -41,8 +49,8 @@ export function trimSilence(samples: Int16Array, sampleRate: number, opts: TrimO
       last = e;
     }
   }
-  if (first < 0) return { samples, start: 0, end: samples.length };
+  if (first < 0) return { samples, start: 0, end: samples.length, complete: false };
   const start = Math.max(0, first - pad);
-  const end = Math.min(samples.length, last + pad);
-  return { samples: samples.subarray(start, end), start, end };
+  const end = Math.min(samples.length, last + padEnd);
+  return { samples: samples.subarray(start, end), start, end, complete: last + padEnd <= samples.length };
 }

@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseWav } from '../lib/audio/wav.js';
+import { buildGrammar, loadDictionaryWords } from '../lib/language/grammar.js';
+import { defaultHomeRegistry } from '../lib/language/testing/defaultHome.js';
+import { PocketsphinxEngine } from './pocketsphinxEngine.js';
+import type { SttEngine, SttRecognition } from './sttEngine.js';
+import { SpeechCorpus, VOICES } from './testing/speech.js';
+import { trimSilence } from './trimSilence.js';
+import { wholeStream } from './wholeStream.js';
+
+/**
+ * A streamed utterance recognised whole (voice.decode "whole", the default) on the real engine with
+ * the service's default grammar (JSGF): it starts recognising before the end, once the silence the
+ * engine keeps after the speech has arrived, and still answers exactly what the whole audio gets.
+ */
+const engine = new PocketsphinxEngine();
+const corpus = new SpeechCorpus();
+const CHUNK = 1600; // 100 ms, as the window sends
+
+beforeAll(async () => {
+  await engine.start();
+  await engine.setGrammar(buildGrammar(defaultHomeRegistry(), loadDictionaryWords()).jsgf);
+}, 60_000);
+afterAll(async () => {
+  await engine.stop();
+  await corpus.dispose();
+});
+
+/** The engine as the stream sees it, counting its recognitions: how long each audio was, how many ran at once. */
+function watched(): { engine: SttEngine; lengths: number[]; mostAtOnce: () => number } {
+  const lengths: number[] = [];
+  let running = 0;
+  let most = 0;
+  return {
+    engine: {
+      name: engine.name,
+      trim: engine.trim,
+      start: () => engine.start(),
+      stop: () => engine.stop(),
+      setGrammar: (g, k) => engine.setGrammar(g, k),
+      recognize: async (pcm, kind) => {
+        lengths.push(pcm.length);
+        most = Math.max(most, ++running);
+        try {
+          return await engine.recognize(pcm, kind);
+        } finally {
+          running--;
+        }
+      },
+    },
+    lengths,
+    mostAtOnce: () => most,
+  };
+}
+
+/** The speech alone, its silence trimmed off. */
+async function speech(text: string, voice = VOICES[0]!): Promise<Int16Array> {
+  return trimSilence(parseWav(await corpus.speak(text, voice), 'INTERNAL').samples, 16000, { padMs: 0 }).samples.slice();
+}
+function join(...parts: Array<Int16Array | number>): Int16Array {
+  const pcm = parts.map((p) => (typeof p === 'number' ? new Int16Array((p * 16000) / 1000) : p));
+  const out = new Int16Array(pcm.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of pcm) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Feed in 100 ms chunks, every `everyMs` (real time, as the window sends) or all at once, then finish. */
+async function stream(e: SttEngine, pcm: Int16Array, everyMs = 0): Promise<{ result: SttRecognition }> {
+  const s = wholeStream(e);
+  const t0 = performance.now();
+  for (let i = 0, at = 0; at < pcm.length; i++, at += CHUNK) {
+    const wait = t0 + i * everyMs - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    await s.feed(pcm.subarray(at, at + CHUNK));
+  }
+  return { result: await s.finish() };
+}
+
+const same = (r: SttRecognition) => ({
+  text: r.text,
+  understood: r.understood,
+  reason: r.reason,
+  margin: r.details?.margin,
+  frames: r.details?.frames,
+});
+
+/**
+ * pocketsphinx's decoders keep some state from one utterance to the next (measured: the same audio
+ * scores a little differently after another utterance than after itself; the acoustic model's
+ * top-N Gaussians of the previous frames), so "the same answer" is compared after the same
+ * history: both sides first decode PRIME, then `before` (what the stream decoded early and dropped).
+ */
+let prime: Int16Array;
+async function primed(): Promise<void> {
+  prime ??= join(150, await speech('pause the music'), 150);
+  await engine.recognize(prime);
+}
+async function reference(pcm: Int16Array, before: readonly Int16Array[] = []): Promise<SttRecognition> {
+  await primed();
+  for (const b of before) await engine.recognize(b);
+  return engine.recognize(pcm);
+}
+
+describe('wholeStream', () => {
+  it('starts on the audio so far once the silence kept after the speech is in, and answers what the whole audio gets', async () => {
+    expect(engine.trim?.padEndMs).toBeLessThanOrEqual(90);
+    for (const voice of VOICES) {
+      // the speech and 150 ms of silence, then final (a user letting go), the last chunk 60 ms long: the
+      // chunk before it ends 90 ms after the speech, where the silence the engine keeps is all in
+      const spoken = await speech('turn off the kitchen light', voice);
+      const lead = 150 * 16 + (((((60 - 150 - 150) * 16 - spoken.length) % CHUNK) + CHUNK) % CHUNK);
+      const pcm = join(new Int16Array(lead), spoken, 150);
+      expect(pcm.length % CHUNK).toBe(60 * 16);
+      const w = watched();
+      await primed();
+      const { result } = await stream(w.engine, pcm);
+      const whole = await reference(pcm);
+      expect(same(result)).toEqual(same(whole));
+      expect(whole).toMatchObject({ understood: true, text: expect.stringMatching(/^turn off the kitchen lights?$/) as string });
+      // one recognition, started before the last chunk, and none again at the end
+      expect(w.lengths).toHaveLength(1);
+      expect(w.lengths[0]).toBeLessThan(pcm.length);
+    }
+  });
+
+  it('drops an early start when speech follows, and starts again once the silence after the rest is in', async () => {
+    // a pause long enough to start on the first command alone, then more speech: that first guess is stale
+    const pcm = join(150, await speech('turn on the kitchen light'), 700, await speech('lock the front door'), 600);
+    const w = watched();
+    await primed();
+    const { result } = await stream(w.engine, pcm, 100);
+    expect(w.lengths).toHaveLength(2);
+    expect(same(result)).toEqual(same(await reference(pcm, [pcm.subarray(0, w.lengths[0])])));
+    expect(w.lengths[0]).toBeLessThan(pcm.length / 2);
+    expect(w.lengths[1]).toBeLessThan(pcm.length);
+    expect(w.mostAtOnce()).toBe(1);
+  });
+
+  it('does not pile up early starts when chunks come faster than recognitions end', async () => {
+    const pcm = join(150, await speech('turn on the kitchen light'), 700, await speech('lock the front door'), 600);
+    const w = watched();
+    await primed();
+    const { result } = await stream(w.engine, pcm);
+    expect(same(result)).toEqual(same(await reference(pcm, [pcm.subarray(0, w.lengths[0])])));
+    // the one started in the pause, then the whole at the end: the chunks that came while it ran started none
+    expect(w.lengths).toHaveLength(2);
+    expect(w.lengths[0]).toBeLessThan(pcm.length / 2);
+    expect(w.lengths[1]).toBe(pcm.length);
+  });
+
+  it('answers from the whole audio when the stream ends before the silence after the speech is in', async () => {
+    const pcm = join(150, await speech('what time is it'));
+    const w = watched();
+    await primed();
+    const { result } = await stream(w.engine, pcm);
+    expect(same(result)).toEqual(same(await reference(pcm)));
+    expect(w.lengths).toEqual([pcm.length]);
+  });
+});
