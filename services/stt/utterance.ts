@@ -52,7 +52,9 @@ export interface UtteranceEvents {
 
 /**
  * Silence after the detector's last speech frame before the recogniser starts on the audio so far:
- * the energy-based trim ends 60-120 ms before the detector does (measured), so its 150 ms pad is in.
+ * the energy-based trim ends 60-120 ms before the detector does (measured), so the silence it keeps
+ * after the speech is in. (A whole-utterance stream also starts by itself once its engine's trim is
+ * complete, usually sooner: wholeStream.ts.)
  */
 const SPECULATE_MS = 200;
 
