@@ -393,7 +393,7 @@ export async function run(): Promise<BenchSection> {
       'Latency rows cover successful sessions only; accuracy counts every session.',
       'Issue 3 targets: typed p50 < 150 ms (device changed + reply audio), spoken p50 < 300 ms from end of audio.',
       'Streamed (16 kHz, 100 ms chunks in real time, like the window). With final: the speech and 150 ms, timed from the final chunk. With endpointing: the utterance and 1.5 s of silence, no final; the end of speech is the last 20 ms frame above -40 dBFS, timed from the publish of the chunk that holds it. Targets: streamed with final p50 < 120 ms; after the endpoint p50 < 120 ms.',
-      'stt recognises a stream as a whole utterance (voice.decode "whole", the default: the same answer as the audio sent in one piece), starting early when its VAD hears 200 ms of silence after the speech; "stream" (chunk by chunk, ~30 ms tail) was measured less reliable (services/stt/README.md).',
+      'stt recognises a stream as a whole utterance (voice.decode "whole", the default: the same answer as the audio sent in one piece), starting early once the speech and the 70 ms of silence it keeps after it are in; "stream" (chunk by chunk, ~30 ms tail) was measured less reliable (services/stt/README.md).',
       `Load average (1 min) ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end, on ${cpus().length} cores: latencies scale with it (compare rows of one run, not runs).`,
       `Endpointing waits endpoint_silence_ms = 500 ms of silence after the WebRTC VAD's last speech frame (vad_mode 2), which itself trails the speech by ~60-120 ms.`,
     ];
