@@ -27,21 +27,24 @@ describe('PoolLauncher: services sharing one process', () => {
   afterEach(() => {
     for (const p of started.splice(0)) p.kill('SIGKILL');
   });
-  const launchAll = (launcher: PoolLauncher, ...specs: LaunchSpec[]) =>
-    specs.map((s) => {
-      const p = launcher.launch(s);
-      started.push(p);
-      return p;
-    });
+  const launchOne = (launcher: PoolLauncher, s: LaunchSpec): LaunchedProcess => {
+    const p = launcher.launch(s);
+    started.push(p);
+    return p;
+  };
+  const launchTwo = (launcher: PoolLauncher, x: LaunchSpec, y: LaunchSpec): [LaunchedProcess, LaunchedProcess] => [
+    launchOne(launcher, x),
+    launchOne(launcher, y),
+  ];
   const ready = (p: LaunchedProcess) => new Promise<unknown>((resolve) => p.onMessage(resolve));
   const echo = (p: LaunchedProcess, message: unknown) =>
     new Promise<unknown>((resolve) => {
-      p.onMessage((m) => typeof m === 'object' && m !== null && 'echo' in m && resolve((m as { echo: unknown }).echo));
+      p.onMessage((m) => typeof m === 'object' && m !== null && 'echo' in m && resolve(m.echo));
       p.postMessage(message);
     });
 
   it('runs every service of one launcher in the same process', async () => {
-    const [a, b] = launchAll(poolLauncher(), spec(['wait']), spec(['wait']));
+    const [a, b] = launchTwo(poolLauncher(), spec(['wait']), spec(['wait']));
     await Promise.all([ready(a), ready(b)]);
     expect(a.pid).toBeTypeOf('number');
     expect(b.pid).toBe(a.pid);
@@ -50,7 +53,7 @@ describe('PoolLauncher: services sharing one process', () => {
   });
 
   it("a service's uncaught exception ends only its own thread", async () => {
-    const [calm, thrower] = launchAll(poolLauncher(), spec(['wait']), spec(['throw']));
+    const [calm, thrower] = launchTwo(poolLauncher(), spec(['wait']), spec(['throw']));
     await Promise.all([ready(calm), ready(thrower)]);
     const pid = calm.pid;
     const err = collect(thrower.stderr);
@@ -62,7 +65,7 @@ describe('PoolLauncher: services sharing one process', () => {
   });
 
   it("a service's heap running out ends only its own thread", async () => {
-    const [calm, hog] = launchAll(poolLauncher(), spec(['wait']), spec(['oom'], { execArgv: ['--max-old-space-size=32'] }));
+    const [calm, hog] = launchTwo(poolLauncher(), spec(['wait']), spec(['oom'], { execArgv: ['--max-old-space-size=32'] }));
     await ready(calm);
     const pid = calm.pid;
     const err = collect(hog.stderr);
@@ -75,7 +78,7 @@ describe('PoolLauncher: services sharing one process', () => {
 
   it('when the pool process dies every service in it exits, and the next launch starts a new one', async () => {
     const launcher = poolLauncher();
-    const [a, b] = launchAll(launcher, spec(['wait']), spec(['wait']));
+    const [a, b] = launchTwo(launcher, spec(['wait']), spec(['wait']));
     await Promise.all([ready(a), ready(b)]);
     const pid = a.pid!;
     const exits = Promise.all([exitOf(a), exitOf(b)]);
@@ -84,14 +87,14 @@ describe('PoolLauncher: services sharing one process', () => {
       { code: null, signal: 'SIGKILL' },
       { code: null, signal: 'SIGKILL' },
     ]);
-    const [c] = launchAll(launcher, spec(['wait']));
+    const c = launchOne(launcher, spec(['wait']));
     await ready(c);
     expect(c.pid).toBeTypeOf('number');
     expect(c.pid).not.toBe(pid);
   });
 
   it('the pool process exits after its last service has', async () => {
-    const [a] = launchAll(poolLauncher(), spec(['wait']));
+    const a = launchOne(poolLauncher(), spec(['wait']));
     await ready(a);
     const pid = a.pid!;
     a.postMessage({ type: 'stop' });

@@ -50,3 +50,36 @@ export const SERVICE_ALLOCATOR_ENV: Readonly<Record<string, string>> = { MALLOC_
 export function serviceFlags(name: string): string[] {
   return isServiceName(name) ? [...SERVICE_V8_FLAGS[name]] : [];
 }
+
+/**
+ * Which services run as a worker thread of the one shared service process (poolLauncher.ts) and
+ * which keep a process of their own, when the config's `supervisor.service_pool` is on (the
+ * default). Each Node process maps ~30 MiB of the node binary and keeps a runtime of its own;
+ * five light services in one process took 125-140 MiB RSS instead of ~300. stt and tts keep their
+ * own: their WebAssembly engines and worker threads are most of the system's memory and CPU, they
+ * are the voice path's latency, and a native fault in an engine would take every service in the
+ * process with it.
+ */
+export const SERVICE_PROCESS: Record<ServiceName, 'shared' | 'own'> = {
+  discovery: 'shared',
+  'health-monitor': 'shared',
+  'device-manager': 'shared',
+  stt: 'own',
+  ai: 'shared',
+  tts: 'own',
+  'voice-router': 'shared',
+};
+
+/** Whether a service runs in the shared process (a name outside the table, e.g. a test's own module: no). */
+export function runsShared(name: string): boolean {
+  return isServiceName(name) && SERVICE_PROCESS[name] === 'shared';
+}
+
+/**
+ * V8 flags of the shared service process. V8 flags are the process's, not a thread's: each
+ * service's own heap ceilings (SERVICE_V8_FLAGS) become its thread's resource limits instead.
+ * The young-generation and size flags as for every service; --lite-mode (no optimising compiler)
+ * for the whole pool, which holds ai and voice-router on the voice path: measured with the typed
+ * command's latency before and after (docs/benchmarks.md, "Memory").
+ */
+export const SHARED_PROCESS_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--optimize-for-size', '--lite-mode'];

@@ -19,6 +19,8 @@ export interface ServiceStatus {
   service: string;
   state: ServiceStateName;
   pid: number | null;
+  /** running in the shared service process: its thread there (`pid` is the shared process's) */
+  thread?: number;
   restarts: number;
   startedAt: number | null;
   exit_code: number | null;
@@ -98,6 +100,7 @@ export class SupervisedService {
   private exitSignal: string | null = null;
   private lastError: string | undefined;
   private pid: number | null = null;
+  private thread: number | undefined;
   /** why it is stopping/stopped, who asked and when; cleared at each launch */
   private stopCause: (StopCause & { at: number }) | undefined;
   /** what the user (or the host) wants: run it, or keep it stopped */
@@ -127,6 +130,7 @@ export class SupervisedService {
       service: this.name,
       state: this.state,
       pid: this.pid,
+      ...(this.thread !== undefined ? { thread: this.thread } : {}),
       restarts: this.restarts,
       startedAt: this.startedAt,
       exit_code: this.exitCode,
@@ -204,8 +208,12 @@ export class SupervisedService {
     this.lastError = undefined;
     // Electron's utilityProcess learns its pid only at 'spawn': read it again before publishing
     this.pid = this.proc?.pid ?? this.pid;
+    this.thread = this.proc?.thread;
     this.set('running');
-    this.opts.log.supervisor(`ready (pid ${this.pid ?? '?'})`, this.pid);
+    this.opts.log.supervisor(
+      `ready (pid ${this.pid ?? '?'}${this.thread !== undefined ? `, thread ${this.thread} of the shared process` : ''})`,
+      this.pid,
+    );
     clearTimeout(this.stableTimer);
     this.stableTimer = setTimeout(() => {
       this.consecutiveCrashes = 0;
@@ -311,6 +319,7 @@ export class SupervisedService {
     const pid = this.pid;
     this.proc = undefined;
     this.pid = null;
+    this.thread = undefined;
     this.exitCode = code;
     this.exitSignal = signal;
     const how = signal ? `signal ${signal}` : `code ${code ?? '?'}`;

@@ -33,7 +33,7 @@ function mini(name: string, mode = 'normal', enabled = true): SupervisedServiceS
   return { name, enabled, modulePath: MINI, config: { mode } };
 }
 
-function makeSupervisor(services: SupervisedServiceSpec[], policy = {}, node?: string) {
+function makeSupervisor(services: SupervisedServiceSpec[], policy = {}, node?: string, servicePool = false) {
   const made = new Supervisor({
     bus: tb.broker,
     launcher: new NodeLauncher(),
@@ -46,6 +46,7 @@ function makeSupervisor(services: SupervisedServiceSpec[], policy = {}, node?: s
     // generous readiness/grace: on a loaded 2-core machine a Node process can take seconds to start
     policy: { backoffInitialMs: 100, graceMs: 4000, readyTimeoutMs: 25_000, ...policy },
     ...(node ? { node } : {}),
+    servicePool,
   });
   if (node) nodeSup = made;
   else sup = made;
@@ -394,5 +395,67 @@ describe('Supervisor', { timeout: 120_000 }, () => {
       ['stopped', 'host'],
       ['stopped', 'host'],
     ]);
+  });
+});
+
+describe('Supervisor with the shared service process', { timeout: 120_000 }, () => {
+  // The pool process runs from dist/ (poolLauncher.ts): `npx tsc -b tsconfig.build.json` first.
+  const pooled = (services: SupervisedServiceSpec[], policy = {}) => makeSupervisor(services, policy, undefined, true);
+
+  it('runs the light services as threads of one process and stt in its own', async () => {
+    const s = pooled([mini('discovery'), mini('ai'), mini('stt')]);
+    await s.start();
+    await until('all running', () => ['discovery', 'ai', 'stt'].every((n) => last(n)?.state === 'running'));
+    const discovery = last('discovery')!;
+    const ai = last('ai')!;
+    const stt = last('stt')!;
+    expect(ai.pid).toBe(discovery.pid);
+    expect(stt.pid).not.toBe(discovery.pid);
+    expect(discovery.thread).toBeTypeOf('number');
+    expect(ai.thread).toBeTypeOf('number');
+    expect(ai.thread).not.toBe(discovery.thread);
+    expect(stt.thread).toBeUndefined();
+  });
+
+  it('a pooled service that keeps crashing fails alone: the others in its process keep running, same pid, no crash', async () => {
+    const s = pooled([mini('discovery'), mini('ai', 'crash-on-start')], { maxCrashes: 2, crashWindowMs: 60_000, backoffMaxMs: 200 });
+    await s.start();
+    await until('discovery running', () => last('discovery')?.state === 'running');
+    const pid = last('discovery')!.pid;
+    await until('ai failed', () => last('ai')?.state === 'failed', 60_000);
+    await afterAnyRestart(200);
+    expect(last('discovery')).toMatchObject({ state: 'running', pid, restarts: 0 });
+    expect(states.get('discovery')!.filter((x) => x.state === 'crashed')).toHaveLength(0);
+    expect(pidAlive(pid!)).toBe(true);
+  });
+
+  it('a kill -9 of the shared process is a crash of every service in it; each comes back in a new one', async () => {
+    const s = pooled([mini('discovery'), mini('ai'), mini('stt')]);
+    await s.start();
+    await until('all running', () => ['discovery', 'ai', 'stt'].every((n) => last(n)?.state === 'running'));
+    const pid = last('ai')!.pid!;
+    const sttPid = last('stt')!.pid;
+    process.kill(pid, 'SIGKILL');
+    for (const n of ['discovery', 'ai']) {
+      await until(`${n} crashed`, () => last(n)?.state === 'crashed');
+      expect(last(n)!.exit_signal).toBe('SIGKILL');
+    }
+    await until('both running again', () => last('discovery')?.state === 'running' && last('ai')?.state === 'running');
+    expect(last('ai')!.pid).toBe(last('discovery')!.pid);
+    expect(last('ai')!.pid).not.toBe(pid);
+    expect(last('stt')).toMatchObject({ state: 'running', pid: sttPid, restarts: 0 });
+  });
+
+  it('stop() stops every service and the shared process exits with its last one', async () => {
+    const s = pooled([mini('discovery'), mini('ai', 'ignore-stop')], { graceMs: 500 });
+    await s.start();
+    await s.whenSettled();
+    const pid = last('ai')!.pid!;
+    await s.stop();
+    expect(s.status().map((x) => [x.state, x.stop_reason])).toEqual([
+      ['stopped', 'host'],
+      ['stopped', 'host'],
+    ]);
+    await until('shared process gone', () => !pidAlive(pid), 10_000);
   });
 });

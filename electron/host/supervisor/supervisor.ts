@@ -10,7 +10,8 @@ import type { Logger } from '../../../services/lib/runtime/logger.js';
 import type { BusPacket, Credential, InProcessBus } from '../broker/types.js';
 import type { Launcher, LaunchSpec } from './launcher.js';
 import { inheritedEnv } from './serviceEnv.js';
-import { SERVICE_ALLOCATOR_ENV, serviceFlags } from './serviceFlags.js';
+import { PoolLauncher } from './poolLauncher.js';
+import { runsShared, SERVICE_ALLOCATOR_ENV, serviceFlags, SHARED_PROCESS_V8_FLAGS } from './serviceFlags.js';
 import { ServiceLog } from './serviceLog.js';
 import { DEFAULT_POLICY, SupervisedService } from './supervisedService.js';
 import type { RestartPolicy, ServiceStateName, ServiceStatus } from './supervisedService.js';
@@ -52,6 +53,12 @@ export interface SupervisorOptions {
   node?: string;
   /** a node's record also says whether the broker splits requests between instances */
   shared?: boolean;
+  /**
+   * Run the services SERVICE_PROCESS (serviceFlags.ts) marks shared as worker threads of one
+   * process, started through `launcher` (config `supervisor.service_pool`; default off here,
+   * the host and nodes pass the config's).
+   */
+  servicePool?: boolean;
 }
 
 const SOURCE = 'supervisor';
@@ -72,9 +79,21 @@ export class Supervisor {
 
   private readonly node: string;
 
+  /** the shared service process's launcher, when the services pool (made here: its env is the services') */
+  private readonly pool: PoolLauncher | undefined;
+
   constructor(private readonly opts: SupervisorOptions) {
     this.policy = { ...DEFAULT_POLICY, ...opts.policy };
     this.node = opts.node ?? HOST_NODE;
+    this.pool = opts.servicePool
+      ? new PoolLauncher(opts.launcher, {
+          name: 'service pool',
+          // no credential here: each service's thread gets its own environment (launchSpec below)
+          env: { ...inheritedEnv(process.env), ...SERVICE_ALLOCATOR_ENV },
+          cwd: join(opts.dataDir, 'services'),
+          execArgv: [...SHARED_PROCESS_V8_FLAGS],
+        })
+      : undefined;
   }
 
   /** A node's record while it runs (its connection's last will, set by the node, says offline). */
@@ -220,7 +239,7 @@ export class Supervisor {
     };
     const svc = new SupervisedService({
       name: spec.name,
-      launcher: opts.launcher,
+      launcher: this.pool && runsShared(spec.name) ? this.pool : opts.launcher,
       spec: launchSpec,
       dirs: [serviceDir],
       policy: this.policy,
