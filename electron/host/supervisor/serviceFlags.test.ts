@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { SERVICE_NAMES } from '../../../services/lib/protocol/services.js';
-import { SERVICE_V8_FLAGS, serviceFlags } from './serviceFlags.js';
+import { runsShared, SERVICE_V8_FLAGS, serviceFlags, SHARED_PROCESS_V8_FLAGS } from './serviceFlags.js';
 
 describe('serviceFlags', () => {
   it('gives every service flags and a module outside the table none', () => {
@@ -11,6 +11,21 @@ describe('serviceFlags', () => {
 
   it.each(SERVICE_NAMES)('%s: this Node accepts its flags (a flag it did not know would stop the service from starting)', (name) => {
     const out = execFileSync(process.execPath, [...SERVICE_V8_FLAGS[name], '-e', 'process.stdout.write("up")'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(out).toBe('up');
+  });
+});
+
+describe('which services share a process', () => {
+  it('the light services share; stt, tts and a module outside the table keep their own', () => {
+    expect(SERVICE_NAMES.filter(runsShared)).toEqual(['discovery', 'health-monitor', 'device-manager', 'ai', 'voice-router']);
+    expect(runsShared('fixture')).toBe(false);
+  });
+
+  it('this Node accepts the shared process flags', () => {
+    const out = execFileSync(process.execPath, [...SHARED_PROCESS_V8_FLAGS, '-e', 'process.stdout.write("up")'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
