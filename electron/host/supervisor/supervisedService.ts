@@ -210,10 +210,7 @@ export class SupervisedService {
     this.pid = this.proc?.pid ?? this.pid;
     this.thread = this.proc?.thread;
     this.set('running');
-    this.opts.log.supervisor(
-      `ready (pid ${this.pid ?? '?'}${this.thread !== undefined ? `, thread ${this.thread} of the shared process` : ''})`,
-      this.pid,
-    );
+    this.say(`ready (pid ${this.pid ?? '?'}${this.thread !== undefined ? `, thread ${this.thread} of the shared process` : ''})`, this.pid);
     clearTimeout(this.stableTimer);
     this.stableTimer = setTimeout(() => {
       this.consecutiveCrashes = 0;
@@ -256,11 +253,11 @@ export class SupervisedService {
     if (this.state !== 'stopping') {
       this.set('stopping');
       clearTimeout(this.readyTimer);
-      this.opts.log.supervisor(`stopping (${cause.reason}${cause.by ? ` by ${cause.by}` : ''})`, proc.pid ?? null);
+      this.say(`stopping (${cause.reason}${cause.by ? ` by ${cause.by}` : ''})`, proc.pid ?? null);
       // The runtime's runService() stops on this IPC message (and on SIGTERM where IPC is missing).
       if (!proc.postMessage(STOP_MESSAGE)) proc.kill('SIGTERM');
       this.killTimer = setTimeout(() => {
-        this.opts.log.supervisor(`did not stop within ${this.opts.policy.graceMs} ms: killing`, proc.pid ?? null);
+        this.say(`did not stop within ${this.opts.policy.graceMs} ms: killing`, proc.pid ?? null);
         proc.kill('SIGKILL');
       }, this.opts.policy.graceMs);
     }
@@ -271,6 +268,11 @@ export class SupervisedService {
   private exited(): Promise<void> {
     if (!this.proc) return Promise.resolve();
     return new Promise((resolve) => this.exitWaiters.push(resolve));
+  }
+
+  /** A supervisor line in the service's log, about its current (or just ended) run. */
+  private say(text: string, pid: number | null): void {
+    this.opts.log.supervisor(text, pid, this.launches);
   }
 
   private launch(): void {
@@ -285,7 +287,7 @@ export class SupervisedService {
       spec = this.opts.spec();
     } catch (e) {
       this.lastError = `cannot prepare launch: ${(e as Error).message}`;
-      this.opts.log.supervisor(this.lastError, null);
+      this.say(this.lastError, null);
       this.set('failed');
       return;
     }
@@ -297,15 +299,15 @@ export class SupervisedService {
     this.exitSignal = null;
     // this run's pid, read per line: Electron's utilityProcess learns it only at 'spawn'
     const runPid = () => proc.pid ?? null;
-    this.opts.log.attach(proc.stdout, 'stdout', runPid);
-    this.opts.log.attach(proc.stderr, 'stderr', runPid);
+    this.opts.log.attach(proc.stdout, 'stdout', runPid, this.launches);
+    this.opts.log.attach(proc.stderr, 'stderr', runPid, this.launches);
     proc.onExit((code, signal) => this.onExit(gen, code, signal));
     this.set('starting');
-    this.opts.log.supervisor(`started pid ${this.pid ?? '?'}`, this.pid);
+    this.say(`started pid ${this.pid ?? '?'}`, this.pid);
     this.readyTimer = setTimeout(() => {
       if (gen !== this.generation || this.state !== 'starting') return;
       this.lastError = `not ready (registered + heartbeat) within ${this.opts.policy.readyTimeoutMs} ms`;
-      this.opts.log.supervisor(`${this.lastError}: killing`, proc.pid ?? null);
+      this.say(`${this.lastError}: killing`, proc.pid ?? null);
       proc.kill('SIGKILL');
     }, this.opts.policy.readyTimeoutMs);
   }
@@ -325,10 +327,10 @@ export class SupervisedService {
     const how = signal ? `signal ${signal}` : `code ${code ?? '?'}`;
     const waiters = this.exitWaiters.splice(0);
     if (this.intent === 'stop' || this.state === 'stopping') {
-      this.opts.log.supervisor(`stopped (${how})`, pid);
+      this.say(`stopped (${how})`, pid);
       this.set('stopped');
     } else if (code === 0 && signal === null) {
-      this.opts.log.supervisor('exited cleanly (code 0): not restarting', pid);
+      this.say('exited cleanly (code 0): not restarting', pid);
       this.intent = 'stop';
       this.stopCause = { reason: 'exit', at: this.now() };
       this.set('stopped');
@@ -346,14 +348,14 @@ export class SupervisedService {
     if (this.lastError === undefined || !this.lastError.startsWith('not ready')) this.lastError = `exited with ${how}`;
     if (this.crashTimes.length > p.maxCrashes) {
       this.lastError = `crashed ${this.crashTimes.length} times within ${p.crashWindowMs / 1000} s (last: ${how}); not restarting until started again`;
-      this.opts.log.supervisor(this.lastError, pid);
+      this.say(this.lastError, pid);
       this.set('failed');
       return;
     }
     // No jitter: one host restarts its own services, so there is no crowd of clients to spread out.
     const delay = backoffDelay(this.consecutiveCrashes, { initialMs: p.backoffInitialMs, maxMs: p.backoffMaxMs, factor: 2, jitter: 0 });
     this.consecutiveCrashes++;
-    this.opts.log.supervisor(`crashed (${how}); restarting in ${delay} ms`, pid);
+    this.say(`crashed (${how}); restarting in ${delay} ms`, pid);
     this.set('crashed');
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;

@@ -446,6 +446,26 @@ describe('Supervisor with the shared service process', { timeout: 120_000 }, () 
     expect(last('stt')).toMatchObject({ state: 'running', pid: sttPid, restarts: 0 });
   });
 
+  it('log batches of two runs in the shared process carry its one pid and each its own run', async () => {
+    const batches: { pid?: number | null; run?: number; lines: string[] }[] = [];
+    op.on('message', (topic, payload) => {
+      if (topic === 'alicia/system/logs/ai') batches.push(JSON.parse(payload.toString()) as (typeof batches)[number]);
+    });
+    const s = pooled([mini('discovery'), mini('ai')]);
+    await s.start();
+    await s.whenSettled();
+    const pid = s.status().find((x) => x.service === 'ai')!.pid!;
+    expect(await request({ action: 'restart', service: 'ai' })).toMatchObject({ ok: true, state: 'running' });
+    expect(s.status().find((x) => x.service === 'ai')!.pid).toBe(pid);
+    const linesOf = (run: number) => batches.filter((b) => b.run === run).flatMap((b) => b.lines);
+    await until('the second run logged its readiness', () => linesOf(2).some((l) => l.startsWith('ready (pid')));
+    await until('the first run logged its stop', () => linesOf(1).includes('stopped (code 0)'));
+    expect(linesOf(1).filter((l) => l.includes('fixture starting'))).toHaveLength(1);
+    expect(linesOf(2).filter((l) => l.includes('fixture starting'))).toHaveLength(1);
+    expect(linesOf(2).some((l) => l.includes('fixture stopping') || l.startsWith('stopp'))).toBe(false);
+    expect(batches.every((b) => b.pid === pid && (b.run === 1 || b.run === 2))).toBe(true);
+  });
+
   it('stop() stops every service and the shared process exits with its last one', async () => {
     const s = pooled([mini('discovery'), mini('ai', 'ignore-stop')], { graceMs: 500 });
     await s.start();

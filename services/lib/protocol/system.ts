@@ -116,6 +116,12 @@ export const logLinesSchema = z.looseObject({
    * hosts before it.
    */
   pid: z.number().int().nullable().optional(),
+  /**
+   * Which start of the service by its supervisor the lines are from (1, 2, ...). The services in the
+   * shared service process keep its pid from one run to the next, so the pid alone does not tell
+   * their runs apart. Absent from hosts before it.
+   */
+  run: z.number().int().positive().optional(),
 });
 
 export const configSchema = z.record(z.string(), z.unknown());
