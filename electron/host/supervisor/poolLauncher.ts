@@ -29,20 +29,49 @@ export type PoolProcessSpec = Omit<LaunchSpec, 'modulePath' | 'args'>;
 export class PoolLauncher implements Launcher {
   private pool: Pool | undefined;
 
+  /**
+   * @param onOutput what the pool process itself writes (not its services: theirs is each one's own
+   *   stdout/stderr), e.g. V8's last words when the process dies of a fault that is nobody's thread's
+   */
   constructor(
     private readonly base: Launcher,
     private readonly poolSpec: PoolProcessSpec,
+    private readonly onOutput: (text: string) => void = () => undefined,
   ) {}
 
   launch(spec: LaunchSpec): LaunchedProcess {
     if (!this.pool) {
-      const pool = new Pool(this.base.launch({ ...this.poolSpec, modulePath: poolProcessModule() }), () => {
+      let modulePath: string;
+      try {
+        modulePath = poolProcessModule();
+      } catch (e) {
+        // the contract: a process that cannot start is an exit, never a throw
+        return notStarted(String(e));
+      }
+      const pool = new Pool(this.base.launch({ ...this.poolSpec, modulePath }), this.onOutput, () => {
         if (this.pool === pool) this.pool = undefined;
       });
       this.pool = pool;
     }
     return this.pool.start(spec);
   }
+}
+
+/** A service that never ran: its stderr says why, and it has exited. */
+function notStarted(why: string): LaunchedProcess {
+  const exit = new ProcessExit();
+  const stderr = new PassThrough();
+  stderr.end(`${why}\n`);
+  exit.finish(null, null);
+  return {
+    pid: undefined,
+    stdout: null,
+    stderr,
+    onExit: (l) => exit.onExit(l),
+    onMessage: () => undefined,
+    postMessage: () => false,
+    kill: () => false,
+  };
 }
 
 /**
@@ -84,12 +113,15 @@ class Pool {
 
   constructor(
     private readonly proc: LaunchedProcess,
+    onOutput: (text: string) => void,
     private readonly retire: () => void,
   ) {
-    // The pool's own output (a fault of the process itself, not of a service): nobody's log but
-    // still drained, or a full pipe would stall the process.
-    proc.stdout?.resume();
-    proc.stderr?.resume();
+    // The pool's own output (a fault of the process itself, not of a service); read in any case,
+    // or a full pipe would stall the process.
+    for (const stream of [proc.stdout, proc.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (text: string) => onOutput(text));
+    }
     proc.onMessage((m) => {
       if (isPoolMessage<FromPool>(m)) this.threads.get(m.id)?.receive(m);
     });

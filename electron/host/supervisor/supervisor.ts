@@ -86,13 +86,17 @@ export class Supervisor {
     this.policy = { ...DEFAULT_POLICY, ...opts.policy };
     this.node = opts.node ?? HOST_NODE;
     this.pool = opts.servicePool
-      ? new PoolLauncher(opts.launcher, {
-          name: 'service pool',
-          // no credential here: each service's thread gets its own environment (launchSpec below)
-          env: { ...inheritedEnv(process.env), ...SERVICE_ALLOCATOR_ENV },
-          cwd: join(opts.dataDir, 'services'),
-          execArgv: [...SHARED_PROCESS_V8_FLAGS],
-        })
+      ? new PoolLauncher(
+          opts.launcher,
+          {
+            name: 'service pool',
+            // no credential here: each service's thread gets its own environment (launchSpec below)
+            env: { ...inheritedEnv(process.env), ...SERVICE_ALLOCATOR_ENV },
+            cwd: join(opts.dataDir, 'services'),
+            execArgv: [...SHARED_PROCESS_V8_FLAGS],
+          },
+          (text) => opts.log.warn('the shared service process wrote', { text: text.trimEnd() }),
+        )
       : undefined;
   }
 
