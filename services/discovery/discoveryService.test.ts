@@ -27,8 +27,7 @@ type Update = { event: string; service?: string; services: { service: string; al
 
 describe('discovery through a real broker', () => {
   it('a starting service is registered with its capabilities; a graceful stop unregisters it', async () => {
-    // The runtime sends its registration and first heartbeat together; either may land first, so
-    // wait for the update that carries the registration's version.
+    // Wait for the update that carries the registration's version.
     const registered = op.nextJson(
       'alicia/system/discovery/update',
       (m) =>
@@ -53,6 +52,38 @@ describe('discovery through a real broker', () => {
     const gone = op.nextJson('alicia/system/discovery/update', (m) => m.event === 'unregister' && m.service === 'tts');
     await tts.stop();
     expect(((await gone) as unknown as Update).services.map((s) => s.service)).not.toContain('tts');
+  });
+
+  it('a starting service is registered once: one register update per registration, none from a heartbeat before it', async () => {
+    // Every update on the way from the start to the unregister of a graceful stop (the sentinel:
+    // discovery publishes in order, so nothing of the start can come after it).
+    const events: { event: string; version?: string }[] = [];
+    const onUpdate = (topic: string, payload: Buffer) => {
+      if (topic !== 'alicia/system/discovery/update' || payload.length === 0) return;
+      const u = JSON.parse(payload.toString()) as Update;
+      if (u.service === 'ai') events.push({ event: u.event, version: u.services.find((s) => s.service === 'ai')?.version });
+    };
+    op.client.on('message', onUpdate);
+    try {
+      const registered = op.nextJson('alicia/system/discovery/update', (m) => m.event === 'register' && m.service === 'ai');
+      const ai = new (class extends BusService {})({
+        name: 'ai',
+        version: '3.0.0',
+        capabilities: [],
+        connection: { url: tb.url, ...tb.credentials.ai },
+      });
+      await ai.start();
+      await registered;
+      const gone = op.nextJson('alicia/system/discovery/update', (m) => m.event === 'unregister' && m.service === 'ai');
+      await ai.stop();
+      await gone;
+    } finally {
+      op.client.off('message', onUpdate);
+    }
+    expect(events).toEqual([
+      { event: 'register', version: '3.0.0' },
+      { event: 'unregister', version: undefined },
+    ]);
   });
 
   it('a service that stops sending heartbeats expires after 3 intervals', async () => {
