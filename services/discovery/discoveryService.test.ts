@@ -27,7 +27,8 @@ type Update = { event: string; service?: string; services: { service: string; al
 
 describe('discovery through a real broker', () => {
   it('a starting service is registered with its capabilities; a graceful stop unregisters it', async () => {
-    // Wait for the update that carries the registration's version.
+    // The runtime sends its registration and first heartbeat together; either may land first, so
+    // wait for the update that carries the registration's version.
     const registered = op.nextJson(
       'alicia/system/discovery/update',
       (m) =>
@@ -84,6 +85,33 @@ describe('discovery through a real broker', () => {
       { event: 'register', version: '3.0.0' },
       { event: 'unregister', version: undefined },
     ]);
+  });
+
+  it('a later heartbeat of a service it does not know registers it, once (discovery restarted after the registration)', async () => {
+    const vr = await TestClient.connect(tb.url, tb.credentials['voice-router']);
+    const beat = (seq: number) =>
+      vr.pub(
+        'alicia/health/heartbeat/voice-router',
+        seal({ service: 'voice-router', pid: 77, seq, uptime_ms: 1, status: 'ok', interval_ms: 5000 }, { source: 'voice-router' }),
+      );
+    const updates: string[] = [];
+    const onUpdate = (topic: string, payload: Buffer) => {
+      if (topic !== 'alicia/system/discovery/update' || payload.length === 0) return;
+      const u = JSON.parse(payload.toString()) as Update;
+      if (u.service === 'voice-router') updates.push(`${u.event} ${u.services.find((s) => s.service === 'voice-router')?.version}`);
+    };
+    op.client.on('message', onUpdate);
+    try {
+      await beat(1);
+      const registered = op.nextJson('alicia/system/discovery/update', (m) => m.event === 'register' && m.service === 'voice-router');
+      await beat(9);
+      await registered;
+    } finally {
+      op.client.off('message', onUpdate);
+      await vr.close();
+    }
+    // (that the first heartbeat waits for the registration: the test above)
+    expect(updates).toEqual(['register unknown']);
   });
 
   it('a service that stops sending heartbeats expires after 3 intervals', async () => {

@@ -175,7 +175,7 @@ export class BusService {
         // reconnected: a new broker may have lost our session; subscribe and announce again
         if (!connack.sessionPresent) void this.subscriptions.resubscribeAll(client);
         else if (this.identity.shared && this.identity.renewShared) void this.subscriptions.renewShared(client);
-        void this.presence.register();
+        this.presence.register();
       }
     });
     await new Promise<void>((resolve, reject) => {

@@ -38,7 +38,6 @@ export class Presence {
   private seq = 0;
   private startedAt = 0;
   private timers: NodeJS.Timeout[] = [];
-  private running = false;
 
   constructor(private readonly host: PresenceHost) {}
 
@@ -67,19 +66,10 @@ export class Presence {
     this.startedAt = Date.now();
   }
 
-  /**
-   * Announce the service and begin the heartbeat and metrics intervals. The first heartbeat waits
-   * for the registration's PUBACK: Alicia's broker writes a QoS 1 message to a persistent session
-   * (discovery's) only after storing it, so a QoS 0 heartbeat sent right behind it arrived first,
-   * discovery registered the service it did not know from the heartbeat (version "unknown") and
-   * then again from the registration: two register updates and log lines per start. The broker
-   * acknowledges a QoS 1 publish once it has written it to every subscriber.
-   */
+  /** Announce the service and begin the heartbeat and metrics intervals. */
   start(): void {
-    this.running = true;
-    void this.register().finally(() => {
-      if (this.running) this.sendHeartbeat();
-    });
+    this.register();
+    this.sendHeartbeat();
     const hb = setInterval(() => this.sendHeartbeat(), this.host.heartbeatMs());
     const mt = setInterval(() => this.sendMetrics(), this.host.metricsMs());
     hb.unref();
@@ -88,26 +78,23 @@ export class Presence {
   }
 
   stop(): void {
-    this.running = false;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
   }
 
   /** Tell discovery who we are (at start and after every reconnect: a new broker may not know us). */
-  register(): Promise<void> {
+  register(): void {
     const h = this.host;
-    return h
-      .publish('alicia/system/discovery/register', {
-        service: h.name,
-        version: h.version,
-        pid: process.pid,
-        capabilities: h.capabilities,
-        handles: h.handles(),
-        emits: h.emits(),
-        heartbeat_ms: h.heartbeatMs(),
-        ...this.instanceFields(),
-      })
-      .catch((e: unknown) => h.log.warn('registration not sent', toErrorInfo(e) as unknown as Record<string, unknown>));
+    h.publish('alicia/system/discovery/register', {
+      service: h.name,
+      version: h.version,
+      pid: process.pid,
+      capabilities: h.capabilities,
+      handles: h.handles(),
+      emits: h.emits(),
+      heartbeat_ms: h.heartbeatMs(),
+      ...this.instanceFields(),
+    }).catch((e: unknown) => h.log.warn('registration not sent', toErrorInfo(e) as unknown as Record<string, unknown>));
   }
 
   private sendHeartbeat(): void {
