@@ -6,13 +6,17 @@ import type { Host } from '../support/host.js';
  * Memory of the host's processes as the OS counts it (Linux /proc). RSS counts every page a process
  * has in memory, including the pages of the node binary that all eight processes share; PSS divides
  * each shared page among the processes that map it, so the PSS of all processes adds up to what
- * the system as a whole holds.
+ * the system as a whole holds. Private (USS) is what only that process holds, the pages it would
+ * give back if it ended: the closest Linux figure to what desktop task managers show per process
+ * (Windows' private working set, macOS's memory footprint), which leave shared program pages out.
  */
 export interface ProcessMemory {
   /** VmRSS, KiB (0 when the process is gone) */
   rssKb: number;
   /** Pss from smaps_rollup, KiB */
   pssKb: number;
+  /** Private_Clean + Private_Dirty from smaps_rollup, KiB */
+  privateKb: number;
 }
 
 function kb(file: string, field: RegExp): number {
@@ -25,8 +29,13 @@ function kb(file: string, field: RegExp): number {
 }
 
 export function processMemory(pid: number | null | undefined): ProcessMemory {
-  if (!pid) return { rssKb: 0, pssKb: 0 };
-  return { rssKb: kb(`/proc/${pid}/status`, /VmRSS:\s+(\d+)/), pssKb: kb(`/proc/${pid}/smaps_rollup`, /^Pss:\s+(\d+)/m) };
+  if (!pid) return { rssKb: 0, pssKb: 0, privateKb: 0 };
+  const rollup = `/proc/${pid}/smaps_rollup`;
+  return {
+    rssKb: kb(`/proc/${pid}/status`, /VmRSS:\s+(\d+)/),
+    pssKb: kb(rollup, /^Pss:\s+(\d+)/m),
+    privateKb: kb(rollup, /^Private_Clean:\s+(\d+)/m) + kb(rollup, /^Private_Dirty:\s+(\d+)/m),
+  };
 }
 
 /** The host and each service, in SERVICE_NAMES order. */
