@@ -493,6 +493,23 @@ describe('alicia serve: the whole host', () => {
     }
   });
 
+  it('every service starts with nothing on stderr (a V8 warning about its flags showed in the window as an error)', async () => {
+    // Each service's first run, from its start to its readiness, with the flags serviceFlags.ts gives
+    // it; the log file gets its lines in batches, so the ready line may still be on its way.
+    for (const name of SERVICE_NAMES) {
+      const file = join(host.dataDir, 'logs', `${name}.log`);
+      const { lines, ready } = await until(`${name}'s ready line in its log`, () => {
+        const l = readFileSync(file, 'utf8').split('\n');
+        const i = l.findIndex((x) => x.includes('[supervisor] ready'));
+        return i >= 0 && { lines: l, ready: i };
+      });
+      expect(
+        lines.slice(0, ready).filter((l) => l.includes('[stderr]')),
+        name,
+      ).toEqual([]);
+    }
+  });
+
   it('a second host on the same data dir is refused (two supervisors would run every service twice)', () => {
     const r = spawnSync(
       process.execPath,

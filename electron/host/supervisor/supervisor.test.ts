@@ -10,7 +10,7 @@ import { seal } from '../../../services/lib/protocol/envelope.js';
 import { createLogger } from '../../../services/lib/runtime/logger.js';
 import { NodeLauncher } from './nodeLauncher.js';
 import { Supervisor } from './supervisor.js';
-import type { SupervisedServiceSpec } from './supervisor.js';
+import type { SupervisedServiceSpec, SupervisorOptions } from './supervisor.js';
 import type { ServiceStatus } from './supervisedService.js';
 import type { Principal } from '../../../services/lib/protocol/services.js';
 import { pidAlive } from './launcher.js';
@@ -33,7 +33,7 @@ function mini(name: string, mode = 'normal', enabled = true): SupervisedServiceS
   return { name, enabled, modulePath: MINI, config: { mode } };
 }
 
-function makeSupervisor(services: SupervisedServiceSpec[], policy = {}, node?: string, servicePool = false) {
+function makeSupervisor(services: SupervisedServiceSpec[], policy = {}, node?: string, more: Partial<SupervisorOptions> = {}) {
   const made = new Supervisor({
     bus: tb.broker,
     launcher: new NodeLauncher(),
@@ -46,7 +46,8 @@ function makeSupervisor(services: SupervisedServiceSpec[], policy = {}, node?: s
     // generous readiness/grace: on a loaded 2-core machine a Node process can take seconds to start
     policy: { backoffInitialMs: 100, graceMs: 4000, readyTimeoutMs: 25_000, ...policy },
     ...(node ? { node } : {}),
-    servicePool,
+    servicePool: false,
+    ...more,
   });
   if (node) nodeSup = made;
   else sup = made;
@@ -83,8 +84,10 @@ function request(body: unknown, raw?: string): Promise<Record<string, unknown>> 
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('no supervisor response')), 15_000);
     const onMsg = (topic: string, payload: Buffer) => {
+      // (a cleared retained topic on another subscription is an empty payload)
+      if (topic !== 'alicia/system/supervisor/response') return;
       const m = JSON.parse(payload.toString()) as Record<string, unknown>;
-      if (topic === 'alicia/system/supervisor/response' && (m.correlation_id === correlation_id || raw !== undefined)) {
+      if (m.correlation_id === correlation_id || raw !== undefined) {
         clearTimeout(t);
         op.off('message', onMsg);
         resolve(m);
@@ -176,6 +179,43 @@ describe('Supervisor', { timeout: 120_000 }, () => {
     expect(atHost).toMatchObject({ ok: true, state: 'stopped' });
     expect(atHost.node).toBeUndefined();
     expect(nodeRecords.get('node-b')!.services[0]).toMatchObject({ state: 'running', pid: restarted.pid });
+  });
+
+  it('the host answers a request naming a node it has not seen with UNKNOWN_NODE; one naming a node with a record or a connection it leaves to that node', async () => {
+    const connected = new Set(['lan-box']);
+    const host = makeSupervisor([mini('stt', 'normal', false)], {}, undefined, { nodeConnected: (n) => connected.has(n) });
+    await host.start();
+    const unknown = await request({ action: 'restart', service: 'stt', node: 'nowhere' });
+    expect(unknown).toMatchObject({ ok: false, service: 'stt', action: 'restart', error: { code: 'UNKNOWN_NODE' } });
+    expect(unknown.node).toBeUndefined();
+    expect(unknown.state).toBeUndefined();
+
+    // A node with a record (offline here: its supervisor is gone) and a connected one without one yet:
+    // their requests are theirs to answer, the host says nothing. Sentinel: a request to the host
+    // sent after both is answered, and the host answers in order.
+    await tb.broker.publish(
+      'alicia/system/nodes/kitchen-box',
+      JSON.stringify(seal({ node: 'kitchen-box', online: false, services: [] }, { source: 'supervisor' })),
+      { qos: 1, retain: true },
+    );
+    const answered: unknown[] = [];
+    const onMsg = (topic: string, payload: Buffer) => {
+      if (topic === 'alicia/system/supervisor/response') answered.push(JSON.parse(payload.toString()));
+    };
+    op.on('message', onMsg);
+    for (const node of ['kitchen-box', 'lan-box'])
+      op.publish(
+        'alicia/system/supervisor/request',
+        JSON.stringify(seal({ action: 'start', service: 'stt', node }, { source: 'operator', correlation_id: `quiet-${node}` })),
+        { qos: 1 },
+      );
+    expect(await request({ action: 'stop', service: 'sentinel' })).toMatchObject({ error: { code: 'SERVICE_UNKNOWN' } });
+    op.off('message', onMsg);
+    expect(answered.filter((m) => String((m as { correlation_id?: string }).correlation_id).startsWith('quiet-'))).toEqual([]);
+
+    // a record cleared (the node removed): unknown again
+    await tb.broker.publish('alicia/system/nodes/kitchen-box', '', { qos: 1, retain: true });
+    expect(await request({ action: 'start', service: 'stt', node: 'kitchen-box' })).toMatchObject({ error: { code: 'UNKNOWN_NODE' } });
   });
 
   it('a kill -9 is a crash: state crashed, then running again with a new pid and restarts = 1', async () => {
@@ -400,7 +440,7 @@ describe('Supervisor', { timeout: 120_000 }, () => {
 
 describe('Supervisor with the shared service process', { timeout: 120_000 }, () => {
   // The pool process runs from dist/ (poolLauncher.ts): `npx tsc -b tsconfig.build.json` first.
-  const pooled = (services: SupervisedServiceSpec[], policy = {}) => makeSupervisor(services, policy, undefined, true);
+  const pooled = (services: SupervisedServiceSpec[], policy = {}) => makeSupervisor(services, policy, undefined, { servicePool: true });
 
   it('runs the light services as threads of one process and stt in its own', async () => {
     const s = pooled([mini('discovery'), mini('ai'), mini('stt')]);

@@ -59,6 +59,16 @@ export interface SupervisorOptions {
    * the host and nodes pass the config's).
    */
   servicePool?: boolean;
+  /**
+   * The host's supervisor on its own broker: whether a node's supervisor is connected now
+   * (nodeClientId). With it, a request naming a node that is not connected and has published no
+   * record (alicia/system/nodes/<node>) since the host started gets UNKNOWN_NODE from the host: no
+   * supervisor would answer it, and the requester waited for its timeout. The connection counts too
+   * because the embedded broker keeps retained records in memory only: after a host restart a node
+   * that is back is connected before it publishes its record again. Without it (a node's supervisor;
+   * the host on the user's broker, whose connections it cannot see) such requests are left alone.
+   */
+  nodeConnected?: (node: string) => boolean;
 }
 
 const SOURCE = 'supervisor';
@@ -78,6 +88,8 @@ export class Supervisor {
   private stopping: Promise<void> | undefined;
 
   private readonly node: string;
+  /** nodes whose record (alicia/system/nodes/<node>) was published since start(), with nodeConnected only */
+  private readonly nodesSeen = new Set<string>();
 
   /** the shared service process's launcher, when the services pool (made here: its env is the services') */
   private readonly pool: PoolLauncher | undefined;
@@ -130,6 +142,15 @@ export class Supervisor {
       await bus.subscribe('alicia/health/heartbeat/+', (p) => this.onHeartbeat(p)),
       await bus.subscribe('alicia/system/supervisor/request', (p) => void this.onRequest(p)),
     );
+    if (this.opts.nodeConnected) {
+      this.unsubscribes.push(
+        await bus.subscribe('alicia/system/nodes/+', (p) => {
+          // an empty payload clears the record: the node was removed
+          if (p.payload.length === 0) this.nodesSeen.delete(lastSegment(p.topic));
+          else this.nodesSeen.add(lastSegment(p.topic));
+        }),
+      );
+    }
     // Publish every service's state once, so a retained `running` left by a previous host run
     // (with a pid that no longer exists) is replaced before anything reads it.
     if (this.node === HOST_NODE) for (const s of this.services.values()) this.publishState(s.status());
@@ -309,7 +330,8 @@ export class Supervisor {
     // Every supervisor hears every request: the one of the node it names acts and answers (no node:
     // the host's). An unreadable request is the host's to answer.
     const addressed = requestNode(p.payload);
-    if ((addressed ?? HOST_NODE) !== this.node) return;
+    const unknownNode = addressed !== undefined && addressed !== this.node && this.isUnknownNode(addressed);
+    if ((addressed ?? HOST_NODE) !== this.node && !unknownNode) return;
     const peek = peekEnvelope(p.payload);
     let action = '';
     let service = '';
@@ -333,6 +355,12 @@ export class Supervisor {
         if (typeof raw.action === 'string') action = raw.action.slice(0, 32);
       } catch {
         /* decode below reports it */
+      }
+      if (unknownNode) {
+        throw new AliciaError(
+          'UNKNOWN_NODE',
+          `no node named ${JSON.stringify(addressed)} is connected or has been since the host started (alicia node --name NAME starts one)`,
+        );
       }
       let m;
       try {
@@ -368,9 +396,16 @@ export class Supervisor {
       reply({
         ok: false,
         error: toErrorInfo(e),
-        ...(this.services.has(service) ? { state: this.services.get(service)!.currentState } : {}),
+        // the host's state of a service is no answer about another node's
+        ...(!unknownNode && this.services.has(service) ? { state: this.services.get(service)!.currentState } : {}),
       });
     }
+  }
+
+  /** A node no supervisor would answer for: the host's view, with nodeConnected only. */
+  private isUnknownNode(node: string): boolean {
+    const connected = this.opts.nodeConnected;
+    return this.node === HOST_NODE && connected !== undefined && !this.nodesSeen.has(node) && !connected(node);
   }
 }
 
