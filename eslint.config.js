@@ -15,7 +15,7 @@ export default tseslint.config(
     languageOptions: {
       globals: { ...globals.node },
       parserOptions: {
-        // tsconfig.test.json covers services/, electron/ and e2e/ with their tests; the window has its own
+        // tsconfig.test.json covers services/, electron/, e2e/ and build/ with their tests; the window has its own
         project: ['./tsconfig.test.json', './renderer/tsconfig.json'],
         tsconfigRootDir: import.meta.dirname,
       },

@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Unit, service and whole-host tests (real broker, real processes, real SQLite). Browser specs live in e2e/*.spec.ts.
 export default defineConfig({
   test: {
-    include: ['services/**/*.test.ts', 'electron/**/*.test.ts', 'e2e/**/*.test.ts', 'renderer/src/**/*.test.ts'],
+    include: ['services/**/*.test.ts', 'electron/**/*.test.ts', 'e2e/**/*.test.ts', 'renderer/src/**/*.test.ts', 'build/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'dist/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

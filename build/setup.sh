@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 # window), Mosquitto (second broker for interop tests and benchmarks), and the system's pocketsphinx
 # library (libpocketsphinx3) for the optional native speech backend, which the tests and the
 # benchmark hold to the same results as the built-in one. The app itself needs none of them for
-# speech: the recogniser and its model ship in resources/pocketsphinx.
-APT_PACKAGES=(libpocketsphinx3 espeak-ng sox chromium mosquitto mosquitto-clients)
+# speech: the recogniser and its model ship in resources/pocketsphinx. pocketsphinx-en-us (its
+# word language model), sphinxbase-utils (sphinx_lm_convert) and wordnet-base: the inputs of
+# build/garbage-vocabulary/generate.mjs, which a test reruns against the committed garbage words.
+APT_PACKAGES=(libpocketsphinx3 espeak-ng sox chromium mosquitto mosquitto-clients pocketsphinx-en-us sphinxbase-utils wordnet-base)
 
 if command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; then
   missing=()

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
 import { Host, sleep } from '../support/host.js';
 import { mib, systemMemory } from './processMemory.js';
 import type { BenchSection } from './types.js';
@@ -58,19 +57,21 @@ export async function run(): Promise<BenchSection> {
     if (samples[samples.length - 1]!.minute < MINUTES) samples.push(end);
     else samples[samples.length - 1] = end;
 
-    const names = ['host', ...SERVICE_NAMES];
+    // the processes as at the start (services sharing one process are one column: systemMemory)
+    const names = samples[0]!.procs.map((p) => p.name);
+    const rssOf = (s: (typeof samples)[number], name: string) => s.procs.find((p) => p.name === name)?.mem.rssKb ?? 0;
     const rows = samples.map((s) => [
       s.minute,
-      ...s.procs.map((p) => mib(p.mem.rssKb)),
+      ...names.map((name) => mib(rssOf(s, name))),
       mib(s.procs.reduce((a, p) => a + p.mem.rssKb, 0)),
       mib(s.procs.reduce((a, p) => a + p.mem.pssKb, 0)),
       `${s.ok}/${s.sent}`,
     ]);
     // second half: from the sample nearest MINUTES/2 to the end
     const mid = samples.reduce((best, s) => (Math.abs(s.minute - MINUTES / 2) < Math.abs(best.minute - MINUTES / 2) ? s : best));
-    const growth = names.map((name, i) => {
-      const a = mid.procs[i]!.mem.rssKb;
-      const b = end.procs[i]!.mem.rssKb;
+    const growth = names.map((name) => {
+      const a = rssOf(mid, name);
+      const b = rssOf(end, name);
       return { name, a, b, pct: a ? (b - a) / a : 0 };
     });
     const total = (s: typeof end) => s.procs.reduce((acc, p) => acc + p.mem.rssKb, 0);

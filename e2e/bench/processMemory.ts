@@ -38,11 +38,33 @@ export function processMemory(pid: number | null | undefined): ProcessMemory {
   };
 }
 
-/** The host and each service, in SERVICE_NAMES order. */
+/**
+ * The service processes, each once, in SERVICE_NAMES order of their first service: a service of
+ * its own is named after it, the shared service process (the light services' threads, one pid)
+ * "services (shared): discovery, health-monitor, ...". A service without a pid (not running) is
+ * a row of its own with none, so a missing process shows instead of vanishing.
+ */
+export function serviceProcesses(host: Host): { name: string; pid: number | null }[] {
+  const byPid = new Map<number, string[]>();
+  const out: { names: string[]; pid: number | null }[] = [];
+  for (const name of SERVICE_NAMES) {
+    const pid = host.states.get(name)?.pid ?? null;
+    const shared = pid === null ? undefined : byPid.get(pid);
+    if (shared) shared.push(name);
+    else {
+      const names = [name];
+      if (pid !== null) byPid.set(pid, names);
+      out.push({ names, pid });
+    }
+  }
+  return out.map(({ names, pid }) => ({ name: names.length > 1 ? `services (shared): ${names.join(', ')}` : names[0]!, pid }));
+}
+
+/** The host and each service process once (serviceProcesses): a pid shared by several services is counted once. */
 export function systemMemory(host: Host): { name: string; mem: ProcessMemory }[] {
   return [
     { name: 'host', mem: processMemory(host.pid) },
-    ...SERVICE_NAMES.map((name) => ({ name, mem: processMemory(host.states.get(name)?.pid) })),
+    ...serviceProcesses(host).map(({ name, pid }) => ({ name, mem: processMemory(pid) })),
   ];
 }
 

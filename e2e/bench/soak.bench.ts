@@ -1,11 +1,11 @@
 import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
 import { mulberry32 } from '../system/reliability/fuzzCases.js';
 import { Host, sleep } from '../support/host.js';
-import { processMemory } from './processMemory.js';
+import { processMemory, serviceProcesses } from './processMemory.js';
 import type { BenchSection } from './types.js';
 
 /**
- * Soak (faults, docs/reliability.md): the real headless host; kill -9 a random service every 2 s for 60 s while
+ * Soak (faults, docs/reliability.md): the real headless host; kill -9 a random service process every 2 s for 60 s while
  * device and voice traffic runs. Reports requests sent / answered ok / answered with a coded error /
  * unanswered by their deadline (a client-side TIMEOUT), time for every service to be running again
  * after the last kill, and RSS of the host and the services before and after. Reports, never asserts.
@@ -22,7 +22,8 @@ const DEADLINE_MS = 15_000;
 
 function memory(host: Host): { host: number; services: number } {
   let services = 0;
-  for (const n of SERVICE_NAMES) services += processMemory(host.states.get(n)?.pid).rssKb;
+  // the shared service process once, however many services run in it
+  for (const { pid } of serviceProcesses(host)) services += processMemory(pid).rssKb;
   return { host: processMemory(host.pid).rssKb, services };
 }
 
@@ -68,8 +69,9 @@ export async function run(): Promise<BenchSection> {
       i++;
       if (Date.now() >= nextKill) {
         nextKill += KILL_EVERY_MS;
-        const name = SERVICE_NAMES[Math.floor(rnd() * SERVICE_NAMES.length)]!;
-        const pid = host.states.get(name)?.pid;
+        // a process, not a service: the shared one's kill ends every service in it
+        const procs = serviceProcesses(host);
+        const { name, pid } = procs[Math.floor(rnd() * procs.length)]!;
         if (pid) {
           try {
             process.kill(pid, 'SIGKILL');
@@ -117,7 +119,7 @@ export async function run(): Promise<BenchSection> {
     const perService = new Map<string, number>();
     for (const k of kills) perService.set(k.service, (perService.get(k.service) ?? 0) + 1);
     return {
-      title: 'Soak: kill -9 a random service every 2 s for 60 s under device + voice traffic (headless host)',
+      title: 'Soak: kill -9 a random service process every 2 s for 60 s under device + voice traffic (headless host)',
       columns: [
         'requests',
         'sent',

@@ -14,7 +14,8 @@ import { ROOT as REPO_ROOT } from '../support/host.js';
  */
 
 const rt = runtimeFromEnv();
-// A service nothing else in these specs needs while it is down.
+// A service nothing else in these specs needs while it is down; a thread of the shared service
+// process, so its runs share that process's pid and the log tells them apart by run.
 const SERVICE = 'discovery';
 const OUT = join(REPO_ROOT, 'test-results/screenshots');
 
@@ -31,8 +32,9 @@ test('a stop from the window reads as a stop: honest row, info alert to acknowle
   await openApp(page, rt, 'services');
   const state = page.getByTestId(`state-${SERVICE}`);
   await expect(state).toHaveText('running', { timeout: 60_000 });
-  const oldPid = Number(((await page.getByTestId(`pid-${SERVICE}`).textContent()) ?? '').replace(/\D/g, ''));
-  expect(oldPid).toBeGreaterThan(0);
+  const pidOf = async () => Number(/pid (\d+)/.exec((await page.getByTestId(`pid-${SERVICE}`).textContent()) ?? '')?.[1]);
+  const pid = await pidOf();
+  expect(pid).toBeGreaterThan(0);
 
   await page.getByTestId(`stop-${SERVICE}`).click();
   await expect(state).toHaveText('stopped', { timeout: 20_000 });
@@ -63,28 +65,37 @@ test('a stop from the window reads as a stop: honest row, info alert to acknowle
   await page.getByTestId(`start-${SERVICE}`).click();
   await expect(state).toHaveText('running', { timeout: 30_000 });
   await page.getByTestId(`service-${SERVICE}`).locator('.link-button').click();
-  const newPid = Number(((await page.getByTestId(`pid-${SERVICE}`).textContent()) ?? '').replace(/\D/g, ''));
-  expect(newPid).not.toBe(oldPid);
-  await expect(page.locator(`[data-testid="log-run"][data-pid="${oldPid}"]`)).toContainText('stopped (');
-  await expect(page.locator(`[data-testid="log-run"][data-pid="${newPid}"]`)).toContainText(`ready (pid ${newPid})`);
-  // a run holds only its own process's lines
-  await expect(page.locator(`[data-testid="log-run"][data-pid="${newPid}"]`)).not.toContainText('stopping');
+  // the same shared process, a new run of the service in it
+  expect(await pidOf()).toBe(pid);
+  const runs = page.locator(`[data-testid="log-run"][data-pid="${pid}"]`);
+  const newRun = runs.last();
+  const run = Number(await newRun.getAttribute('data-run'));
+  expect(run).toBeGreaterThan(1);
+  const oldRun = page.locator(`[data-testid="log-run"][data-pid="${pid}"][data-run="${run - 1}"]`);
+  // this run's own thread (a new one at every start): its readiness line names it
+  const thread = Number(/thread (\d+)/.exec((await page.getByTestId(`pid-${SERVICE}`).textContent()) ?? '')?.[1]);
+  expect(thread).toBeGreaterThan(0);
+  const ready = `ready (pid ${pid}, thread ${thread} of the shared process)`;
+  await expect(oldRun).toContainText('stopped (');
+  await expect(newRun).toContainText(ready);
+  // a run holds only its own lines
+  await expect(newRun).not.toContainText('stopping');
 
   // search: only matching lines stay, counted
-  await page.getByTestId('log-search').fill(`ready (pid ${newPid})`);
+  await page.getByTestId('log-search').fill(ready);
   await expect(page.getByTestId('log-count')).toContainText(/^1 of \d+ lines/);
   // the old run keeps its divider (a process ran), without lines
-  await expect(page.locator(`[data-testid="log-run"][data-pid="${oldPid}"] .log-line`)).toHaveCount(0);
+  await expect(oldRun.locator('.log-line')).toHaveCount(0);
   // and it is what the download holds
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('log-download').click()]);
   const saved = readFileSync(await download.path(), 'utf8');
-  expect(saved).toContain(`ready (pid ${newPid})`);
+  expect(saved).toContain(ready);
   expect(saved).not.toContain('stopped (');
   await page.getByTestId('log-search').fill('');
 
   // level filter: errors only hides the supervisor's info lines
   await page.getByTestId('log-level').selectOption('error');
-  await expect(page.locator(`[data-testid="log-run"][data-pid="${newPid}"]`)).not.toContainText(`ready (pid ${newPid})`);
+  await expect(newRun).not.toContainText(ready);
   await page.getByTestId('log-level').selectOption('debug');
-  await expect(page.locator(`[data-testid="log-run"][data-pid="${newPid}"]`)).toContainText(`ready (pid ${newPid})`);
+  await expect(newRun).toContainText(ready);
 });

@@ -6,6 +6,7 @@ import { AliciaError } from '../../services/lib/protocol/errors.js';
 import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
 import { loadConfig, parseConfig } from './config.js';
 import { defaultConfigPath } from './paths.js';
+import { supervisorSettings } from './supervisor/supervisorSettings.js';
 
 let dir: string;
 beforeEach(() => {
@@ -67,6 +68,18 @@ describe('config', () => {
     expect(loadConfig(dir, { host: '127.0.0.2', tls: true })).toMatchObject({ host: '127.0.0.2', tls: true });
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ host: '0.0.0.0' }));
     expect(configError(() => loadConfig(dir)).message).toContain(join(dir, 'config.json'));
+  });
+
+  it('supervisor.service_pool: on by default, and a boolean only; its settings carry it to the supervisor', () => {
+    expect(loadConfig(dir).supervisor.service_pool).toBe(true);
+    expect(supervisorSettings(loadConfig(dir)).servicePool).toBe(true);
+    const off = parseConfig({ supervisor: { service_pool: false } }, 'f');
+    expect(supervisorSettings(off).servicePool).toBe(false);
+    expect(off.supervisor.max_crashes).toBe(5);
+    for (const bad of ['no', 0, null])
+      expect(configError(() => parseConfig({ supervisor: { service_pool: bad } }, '/x/config.json')).message).toContain(
+        '"supervisor.service_pool"',
+      );
   });
 
   it('window.session_idle_minutes: 30 by default, a positive number of minutes, fractions allowed', () => {

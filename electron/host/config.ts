@@ -85,6 +85,8 @@ export const configSchema = z.strictObject({
       ready_timeout_ms: positiveInt.default(30_000),
       log_file_max_bytes: positiveInt.default(5 * 1024 * 1024),
       log_files_kept: positiveInt.default(3),
+      // the light services as threads of one shared process (serviceFlags.ts SERVICE_PROCESS); false: each its own process
+      service_pool: z.boolean().default(true),
     })
     .default({
       backoff_initial_ms: 500,
@@ -96,6 +98,7 @@ export const configSchema = z.strictObject({
       ready_timeout_ms: 30_000,
       log_file_max_bytes: 5 * 1024 * 1024,
       log_files_kept: 3,
+      service_pool: true,
     }),
   services: z.strictObject({ ...comment, ...servicesShape }).default(() => z.strictObject(servicesShape).parse({})),
 });

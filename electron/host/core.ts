@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { seal } from '../../services/lib/protocol/envelope.js';
+import { nodeClientId } from '../../services/lib/protocol/nodes.js';
 import { SERVICE_NAMES } from '../../services/lib/protocol/services.js';
 import type { StoredPrincipal } from '../../services/lib/protocol/services.js';
 import { topicFor } from '../../services/lib/protocol/topics.js';
@@ -255,6 +256,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
 
     // step 4: supervisor + services
     mkdirSync(join(opts.dataDir, 'logs'), { recursive: true, mode: 0o700 });
+    const embedded = broker;
     const supervisor = new Supervisor({
       bus: supervisorBus,
       launcher: opts.launcher,
@@ -273,6 +275,8 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
         // the user's broker may restore shared subscriptions that deliver nothing (Subscriptions.renewShared)
         ...(ext?.shared ? { ALICIA_MQTT_SHARED_RENEW: '1' } : {}),
       },
+      // on its own broker the host sees who is connected, so it can answer for a node that is not
+      ...(embedded ? { nodeConnected: (node: string) => embedded.principalOf(nodeClientId(node)) === 'node' } : {}),
     });
     parts.track('supervisor', () => supervisor.stop());
     await supervisor.start();

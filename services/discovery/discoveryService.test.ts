@@ -55,6 +55,65 @@ describe('discovery through a real broker', () => {
     expect(((await gone) as unknown as Update).services.map((s) => s.service)).not.toContain('tts');
   });
 
+  it('a starting service is registered once: one register update per registration, none from a heartbeat before it', async () => {
+    // Every update on the way from the start to the unregister of a graceful stop (the sentinel:
+    // discovery publishes in order, so nothing of the start can come after it).
+    const events: { event: string; version?: string }[] = [];
+    const onUpdate = (topic: string, payload: Buffer) => {
+      if (topic !== 'alicia/system/discovery/update' || payload.length === 0) return;
+      const u = JSON.parse(payload.toString()) as Update;
+      if (u.service === 'ai') events.push({ event: u.event, version: u.services.find((s) => s.service === 'ai')?.version });
+    };
+    op.client.on('message', onUpdate);
+    try {
+      const registered = op.nextJson('alicia/system/discovery/update', (m) => m.event === 'register' && m.service === 'ai');
+      const ai = new (class extends BusService {})({
+        name: 'ai',
+        version: '3.0.0',
+        capabilities: [],
+        connection: { url: tb.url, ...tb.credentials.ai },
+      });
+      await ai.start();
+      await registered;
+      const gone = op.nextJson('alicia/system/discovery/update', (m) => m.event === 'unregister' && m.service === 'ai');
+      await ai.stop();
+      await gone;
+    } finally {
+      op.client.off('message', onUpdate);
+    }
+    expect(events).toEqual([
+      { event: 'register', version: '3.0.0' },
+      { event: 'unregister', version: undefined },
+    ]);
+  });
+
+  it('a later heartbeat of a service it does not know registers it, once (discovery restarted after the registration)', async () => {
+    const vr = await TestClient.connect(tb.url, tb.credentials['voice-router']);
+    const beat = (seq: number) =>
+      vr.pub(
+        'alicia/health/heartbeat/voice-router',
+        seal({ service: 'voice-router', pid: 77, seq, uptime_ms: 1, status: 'ok', interval_ms: 5000 }, { source: 'voice-router' }),
+      );
+    const updates: string[] = [];
+    const onUpdate = (topic: string, payload: Buffer) => {
+      if (topic !== 'alicia/system/discovery/update' || payload.length === 0) return;
+      const u = JSON.parse(payload.toString()) as Update;
+      if (u.service === 'voice-router') updates.push(`${u.event} ${u.services.find((s) => s.service === 'voice-router')?.version}`);
+    };
+    op.client.on('message', onUpdate);
+    try {
+      await beat(1);
+      const registered = op.nextJson('alicia/system/discovery/update', (m) => m.event === 'register' && m.service === 'voice-router');
+      await beat(9);
+      await registered;
+    } finally {
+      op.client.off('message', onUpdate);
+      await vr.close();
+    }
+    // (that the first heartbeat waits for the registration: the test above)
+    expect(updates).toEqual(['register unknown']);
+  });
+
   it('a service that stops sending heartbeats expires after 3 intervals', async () => {
     const stt = await TestClient.connect(tb.url, tb.credentials.stt);
     const registered = op.nextJson('alicia/system/discovery/update', (m) => m.event === 'register' && m.service === 'stt');

@@ -68,13 +68,14 @@ export class DiscoveryService extends BusService {
       if (isHostInstance(msg)) this.emit(this.registry.register(msg));
     });
     await this.subscribe('alicia/system/discovery/heartbeat', (msg) => {
-      if (isHostInstance(msg)) this.emit(this.registry.heartbeat(msg.service));
+      if (isHostInstance(msg) && !this.registrationOnItsWay(msg.service, msg.seq)) this.emit(this.registry.heartbeat(msg.service));
     });
     await this.subscribe('alicia/health/heartbeat/+', (msg, topic) => {
       if (!isHostInstance(msg)) return;
       // The topic names the sender (the broker ACL lets a service publish only its own heartbeat topic).
       const service = lastSegment(topic);
-      this.emit(msg.status === 'offline' ? this.registry.unregister(service) : this.registry.heartbeat(service, msg.interval_ms));
+      if (msg.status === 'offline') this.emit(this.registry.unregister(service));
+      else if (!this.registrationOnItsWay(service, msg.seq)) this.emit(this.registry.heartbeat(service, msg.interval_ms));
     });
     const check = setInterval(() => {
       for (const e of this.registry.expire()) this.emit(e);
@@ -90,6 +91,19 @@ export class DiscoveryService extends BusService {
     for (const t of this.discoveryTimers) clearInterval(t);
     this.discoveryTimers = [];
     await this.publishing;
+  }
+
+  /**
+   * A service sends its registration and its first heartbeat (seq 1) together at start
+   * (services/lib/runtime/presence.ts), and the heartbeat often arrives first: the broker writes a
+   * QoS 1 registration to discovery's persistent session only after storing it, a QoS 0 heartbeat at
+   * once. Registered from that heartbeat, each start was two register updates and two "service
+   * register" lines, the first with version "unknown". So a first heartbeat of a service not yet
+   * known waits for its registration; any later one (discovery restarted, or the registration was
+   * lost) registers it as before.
+   */
+  private registrationOnItsWay(service: string, seq: number): boolean {
+    return seq <= 1 && !this.registry.knows(service);
   }
 
   private emit(e: RegistryEvent | { event: 'snapshot'; service?: undefined } | null): void {

@@ -93,6 +93,11 @@ export class ServiceRegistry {
     return null;
   }
 
+  /** Whether the service is in the registry (alive or expired). */
+  knows(service: string): boolean {
+    return this.services.has(service);
+  }
+
   unregister(service: string): RegistryEvent | null {
     return this.services.delete(service) ? { event: 'unregister', service } : null;
   }

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { seal } from '../../../services/lib/protocol/envelope.js';
 import { AliciaError } from '../../../services/lib/protocol/errors.js';
+import { nodeClientId } from '../../../services/lib/protocol/nodes.js';
 import type { ServiceName } from '../../../services/lib/protocol/services.js';
 import { topicFor } from '../../../services/lib/protocol/topics.js';
 import type { Logger } from '../../../services/lib/runtime/logger.js';
@@ -80,7 +81,7 @@ export async function startServiceNode(o: ServiceNodeOptions): Promise<RunningNo
       url: o.brokerUrl,
       credential: creds.node,
       tls,
-      clientId: `alicia-node@${o.name}`,
+      clientId: nodeClientId(o.name),
       log: log.child('broker'),
       will: { topic: topicFor('alicia/system/nodes/+', o.name), payload: JSON.stringify(offline), qos: 1, retain: true },
     });

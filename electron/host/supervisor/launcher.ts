@@ -34,6 +34,11 @@ export type ExitListener = (code: number | null, signal: string | null) => void;
 export interface LaunchedProcess {
   /** OS pid once spawned; undefined if the spawn failed (an exit follows) */
   readonly pid: number | undefined;
+  /**
+   * A service sharing its process with others (poolLauncher.ts): its worker thread's id inside
+   * the process `pid` names, once started. Undefined for a process of its own.
+   */
+  readonly thread?: number | undefined;
   /** the child's stdout / stderr (stdio 'pipe'); null if the implementation cannot pipe */
   readonly stdout: Readable | null;
   readonly stderr: Readable | null;

@@ -13,15 +13,22 @@ import type { ServiceName } from '../../../services/lib/protocol/services.js';
  *  - --lite-mode (discovery and health-monitor only): no optimising compiler and lazy feedback
  *    vectors, ~10 MiB less each; they handle a few heartbeats a second. Not for the services on the
  *    voice path, whose latency the benchmarks hold to targets.
+ *  - --no-expose-wasm with it: lite mode turns WebAssembly off (V8 has no WebAssembly without its
+ *    compilers), and said so on stderr at every start ("Warning: disabling flag --expose_wasm due to
+ *    conflicting flags"), which the window shows as an error line. Neither service nor anything they
+ *    import uses WebAssembly (no fetch, whose HTTP parser is WebAssembly); turning it off ourselves
+ *    keeps the same process without the warning.
  *  - --max-old-space-size: a ceiling that turns a leak into a crash the supervisor restarts from,
  *    far above what each needs at rest (stt and tts hold their engines elsewhere: WASM memory and
  *    worker threads are outside this limit).
  */
 const COMMON = ['--max-semi-space-size=1', '--optimize-for-size', '--max-old-space-size=256'] as const;
 
+const LITE = ['--lite-mode', '--no-expose-wasm'] as const;
+
 export const SERVICE_V8_FLAGS: Record<ServiceName, readonly string[]> = {
-  discovery: [...COMMON, '--lite-mode'],
-  'health-monitor': [...COMMON, '--lite-mode'],
+  discovery: [...COMMON, ...LITE],
+  'health-monitor': [...COMMON, ...LITE],
   'device-manager': COMMON,
   stt: COMMON,
   ai: COMMON,
@@ -50,3 +57,36 @@ export const SERVICE_ALLOCATOR_ENV: Readonly<Record<string, string>> = { MALLOC_
 export function serviceFlags(name: string): string[] {
   return isServiceName(name) ? [...SERVICE_V8_FLAGS[name]] : [];
 }
+
+/**
+ * Which services run as a worker thread of the one shared service process (poolLauncher.ts) and
+ * which keep a process of their own, when the config's `supervisor.service_pool` is on (the
+ * default). Each Node process maps ~30 MiB of the node binary and keeps a runtime of its own;
+ * five light services in one process took 125-140 MiB RSS instead of ~300. stt and tts keep their
+ * own: their WebAssembly engines and worker threads are most of the system's memory and CPU, they
+ * are the voice path's latency, and a native fault in an engine would take every service in the
+ * process with it.
+ */
+export const SERVICE_PROCESS: Record<ServiceName, 'shared' | 'own'> = {
+  discovery: 'shared',
+  'health-monitor': 'shared',
+  'device-manager': 'shared',
+  stt: 'own',
+  ai: 'shared',
+  tts: 'own',
+  'voice-router': 'shared',
+};
+
+/** Whether a service runs in the shared process (a name outside the table, e.g. a test's own module: no). */
+export function runsShared(name: string): boolean {
+  return isServiceName(name) && SERVICE_PROCESS[name] === 'shared';
+}
+
+/**
+ * V8 flags of the shared service process. V8 flags are the process's, not a thread's: each
+ * service's own heap ceilings (SERVICE_V8_FLAGS) become its thread's resource limits instead.
+ * The young-generation and size flags as for every service; --lite-mode (no optimising compiler)
+ * (with --no-expose-wasm, as above) for the whole pool, which holds ai and voice-router on the voice path: measured with the typed
+ * command's latency before and after (docs/benchmarks.md, "Memory").
+ */
+export const SHARED_PROCESS_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--optimize-for-size', ...LITE];

@@ -19,6 +19,8 @@ export interface ServiceStatus {
   service: string;
   state: ServiceStateName;
   pid: number | null;
+  /** running in the shared service process: its thread there (`pid` is the shared process's) */
+  thread?: number;
   restarts: number;
   startedAt: number | null;
   exit_code: number | null;
@@ -98,6 +100,7 @@ export class SupervisedService {
   private exitSignal: string | null = null;
   private lastError: string | undefined;
   private pid: number | null = null;
+  private thread: number | undefined;
   /** why it is stopping/stopped, who asked and when; cleared at each launch */
   private stopCause: (StopCause & { at: number }) | undefined;
   /** what the user (or the host) wants: run it, or keep it stopped */
@@ -127,6 +130,7 @@ export class SupervisedService {
       service: this.name,
       state: this.state,
       pid: this.pid,
+      ...(this.thread !== undefined ? { thread: this.thread } : {}),
       restarts: this.restarts,
       startedAt: this.startedAt,
       exit_code: this.exitCode,
@@ -204,8 +208,9 @@ export class SupervisedService {
     this.lastError = undefined;
     // Electron's utilityProcess learns its pid only at 'spawn': read it again before publishing
     this.pid = this.proc?.pid ?? this.pid;
+    this.thread = this.proc?.thread;
     this.set('running');
-    this.opts.log.supervisor(`ready (pid ${this.pid ?? '?'})`, this.pid);
+    this.say(`ready (pid ${this.pid ?? '?'}${this.thread !== undefined ? `, thread ${this.thread} of the shared process` : ''})`, this.pid);
     clearTimeout(this.stableTimer);
     this.stableTimer = setTimeout(() => {
       this.consecutiveCrashes = 0;
@@ -248,11 +253,11 @@ export class SupervisedService {
     if (this.state !== 'stopping') {
       this.set('stopping');
       clearTimeout(this.readyTimer);
-      this.opts.log.supervisor(`stopping (${cause.reason}${cause.by ? ` by ${cause.by}` : ''})`, proc.pid ?? null);
+      this.say(`stopping (${cause.reason}${cause.by ? ` by ${cause.by}` : ''})`, proc.pid ?? null);
       // The runtime's runService() stops on this IPC message (and on SIGTERM where IPC is missing).
       if (!proc.postMessage(STOP_MESSAGE)) proc.kill('SIGTERM');
       this.killTimer = setTimeout(() => {
-        this.opts.log.supervisor(`did not stop within ${this.opts.policy.graceMs} ms: killing`, proc.pid ?? null);
+        this.say(`did not stop within ${this.opts.policy.graceMs} ms: killing`, proc.pid ?? null);
         proc.kill('SIGKILL');
       }, this.opts.policy.graceMs);
     }
@@ -263,6 +268,11 @@ export class SupervisedService {
   private exited(): Promise<void> {
     if (!this.proc) return Promise.resolve();
     return new Promise((resolve) => this.exitWaiters.push(resolve));
+  }
+
+  /** A supervisor line in the service's log, about its current (or just ended) run. */
+  private say(text: string, pid: number | null): void {
+    this.opts.log.supervisor(text, pid, this.launches);
   }
 
   private launch(): void {
@@ -277,7 +287,7 @@ export class SupervisedService {
       spec = this.opts.spec();
     } catch (e) {
       this.lastError = `cannot prepare launch: ${(e as Error).message}`;
-      this.opts.log.supervisor(this.lastError, null);
+      this.say(this.lastError, null);
       this.set('failed');
       return;
     }
@@ -289,15 +299,15 @@ export class SupervisedService {
     this.exitSignal = null;
     // this run's pid, read per line: Electron's utilityProcess learns it only at 'spawn'
     const runPid = () => proc.pid ?? null;
-    this.opts.log.attach(proc.stdout, 'stdout', runPid);
-    this.opts.log.attach(proc.stderr, 'stderr', runPid);
+    this.opts.log.attach(proc.stdout, 'stdout', runPid, this.launches);
+    this.opts.log.attach(proc.stderr, 'stderr', runPid, this.launches);
     proc.onExit((code, signal) => this.onExit(gen, code, signal));
     this.set('starting');
-    this.opts.log.supervisor(`started pid ${this.pid ?? '?'}`, this.pid);
+    this.say(`started pid ${this.pid ?? '?'}`, this.pid);
     this.readyTimer = setTimeout(() => {
       if (gen !== this.generation || this.state !== 'starting') return;
       this.lastError = `not ready (registered + heartbeat) within ${this.opts.policy.readyTimeoutMs} ms`;
-      this.opts.log.supervisor(`${this.lastError}: killing`, proc.pid ?? null);
+      this.say(`${this.lastError}: killing`, proc.pid ?? null);
       proc.kill('SIGKILL');
     }, this.opts.policy.readyTimeoutMs);
   }
@@ -311,15 +321,16 @@ export class SupervisedService {
     const pid = this.pid;
     this.proc = undefined;
     this.pid = null;
+    this.thread = undefined;
     this.exitCode = code;
     this.exitSignal = signal;
     const how = signal ? `signal ${signal}` : `code ${code ?? '?'}`;
     const waiters = this.exitWaiters.splice(0);
     if (this.intent === 'stop' || this.state === 'stopping') {
-      this.opts.log.supervisor(`stopped (${how})`, pid);
+      this.say(`stopped (${how})`, pid);
       this.set('stopped');
     } else if (code === 0 && signal === null) {
-      this.opts.log.supervisor('exited cleanly (code 0): not restarting', pid);
+      this.say('exited cleanly (code 0): not restarting', pid);
       this.intent = 'stop';
       this.stopCause = { reason: 'exit', at: this.now() };
       this.set('stopped');
@@ -337,14 +348,14 @@ export class SupervisedService {
     if (this.lastError === undefined || !this.lastError.startsWith('not ready')) this.lastError = `exited with ${how}`;
     if (this.crashTimes.length > p.maxCrashes) {
       this.lastError = `crashed ${this.crashTimes.length} times within ${p.crashWindowMs / 1000} s (last: ${how}); not restarting until started again`;
-      this.opts.log.supervisor(this.lastError, pid);
+      this.say(this.lastError, pid);
       this.set('failed');
       return;
     }
     // No jitter: one host restarts its own services, so there is no crowd of clients to spread out.
     const delay = backoffDelay(this.consecutiveCrashes, { initialMs: p.backoffInitialMs, maxMs: p.backoffMaxMs, factor: 2, jitter: 0 });
     this.consecutiveCrashes++;
-    this.opts.log.supervisor(`crashed (${how}); restarting in ${delay} ms`, pid);
+    this.say(`crashed (${how}); restarting in ${delay} ms`, pid);
     this.set('crashed');
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;

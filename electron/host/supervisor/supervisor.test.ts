@@ -10,7 +10,7 @@ import { seal } from '../../../services/lib/protocol/envelope.js';
 import { createLogger } from '../../../services/lib/runtime/logger.js';
 import { NodeLauncher } from './nodeLauncher.js';
 import { Supervisor } from './supervisor.js';
-import type { SupervisedServiceSpec } from './supervisor.js';
+import type { SupervisedServiceSpec, SupervisorOptions } from './supervisor.js';
 import type { ServiceStatus } from './supervisedService.js';
 import type { Principal } from '../../../services/lib/protocol/services.js';
 import { pidAlive } from './launcher.js';
@@ -33,7 +33,7 @@ function mini(name: string, mode = 'normal', enabled = true): SupervisedServiceS
   return { name, enabled, modulePath: MINI, config: { mode } };
 }
 
-function makeSupervisor(services: SupervisedServiceSpec[], policy = {}, node?: string) {
+function makeSupervisor(services: SupervisedServiceSpec[], policy = {}, node?: string, more: Partial<SupervisorOptions> = {}) {
   const made = new Supervisor({
     bus: tb.broker,
     launcher: new NodeLauncher(),
@@ -46,6 +46,8 @@ function makeSupervisor(services: SupervisedServiceSpec[], policy = {}, node?: s
     // generous readiness/grace: on a loaded 2-core machine a Node process can take seconds to start
     policy: { backoffInitialMs: 100, graceMs: 4000, readyTimeoutMs: 25_000, ...policy },
     ...(node ? { node } : {}),
+    servicePool: false,
+    ...more,
   });
   if (node) nodeSup = made;
   else sup = made;
@@ -82,8 +84,10 @@ function request(body: unknown, raw?: string): Promise<Record<string, unknown>> 
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('no supervisor response')), 15_000);
     const onMsg = (topic: string, payload: Buffer) => {
+      // (a cleared retained topic on another subscription is an empty payload)
+      if (topic !== 'alicia/system/supervisor/response') return;
       const m = JSON.parse(payload.toString()) as Record<string, unknown>;
-      if (topic === 'alicia/system/supervisor/response' && (m.correlation_id === correlation_id || raw !== undefined)) {
+      if (m.correlation_id === correlation_id || raw !== undefined) {
         clearTimeout(t);
         op.off('message', onMsg);
         resolve(m);
@@ -175,6 +179,43 @@ describe('Supervisor', { timeout: 120_000 }, () => {
     expect(atHost).toMatchObject({ ok: true, state: 'stopped' });
     expect(atHost.node).toBeUndefined();
     expect(nodeRecords.get('node-b')!.services[0]).toMatchObject({ state: 'running', pid: restarted.pid });
+  });
+
+  it('the host answers a request naming a node it has not seen with UNKNOWN_NODE; one naming a node with a record or a connection it leaves to that node', async () => {
+    const connected = new Set(['lan-box']);
+    const host = makeSupervisor([mini('stt', 'normal', false)], {}, undefined, { nodeConnected: (n) => connected.has(n) });
+    await host.start();
+    const unknown = await request({ action: 'restart', service: 'stt', node: 'nowhere' });
+    expect(unknown).toMatchObject({ ok: false, service: 'stt', action: 'restart', error: { code: 'UNKNOWN_NODE' } });
+    expect(unknown.node).toBeUndefined();
+    expect(unknown.state).toBeUndefined();
+
+    // A node with a record (offline here: its supervisor is gone) and a connected one without one yet:
+    // their requests are theirs to answer, the host says nothing. Sentinel: a request to the host
+    // sent after both is answered, and the host answers in order.
+    await tb.broker.publish(
+      'alicia/system/nodes/kitchen-box',
+      JSON.stringify(seal({ node: 'kitchen-box', online: false, services: [] }, { source: 'supervisor' })),
+      { qos: 1, retain: true },
+    );
+    const answered: unknown[] = [];
+    const onMsg = (topic: string, payload: Buffer) => {
+      if (topic === 'alicia/system/supervisor/response') answered.push(JSON.parse(payload.toString()));
+    };
+    op.on('message', onMsg);
+    for (const node of ['kitchen-box', 'lan-box'])
+      op.publish(
+        'alicia/system/supervisor/request',
+        JSON.stringify(seal({ action: 'start', service: 'stt', node }, { source: 'operator', correlation_id: `quiet-${node}` })),
+        { qos: 1 },
+      );
+    expect(await request({ action: 'stop', service: 'sentinel' })).toMatchObject({ error: { code: 'SERVICE_UNKNOWN' } });
+    op.off('message', onMsg);
+    expect(answered.filter((m) => String((m as { correlation_id?: string }).correlation_id).startsWith('quiet-'))).toEqual([]);
+
+    // a record cleared (the node removed): unknown again
+    await tb.broker.publish('alicia/system/nodes/kitchen-box', '', { qos: 1, retain: true });
+    expect(await request({ action: 'start', service: 'stt', node: 'kitchen-box' })).toMatchObject({ error: { code: 'UNKNOWN_NODE' } });
   });
 
   it('a kill -9 is a crash: state crashed, then running again with a new pid and restarts = 1', async () => {
@@ -394,5 +435,87 @@ describe('Supervisor', { timeout: 120_000 }, () => {
       ['stopped', 'host'],
       ['stopped', 'host'],
     ]);
+  });
+});
+
+describe('Supervisor with the shared service process', { timeout: 120_000 }, () => {
+  // The pool process runs from dist/ (poolLauncher.ts): `npx tsc -b tsconfig.build.json` first.
+  const pooled = (services: SupervisedServiceSpec[], policy = {}) => makeSupervisor(services, policy, undefined, { servicePool: true });
+
+  it('runs the light services as threads of one process and stt in its own', async () => {
+    const s = pooled([mini('discovery'), mini('ai'), mini('stt')]);
+    await s.start();
+    await until('all running', () => ['discovery', 'ai', 'stt'].every((n) => last(n)?.state === 'running'));
+    const discovery = last('discovery')!;
+    const ai = last('ai')!;
+    const stt = last('stt')!;
+    expect(ai.pid).toBe(discovery.pid);
+    expect(stt.pid).not.toBe(discovery.pid);
+    expect(discovery.thread).toBeTypeOf('number');
+    expect(ai.thread).toBeTypeOf('number');
+    expect(ai.thread).not.toBe(discovery.thread);
+    expect(stt.thread).toBeUndefined();
+  });
+
+  it('a pooled service that keeps crashing fails alone: the others in its process keep running, same pid, no crash', async () => {
+    const s = pooled([mini('discovery'), mini('ai', 'crash-on-start')], { maxCrashes: 2, crashWindowMs: 60_000, backoffMaxMs: 200 });
+    await s.start();
+    await until('discovery running', () => last('discovery')?.state === 'running');
+    const pid = last('discovery')!.pid;
+    await until('ai failed', () => last('ai')?.state === 'failed', 60_000);
+    await afterAnyRestart(200);
+    expect(last('discovery')).toMatchObject({ state: 'running', pid, restarts: 0 });
+    expect(states.get('discovery')!.filter((x) => x.state === 'crashed')).toHaveLength(0);
+    expect(pidAlive(pid!)).toBe(true);
+  });
+
+  it('a kill -9 of the shared process is a crash of every service in it; each comes back in a new one', async () => {
+    const s = pooled([mini('discovery'), mini('ai'), mini('stt')]);
+    await s.start();
+    await until('all running', () => ['discovery', 'ai', 'stt'].every((n) => last(n)?.state === 'running'));
+    const pid = last('ai')!.pid!;
+    const sttPid = last('stt')!.pid;
+    process.kill(pid, 'SIGKILL');
+    for (const n of ['discovery', 'ai']) {
+      await until(`${n} crashed`, () => last(n)?.state === 'crashed');
+      expect(last(n)!.exit_signal).toBe('SIGKILL');
+    }
+    await until('both running again', () => last('discovery')?.state === 'running' && last('ai')?.state === 'running');
+    expect(last('ai')!.pid).toBe(last('discovery')!.pid);
+    expect(last('ai')!.pid).not.toBe(pid);
+    expect(last('stt')).toMatchObject({ state: 'running', pid: sttPid, restarts: 0 });
+  });
+
+  it('log batches of two runs in the shared process carry its one pid and each its own run', async () => {
+    const batches: { pid?: number | null; run?: number; lines: string[] }[] = [];
+    op.on('message', (topic, payload) => {
+      if (topic === 'alicia/system/logs/ai') batches.push(JSON.parse(payload.toString()) as (typeof batches)[number]);
+    });
+    const s = pooled([mini('discovery'), mini('ai')]);
+    await s.start();
+    await s.whenSettled();
+    const pid = s.status().find((x) => x.service === 'ai')!.pid!;
+    expect(await request({ action: 'restart', service: 'ai' })).toMatchObject({ ok: true, state: 'running' });
+    expect(s.status().find((x) => x.service === 'ai')!.pid).toBe(pid);
+    const linesOf = (run: number) => batches.filter((b) => b.run === run).flatMap((b) => b.lines);
+    await until('the second run logged its readiness', () => linesOf(2).some((l) => l.startsWith('ready (pid')));
+    await until('the first run logged its stop', () => linesOf(1).includes('stopped (code 0)'));
+    expect(linesOf(1).filter((l) => l.includes('fixture starting'))).toHaveLength(1);
+    expect(linesOf(2).filter((l) => l.includes('fixture starting'))).toHaveLength(1);
+    expect(linesOf(2).some((l) => l.includes('fixture stopping') || l.startsWith('stopp'))).toBe(false);
+    expect(batches.every((b) => b.pid === pid && (b.run === 1 || b.run === 2))).toBe(true);
+  });
+
+  it('stop() stops every service and the shared process exits with its last one', async () => {
+    const s = pooled([mini('discovery'), mini('ai', 'ignore-stop')], { graceMs: 500 });
+    await s.start();
+    await s.whenSettled();
+    const pid = last('ai')!.pid!;
+    await s.stop();
+    expect(s.status().map((x) => [x.state, x.stop_reason])).toEqual([
+      ['stopped', 'host'],
+      ['stopped', 'host'],
+    ]);
+    await until('shared process gone', () => !pidAlive(pid), 10_000);
   });
 });

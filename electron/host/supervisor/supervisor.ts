@@ -10,7 +10,8 @@ import type { Logger } from '../../../services/lib/runtime/logger.js';
 import type { BusPacket, Credential, InProcessBus } from '../broker/types.js';
 import type { Launcher, LaunchSpec } from './launcher.js';
 import { inheritedEnv } from './serviceEnv.js';
-import { SERVICE_ALLOCATOR_ENV, serviceFlags } from './serviceFlags.js';
+import { PoolLauncher } from './poolLauncher.js';
+import { runsShared, SERVICE_ALLOCATOR_ENV, serviceFlags, SHARED_PROCESS_V8_FLAGS } from './serviceFlags.js';
 import { ServiceLog } from './serviceLog.js';
 import { DEFAULT_POLICY, SupervisedService } from './supervisedService.js';
 import type { RestartPolicy, ServiceStateName, ServiceStatus } from './supervisedService.js';
@@ -52,6 +53,22 @@ export interface SupervisorOptions {
   node?: string;
   /** a node's record also says whether the broker splits requests between instances */
   shared?: boolean;
+  /**
+   * Run the services SERVICE_PROCESS (serviceFlags.ts) marks shared as worker threads of one
+   * process, started through `launcher` (config `supervisor.service_pool`; default off here,
+   * the host and nodes pass the config's).
+   */
+  servicePool?: boolean;
+  /**
+   * The host's supervisor on its own broker: whether a node's supervisor is connected now
+   * (nodeClientId). With it, a request naming a node that is not connected and has published no
+   * record (alicia/system/nodes/<node>) since the host started gets UNKNOWN_NODE from the host: no
+   * supervisor would answer it, and the requester waited for its timeout. The connection counts too
+   * because the embedded broker keeps retained records in memory only: after a host restart a node
+   * that is back is connected before it publishes its record again. Without it (a node's supervisor;
+   * the host on the user's broker, whose connections it cannot see) such requests are left alone.
+   */
+  nodeConnected?: (node: string) => boolean;
 }
 
 const SOURCE = 'supervisor';
@@ -71,10 +88,28 @@ export class Supervisor {
   private stopping: Promise<void> | undefined;
 
   private readonly node: string;
+  /** nodes whose record (alicia/system/nodes/<node>) was published since start(), with nodeConnected only */
+  private readonly nodesSeen = new Set<string>();
+
+  /** the shared service process's launcher, when the services pool (made here: its env is the services') */
+  private readonly pool: PoolLauncher | undefined;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.policy = { ...DEFAULT_POLICY, ...opts.policy };
     this.node = opts.node ?? HOST_NODE;
+    this.pool = opts.servicePool
+      ? new PoolLauncher(
+          opts.launcher,
+          {
+            name: 'service pool',
+            // no credential here: each service's thread gets its own environment (launchSpec below)
+            env: { ...inheritedEnv(process.env), ...SERVICE_ALLOCATOR_ENV },
+            cwd: join(opts.dataDir, 'services'),
+            execArgv: [...SHARED_PROCESS_V8_FLAGS],
+          },
+          (text) => opts.log.warn('the shared service process wrote', { text: text.trimEnd() }),
+        )
+      : undefined;
   }
 
   /** A node's record while it runs (its connection's last will, set by the node, says offline). */
@@ -107,6 +142,15 @@ export class Supervisor {
       await bus.subscribe('alicia/health/heartbeat/+', (p) => this.onHeartbeat(p)),
       await bus.subscribe('alicia/system/supervisor/request', (p) => void this.onRequest(p)),
     );
+    if (this.opts.nodeConnected) {
+      this.unsubscribes.push(
+        await bus.subscribe('alicia/system/nodes/+', (p) => {
+          // an empty payload clears the record: the node was removed
+          if (p.payload.length === 0) this.nodesSeen.delete(lastSegment(p.topic));
+          else this.nodesSeen.add(lastSegment(p.topic));
+        }),
+      );
+    }
     // Publish every service's state once, so a retained `running` left by a previous host run
     // (with a pid that no longer exists) is replaced before anything reads it.
     if (this.node === HOST_NODE) for (const s of this.services.values()) this.publishState(s.status());
@@ -220,7 +264,7 @@ export class Supervisor {
     };
     const svc = new SupervisedService({
       name: spec.name,
-      launcher: opts.launcher,
+      launcher: this.pool && runsShared(spec.name) ? this.pool : opts.launcher,
       spec: launchSpec,
       dirs: [serviceDir],
       policy: this.policy,
@@ -286,7 +330,8 @@ export class Supervisor {
     // Every supervisor hears every request: the one of the node it names acts and answers (no node:
     // the host's). An unreadable request is the host's to answer.
     const addressed = requestNode(p.payload);
-    if ((addressed ?? HOST_NODE) !== this.node) return;
+    const unknownNode = addressed !== undefined && addressed !== this.node && this.isUnknownNode(addressed);
+    if ((addressed ?? HOST_NODE) !== this.node && !unknownNode) return;
     const peek = peekEnvelope(p.payload);
     let action = '';
     let service = '';
@@ -310,6 +355,12 @@ export class Supervisor {
         if (typeof raw.action === 'string') action = raw.action.slice(0, 32);
       } catch {
         /* decode below reports it */
+      }
+      if (unknownNode) {
+        throw new AliciaError(
+          'UNKNOWN_NODE',
+          `no node named ${JSON.stringify(addressed)} is connected or has been since the host started (alicia node --name NAME starts one)`,
+        );
       }
       let m;
       try {
@@ -345,9 +396,16 @@ export class Supervisor {
       reply({
         ok: false,
         error: toErrorInfo(e),
-        ...(this.services.has(service) ? { state: this.services.get(service)!.currentState } : {}),
+        // the host's state of a service is no answer about another node's
+        ...(!unknownNode && this.services.has(service) ? { state: this.services.get(service)!.currentState } : {}),
       });
     }
+  }
+
+  /** A node no supervisor would answer for: the host's view, with nodeConnected only. */
+  private isUnknownNode(node: string): boolean {
+    const connected = this.opts.nodeConnected;
+    return this.node === HOST_NODE && connected !== undefined && !this.nodesSeen.has(node) && !connected(node);
   }
 }
 

@@ -2,7 +2,7 @@ import type { AliciaConfig } from '../config.js';
 import type { SupervisorOptions } from './supervisor.js';
 
 /** The supervisor's restart policy and log files from config.json `supervisor` (the host's and a node's alike). */
-export function supervisorSettings(config: AliciaConfig): Pick<SupervisorOptions, 'policy' | 'logFile'> {
+export function supervisorSettings(config: AliciaConfig): Pick<SupervisorOptions, 'policy' | 'logFile' | 'servicePool'> {
   const s = config.supervisor;
   return {
     policy: {
@@ -15,5 +15,6 @@ export function supervisorSettings(config: AliciaConfig): Pick<SupervisorOptions
       readyTimeoutMs: s.ready_timeout_ms,
     },
     logFile: { maxBytes: s.log_file_max_bytes, keep: s.log_files_kept },
+    servicePool: s.service_pool,
   };
 }

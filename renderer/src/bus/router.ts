@@ -148,7 +148,8 @@ const ROUTES: RouteTable = {
   },
   'alicia/system/logs/+': (m) => {
     const arr = logPatch.get(m.service) ?? [];
-    for (const text of m.lines) arr.push({ at: m.ts, stream: m.stream, text, pid: m.pid ?? null });
+    for (const text of m.lines)
+      arr.push({ at: m.ts, stream: m.stream, text, pid: m.pid ?? null, ...(m.run !== undefined ? { run: m.run } : {}) });
     logPatch.set(m.service, arr);
     flushServices();
   },

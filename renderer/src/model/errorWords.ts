@@ -60,6 +60,7 @@ export const ERROR_WORDS: Record<ErrorCode, string> = {
   SERVICE_UNKNOWN: 'There is no service by that name.',
   SERVICE_BAD_ACTION: 'A service can only be started, stopped or restarted.',
   SERVICE_START_FAILED: 'The service did not start. Its log below says why.',
+  UNKNOWN_NODE: 'No service node by that name has connected to this host.',
   RECORDER_BAD_QUERY: 'The history could not be searched that way.',
   RECORDER_NOT_FOUND: 'That is no longer in the recorded history.',
   RECORDER_TOO_LARGE: 'That is too much history for one answer. Choose a shorter time range.',

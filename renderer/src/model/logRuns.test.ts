@@ -23,6 +23,15 @@ describe('log runs', () => {
     ]);
   });
 
+  it('runs of a thread in the shared process have one pid: the run number tells them apart', () => {
+    const at = (n: number, run: number, text: string): LogLine => ({ ...line(n, 10, text), run });
+    const runs = groupRuns([at(1, 1, 'first'), at(5, 2, 'second'), at(5, 1, 'first, last words'), at(6, 2, 'second again')]);
+    expect(runs.map((r) => [r.pid, r.run, r.rows.map((x) => x.text)])).toEqual([
+      [10, 1, ['first', 'first, last words']],
+      [10, 2, ['second', 'second again']],
+    ]);
+  });
+
   it('lines of an older host (no pid) join the run before them, or one run of their own', () => {
     expect(groupRuns([line(1, null, 'a'), line(2, null, 'b')]).map((r) => [r.pid, r.rows.length])).toEqual([[null, 2]]);
     expect(groupRuns([line(1, 7, 'a'), line(2, null, 'b')]).map((r) => [r.pid, r.rows.length])).toEqual([[7, 2]]);

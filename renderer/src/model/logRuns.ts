@@ -20,6 +20,8 @@ export interface LogRow {
 export interface LogRun {
   /** the run's process; null when the host did not say (lines of an older host) */
   pid: number | null;
+  /** which start of the service (several runs of a thread in the shared process share a pid); absent from older hosts */
+  run?: number;
   /** its first line's time */
   firstAt: number;
   rows: LogRow[];
@@ -42,19 +44,21 @@ export function toRow(line: LogLine): LogRow {
 /**
  * Lines (in arrival order) -> runs in the order their processes were first heard of. A line of a
  * run already shown joins it, even after the next run began: batches of the old process can arrive
- * after the new one's first. A line without a pid joins the run before it.
+ * after the new one's first. A run is its pid and, where the host says it, its start number (threads
+ * of the shared process keep its pid from run to run). A line without a pid joins the run before it.
  */
 export function groupRuns(lines: readonly LogLine[]): LogRun[] {
   const runs: LogRun[] = [];
-  const byPid = new Map<number, LogRun>();
+  const byKey = new Map<string, LogRun>();
   for (const line of lines) {
     let run: LogRun | undefined;
+    const key = `${line.pid}:${line.run}`;
     if (line.pid === null) run = runs.at(-1);
-    else run = byPid.get(line.pid);
+    else run = byKey.get(key);
     if (!run) {
-      run = { pid: line.pid, firstAt: line.at, rows: [] };
+      run = { pid: line.pid, ...(line.run !== undefined ? { run: line.run } : {}), firstAt: line.at, rows: [] };
       runs.push(run);
-      if (line.pid !== null) byPid.set(line.pid, run);
+      if (line.pid !== null) byKey.set(key, run);
     }
     run.rows.push(toRow(line));
   }
@@ -83,7 +87,9 @@ export function filterRuns(runs: readonly LogRun[], f: LogFilter): LogRun[] {
 export function logAsText(service: string, runs: readonly LogRun[]): string {
   const out: string[] = [];
   for (const r of runs) {
-    out.push(`---- ${service} ${r.pid === null ? '(process not named)' : `pid ${r.pid}`} ----`);
+    out.push(
+      `---- ${service} ${r.pid === null ? '(process not named)' : `pid ${r.pid}${r.run !== undefined ? ` start ${r.run}` : ''}`} ----`,
+    );
     for (const row of r.rows) out.push(`${new Date(row.line.at).toISOString()} ${row.line.stream} ${row.level.toUpperCase()} ${row.text}`);
   }
   return out.join('\n') + '\n';

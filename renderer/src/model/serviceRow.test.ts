@@ -33,8 +33,17 @@ function row(over: Partial<ServiceRow> = {}): ServiceRow {
 describe('a service row as the Services view shows it', () => {
   it('running: pid, uptime, heartbeat age and this run metrics', () => {
     const v = serviceRowView(row(), { now: T, me });
-    expect(v).toMatchObject({ state: 'running', cls: 'ok', pid: 1234, heartbeatAge: 1000, detail: 'up 1m 0s' });
+    expect(v).toMatchObject({ state: 'running', cls: 'ok', pid: 1234, thread: null, heartbeatAge: 1000, detail: 'up 1m 0s' });
     expect(v.metrics?.in_per_s).toBe(0.3);
+  });
+
+  it('running in the shared service process: the shared pid and its own thread; none once stopped', () => {
+    const shared = row({
+      state: { ...env, ts: T - 60_000, service: 'ai', state: 'running', pid: 1234, thread: 3, restarts: 0, startedAt: T - 60_000 },
+    });
+    expect(serviceRowView(shared, { now: T, me })).toMatchObject({ pid: 1234, thread: 3 });
+    const stopped = row({ state: { ...env, ts: T, service: 'ai', state: 'stopped', pid: null, thread: 3, restarts: 0, startedAt: null } });
+    expect(serviceRowView(stopped, { now: T, me })).toMatchObject({ pid: null, thread: null });
   });
 
   it('stopped by this window: no pid, no rate, no ageing heartbeat, and who stopped it when', () => {

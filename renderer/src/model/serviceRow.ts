@@ -20,6 +20,8 @@ export interface ServiceRowView {
   /** a line under the state: "up 3m 2s", "stopped by you at 14:02", the last error */
   detail: string;
   pid: number | null;
+  /** its thread in the shared service process (whose pid `pid` is), null for a process of its own */
+  thread: number | null;
   /** ms since its last heartbeat, while it runs */
   heartbeatAge: number | null;
   /** this run's metrics; null when it is not running or has not reported since it started */
@@ -70,6 +72,7 @@ export function serviceRowView(row: ServiceRow, ctx: RowContext): ServiceRowView
   const running = state === 'running' || state === 'starting';
   // The supervisor's pid is the current process; a heartbeat of another pid is a previous run's.
   const pid = running ? (st?.pid ?? row.heartbeat?.pid ?? null) : null;
+  const thread = running ? (st?.thread ?? null) : null;
   const ownBeat =
     running && row.heartbeatAt !== undefined && (pid === null || row.heartbeat?.pid === pid) && row.heartbeat?.status !== 'offline';
   const heartbeatAge = ownBeat ? Math.max(0, ctx.now - (row.heartbeatAt as number)) : null;
@@ -94,5 +97,5 @@ export function serviceRowView(row: ServiceRow, ctx: RowContext): ServiceRowView
         : state === 'stopped' || state === 'unknown'
           ? 'muted'
           : 'bad';
-  return { state: late ? 'no heartbeat' : state, cls, detail, pid, heartbeatAge, metrics, running };
+  return { state: late ? 'no heartbeat' : state, cls, detail, pid, thread, heartbeatAge, metrics, running };
 }

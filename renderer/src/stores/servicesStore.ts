@@ -22,6 +22,8 @@ export interface LogLine {
   text: string;
   /** the process run it came from (or, for supervisor lines, was about); null when the host did not say */
   pid: number | null;
+  /** which start of the service by its supervisor (threads of the shared process keep its pid across runs); absent from older hosts */
+  run?: number;
 }
 
 export interface ServiceAction {

@@ -51,7 +51,7 @@ function Row({
             {row.name}
           </button>
           <div className="sub mono" data-testid={`pid-${id}`}>
-            {v.pid !== null ? `pid ${v.pid}` : 'no process'}
+            {v.pid === null ? 'no process' : v.thread === null ? `pid ${v.pid}` : `pid ${v.pid} · shared, thread ${v.thread}`}
           </div>
         </td>
         <td className="state">

@@ -65,6 +65,8 @@ export const ERROR_CODES = [
   'SERVICE_UNKNOWN',
   'SERVICE_BAD_ACTION',
   'SERVICE_START_FAILED',
+  // a supervisor request naming a node the host has not seen (no record, not connected)
+  'UNKNOWN_NODE',
   // recorder
   'RECORDER_BAD_QUERY',
   'RECORDER_NOT_FOUND',

@@ -23,6 +23,11 @@ export function instanceId(service: string, node: string): string {
   return node === HOST_NODE ? service : `${service}@${node}`;
 }
 
+/** The MQTT client id of a node's supervisor (`alicia node --name <node>`): one connection per node. */
+export function nodeClientId(node: string): string {
+  return `alicia-node@${node}`;
+}
+
 /**
  * Whether an announcement (heartbeat, metrics, registration) is about one of the host's instances. The
  * health monitor and discovery follow those (the host's supervisor states are theirs); a service

@@ -48,6 +48,12 @@ export const serviceStateSchema = z.looseObject({
   service: z.string(),
   state: z.enum(SERVICE_STATES),
   pid: z.number().int().nullable(),
+  /**
+   * A service running as a worker thread of the shared service process: its thread id there
+   * (`pid` is then the shared process's, the same for every service in it). Absent for a service
+   * with a process of its own, and from hosts before it.
+   */
+  thread: z.number().int().nonnegative().optional(),
   restarts: z.number().int().nonnegative(),
   startedAt: z.number().nullable(),
   exit_code: z.number().int().nullable().optional(),
@@ -110,6 +116,12 @@ export const logLinesSchema = z.looseObject({
    * hosts before it.
    */
   pid: z.number().int().nullable().optional(),
+  /**
+   * Which start of the service by its supervisor the lines are from (1, 2, ...). The services in the
+   * shared service process keep its pid from one run to the next, so the pid alone does not tell
+   * their runs apart. Absent from hosts before it.
+   */
+  run: z.number().int().positive().optional(),
 });
 
 export const configSchema = z.record(z.string(), z.unknown());

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parentPort as threadPort } from 'node:worker_threads';
 import { AliciaError, toErrorInfo } from '../protocol/errors.js';
 import { HOST_NODE, instanceId, isNodeName } from '../protocol/nodes.js';
 import type { BusService, ConnectionOptions } from './busService.js';
@@ -98,8 +99,9 @@ const STOP_DEADLINE_MS = 4_000;
 
 /**
  * Entry point of a service process (services/<name>/main.ts): start, and stop cleanly on SIGTERM,
- * SIGINT, a {type:'stop'} message from the supervisor (child_process IPC or Electron's parentPort),
- * or the parent going away. A crash exits non-zero so the supervisor restarts it.
+ * SIGINT, a {type:'stop'} message from the supervisor (child_process IPC, Electron's parentPort, or
+ * worker_threads' parentPort when it runs as a thread of the shared service process), or the parent
+ * going away. In a thread, process.exit ends that thread only. A crash exits non-zero so the supervisor restarts it.
  */
 export function runService(factory: () => BusService): void {
   let svc: BusService;
@@ -132,6 +134,9 @@ export function runService(factory: () => BusService): void {
   const parentPort = (process as unknown as { parentPort?: { on(ev: 'message', cb: (e: { data: unknown }) => void): void } }).parentPort;
   parentPort?.on('message', (e) => {
     if ((e.data as { type?: string } | null)?.type === 'stop') shutdown('stop message');
+  });
+  threadPort?.on('message', (m: unknown) => {
+    if ((m as { type?: string } | null)?.type === 'stop') shutdown('stop message');
   });
   process.on('uncaughtException', (e) => {
     svc.log.error('uncaught exception', { error: e.message, stack: e.stack });

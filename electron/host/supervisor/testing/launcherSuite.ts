@@ -48,7 +48,15 @@ function isAlive(pid: number): boolean {
   }
 }
 
-export function launcherSuite(label: string, make: () => Launcher): void {
+export interface SuiteOptions {
+  /**
+   * The launcher runs services inside one shared process (PoolLauncher): the pid outlives a
+   * service, and V8 flags are the process's, so a service's heap flags become its thread's limits.
+   */
+  sharedProcess?: boolean;
+}
+
+export function launcherSuite(label: string, make: () => Launcher, options: SuiteOptions = {}): void {
   describe(`Launcher contract: ${label}`, () => {
     const started: LaunchedProcess[] = [];
     const spec = (args: string[], extra: Partial<LaunchSpec> = {}): LaunchSpec => ({
@@ -97,13 +105,21 @@ export function launcherSuite(label: string, make: () => Launcher): void {
       }
     });
 
-    it('starts the child with the given V8 flags and no others', async () => {
-      const p = launch(spec(['flags'], { execArgv: ['--max-semi-space-size=1', '--max-old-space-size=96'] }));
-      const out = collect(p.stdout);
-      expect((await exitOf(p)).code).toBe(0);
-      await out.ended;
-      expect(JSON.parse(out.text().trim().split('\n').pop() ?? 'null')).toEqual(['--max-semi-space-size=1', '--max-old-space-size=96']);
-    });
+    it(
+      options.sharedProcess
+        ? 'gives the thread the heap limits of the given V8 flags'
+        : 'starts the child with the given V8 flags and no others',
+      async () => {
+        const execArgv = ['--max-semi-space-size=1', '--max-old-space-size=96'];
+        const p = launch(spec([options.sharedProcess ? 'limits' : 'flags'], { execArgv }));
+        const out = collect(p.stdout);
+        expect((await exitOf(p)).code).toBe(0);
+        await out.ended;
+        const printed: unknown = JSON.parse(out.text().trim().split('\n').pop() ?? 'null');
+        if (options.sharedProcess) expect(printed).toMatchObject({ maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 2 });
+        else expect(printed).toEqual(execArgv);
+      },
+    );
 
     it('runs in the given working directory', async () => {
       const p = launch(spec(['cwd']));
@@ -128,7 +144,7 @@ export function launcherSuite(label: string, make: () => Launcher): void {
       expect(out.text()).toContain('stopping');
     });
 
-    it('kill() terminates with SIGTERM by default; the pid is gone afterwards', async () => {
+    it('kill() terminates with SIGTERM by default; the pid is gone afterwards (a shared one stays)', async () => {
       const p = launch(spec(['wait']));
       await nextMessage(p);
       const pid = p.pid!;
@@ -138,7 +154,7 @@ export function launcherSuite(label: string, make: () => Launcher): void {
       const exit = await exited;
       expect(exit.code === 0).toBe(false);
       if (exit.signal !== null) expect(exit.signal).toBe('SIGTERM');
-      expect(isAlive(pid)).toBe(false);
+      if (!options.sharedProcess) expect(isAlive(pid)).toBe(false);
       expect(p.pid).toBeUndefined();
       // after exit: no throw, just false
       expect(p.kill()).toBe(false);

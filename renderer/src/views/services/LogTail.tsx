@@ -84,11 +84,19 @@ export function LogTail({ name }: { name: string }) {
       <div ref={ref} className="logtail" data-testid="log-tail" tabIndex={0} aria-label={`log lines of ${name}`}>
         {total === 0 && <div className="muted">No log lines received since the window opened.</div>}
         {shown.map((run, i) => (
-          <div key={`${run.pid ?? 'none'}-${i}`} className="log-run" data-testid="log-run" data-pid={run.pid ?? ''}>
+          <div
+            key={`${run.pid ?? 'none'}-${i}`}
+            className="log-run"
+            data-testid="log-run"
+            data-pid={run.pid ?? ''}
+            data-run={run.run ?? ''}
+          >
             <div className="run-divider" role="separator" aria-label={run.pid === null ? 'earlier lines' : `process ${run.pid}`}>
               <span>
-                {run.pid === null ? 'lines from a host that did not name the process' : `started pid ${run.pid}`} ·{' '}
-                {formatClock(run.firstAt)}
+                {run.pid === null
+                  ? 'lines from a host that did not name the process'
+                  : `started pid ${run.pid}${run.run !== undefined ? ` (start ${run.run})` : ''}`}{' '}
+                · {formatClock(run.firstAt)}
               </span>
             </div>
             {run.rows.map((row, j) => (
