@@ -20,7 +20,10 @@ interface Got {
   retain: boolean;
 }
 
-/** The operator subscribes to all of alicia/system/services/+: what earlier tests left retained there arrives on subscribe (retain 1) and is no part of what a test looks at. */
+/**
+ * A client of the operator's. Tests subscribe to all of alicia/system/services/+: what earlier tests
+ * left retained there arrives on subscribe (retain 1) and is no part of what a test looks at.
+ */
 async function operator(clientId: string, clean = true): Promise<{ client: MqttClient; got: Got[] }> {
   const c = tb.credentials.operator;
   const client = await connectClient(tb.url, { username: c.username, password: c.password, clientId, clean });
