@@ -344,6 +344,23 @@ describe('each reliance, probed on a plain Aedes', () => {
     a.destroy();
   });
 
+  it('dedupe: a message overtaken by a later one arrives, one matching two subscriptions arrives once', async () => {
+    const c = await client('probe-dedupe');
+    const got: string[] = [];
+    c.on('message', (topic, _p, packet) => {
+      if (!packet.retain) got.push(topic);
+    });
+    await c.subscribeAsync({ 'dd/#': { qos: 1 }, 'dd/state': { qos: 1 }, 'dd/beat': { qos: 0 } });
+    const publish = (topic: string, qos: 0 | 1, retain: boolean) =>
+      new Promise<void>((res, rej) =>
+        broker.publish({ cmd: 'publish', topic, payload: Buffer.from('x'), qos, retain, dup: false }, (e) => (e ? rej(e) : res())),
+      );
+    // the retained QoS 1 message waits for the persistence; the QoS 0 one, numbered after it, goes first
+    await Promise.all([publish('dd/state', 1, true), publish('dd/beat', 0, false), publish('dd/end', 1, true)]);
+    await waitFor(() => got.includes('dd/end'), moved('dedupe'));
+    expect(got.sort(), moved('dedupe')).toEqual(['dd/beat', 'dd/end', 'dd/state']);
+  });
+
   it('parser: a packet over the limit closes that client as soon as its header arrives', async () => {
     const c = await client('probe-big');
     expect(guarded.at(-1), moved('parser')).toBe(true);

@@ -50,6 +50,8 @@ export const RELIANCES = {
     'client.deliver0 / client.deliverQoS are per-client properties that each subscription captures when it is made (lib/handlers/subscribe.js addSubs); deliverQoS hands a QoS 0 packet to that.deliver0 (lib/client.js)',
   parser:
     'client._parser is the mqtt-packet Parser, which calls this[state]() per state: _parseLength() sets packet.length from the fixed header before the body is buffered, _emitError(err) fails the client (mqtt-packet parser.js); it emits "packet" for each parsed packet and Aedes handles it from its own listener (lib/client.js enqueue)',
+  dedupe:
+    'client.duplicates[brokerId] is the highest brokerCounter delivered to the client, and its deliver0 / deliverQoS skip (and for a non-clean client take out of its session) a packet with a brokerId whose brokerCounter is not above it, checked synchronously as they are called; a packet without brokerId is never skipped (lib/client.js dedupe, getToForwardPacket)',
   numberCache:
     "mqtt-packet's writeToStream (which Aedes writes every packet with, lib/write.js) fills a cache of 65,536 two-byte Buffers, one per packet identifier, on its first write unless writeToStream.cacheNumbers was set false first (writeToStream.js, numbers.js)",
 } as const;
@@ -75,6 +77,7 @@ interface RoutedPacket {
 }
 
 interface ClientInside {
+  duplicates: Record<string, number | undefined>;
   subscriptions: Record<string, { qos?: number } | undefined>;
   _nextId: number;
   _parser?: ParserInside;
@@ -331,7 +334,7 @@ export async function takeBack(broker: Aedes, client: ClientRef, d: DirectDelive
 
 // ---------------------------------------------------------------------------------------------
 // protocol fixes (protocolFixes.ts says which statement each serves): RELIANCES.parser, .handle,
-// .redelivery, .delivery
+// .redelivery, .delivery, .dedupe
 
 /**
  * Let `handle` take over a parser error of this client: when it returns true the error is not
@@ -383,29 +386,78 @@ async function* marked(packets: AsyncIterable<unknown>): AsyncGenerator<unknown>
 const unwrapped = new WeakMap<Client, { deliver0: Deliver; deliverQoS: Deliver }>();
 
 /**
+ * How many routed packets a client's record of deliveries remembers. The copies of one packet reach
+ * a client together: Aedes's emitter calls every matching subscription in one pass (mqemitter's
+ * parallel emit), so a handful would do; this leaves room.
+ */
+const DELIVERIES_REMEMBERED = 64;
+
+/** The last DELIVERIES_REMEMBERED routed packets (by brokerId and brokerCounter) one client was handed. */
+class RecentDeliveries {
+  private readonly ring: (string | undefined)[] = new Array<string | undefined>(DELIVERIES_REMEMBERED);
+  private readonly keys = new Set<string>();
+  private next = 0;
+
+  /** Record a packet: true when it is new, false when it was handed over before. */
+  add(key: string): boolean {
+    if (this.keys.has(key)) return false;
+    const old = this.ring[this.next];
+    if (old !== undefined) this.keys.delete(old);
+    this.ring[this.next] = key;
+    this.next = (this.next + 1) % DELIVERIES_REMEMBERED;
+    this.keys.add(key);
+    return true;
+  }
+}
+
+/**
+ * Aedes's per-client dedupe (RELIANCES.dedupe), meant to deliver a packet once however many of the
+ * client's subscriptions match it, keeps only the highest broker counter delivered: a packet numbered
+ * earlier but routed later is dropped as a duplicate. Aedes numbers a packet when it is published and
+ * routes a QoS 1 or 2 one, or a retained one, only once the persistence has answered, so a QoS 0
+ * message published just after it overtakes it and it was lost (moscajs/aedes#994). This dedupes by
+ * identity instead: a packet this client was handed before is skipped as Aedes skips a duplicate (its
+ * callback, its session store), a new one is recorded and let through Aedes's check.
+ */
+function dedupeByIdentity(client: ClientInside, seen: RecentDeliveries, packet: RoutedPacket): void {
+  const id = packet.brokerId;
+  const counter = packet.brokerCounter;
+  // Aedes does not dedupe a packet without brokerId (a retained message sent on SUBSCRIBE)
+  if (!id || typeof counter !== 'number') return;
+  client.duplicates[id] = seen.add(`${id} ${counter}`) ? counter - 1 : counter;
+}
+
+/**
  * Set the QoS and DUP flag of every message Aedes routes to this client through its subscriptions
- * (a first delivery: DUP 0, whatever the publisher's copy had). The QoS:
+ * (a first delivery: DUP 0, whatever the publisher's copy had), and deliver each message once by its
+ * identity rather than by the order messages arrive in (dedupeByIdentity). The QoS:
  * `qosFor(topic, qos)` gets a message's QoS and returns the one to deliver it at. Aedes calls one
- * deliver function per matching subscription, and its dedupe keeps the first: a copy for a QoS 0
- * subscription is skipped when the message is to go at QoS 1 or 2 (a subscription of that QoS
- * delivers it), and a copy for a QoS 1 or 2 subscription goes at the chosen QoS. Must run before the
- * client subscribes (RELIANCES.delivery).
+ * deliver function per matching subscription, and the dedupe keeps the first copy: a copy for a QoS 0
+ * subscription is skipped (and not recorded) when the message is to go at QoS 1 or 2 (a subscription
+ * of that QoS delivers it), and a copy for a QoS 1 or 2 subscription goes at the chosen QoS. Must run
+ * before the client subscribes (RELIANCES.delivery).
  */
 export function wrapDelivery(client: Client, qosFor: (topic: string, qos: number) => number): boolean {
   const c = clientInside(client);
-  if (typeof c.deliver0 !== 'function' || typeof c.deliverQoS !== 'function') return false;
+  if (typeof c.deliver0 !== 'function' || typeof c.deliverQoS !== 'function' || typeof c.duplicates !== 'object') return false;
   const original = { deliver0: c.deliver0, deliverQoS: c.deliverQoS };
   unwrapped.set(client, original);
+  const seen = new RecentDeliveries();
   // each subscription hands its own copy of the packet (lib/handlers/subscribe.js), so it may change
   c.deliver0 = (packet, cb) => {
     if (packet.qos > 0 && qosFor(packet.topic, packet.qos) > 0) return void setImmediate(cb);
     packet.dup = false;
+    dedupeByIdentity(c, seen, packet);
     original.deliver0(packet, cb);
   };
   c.deliverQoS = (packet, cb) => {
     if (packet.qos > 0) packet.qos = Math.min(packet.qos, qosFor(packet.topic, packet.qos)) as 0 | 1 | 2;
     packet.dup = false;
-    original.deliverQoS(packet, cb);
+    dedupeByIdentity(c, seen, packet);
+    // Aedes's deliverQoS hands a QoS 0 packet to the client's deliver0, the wrapper above, which
+    // would find it recorded: Aedes's own takes it straight
+    if (packet.qos === 0) original.deliver0(packet, cb);
+    else original.deliverQoS(packet, cb);
   };
   return true;
 }

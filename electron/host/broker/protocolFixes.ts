@@ -84,8 +84,10 @@ export class ProtocolFixes {
     // ... and [MQTT-3.3.1-3] "The value of the DUP flag from an incoming PUBLISH packet is not
     // propagated when the PUBLISH Packet is sent to subscribers": Aedes passed the publisher's DUP 1
     // on, to QoS 0 subscribers too ([MQTT-3.3.1-2])
+    // ... and one message delivered once by its identity: Aedes's dedupe dropped a retained or QoS 1
+    // message that a later QoS 0 one had overtaken inside the broker
     if (!wrapDelivery(client, (topic, qos) => Math.min(qos, this.maxGrantedQos(client, topic) ?? qos))) {
-      missing.push('delivery QoS and DUP [MQTT-3.3.5-1] [MQTT-3.8.4-6] [MQTT-3.3.1-3]');
+      missing.push('delivery QoS, DUP and dedupe [MQTT-3.3.5-1] [MQTT-3.8.4-6] [MQTT-3.3.1-3]');
     }
     // [MQTT-3.10.3-2] "The Payload of an UNSUBSCRIBE packet MUST contain at least one Topic Filter.
     // An UNSUBSCRIBE packet with no payload is a protocol violation": Aedes answered it with an
