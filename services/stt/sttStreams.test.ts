@@ -7,7 +7,7 @@ import { seal } from '../lib/protocol/envelope.js';
 import { OperatorClient } from '../voice-router/testing/operatorClient.js';
 import type { WakeDetector } from './listenSites.js';
 import { SttService } from './sttService.js';
-import { sendAudio } from './testing/audioChunks.js';
+import { joinPcm, sendAudio, silence16k } from './testing/audioChunks.js';
 import { SpeechCorpus } from './testing/speech.js';
 import { trimSilence } from './trimSilence.js';
 
@@ -38,16 +38,6 @@ const sid = (what: string) => `${what}-${++seq}`;
 const TONE_MS = 300;
 function tone(ms: number): Int16Array {
   return Int16Array.from({ length: (ms * 16000) / 1000 }, (_, i) => Math.round(12000 * Math.sin((2 * Math.PI * 1000 * i) / 16000)));
-}
-const silence = (ms: number) => new Int16Array((ms * 16000) / 1000);
-function join(...parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**
@@ -151,7 +141,7 @@ describe('streamed audio (alicia/voice/audio/<session>)', () => {
 
   it('ends the utterance by itself after the configured silence, and ignores chunks sent after that', async () => {
     const s = sid('silence');
-    const audio = join(await speech('lock the front door'), silence(2000));
+    const audio = joinPcm(await speech('lock the front door'), silence16k(2000));
     const answer = ask(s);
     await sendAudio(op, { session_id: s }, audio, { final: false, realtime: true });
     const r = await answer;
@@ -204,13 +194,13 @@ describe('streamed audio (alicia/voice/audio/<session>)', () => {
   it('gives up on a stream with no speech (STT_NO_SPEECH) and on one that goes on too long (STT_TOO_LONG)', async () => {
     const quiet = sid('quiet');
     const q = ask(quiet);
-    await sendAudio(op, { session_id: quiet }, silence(VOICE.no_speech_ms + 400), { final: false });
+    await sendAudio(op, { session_id: quiet }, silence16k(VOICE.no_speech_ms + 400), { final: false });
     expect(await q).toMatchObject({ ok: false, error: { code: 'STT_NO_SPEECH' } });
 
     const long = sid('long');
     const words = await speech('turn on the kitchen light and turn off the living room light and lock the front door');
     const l = ask(long);
-    await sendAudio(op, { session_id: long }, join(words, words), { final: false, extra: { endpointing: false } });
+    await sendAudio(op, { session_id: long }, joinPcm(words, words), { final: false, extra: { endpointing: false } });
     expect(await l).toMatchObject({ ok: false, error: { code: 'STT_TOO_LONG' } });
     await expectFreed();
   });
@@ -255,8 +245,8 @@ describe('hands-free: the listen stream, the wake event and the session after it
     const command = await speech('what time is it');
     const site = 'kitchen';
     // pre-roll, the "wake phrase", the command, its silence: twice, as one continuous listen stream
-    const once = join(silence(500), tone(TONE_MS), silence(200), command, silence(1200));
-    const sending = sendAudio(op, { site_id: site }, join(once, once), { realtime: true });
+    const once = joinPcm(silence16k(500), tone(TONE_MS), silence16k(200), command, silence16k(1200));
+    const sending = sendAudio(op, { site_id: site }, joinPcm(once, once), { realtime: true });
     for (let k = 0; k < 2; k++) {
       const wake = await op.waitFor(
         (m) => m.topic === 'alicia/voice/event' && m.msg.type === 'wake' && !wakes.includes(m.msg.session_id as string),

@@ -4,6 +4,7 @@ import { buildGrammar, loadDictionaryWords } from '../lib/language/grammar.js';
 import { defaultHomeRegistry } from '../lib/language/testing/defaultHome.js';
 import { PocketsphinxEngine } from './pocketsphinxEngine.js';
 import type { SttEngine, SttRecognition } from './sttEngine.js';
+import { joinPcm } from './testing/audioChunks.js';
 import { SpeechCorpus, VOICES } from './testing/speech.js';
 import { trimSilence } from './trimSilence.js';
 import { wholeStream } from './wholeStream.js';
@@ -68,16 +69,6 @@ function watched(): { engine: SttEngine; lengths: number[]; mostAtOnce: () => nu
 async function speech(text: string, voice = VOICES[0]!): Promise<Int16Array> {
   return trimSilence(parseWav(await corpus.speak(text, voice), 'INTERNAL').samples, 16000, { padMs: 0 }).samples.slice();
 }
-function join(...parts: Array<Int16Array | number>): Int16Array {
-  const pcm = parts.map((p) => (typeof p === 'number' ? new Int16Array((p * 16000) / 1000) : p));
-  const out = new Int16Array(pcm.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of pcm) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** Feed in 100 ms chunks, every `everyMs` (real time, as the window sends) or all at once, then finish. */
 async function stream(e: SttEngine, pcm: Int16Array, everyMs = 0): Promise<{ result: SttRecognition }> {
@@ -120,7 +111,7 @@ describe('wholeStream', () => {
       // chunk before it ends 90 ms after the speech, where the silence the engine keeps is all in
       const spoken = await speech('turn off the kitchen light', voice);
       const lead = 150 * 16 + (((((60 - 150 - 150) * 16 - spoken.length) % CHUNK) + CHUNK) % CHUNK);
-      const pcm = join(new Int16Array(lead), spoken, 150);
+      const pcm = joinPcm(new Int16Array(lead), spoken, 150);
       expect(pcm.length % CHUNK).toBe(60 * 16);
       const w = watched();
       const { result } = await stream(w.engine, pcm);
@@ -135,7 +126,7 @@ describe('wholeStream', () => {
 
   it('drops an early start when speech follows, and starts again once the silence after the rest is in', async () => {
     // a pause long enough to start on the first command alone, then more speech: that first guess is stale
-    const pcm = join(150, await speech('turn on the kitchen light'), 700, await speech('lock the front door'), 600);
+    const pcm = joinPcm(150, await speech('turn on the kitchen light'), 700, await speech('lock the front door'), 600);
     const w = watched();
     const { result } = await stream(w.engine, pcm, 100);
     expect(w.lengths).toHaveLength(2);
@@ -146,7 +137,7 @@ describe('wholeStream', () => {
   });
 
   it('does not pile up early starts when chunks come faster than recognitions end', async () => {
-    const pcm = join(150, await speech('turn on the kitchen light'), 700, await speech('lock the front door'), 600);
+    const pcm = joinPcm(150, await speech('turn on the kitchen light'), 700, await speech('lock the front door'), 600);
     const w = watched();
     const { result } = await stream(w.engine, pcm);
     expect(same(result)).toEqual(same(await reference(pcm)));
@@ -157,7 +148,7 @@ describe('wholeStream', () => {
   });
 
   it('answers from the whole audio when the stream ends before the silence after the speech is in', async () => {
-    const pcm = join(150, await speech('what time is it'));
+    const pcm = joinPcm(150, await speech('what time is it'));
     const w = watched();
     const { result } = await stream(w.engine, pcm);
     expect(same(result)).toEqual(same(await reference(pcm)));

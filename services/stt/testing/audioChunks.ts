@@ -27,6 +27,21 @@ export function chunksOf(pcm: Int16Array, rate: number, chunkMs: number): Int16A
   return out;
 }
 
+/** `ms` of digital silence at 16 kHz. */
+export const silence16k = (ms: number): Int16Array => new Int16Array((ms * 16000) / 1000);
+
+/** Pieces of 16 kHz PCM one after the other; a number stands for that many ms of silence. */
+export function joinPcm(...parts: Array<Int16Array | number>): Int16Array {
+  const pcm = parts.map((p) => (typeof p === 'number' ? silence16k(p) : p));
+  const out = new Int16Array(pcm.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of pcm) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 function b64(samples: Int16Array): string {
   return Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength).toString('base64');
 }
