@@ -5,6 +5,7 @@ import { NoiseFloor } from './noiseFloor.js';
 import type { GrammarKind, SttRecognition, SttStream } from './sttEngine.js';
 import { StreamTrim } from './streamTrim.js';
 import type { TrimOptions } from './trimSilence.js';
+import { concatPcm } from '../lib/audio/pcm.js';
 
 /** The grammar and phone-loop decoders of one streamed utterance. */
 export interface DecoderPair {
@@ -169,8 +170,8 @@ export class PocketsphinxStream implements SttStream {
       // the calls queue in order on each decoder: sent at once, both decoders in parallel
       const { grammar, phones } = this.pair;
       const [, g, segments, , p] = await Promise.all([grammar.endUtt(), grammar.hyp(), grammar.segments(), phones.endUtt(), phones.hyp()]);
-      const all = this.trim ? this.trim.audio.slice() : concat(this.all);
-      const fed = concat(this.fed);
+      const all = this.trim ? this.trim.audio.slice() : concatPcm(this.all);
+      const fed = concatPcm(this.fed);
       // the decoders are free again before the verdict (which may decode the audio once more)
       await this.close(false);
       closed = true;
@@ -212,16 +213,4 @@ export class PocketsphinxStream implements SttStream {
     this.all = [];
     await this.opts.release(broken);
   }
-}
-
-function concat(parts: Int16Array[]): Int16Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Int16Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -4,6 +4,7 @@ import type { ErrorCode } from '../lib/protocol/errors.js';
 import { Endpointer } from './endpointer.js';
 import type { EndpointOptions } from './endpointer.js';
 import type { SttRecognition, SttStream } from './sttEngine.js';
+import { concatPcm } from '../lib/audio/pcm.js';
 
 /** The audio format of a stream, fixed by its first chunk. */
 export interface ChunkFormat {
@@ -137,7 +138,7 @@ export class Utterance {
     this.enqueue(async (res, endpointer) => {
       if (this.state !== 'open') return;
       this.samples += mono.length;
-      if (this.head.length < CLIP_FRAMES * res.frameSamples) this.head = concat(this.head, mono);
+      if (this.head.length < CLIP_FRAMES * res.frameSamples) this.head = concatPcm([this.head, mono]);
       await res.stream.feed(mono);
       const d = endpointer.push(mono);
       // silence after speech: the recogniser may start on what it has (used only if nothing follows)
@@ -257,13 +258,6 @@ export class Utterance {
 
 function asSttError(e: unknown): AliciaError {
   return e instanceof AliciaError ? e : new AliciaError('STT_ENGINE_FAILED', `recognition failed: ${toErrorInfo(e).message}`);
-}
-
-function concat(a: Int16Array, b: Int16Array): Int16Array {
-  const out = new Int16Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 function round1(n: number): number {

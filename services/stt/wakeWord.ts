@@ -11,6 +11,7 @@ import { GarbageFillerDict, fsgFillers, spokenWords } from './garbageFillers.js'
 import { addNoiseFloor } from './noiseFloor.js';
 import { GRAMMAR_BEAMS } from './pocketsphinxEngine.js';
 import { wasmBackend } from './wasmDecoder.js';
+import { concatPcm } from '../lib/audio/pcm.js';
 
 /**
  * The wake word, in two stages, on a stream of 16 kHz mono audio (one detector per listening site):
@@ -238,13 +239,7 @@ export class WakeWordDetector {
   }
 
   private recentAudio(): Int16Array {
-    const out = new Int16Array(this.recentSamples);
-    let at = 0;
-    for (const c of this.recent) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return concatPcm(this.recent);
   }
 
   private async restart(d: Decoder): Promise<void> {

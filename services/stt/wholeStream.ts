@@ -1,5 +1,6 @@
 import { trimSilence } from './trimSilence.js';
 import type { GrammarKind, SttEngine, SttRecognition, SttStream } from './sttEngine.js';
+import { concatPcm } from '../lib/audio/pcm.js';
 
 /**
  * A streamed utterance recognised as a whole: the audio is collected as it arrives and recognised
@@ -19,7 +20,6 @@ import type { GrammarKind, SttEngine, SttRecognition, SttStream } from './sttEng
  */
 export function wholeStream(engine: SttEngine, kind: GrammarKind = 'commands'): SttStream {
   let parts: Int16Array[] = [];
-  let length = 0;
   let early: { start: number; end: number; result: Promise<SttRecognition> } | null = null;
   let running = false;
   /** a newer early start was asked for while one ran: 'complete' when only a finished trim may start it */
@@ -29,13 +29,7 @@ export function wholeStream(engine: SttEngine, kind: GrammarKind = 'commands'): 
     engine.trim === null ? { start: 0, end: audio.length, complete: false } : trimSilence(audio, 16000, engine.trim ?? {});
   const all = (): Int16Array => {
     if (parts.length !== 1) {
-      const joined = new Int16Array(length);
-      let at = 0;
-      for (const p of parts) {
-        joined.set(p, at);
-        at += p.length;
-      }
-      parts = [joined];
+      parts = [concatPcm(parts)];
     }
     return parts[0] ?? new Int16Array(0);
   };
@@ -65,7 +59,6 @@ export function wholeStream(engine: SttEngine, kind: GrammarKind = 'commands'): 
   return {
     feed(pcm16k) {
       parts.push(pcm16k);
-      length += pcm16k.length;
       begin('complete');
       return Promise.resolve();
     },
@@ -91,7 +84,6 @@ export function wholeStream(engine: SttEngine, kind: GrammarKind = 'commands'): 
     abort() {
       closed = true;
       parts = [];
-      length = 0;
       early = null;
     },
   };

@@ -1,4 +1,5 @@
 import { parseWav, toMono16k } from '../../lib/audio/wav.js';
+import { concatPcm } from '../../lib/audio/pcm.js';
 import type { CorpusSet, CorpusUtterance } from './corpus.js';
 import type { Speaker } from './corpusScore.js';
 
@@ -41,11 +42,5 @@ export async function wakeStreamCorpus(speech: Speaker, set: CorpusSet, minutes 
       total += noise.length;
     }
   }
-  const out = new Int16Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatPcm(parts);
 }

@@ -1,3 +1,4 @@
+import { concatPcm } from '../../lib/audio/pcm.js';
 import { newId } from '../../lib/protocol/envelope.js';
 import { topicFor } from '../../lib/protocol/topics.js';
 import type { OperatorClient } from '../../voice-router/testing/operatorClient.js';
@@ -32,14 +33,7 @@ export const silence16k = (ms: number): Int16Array => new Int16Array((ms * 16000
 
 /** Pieces of 16 kHz PCM one after the other; a number stands for that many ms of silence. */
 export function joinPcm(...parts: Array<Int16Array | number>): Int16Array {
-  const pcm = parts.map((p) => (typeof p === 'number' ? silence16k(p) : p));
-  const out = new Int16Array(pcm.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of pcm) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatPcm(parts.map((p) => (typeof p === 'number' ? silence16k(p) : p)));
 }
 
 function b64(samples: Int16Array): string {
