@@ -1,4 +1,4 @@
-import { newId } from '../lib/protocol/envelope.js';
+import { createHash } from 'node:crypto';
 import { toErrorInfo } from '../lib/protocol/errors.js';
 import type { MessageOf } from '../lib/protocol/topics.js';
 import type { Logger } from '../lib/runtime/logger.js';
@@ -145,14 +145,19 @@ class Site {
         const before = this.fed;
         const r = await detector.process(mono);
         this.fed += mono.length;
-        if (r.woke) this.wake(mono, r.endMs === undefined ? mono.length : Math.round(r.endMs * 16) - before);
+        if (r.woke) this.wake(msg.id, mono, r.endMs === undefined ? mono.length : Math.round(r.endMs * 16) - before);
       })
       .catch((e: unknown) => this.deps.log.warn('listen chunk not processed', { site_id: this.id, ...toErrorInfo(e) }));
   }
 
-  private wake(mono: Int16Array, phraseEnd: number): void {
-    const sessionId = `wake-${this.id}-${newId()}`;
-    const traceId = newId();
+  /**
+   * The session and trace ids of a wake come from the chunk it was heard in, not from chance: every
+   * stt instance hears the same listen stream (a plain subscription), so two instances that both hear
+   * the phrase announce one session, whose audio both hold, and the voice router runs it once.
+   */
+  private wake(chunkId: string, mono: Int16Array, phraseEnd: number): void {
+    const sessionId = `wake-${this.id}-${digest('session', this.id, chunkId)}`;
+    const traceId = digest('trace', this.id, chunkId);
     this.deps.onWake(this.id, sessionId, traceId);
     this.command = this.deps.streams.beginFed(sessionId, traceId, FORMAT_16K) ?? null;
     const rest = mono.subarray(Math.min(mono.length, Math.max(0, phraseEnd)));
@@ -187,3 +192,8 @@ class Site {
 }
 
 const FORMAT_16K = { rate: 16000, channels: 1, width: 2 } as const;
+
+/** 128 bits of SHA-256 in hex: the same for every instance, one topic level, whatever the chunk's id holds. */
+function digest(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+}

@@ -15,6 +15,7 @@ import type { SttEngine } from './sttEngine.js';
 import { AudioStreams } from './audioStreams.js';
 import { ListenSites } from './listenSites.js';
 import type { WakeDetector, WakeDetectorFactory } from './listenSites.js';
+import type { InstanceIdentity } from '../lib/runtime/serviceProcess.js';
 
 export interface SttServiceOptions {
   connection?: ConnectionOptions;
@@ -25,6 +26,8 @@ export interface SttServiceOptions {
   /** wake-word detector override (tests of the hands-free plumbing); default wakeWord.ts */
   wakeDetector?: WakeDetectorFactory;
   heartbeatMs?: number;
+  /** which run this is (default from the environment: the host's stt, or a service node's) */
+  instance?: InstanceIdentity;
 }
 
 /**
@@ -60,6 +63,7 @@ export class SttService extends BusService {
       capabilities: [`stt.${options.engine?.name ?? config.engine}`],
       connection: options.connection,
       heartbeatMs: options.heartbeatMs,
+      ...(options.instance ? { instance: options.instance } : {}),
     });
     this.config = config;
     const ps = config.pocketsphinx;

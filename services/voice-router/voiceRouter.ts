@@ -24,6 +24,8 @@ export interface VoiceRouterOptions {
 
 /** Decoding failures of a command: the client sent something that is not a voice command. */
 const BAD_REQUEST_CAUSES = new Set(['BAD_JSON', 'BAD_ENVELOPE', 'SCHEMA_INVALID', 'UNSUPPORTED_VERSION', 'PAYLOAD_TOO_LARGE']);
+/** wake announcements remembered, to run a session announced by several stt instances once */
+const RECENT_WAKES = 256;
 
 /**
  * The voice router: `alicia/voice/command` -> stt -> ai -> device command(s) -> tts ->
@@ -41,6 +43,8 @@ export class VoiceRouter extends BusService {
   /** questions waiting for yes/no, by session; each expires (= no) on its timer */
   private readonly pending = new Map<string, { confirm: PendingConfirm; timer: NodeJS.Timeout; trace_id: string }>();
   private active = 0;
+  /** session ids of the latest wake announcements, oldest first */
+  private readonly wakes = new Set<string>();
 
   constructor(options: VoiceRouterOptions = {}) {
     super({
@@ -81,8 +85,20 @@ export class VoiceRouter extends BusService {
       { qos: 1 },
     );
     await this.subscribe('alicia/voice/event', (msg) => {
-      if (msg.type === 'wake') this.streamed(msg.session_id, msg.trace_id, msg.id);
+      if (msg.type === 'wake' && this.firstWake(msg.session_id)) this.streamed(msg.session_id, msg.trace_id, msg.id);
     });
+  }
+
+  /**
+   * Every stt instance hears the listen stream, and those that hear the wake phrase in the same chunk
+   * announce the same session id (listenSites.ts): the first announcement starts it, the others are the
+   * same session. A bounded record: a duplicate comes within a second or so of the first.
+   */
+  private firstWake(sessionId: string): boolean {
+    if (this.wakes.has(sessionId)) return false;
+    this.wakes.add(sessionId);
+    if (this.wakes.size > RECENT_WAKES) this.wakes.delete(this.wakes.values().next().value as string);
+    return true;
   }
 
   protected override onStop(): void {

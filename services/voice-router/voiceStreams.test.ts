@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseWav, rms, toDbfs } from '../lib/audio/wav.js';
 import { newId } from '../lib/protocol/envelope.js';
 import type { WakeDetector } from '../stt/listenSites.js';
+import { SttService } from '../stt/sttService.js';
 import { sendAudio } from '../stt/testing/audioChunks.js';
 import { SpeechCorpus } from '../stt/testing/speech.js';
 import { trimSilence } from '../stt/trimSilence.js';
-import { Pipeline, waitUntil } from './testing/pipeline.js';
+import { Pipeline, connectionFor, waitUntil } from './testing/pipeline.js';
 
 /**
  * Streamed commands through the whole pipeline (real broker, device-manager, stt with pocketsphinx
@@ -115,16 +116,59 @@ describe('streamed commands', () => {
   it('after a wake word on the listen stream, the speech that follows is carried out as its own session', async () => {
     const { correlation_id } = await p.op.send('alicia/device/command', { device_id: 'bedroom_lamp', action: 'turn_on' });
     await p.op.reply(correlation_id);
-    const tone = Int16Array.from({ length: 4800 }, (_, i) => Math.round(12000 * Math.sin(i / 2.5)));
-    const command = await words('what time is it');
-    const audio = new Int16Array(8000 + tone.length + 3200 + command.length + 24000);
-    audio.set(tone, 8000);
-    audio.set(command, 8000 + tone.length + 3200);
-    await sendAudio(p.op, { site_id: 'hall' }, audio, { realtime: true });
+    await sendAudio(p.op, { site_id: 'hall' }, await afterWake('what time is it'), { realtime: true });
     const wake = await p.op.waitFor((m) => m.topic === 'alicia/voice/event' && m.msg.type === 'wake' && m.msg.site_id === 'hall', 10_000);
     const sid = wake.msg.session_id as string;
     const r = await p.op.waitFor((m) => m.topic === 'alicia/voice/result' && m.msg.session_id === sid, 20_000);
     expect(r.msg).toMatchObject({ ok: true, intent: { name: 'get_time' } });
+  });
+});
+
+/** A listen stream as the window sends it: silence, the "wake phrase" (a tone burst), a pause, the command, silence. */
+async function afterWake(text: string): Promise<Int16Array> {
+  const tone = Int16Array.from({ length: 4800 }, (_, i) => Math.round(12000 * Math.sin(i / 2.5)));
+  const command = await words(text);
+  const audio = new Int16Array(8000 + tone.length + 3200 + command.length + 24000);
+  audio.set(tone, 8000);
+  audio.set(command, 8000 + tone.length + 3200);
+  return audio;
+}
+
+describe('hands-free with two stt instances (one on a service node)', () => {
+  it('a wake both instances hear is one session: one stt request, one result, one device command', async () => {
+    // every instance hears the listen stream: a second one, as `alicia node` would run it elsewhere
+    const second = new SttService({
+      connection: connectionFor(p.broker, 'stt'),
+      instance: { node: 'node-b', instance: 'stt@node-b', shared: true },
+      config: { voice: { endpoint_silence_ms: 500 } },
+      wakeDetector: () => new ToneDetector(),
+    });
+    await second.start();
+    try {
+      await waitUntil(() => second.registry.size >= 7, 10_000, 'the second stt to learn the devices');
+      await second.grammarSettled();
+      const { correlation_id } = await p.op.send('alicia/device/command', { device_id: 'bedroom_lamp', action: 'turn_on' });
+      await p.op.reply(correlation_id);
+      const from = p.op.received.length;
+      const since = () => p.op.received.slice(from);
+      await sendAudio(p.op, { site_id: 'porch' }, await afterWake('turn off the bedroom lamp'), { realtime: true });
+      const wakes = () => since().filter((m) => m.topic === 'alicia/voice/event' && m.msg.type === 'wake' && m.msg.site_id === 'porch');
+      await waitUntil(() => wakes().length >= 2, 10_000, 'both instances to announce the wake');
+      const sessions = new Set(wakes().map((m) => m.msg.session_id as string));
+      expect(sessions.size).toBe(1);
+      const [sid] = [...sessions] as [string];
+      const r = await p.op.waitFor((m) => m.topic === 'alicia/voice/result' && m.msg.session_id === sid, 20_000, 'the result');
+      expect(r.msg).toMatchObject({ ok: true, intent: { name: 'turn_off' } });
+      // a typed command through the same router after it: a second run of the session would have asked stt by then
+      expect(await typed(`after-${newId()}`, { text: 'what time is it' })).toMatchObject({ ok: true });
+      expect(since().filter((m) => m.topic === 'alicia/voice/stt/request' && m.msg.stream === sid)).toHaveLength(1);
+      expect(since().filter((m) => m.topic === 'alicia/voice/result' && m.msg.session_id === sid)).toHaveLength(1);
+      const commands = since().filter((m) => m.topic === 'alicia/device/command' && m.msg.device_id === 'bedroom_lamp');
+      expect(commands.map((m) => m.msg.action)).toEqual(['turn_off']);
+      await waitUntil(() => p.deviceState('bedroom_lamp')?.on === false, 3_000, 'the lamp off');
+    } finally {
+      await second.stop();
+    }
   });
 });
 
