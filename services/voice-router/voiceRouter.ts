@@ -26,6 +26,11 @@ export interface VoiceRouterOptions {
 const BAD_REQUEST_CAUSES = new Set(['BAD_JSON', 'BAD_ENVELOPE', 'SCHEMA_INVALID', 'UNSUPPORTED_VERSION', 'PAYLOAD_TOO_LARGE']);
 /** wake announcements remembered, to run a session announced by several stt instances once */
 const RECENT_WAKES = 256;
+/**
+ * A second wake of one site this soon after the first is another stt instance's announcement of the same
+ * wake heard a chunk later: one person cannot say the phrase, a command and the phrase again in it.
+ */
+const SAME_WAKE_MS = 1000;
 
 /**
  * The voice router: `alicia/voice/command` -> stt -> ai -> device command(s) -> tts ->
@@ -45,6 +50,8 @@ export class VoiceRouter extends BusService {
   private active = 0;
   /** session ids of the latest wake announcements, oldest first */
   private readonly wakes = new Set<string>();
+  /** when each site's latest wake was announced */
+  private readonly siteWakes = new Map<string, number>();
 
   constructor(options: VoiceRouterOptions = {}) {
     super({
@@ -85,19 +92,33 @@ export class VoiceRouter extends BusService {
       { qos: 1 },
     );
     await this.subscribe('alicia/voice/event', (msg) => {
-      if (msg.type === 'wake' && this.firstWake(msg.session_id)) this.streamed(msg.session_id, msg.trace_id, msg.id);
+      if (msg.type === 'wake' && this.firstWake(msg)) this.streamed(msg.session_id, msg.trace_id, msg.id);
     });
   }
 
   /**
    * Every stt instance hears the listen stream, and those that hear the wake phrase in the same chunk
    * announce the same session id (listenSites.ts): the first announcement starts it, the others are the
-   * same session. A bounded record: a duplicate comes within a second or so of the first.
+   * same session. One that heard it a chunk later announces another id within SAME_WAKE_MS: running
+   * that one too could carry the command out twice, so it is dropped (its stt instance ends the
+   * utterance unasked). Bounded records: a duplicate comes within a second or so of the first.
    */
-  private firstWake(sessionId: string): boolean {
-    if (this.wakes.has(sessionId)) return false;
-    this.wakes.add(sessionId);
+  private firstWake(wake: { session_id: string; site_id: string }): boolean {
+    if (this.wakes.has(wake.session_id)) return false;
+    const now = Date.now();
+    const last = this.siteWakes.get(wake.site_id);
+    if (last !== undefined && now - last < SAME_WAKE_MS) {
+      this.log.info('wake ignored: this site woke moments ago (another stt instance heard it too)', {
+        site_id: wake.site_id,
+        session_id: wake.session_id,
+      });
+      return false;
+    }
+    this.wakes.add(wake.session_id);
     if (this.wakes.size > RECENT_WAKES) this.wakes.delete(this.wakes.values().next().value as string);
+    this.siteWakes.delete(wake.site_id);
+    this.siteWakes.set(wake.site_id, now);
+    if (this.siteWakes.size > RECENT_WAKES) this.siteWakes.delete(this.siteWakes.keys().next().value as string);
     return true;
   }
 

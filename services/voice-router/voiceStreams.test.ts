@@ -170,6 +170,22 @@ describe('hands-free with two stt instances (one on a service node)', () => {
       await second.stop();
     }
   });
+
+  it('a second wake of a site within a second (another instance heard it a chunk later) is dropped; a later one runs', async () => {
+    const from = p.op.received.length;
+    const asked = (sid: string) =>
+      p.op.received.slice(from).filter((m) => m.topic === 'alicia/voice/stt/request' && m.msg.stream === sid).length;
+    const [a, b, c] = [`wake-attic-${newId()}`, `wake-attic-${newId()}`, `wake-attic-${newId()}`];
+    await p.op.send('alicia/voice/event', { type: 'wake', site_id: 'attic', session_id: a });
+    await p.op.send('alicia/voice/event', { type: 'wake', site_id: 'attic', session_id: b });
+    await waitUntil(() => asked(a) === 1, 5_000, 'the first wake to start its session');
+    // a typed command through the same router: the second wake, published before it, has been judged by then
+    expect(await typed(`after-${newId()}`, { text: 'what time is it' })).toMatchObject({ ok: true });
+    expect(asked(b)).toBe(0);
+    await new Promise((r) => setTimeout(r, 1100));
+    await p.op.send('alicia/voice/event', { type: 'wake', site_id: 'attic', session_id: c });
+    await waitUntil(() => asked(c) === 1, 5_000, 'a later wake of the site to start its session');
+  });
 });
 
 describe('risky actions ask first', () => {
