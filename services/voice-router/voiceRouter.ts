@@ -24,8 +24,8 @@ export interface VoiceRouterOptions {
 
 /** Decoding failures of a command: the client sent something that is not a voice command. */
 const BAD_REQUEST_CAUSES = new Set(['BAD_JSON', 'BAD_ENVELOPE', 'SCHEMA_INVALID', 'UNSUPPORTED_VERSION', 'PAYLOAD_TOO_LARGE']);
-/** wake announcements remembered, to run a session announced by several stt instances once */
-const RECENT_WAKES = 256;
+/** sites whose latest wake is remembered, to run a session announced by several stt instances once */
+const RECENT_WAKE_SITES = 256;
 /**
  * A second wake of one site this soon after the first is another stt instance's announcement of the same
  * wake heard a chunk later: one person cannot say the phrase, a command and the phrase again in it.
@@ -48,10 +48,8 @@ export class VoiceRouter extends BusService {
   /** questions waiting for yes/no, by session; each expires (= no) on its timer */
   private readonly pending = new Map<string, { confirm: PendingConfirm; timer: NodeJS.Timeout; trace_id: string }>();
   private active = 0;
-  /** session ids of the latest wake announcements, oldest first */
-  private readonly wakes = new Set<string>();
-  /** when each site's latest wake was announced */
-  private readonly siteWakes = new Map<string, number>();
+  /** each site's latest wake that started a session, and when; the least recently woken first */
+  private readonly siteWakes = new Map<string, { session_id: string; at: number }>();
 
   constructor(options: VoiceRouterOptions = {}) {
     super({
@@ -101,24 +99,22 @@ export class VoiceRouter extends BusService {
    * announce the same session id (listenSites.ts): the first announcement starts it, the others are the
    * same session. One that heard it a chunk later announces another id within SAME_WAKE_MS: running
    * that one too could carry the command out twice, so it is dropped (its stt instance ends the
-   * utterance unasked). Bounded records: a duplicate comes within a second or so of the first.
+   * utterance unasked). A bounded record: a site's latest wake only.
    */
   private firstWake(wake: { session_id: string; site_id: string }): boolean {
-    if (this.wakes.has(wake.session_id)) return false;
     const now = Date.now();
     const last = this.siteWakes.get(wake.site_id);
-    if (last !== undefined && now - last < SAME_WAKE_MS) {
+    if (last?.session_id === wake.session_id) return false;
+    if (last !== undefined && now - last.at < SAME_WAKE_MS) {
       this.log.info('wake ignored: this site woke moments ago (another stt instance heard it too)', {
         site_id: wake.site_id,
         session_id: wake.session_id,
       });
       return false;
     }
-    this.wakes.add(wake.session_id);
-    if (this.wakes.size > RECENT_WAKES) this.wakes.delete(this.wakes.values().next().value as string);
     this.siteWakes.delete(wake.site_id);
-    this.siteWakes.set(wake.site_id, now);
-    if (this.siteWakes.size > RECENT_WAKES) this.siteWakes.delete(this.siteWakes.keys().next().value as string);
+    this.siteWakes.set(wake.site_id, { session_id: wake.session_id, at: now });
+    if (this.siteWakes.size > RECENT_WAKE_SITES) this.siteWakes.delete(this.siteWakes.keys().next().value as string);
     return true;
   }
 
